@@ -1,0 +1,254 @@
+"""One function per CLI command, each a thin layer over sslstudio.core."""
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict, replace
+from pathlib import Path
+
+from sslstudio.core.data.loaders import InputSpec
+from sslstudio.core.errors import UserError
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _emit_json(payload: dict) -> None:
+    print(json.dumps(payload, indent=None, default=str))
+
+
+def _spec_from(args) -> InputSpec:
+    given = {"image_size": args.image_size, "audio_seconds": args.audio_seconds,
+             "sample_rate": args.sample_rate, "text_tokens": args.text_tokens}
+    spec = replace(InputSpec(), **{k: v for k, v in given.items() if v is not None})
+    if spec.image_size < 8 or spec.audio_seconds <= 0 or spec.sample_rate < 1000 or spec.text_tokens < 8:
+        raise UserError("input sizes too small: --image-size >= 8, --audio-seconds > 0, "
+                        "--sample-rate >= 1000, --text-tokens >= 8")
+    return spec
+
+
+# ------------------------------------------------------------------ tasks
+def cmd_tasks(args) -> int:
+    from sslstudio.core.models.backbones import BACKBONES, DEFAULT_BACKBONE
+    from sslstudio.core.tasks.registry import tasks_for
+
+    described = [t.describe() for t in tasks_for(args.modality)]
+    if args.json:
+        backbones = {m: {"default": DEFAULT_BACKBONE[m], "choices": {n: d for n, (_, d) in b.items()}}
+                     for m, b in BACKBONES.items() if args.modality in (None, m)}
+        _emit_json({"tasks": described, "backbones": backbones})
+        return 0
+    for task in described:
+        print(f"{task['name']:<20} {task['modality']:<6} {task['description']}")
+        print(f"{'':<27} {task['reference']}")
+        for arg in task["args"]:
+            bounds = f" [{arg.get('min')}, {arg.get('max')}]" if "min" in arg else ""
+            print(f"{'':<27}   {arg['name']}={arg['default']} ({arg['type']}{bounds}) {arg['help']}")
+    return 0
+
+
+# ------------------------------------------------------------------- scan
+def cmd_scan(args) -> int:
+    from sslstudio.core.data.dataset import load_folder
+    from sslstudio.core.data.scan import scan_folder, summarise
+
+    scan = scan_folder(args.folder)
+    summary = summarise(scan)
+    if not args.quick and scan.counts():
+        modality = scan.choose_modality(args.modality) if args.modality or len(scan.counts()) == 1 else None
+        if modality is not None:
+            samples = load_folder(args.folder, modality, progress=_progress_printer("decoding"))
+            summary["modality"] = modality
+            summary["usable_samples"] = len(samples)
+            summary["bad_files"] = [{"path": b.path, "reason": b.reason} for b in samples.bad]
+    if args.json:
+        _emit_json(summary)
+        return 0
+    print(f"{summary['folder']}: " + ", ".join(f"{n} {m} files" for m, n in summary["counts"].items()))
+    for modality, counts in summary["labels"].items():
+        print(f"  {modality} labels ({len(counts)}): " + ", ".join(f"{k}={v}" for k, v in counts.items()))
+    if "usable_samples" in summary:
+        print(f"  usable {summary['modality']} samples: {summary['usable_samples']}")
+    if len(summary["counts"]) > 1 and "modality" not in summary:
+        print("  mixed folder: choose one with --modality to decode and check it")
+    for bad in summary["bad_files"]:
+        print(f"  skipped {bad['path']}: {bad['reason']}")
+    return 0
+
+
+def _progress_printer(label: str):
+    def report(done: int, total: int) -> None:
+        if total >= 512 or done == total:
+            _say(f"{label}: {done}/{total}")
+    return report
+
+
+# ---------------------------------------------------------------- preview
+def cmd_preview(args) -> int:
+    import numpy as np
+    import torch
+
+    from sslstudio.core.data.dataset import load_folder
+    from sslstudio.core.models.inputs import Pipeline
+    from sslstudio.core.tasks.args import parse_assignments
+    from sslstudio.core.tasks.registry import get_task
+    from sslstudio.core.tasks.sheet import save_sheet
+
+    task_cls = get_task(args.task)
+    task_args = task_cls.Args.from_mapping(parse_assignments(args.set))
+    if args.n < 1:
+        raise UserError("--n must be at least 1")
+    samples = load_folder(args.folder, task_cls.modality, spec=_spec_from(args))
+    pipeline = Pipeline.fit(samples)
+    chosen = np.sort(np.random.default_rng(args.seed).permutation(len(samples))[: args.n])
+    raw = pipeline.raw(samples.subset(chosen.tolist()))
+    with torch.no_grad():
+        previews = task_cls(task_args, pipeline).preview(raw, args.seed)
+    title = f"{task_cls.name} on {Path(args.folder).name}: " + ", ".join(
+        f"{k}={v}" for k, v in task_args.to_dict().items())
+    save_sheet(previews, title, args.out)
+    _say(f"wrote {args.out} ({len(previews)} samples)")
+    return 0
+
+
+# ------------------------------------------------------------------ train
+def cmd_train(args) -> int:
+    from sslstudio.core.tasks.args import parse_assignments
+    from sslstudio.core.training.session import TrainRequest, prepare, train
+
+    given = {"epochs": args.epochs, "max_steps": args.max_steps, "max_minutes": args.max_minutes,
+             "batch_size": args.batch_size, "lr": args.lr, "seed": args.seed}
+    settings = {k: v for k, v in given.items() if v is not None}
+    _check_train_settings(settings)
+    request = TrainRequest(Path(args.folder), Path(args.out), args.task, parse_assignments(args.set),
+                           args.backbone, _spec_from(args), settings, args.device, args.resume)
+    _init_distributed(args.device)
+    prepared = prepare(request, progress=_progress_printer("decoding"))
+    for bad in prepared.samples.bad:
+        _say(f"skipped {bad.path}: {bad.reason}")
+    _say(f"{'resuming' if args.resume else 'training'} {prepared.task.name} on {len(prepared.samples)} samples "
+         f"-> {args.out}")
+    printer = _TrainPrinter()
+    result = train(request, [printer], prepared=prepared)
+    payload = {"run": str(args.out), **asdict(result), "last": printer.last}
+    if type(result).__name__ == "TrainingFailed":
+        _say(f"training failed at step {result.step}: {result.message}")
+        if result.traceback:
+            _say(result.traceback)
+        if args.json:
+            _emit_json(payload)
+        return 1
+    _say(f"finished at step {result.step} ({result.reason}, {result.seconds:.0f} s)")
+    if args.json:
+        _emit_json(payload)
+    return 0
+
+
+def _check_train_settings(settings: dict) -> None:
+    for name in ("epochs", "max_steps", "batch_size"):
+        if name in settings and settings[name] < 1:
+            raise UserError(f"--{name.replace('_', '-')} must be at least 1")
+    for name in ("max_minutes", "lr"):
+        if name in settings and settings[name] <= 0:
+            raise UserError(f"--{name.replace('_', '-')} must be positive")
+
+
+def _init_distributed(device: str) -> None:
+    """Under torchrun (WORLD_SIZE > 1) join the process group: NCCL on GPUs, Gloo on CPUs."""
+    import os
+
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return
+    import torch
+    import torch.distributed as dist
+
+    if not dist.is_initialized():
+        use_cuda = torch.cuda.is_available() and device in ("auto",) or device.startswith("cuda")
+        if use_cuda:
+            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+        dist.init_process_group("nccl" if use_cuda else "gloo")
+
+
+class _TrainPrinter:
+    """Prints one progress line per logged step on stderr."""
+
+    def __init__(self):
+        self.last: dict = {}
+        self._health = None
+
+    def __call__(self, event) -> None:
+        kind = type(event).__name__
+        if kind == "HealthMetrics":
+            self._health = event
+            self.last.update(collapse_std=round(event.collapse_std, 4),
+                             effective_rank=round(event.effective_rank, 1))
+            _say(f"  health: collapse std {event.collapse_std:.4f} (healthy ~{event.healthy_std:.4f}), "
+                 f"effective rank {event.effective_rank:.1f}/{event.embed_dim}")
+        elif kind == "StepMetrics":
+            self.last.update(step=event.step, loss=round(event.loss, 5), **event.metrics)
+            extras = "".join(f" {k} {v:.3f}" for k, v in event.metrics.items())
+            _say(f"step {event.step}/{event.total_steps} loss {event.loss:.4f}{extras} lr {event.lr:.2e} "
+                 f"{event.samples_per_s:.0f} samples/s data-wait {event.data_wait_share:.0%} "
+                 f"ETA {event.eta_s:.0f} s")
+        elif kind == "CheckpointSaved":
+            _say(f"checkpoint saved at step {event.step}")
+
+
+# ------------------------------------------------------------------ embed
+def cmd_embed(args) -> int:
+    from sslstudio.core.data.dataset import load_folder
+    from sslstudio.core.embeddings.extract import compute_embeddings, save_embeddings
+    from sslstudio.core.training.session import load_run
+
+    run = load_run(args.run)
+    samples = load_folder(args.folder, run.modality, spec=run.pipeline.spec, progress=_progress_printer("decoding"))
+    for bad in samples.bad:
+        _say(f"skipped {bad.path}: {bad.reason}")
+    embeddings = compute_embeddings(run, samples, device=args.device)
+    save_embeddings(args.out, embeddings, samples)
+    summary = {"out": str(args.out), "samples": len(samples), "dim": int(embeddings.shape[1]),
+               "labelled": samples.has_labels, "skipped": len(samples.bad)}
+    if args.json:
+        _emit_json(summary)
+    else:
+        _say(f"wrote {args.out}: {len(samples)} x {embeddings.shape[1]} embeddings")
+    return 0
+
+
+# ------------------------------------------------------------------ probe
+def cmd_probe(args) -> int:
+    from sslstudio.core.data.labels import load_labelled
+    from sslstudio.core.evaluation.probe import probe
+    from sslstudio.core.training.session import load_run
+
+    run = load_run(args.run)
+    samples = load_labelled(args.labelled, run.modality, run.pipeline.spec)
+    for bad in samples.bad:
+        _say(f"skipped {bad.path}: {bad.reason}")
+    result = probe(run, samples, args.per_class, args.method, args.seed, args.baselines, args.device)
+    if args.json:
+        _emit_json(result)
+        return 0
+    print(f"{args.method} probe, {args.per_class} labels per class: accuracy {result['accuracy']:.3f} "
+          f"(train {result['n_train']}, test {result['n_test']})")
+    for name, value in result.get("baselines", {}).items():
+        print(f"  baseline {name}: {value:.3f}")
+    return 0
+
+
+# ------------------------------------------------------------------- demo
+def cmd_demo(args) -> int:
+    from sslstudio.core.demo import run_demo
+
+    results = run_demo(args.modality, args.max_minutes, args.out, log=_say)
+    if args.json:
+        _emit_json({"results": results})
+        return 0
+    print(f"{'modality':<8} {'task':<20} {'steps':>6} {'SSL':>6} {'random':>7} {'raw':>6}  (linear probe, "
+          f"10 labels per class)")
+    for r in results:
+        b = r["probe"]["baselines"]
+        print(f"{r['modality']:<8} {r['task']:<20} {r['steps']:>6} {r['probe']['accuracy']:>6.3f} "
+              f"{b['random_init']:>7.3f} {b['raw']:>6.3f}")
+    return 0

@@ -1,0 +1,115 @@
+"""The `sslstudio` command: argument parsing and exit codes.
+
+Exit codes: 0 success, 2 usage error or bad input (one line on stderr), 1 anything else.
+With --json, stdout carries exactly one JSON object; progress goes to stderr.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from sslstudio.core.errors import UserError
+
+PROBE_METHODS = ("knn", "linear")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sslstudio", description="Self-supervised learning workbench.")
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("tasks", help="list the pretext tasks")
+    p.add_argument("--modality", choices=("image", "audio", "text"))
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("scan", help="modality, counts, labels and unusable files of a folder")
+    p.add_argument("folder")
+    p.add_argument("--modality", choices=("image", "audio", "text"), help="also decode files of this modality")
+    p.add_argument("--quick", action="store_true", help="list files only; do not decode them")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("preview", help="render what a task feeds the model into a PNG sheet")
+    p.add_argument("folder")
+    p.add_argument("--task", required=True)
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a task setting")
+    p.add_argument("--n", type=int, default=6, help="number of samples (default 6)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", required=True, metavar="SHEET.png")
+    _add_input_options(p)
+
+    p = sub.add_parser("train", help="pretrain a backbone on a folder with a pretext task")
+    p.add_argument("folder")
+    p.add_argument("--task")
+    p.add_argument("--out", required=True, metavar="RUN")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--max-steps", type=int)
+    p.add_argument("--max-minutes", type=float)
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--lr", type=float, help="peak learning rate (AdamW, warm-up then cosine)")
+    p.add_argument("--backbone")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a task setting")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
+    p.add_argument("--json", action="store_true")
+    _add_input_options(p)
+
+    p = sub.add_parser("embed", help="write embeddings of a folder's samples with a trained run")
+    p.add_argument("run")
+    p.add_argument("folder")
+    p.add_argument("--out", required=True, metavar="EMB.npz")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("probe", help="few-label kNN or linear probe on a run's frozen features")
+    p.add_argument("run")
+    p.add_argument("--labelled", required=True, metavar="FOLDER|CSV")
+    p.add_argument("--per-class", type=int, default=10, help="labels per class (0 = all available)")
+    p.add_argument("--method", choices=PROBE_METHODS, default="linear")
+    p.add_argument("--baselines", action="store_true", help="also score random-init and raw inputs")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="auto")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("demo", help="the whole loop on the bundled demo data, headless")
+    p.add_argument("--modality", choices=("image", "audio", "text"), action="append",
+                   help="limit to one modality (repeatable); default all three")
+    p.add_argument("--max-minutes", type=float, default=0.5, help="training budget per modality")
+    p.add_argument("--out", help="folder for the runs (default: a user data folder)")
+    p.add_argument("--json", action="store_true")
+    return parser
+
+
+def _add_input_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--image-size", type=int, help="images are resized and centre-cropped to this (default 32)")
+    p.add_argument("--audio-seconds", type=float, help="clips are cropped or padded to this (default 1.0)")
+    p.add_argument("--sample-rate", type=int, help="audio is resampled to this (default 16000)")
+    p.add_argument("--text-tokens", type=int, help="texts are cut to this many tokens (default 64)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args_list = sys.argv[1:] if argv is None else argv
+    parser = build_parser()
+    args = parser.parse_args(args_list)
+    if args.version:
+        import sslstudio
+
+        print(sslstudio.__version__)
+        return 0
+    from sslstudio.cli import commands
+
+    handler = getattr(commands, f"cmd_{(args.command or 'demo').replace('-', '_')}")
+    if args.command is None:
+        args = parser.parse_args(["demo"])
+    try:
+        return handler(args) or 0
+    except UserError as exc:
+        print(f"sslstudio: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("sslstudio: interrupted", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Folder scanning, per-modality loading, labels and splits."""

@@ -1,0 +1,88 @@
+"""Labelled subsets: a class-folder tree or a `path,label[,split]` CSV, and seeded splits."""
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from sslstudio.core.data.dataset import SampleSet, load_files, load_folder
+from sslstudio.core.data.loaders import InputSpec
+from sslstudio.core.data.scan import MODALITY_OF_SUFFIX
+from sslstudio.core.errors import UserError
+
+
+def load_labelled(source: str | os.PathLike, modality: str | None, spec: InputSpec) -> SampleSet:
+    """Labelled samples from FOLDER/<class>/<files> or from a CSV with path,label[,split]."""
+    source = Path(source)
+    if source.is_file() and source.suffix.lower() == ".csv":
+        return _load_csv(source, modality, spec)
+    samples = load_folder(source, modality, labels="folders", spec=spec)
+    if not samples.has_labels:
+        raise UserError(f"{source} has no class subfolders; expected FOLDER/<class>/<files> or a CSV")
+    keep = [i for i, label in enumerate(samples.labels) if label is not None]
+    return samples.subset(keep) if len(keep) < len(samples) else samples
+
+
+def _load_csv(path: Path, modality: str | None, spec: InputSpec) -> SampleSet:
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            rows = list(csv.DictReader(f))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise UserError(f"cannot read label CSV {path}: {exc}") from None
+    if not rows or not {"path", "label"} <= set(rows[0]):
+        raise UserError(f"{path} must have a header with path,label[,split] columns")
+    files, labels, splits = [], [], []
+    for row in rows:
+        file_path = (row.get("path") or "").strip()
+        label = (row.get("label") or "").strip()
+        if not file_path or not label:
+            continue
+        files.append(file_path)
+        labels.append(label)
+        split = (row.get("split") or "").strip().lower() or None
+        splits.append(split)
+    modality = modality or _modality_of(files, path)
+    files_of_modality = [i for i, f in enumerate(files) if MODALITY_OF_SUFFIX.get(Path(f).suffix.lower()) == modality]
+    has_split = any(splits[i] for i in files_of_modality)
+    return load_files(path.parent, [files[i] for i in files_of_modality], modality, spec,
+                      [labels[i] for i in files_of_modality],
+                      [splits[i] for i in files_of_modality] if has_split else None)
+
+
+def _modality_of(files: Sequence[str], csv_path: Path) -> str:
+    found = {MODALITY_OF_SUFFIX.get(Path(f).suffix.lower()) for f in files} - {None}
+    if len(found) != 1:
+        raise UserError(f"{csv_path} lists {len(found)} modalities; pick one with --modality")
+    return found.pop()
+
+
+def few_shot_split(labels: Sequence[str], per_class: int, seed: int,
+                   splits: Sequence[str | None] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Train indices: `per_class` per class drawn with `seed`; test: the rest.
+
+    With a split column, training draws only from 'train' rows and tests on 'test' rows.
+    """
+    labels = np.asarray(labels)
+    if splits is not None and any(splits):
+        pool = np.array([s == "train" for s in splits])
+        test = np.flatnonzero(np.array([s == "test" for s in splits]))
+    else:
+        pool = np.ones(len(labels), dtype=bool)
+        test = None
+    rng = np.random.default_rng(seed)
+    train = []
+    for cls in sorted(set(labels.tolist())):
+        members = np.flatnonzero((labels == cls) & pool)
+        if len(members) == 0:
+            continue
+        take = members if per_class <= 0 else rng.permutation(members)[:per_class]
+        train.extend(sorted(take.tolist()))
+    train = np.array(sorted(train), dtype=np.int64)
+    if test is None:
+        test = np.setdiff1d(np.arange(len(labels)), train)
+    if len(train) == 0 or len(test) == 0:
+        raise UserError(f"not enough labelled samples for {per_class} per class plus a test set")
+    return train, test

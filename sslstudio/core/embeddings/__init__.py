@@ -1,0 +1,1 @@
+"""Embedding extraction and storage."""

@@ -1,0 +1,1 @@
+"""Probes and baselines: what the pretraining bought, measured on a few labels."""

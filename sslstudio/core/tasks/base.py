@@ -1,0 +1,97 @@
+"""The pretext-task contract shared by every task.
+
+A task turns a batch of raw samples into model inputs and targets with
+`make_batch` and computes its loss in `forward`. `preview` calls the very same
+`make_batch` on a few samples with a seeded generator, so what the user sees
+is what the loss sees, with the sampled parameters attached.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from torch import nn
+
+from sslstudio.core.models.inputs import Pipeline
+from sslstudio.core.tasks.args import TaskArgs
+
+
+@dataclass
+class Batch:
+    """Model inputs, targets and the per-sample parameters that produced them."""
+
+    inputs: torch.Tensor
+    targets: torch.Tensor
+    params: dict[str, torch.Tensor] = field(default_factory=dict)
+
+    @property
+    def size(self) -> int:
+        return len(self.inputs)
+
+
+@dataclass
+class TaskOutput:
+    """What one forward pass gives the trainer: the loss, embeddings for health, extra metrics."""
+
+    loss: torch.Tensor
+    embeddings: torch.Tensor
+    metrics: dict[str, torch.Tensor] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PreviewItem:
+    """One renderable thing: kind is image, spectrogram, audio or tokens."""
+
+    kind: str
+    title: str
+    data: Any  # uint8 HWC image, 2-D float spectrogram, 1-D float audio, or list of tokens
+    mask: np.ndarray | None = None  # boolean, same layout as data, True where hidden
+    params: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PreviewSample:
+    sample_index: int
+    items: tuple[PreviewItem, ...]
+
+
+def make_generator(seed: int) -> torch.Generator:
+    generator = torch.Generator()
+    generator.manual_seed(seed)
+    return generator
+
+
+class PretextTask(ABC):
+    name: ClassVar[str]
+    modality: ClassVar[str]
+    summary: ClassVar[str]
+    reference: ClassVar[str]
+    Args: ClassVar[type[TaskArgs]]
+
+    def __init__(self, args: TaskArgs, pipeline: Pipeline):
+        self.args = args
+        self.pipeline = pipeline
+
+    @abstractmethod
+    def build_heads(self, backbone: nn.Module) -> nn.Module:
+        """The task's trainable heads on top of `backbone`."""
+
+    @abstractmethod
+    def make_batch(self, raw: torch.Tensor, generator: torch.Generator) -> Batch:
+        """Raw samples (on any device) -> inputs and targets; random draws use `generator` (CPU)."""
+
+    @abstractmethod
+    def forward(self, backbone: nn.Module, heads: nn.Module, batch: Batch) -> TaskOutput:
+        """Loss and embeddings for one batch."""
+
+    @abstractmethod
+    def preview(self, raw: torch.Tensor, seed: int) -> list[PreviewSample]:
+        """What the model sees for each raw sample, made by `make_batch` with `seed`."""
+
+    @classmethod
+    def describe(cls) -> dict:
+        return {"name": cls.name, "modality": cls.modality, "description": cls.summary,
+                "reference": cls.reference, "args": cls.Args.schema()}

@@ -1,0 +1,23 @@
+"""The explicit list of pretext tasks. Adding a task is one module and one line here."""
+from __future__ import annotations
+
+from sslstudio.core.errors import UserError
+from sslstudio.core.tasks.base import PretextTask
+from sslstudio.core.tasks.masked_spectrogram import MaskedSpectrogram
+from sslstudio.core.tasks.mlm import MaskedLanguageModel
+from sslstudio.core.tasks.rotation import Rotation
+
+TASKS: dict[str, type[PretextTask]] = {
+    task.name: task for task in (Rotation, MaskedSpectrogram, MaskedLanguageModel)
+}
+
+
+def get_task(name: str) -> type[PretextTask]:
+    try:
+        return TASKS[name]
+    except KeyError:
+        raise UserError(f"unknown task {name!r}; valid tasks: {', '.join(sorted(TASKS))}") from None
+
+
+def tasks_for(modality: str | None = None) -> list[type[PretextTask]]:
+    return [t for t in TASKS.values() if modality is None or t.modality == modality]

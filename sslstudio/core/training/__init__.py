@@ -1,0 +1,1 @@
+"""The training loop, its events, control token, checkpoints and run directory."""

@@ -1,0 +1,56 @@
+"""Events the Trainer reports: frozen, small, CPU-only (plain floats and numpy).
+
+No tensors or models travel in an event, so a listener on another thread can
+keep them as long as it likes without pinning GPU memory.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class StepMetrics:
+    step: int
+    epoch: int
+    total_steps: int
+    loss: float
+    lr: float
+    samples_per_s: float
+    eta_s: float
+    data_wait_share: float
+    metrics: dict = field(default_factory=dict)  # task metrics, e.g. pretext accuracy
+
+
+@dataclass(frozen=True)
+class HealthMetrics:
+    """Collapse std of L2-normalised embeddings (healthy near 1/sqrt(D), collapsed near 0)
+    and effective rank (Roy and Vetterli 2007) of one batch of embeddings."""
+
+    step: int
+    collapse_std: float
+    healthy_std: float
+    effective_rank: float
+    embed_dim: int
+
+
+@dataclass(frozen=True)
+class CheckpointSaved:
+    step: int
+    path: str
+
+
+@dataclass(frozen=True)
+class TrainingFinished:
+    step: int
+    reason: str  # completed, time budget, cancelled
+    seconds: float
+
+
+@dataclass(frozen=True)
+class TrainingFailed:
+    step: int
+    message: str
+    traceback: str = ""
+
+
+Event = StepMetrics | HealthMetrics | CheckpointSaved | TrainingFinished | TrainingFailed

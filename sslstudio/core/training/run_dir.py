@@ -1,0 +1,71 @@
+"""The run directory: config.json, metrics.jsonl, checkpoints/, pipeline and tokenizer files."""
+from __future__ import annotations
+
+import json
+import platform
+from pathlib import Path
+
+from sslstudio.core.errors import RunError
+from sslstudio.core.training.atomic import atomic_write_text
+
+CONFIG_VERSION = 1
+
+
+class RunDir:
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+
+    @property
+    def config_path(self) -> Path:
+        return self.path / "config.json"
+
+    @property
+    def metrics_path(self) -> Path:
+        return self.path / "metrics.jsonl"
+
+    @property
+    def last_checkpoint(self) -> Path:
+        return self.path / "checkpoints" / "last.pt"
+
+    def has_checkpoint(self) -> bool:
+        return self.last_checkpoint.is_file()
+
+    def write_config(self, config: dict) -> None:
+        full = {"version": CONFIG_VERSION, **config, "versions": software_versions()}
+        atomic_write_text(self.config_path, json.dumps(full, indent=1, default=str))
+
+    def read_config(self) -> dict:
+        if not self.config_path.is_file():
+            raise RunError(f"{self.path} is not a run folder (no config.json)")
+        try:
+            config = json.loads(self.config_path.read_text())
+        except (OSError, ValueError) as exc:
+            raise RunError(f"{self.config_path} is unreadable: {exc}") from None
+        if config.get("version", 0) > CONFIG_VERSION:
+            raise RunError(f"{self.path} was written by a newer sslstudio (config v{config['version']})")
+        return config
+
+    def append_metrics(self, record: dict) -> None:
+        with open(self.metrics_path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(record) + "\n")
+
+    def read_metrics(self) -> list[dict]:
+        if not self.metrics_path.is_file():
+            return []
+        records = []
+        for line in self.metrics_path.read_text().splitlines():
+            try:
+                records.append(json.loads(line))
+            except ValueError:
+                continue  # a line cut short by a crash
+        return records
+
+
+def software_versions() -> dict:
+    import numpy
+    import torch
+
+    import sslstudio
+
+    return {"sslstudio": sslstudio.__version__, "torch": torch.__version__,
+            "numpy": numpy.__version__, "python": platform.python_version()}

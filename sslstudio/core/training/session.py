@@ -1,0 +1,138 @@
+"""Set up a run from a folder and a task name, train it, and load it back later.
+
+This is the one place that wires data, pipeline, task, backbone and trainer
+together; the CLI and the GUI both call it.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from sslstudio.core.data.dataset import SampleSet, load_folder
+from sslstudio.core.data.loaders import InputSpec
+from sslstudio.core.errors import RunError, UserError
+from sslstudio.core.models.backbones import DEFAULT_BACKBONE, build_backbone
+from sslstudio.core.models.inputs import Pipeline
+from sslstudio.core.tasks.base import PretextTask
+from sslstudio.core.tasks.registry import get_task
+from sslstudio.core.training.checkpoint import load_checkpoint
+from sslstudio.core.training.control import TrainingControl
+from sslstudio.core.training.device import resolve_device
+from sslstudio.core.training.events import Event, TrainingFailed, TrainingFinished
+from sslstudio.core.training.run_dir import RunDir
+from sslstudio.core.training.trainer import TaskModel, TrainConfig, Trainer
+
+
+@dataclass
+class TrainRequest:
+    folder: Path
+    out: Path
+    task: str | None = None  # may be omitted when resuming
+    task_args: dict = field(default_factory=dict)
+    backbone: str | None = None
+    spec: InputSpec = InputSpec()
+    train_settings: dict = field(default_factory=dict)  # TrainConfig fields given by the user
+    device: str = "auto"
+    resume: bool = False
+
+
+@dataclass
+class PreparedRun:
+    task: PretextTask
+    model: TaskModel
+    samples: SampleSet
+    run_dir: RunDir
+    config: TrainConfig
+    resumed: bool
+
+
+def prepare(request: TrainRequest, progress: Callable[[int, int], None] | None = None) -> PreparedRun:
+    """Load the data and build task and model, fresh or from the run's saved state."""
+    run_dir = RunDir(request.out)
+    if request.resume:
+        if not run_dir.has_checkpoint():
+            raise RunError(f"nothing to resume: {run_dir.last_checkpoint} does not exist")
+        saved = run_dir.read_config()
+        if request.task and request.task != saved["task"]:
+            raise RunError(f"{request.out} holds a {saved['task']!r} run, not {request.task!r}")
+        task_cls = get_task(saved["task"])
+        task_args = task_cls.Args.from_mapping(saved["task_args"])
+        backbone_name = saved["backbone"]
+        pipeline = Pipeline.load(run_dir.path)
+        spec = pipeline.spec
+        config = replace(TrainConfig(**saved["train"]), **request.train_settings)
+    else:
+        if run_dir.has_checkpoint():
+            raise RunError(f"{request.out} already holds a run; pass --resume to continue it "
+                           f"or choose another --out")
+        if not request.task:
+            raise UserError("choose a task with --task (see `sslstudio tasks`)")
+        task_cls = get_task(request.task)
+        task_args = task_cls.Args.from_mapping(request.task_args)
+        backbone_name = request.backbone or DEFAULT_BACKBONE[task_cls.modality]
+        pipeline, spec = None, request.spec
+        config = TrainConfig(**request.train_settings)
+    samples = load_folder(request.folder, task_cls.modality, spec=spec, progress=progress)
+    torch.manual_seed(config.seed)
+    pipeline = pipeline or Pipeline.fit(samples)
+    task = task_cls(task_args, pipeline)
+    backbone = build_backbone(task_cls.modality, backbone_name, pipeline.backbone_context())
+    model = TaskModel(task, backbone, task.build_heads(backbone))
+    if not request.resume:
+        run_dir.path.mkdir(parents=True, exist_ok=True)
+        pipeline.save(run_dir.path)
+    run_dir.write_config({
+        "task": task_cls.name, "task_args": task_args.to_dict(), "modality": task_cls.modality,
+        "backbone": backbone_name, "spec": asdict(spec), "train": asdict(config),
+        "data": {"folder": str(Path(request.folder).resolve()), "fingerprint": samples.fingerprint(),
+                 "samples": len(samples), "skipped": len(samples.bad)},
+    })
+    return PreparedRun(task, model, samples, run_dir, config, request.resume)
+
+
+def train(request: TrainRequest, callbacks: list[Callable[[Event], None]] | None = None,
+          control: TrainingControl | None = None,
+          prepared: PreparedRun | None = None) -> TrainingFinished | TrainingFailed:
+    prepared = prepared or prepare(request)
+    device = resolve_device(request.device)
+    trainer = Trainer(prepared.task, prepared.model, prepared.task.pipeline.raw(prepared.samples),
+                      prepared.config, prepared.run_dir, device, callbacks, control)
+    if prepared.resumed:
+        trainer.resume_from(prepared.run_dir.last_checkpoint)
+    return trainer.fit()
+
+
+# ------------------------------------------------------------------ loading
+@dataclass
+class LoadedRun:
+    """A trained run's backbone in eval mode, with its pipeline and config."""
+
+    config: dict
+    pipeline: Pipeline
+    backbone: nn.Module
+    run_dir: RunDir
+
+    @property
+    def modality(self) -> str:
+        return self.config["modality"]
+
+    def with_random_backbone(self, seed: int) -> "LoadedRun":
+        """The same architecture and pipeline, randomly initialised: the random-init baseline."""
+        torch.manual_seed(seed)
+        backbone = build_backbone(self.modality, self.config["backbone"], self.pipeline.backbone_context())
+        return replace(self, backbone=backbone.eval())
+
+
+def load_run(path: str | Path) -> LoadedRun:
+    run_dir = RunDir(path)
+    config = run_dir.read_config()
+    pipeline = Pipeline.load(run_dir.path)
+    backbone = build_backbone(config["modality"], config["backbone"], pipeline.backbone_context())
+    state = load_checkpoint(run_dir.last_checkpoint)["model"]
+    prefix = "backbone."
+    backbone.load_state_dict({k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)})
+    return LoadedRun(config, pipeline, backbone.eval(), run_dir)

@@ -1,0 +1,265 @@
+"""The training loop: a plain loop over in-memory batches, reporting through callbacks.
+
+Batches are indexed from a tensor in memory; the permutation of epoch e and the
+random draws of step s are derived from (seed, e) and (seed, s), so a resumed
+run sees exactly the batches it would have seen. The loss is read back from
+the device only every `log_every` steps, never once per step.
+"""
+from __future__ import annotations
+
+import math
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+
+from sslstudio.core.tasks.base import PretextTask, make_generator
+from sslstudio.core.training.checkpoint import load_checkpoint, restore_rng_state, rng_state, save_checkpoint
+from sslstudio.core.training.control import TrainingControl
+from sslstudio.core.training.events import (CheckpointSaved, Event, HealthMetrics, StepMetrics,
+                                            TrainingFailed, TrainingFinished)
+from sslstudio.core.training.health import collapse_std, effective_rank
+from sslstudio.core.training.run_dir import RunDir
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = 20
+    max_steps: int | None = None
+    max_minutes: float | None = None
+    batch_size: int = 128
+    lr: float = 2e-3
+    weight_decay: float = 0.05
+    warmup_fraction: float = 0.05
+    seed: int = 0
+    log_every: int = 10
+    checkpoint_minutes: float = 2.0
+
+
+class TaskModel(nn.Module):
+    """Backbone plus heads as one module, so DDP and the optimizer see a single model."""
+
+    def __init__(self, task: PretextTask, backbone: nn.Module, heads: nn.Module):
+        super().__init__()
+        self.backbone = backbone
+        self.heads = heads
+        self._task = task
+
+    def forward(self, batch):
+        out = self._task.forward(self.backbone, self.heads, batch)
+        return out.loss, out.embeddings, out.metrics
+
+
+class NonFiniteLoss(RuntimeError):
+    pass
+
+
+class Trainer:
+    def __init__(self, task: PretextTask, model: TaskModel, raw: torch.Tensor, config: TrainConfig,
+                 run_dir: RunDir | None = None, device: torch.device | str = "cpu",
+                 callbacks: list[Callable[[Event], None]] | None = None,
+                 control: TrainingControl | None = None):
+        self.task, self.model, self.raw, self.config = task, model, raw, config
+        self.run_dir = run_dir
+        self.device = torch.device(device)
+        self.callbacks = list(callbacks or [])
+        self.control = control or TrainingControl()
+        self.model.to(self.device)
+        self.channels_last = self.device.type == "cuda" and task.modality in ("image", "audio")
+        if self.channels_last:
+            self.model.to(memory_format=torch.channels_last)
+        self.task.pipeline.preprocess.to(self.device)
+        self.rank, self.world = _distributed_rank()
+        self.wrapped = self._wrap_distributed(model)
+        self.optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+        self.amp_dtype = _amp_dtype(self.device)
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
+        self.step = 0
+        self.elapsed = 0.0
+        self.data_seconds = 0.0
+        self._permutation: tuple[int, torch.Tensor] | None = None
+
+    # ------------------------------------------------------------ sizes
+    @property
+    def steps_per_epoch(self) -> int:
+        per_rank = len(self.raw) // self.world
+        batch = min(self.config.batch_size, per_rank)
+        return max(1, per_rank // batch)  # drop the ragged last batch: BatchNorm dislikes tiny ones
+
+    @property
+    def total_steps(self) -> int:
+        steps = self.config.epochs * self.steps_per_epoch
+        return min(steps, self.config.max_steps) if self.config.max_steps else steps
+
+    # ------------------------------------------------------------ public
+    def resume_from(self, path) -> None:
+        state = load_checkpoint(path)
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scaler.load_state_dict(state["scaler"])
+        restore_rng_state(state["rng"])
+        self.step = int(state["progress"]["step"])
+        self.elapsed = float(state["progress"]["elapsed"])
+
+    def fit(self) -> TrainingFinished | TrainingFailed:
+        try:
+            return self._fit()
+        except NonFiniteLoss as exc:
+            event = TrainingFailed(self.step, str(exc))
+        except Exception as exc:
+            event = TrainingFailed(self.step, f"{type(exc).__name__}: {exc}", traceback.format_exc())
+        self._emit(event)
+        return event
+
+    # ------------------------------------------------------------ loop
+    def _fit(self) -> TrainingFinished:
+        config, total = self.config, self.total_steps
+        self.model.train()
+        started, last_checkpoint = time.perf_counter() - self.elapsed, time.perf_counter()
+        window = _Window(self.step, time.perf_counter())
+        loss_sum = torch.zeros((), device=self.device)
+        reason = "completed"
+        while self.step < total:
+            self.control.wait_while_paused()
+            if self.control.cancelled:
+                reason = "cancelled"
+                break
+            if config.max_minutes is not None and self.elapsed >= config.max_minutes * 60:
+                reason = "time budget"
+                break
+            out = self._train_step(window)
+            loss_sum += out[0].detach()
+            self.step += 1
+            self.elapsed = time.perf_counter() - started
+            if self.step % config.log_every == 0 or self.step == total:
+                self._log(loss_sum / (self.step - window.step), out, window)
+                loss_sum.zero_()
+                window = _Window(self.step, time.perf_counter())
+            if time.perf_counter() - last_checkpoint > config.checkpoint_minutes * 60:
+                self._save_checkpoint()
+                last_checkpoint = time.perf_counter()
+        self._save_checkpoint()
+        event = TrainingFinished(self.step, reason, round(self.elapsed, 2))
+        self._emit(event)
+        return event
+
+    def _train_step(self, window: "_Window"):
+        fetched = time.perf_counter()
+        batch = self.task.make_batch(self._next_raw(), make_generator(self.config.seed * 1_000_003 + self.step))
+        if self.channels_last:
+            batch.inputs = batch.inputs.contiguous(memory_format=torch.channels_last)
+        window.data_seconds += time.perf_counter() - fetched
+        window.samples += batch.size
+        self._set_lr()
+        with torch.autocast(self.device.type, dtype=self.amp_dtype, enabled=self.amp_dtype is not None):
+            loss, embeddings, metrics = self.wrapped(batch)
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        return loss, embeddings, metrics
+
+    def _next_raw(self) -> torch.Tensor:
+        epoch, position = divmod(self.step, self.steps_per_epoch)
+        if self._permutation is None or self._permutation[0] != epoch:
+            order = torch.randperm(len(self.raw), generator=make_generator(self.config.seed * 7919 + epoch))
+            self._permutation = (epoch, order[self.rank::self.world])
+        batch = min(self.config.batch_size, len(self._permutation[1]))
+        index = self._permutation[1][position * batch:(position + 1) * batch]
+        return self.raw[index].to(self.device, non_blocking=True)
+
+    def _set_lr(self) -> None:
+        self.current_lr = self.config.lr * lr_factor(self._progress(), self.config.warmup_fraction)
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.current_lr
+
+    def _progress(self) -> float:
+        """Share of the budget used: steps, or wall time when a time budget is tighter."""
+        progress = self.step / max(1, self.total_steps)
+        if self.config.max_minutes:
+            progress = max(progress, self.elapsed / (self.config.max_minutes * 60))
+        return min(progress, 1.0)
+
+    # ------------------------------------------------------------ reporting
+    def _log(self, mean_loss: torch.Tensor, out, window: "_Window") -> None:
+        loss = float(mean_loss)
+        if not math.isfinite(loss):
+            kept = "the last good checkpoint is kept" if self.run_dir and self.run_dir.has_checkpoint() \
+                else "no checkpoint was written yet"
+            raise NonFiniteLoss(f"loss is {loss} at step {self.step}; training stopped and {kept}. "
+                                f"Try a lower learning rate.")
+        seconds = max(time.perf_counter() - window.started, 1e-9)
+        speed = window.samples / seconds
+        steps_per_s = (self.step - window.step) / seconds
+        eta = (self.total_steps - self.step) / max(steps_per_s, 1e-9)
+        if self.config.max_minutes:
+            eta = min(eta, max(0.0, self.config.max_minutes * 60 - self.elapsed))
+        metrics = {k: round(float(v), 5) for k, v in out[2].items()}
+        step_event = StepMetrics(self.step, self.step // self.steps_per_epoch, self.total_steps, loss,
+                                 self.current_lr, speed, eta, window.data_seconds / seconds, metrics)
+        embeddings = out[1].detach()
+        health = HealthMetrics(self.step, collapse_std(embeddings), 1 / math.sqrt(embeddings.shape[1]),
+                               effective_rank(embeddings), embeddings.shape[1])
+        if self.run_dir is not None and self.rank == 0:
+            record = {**asdict(step_event), **asdict(health), "elapsed_s": round(self.elapsed, 3)}
+            self.run_dir.append_metrics(record)
+        self._emit(step_event)
+        self._emit(health)
+
+    def _save_checkpoint(self) -> None:
+        if self.run_dir is None or self.rank != 0:
+            return
+        state = {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
+                 "scaler": self.scaler.state_dict(), "rng": rng_state(),
+                 "schedule": {"progress": self._progress()},
+                 "progress": {"step": self.step, "elapsed": self.elapsed, "total_steps": self.total_steps}}
+        save_checkpoint(self.run_dir.last_checkpoint, state)
+        self._emit(CheckpointSaved(self.step, str(self.run_dir.last_checkpoint)))
+
+    def _emit(self, event: Event) -> None:
+        if self.rank != 0:
+            return
+        for callback in self.callbacks:
+            callback(event)
+
+    def _wrap_distributed(self, model: nn.Module) -> nn.Module:
+        if self.world == 1:
+            return model
+        from torch.nn.parallel import DistributedDataParallel
+
+        ids = [self.device.index] if self.device.type == "cuda" else None
+        return DistributedDataParallel(model, device_ids=ids)
+
+
+@dataclass
+class _Window:
+    """Counters between two log points."""
+
+    step: int
+    started: float
+    samples: int = 0
+    data_seconds: float = 0.0
+
+
+def lr_factor(progress: float, warmup: float) -> float:
+    """Linear warm-up, then cosine decay to zero."""
+    if progress < warmup:
+        return (progress + 1e-3) / warmup
+    return 0.5 * (1 + math.cos(math.pi * (progress - warmup) / max(1e-9, 1 - warmup)))
+
+
+def _amp_dtype(device: torch.device):
+    if device.type != "cuda":
+        return None
+    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+
+
+def _distributed_rank() -> tuple[int, int]:
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
