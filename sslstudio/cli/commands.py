@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -11,7 +12,8 @@ from sslstudio.core.errors import UserError
 
 
 def _say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+    if os.environ.get("RANK", "0") == "0":  # under torchrun, one voice: rank 0
+        print(message, file=sys.stderr, flush=True)
 
 
 def _emit_json(payload: dict) -> None:
@@ -115,6 +117,7 @@ def cmd_preview(args) -> int:
 # ------------------------------------------------------------------ train
 def cmd_train(args) -> int:
     from sslstudio.core.tasks.args import parse_assignments
+    from sslstudio.core.training.device import resolve_device
     from sslstudio.core.training.session import TrainRequest, prepare, train
 
     given = {"epochs": args.epochs, "max_steps": args.max_steps, "max_minutes": args.max_minutes,
@@ -123,6 +126,7 @@ def cmd_train(args) -> int:
     _check_train_settings(settings)
     request = TrainRequest(Path(args.folder), Path(args.out), args.task, parse_assignments(args.set),
                            args.backbone, _spec_from(args), settings, args.device, args.resume)
+    resolve_device(args.device)  # a bad device name fails before minutes of data loading
     _init_distributed(args.device)
     prepared = prepare(request, progress=_progress_printer("decoding"))
     for bad in prepared.samples.bad:
@@ -156,15 +160,13 @@ def _check_train_settings(settings: dict) -> None:
 
 def _init_distributed(device: str) -> None:
     """Under torchrun (WORLD_SIZE > 1) join the process group: NCCL on GPUs, Gloo on CPUs."""
-    import os
-
     if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
         return
     import torch
     import torch.distributed as dist
 
     if not dist.is_initialized():
-        use_cuda = torch.cuda.is_available() and device in ("auto",) or device.startswith("cuda")
+        use_cuda = device.startswith("cuda") or (device == "auto" and torch.cuda.is_available())
         if use_cuda:
             torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
         dist.init_process_group("nccl" if use_cuda else "gloo")

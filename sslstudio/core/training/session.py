@@ -5,6 +5,7 @@ together; the CLI and the GUI both call it.
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -82,6 +83,8 @@ def prepare(request: TrainRequest, progress: Callable[[int, int], None] | None =
     task = task_cls(task_args, pipeline)
     backbone = build_backbone(task_cls.modality, backbone_name, pipeline.backbone_context())
     model = TaskModel(task, backbone, task.build_heads(backbone))
+    if int(os.environ.get("RANK", "0")) != 0:  # under torchrun only rank 0 writes the run folder
+        return PreparedRun(task, model, samples, run_dir, config, request.resume)
     if not request.resume:
         run_dir.path.mkdir(parents=True, exist_ok=True)
         pipeline.save(run_dir.path)

@@ -73,6 +73,8 @@ class Trainer:
             self.model.to(memory_format=torch.channels_last)
         self.task.pipeline.preprocess.to(self.device)
         self.rank, self.world = _distributed_rank()
+        if run_dir is not None and self.rank == 0:
+            run_dir.path.mkdir(parents=True, exist_ok=True)
         self.wrapped = self._wrap_distributed(model)
         self.optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
         self.amp_dtype = _amp_dtype(self.device)

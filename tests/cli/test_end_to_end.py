@@ -1,0 +1,107 @@
+"""The real CLI in a subprocess on tiny real data: scan -> preview -> train -> resume -> embed -> probe."""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+TASK = {"image": "rotation", "audio": "masked_spectrogram", "text": "mlm"}
+
+
+def cli(*args, expect=0):
+    result = subprocess.run([sys.executable, "-m", "sslstudio", *map(str, args)], capture_output=True, text=True,
+                            timeout=600)
+    assert result.returncode == expect, f"exit {result.returncode}\nstdout:{result.stdout}\nstderr:{result.stderr}"
+    return result
+
+
+def cli_json(*args):
+    return json.loads(cli(*args, "--json").stdout)
+
+
+@pytest.mark.parametrize("modality", ["image", "audio", "text"])
+def test_whole_loop(modality, tiny_images, tiny_audio, tiny_text, tmp_path):
+    folder = {"image": tiny_images, "audio": tiny_audio, "text": tiny_text}[modality]
+    scan = cli_json("scan", folder)
+    assert scan["modality"] == modality and scan["usable_samples"] > 20 and scan["bad_files"] == []
+    assert len(scan["labels"][modality]) >= 3
+
+    sheet = tmp_path / "sheet.png"
+    cli("preview", folder, "--task", TASK[modality], "--n", 3, "--out", sheet)
+    assert Image.open(sheet).size[0] > 300
+
+    run = tmp_path / "run"
+    first = cli_json("train", folder, "--task", TASK[modality], "--out", run, "--max-steps", 4, "--batch-size", 8)
+    assert first["reason"] == "completed" and first["step"] == 4
+    cli("train", folder, "--task", TASK[modality], "--out", run, "--max-steps", 6, expect=2)  # no overwrite
+    resumed = cli_json("train", folder, "--out", run, "--max-steps", 6, "--resume")
+    assert resumed["step"] == 6
+    steps = [json.loads(line)["step"] for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert steps == sorted(steps) and steps[-1] == 6
+    config = json.loads((run / "config.json").read_text())
+    assert config["task"] == TASK[modality] and config["train"]["max_steps"] == 6
+
+    out = tmp_path / "emb.npz"
+    summary = cli_json("embed", run, folder, "--out", out)
+    with np.load(out) as arrays:
+        assert arrays["embeddings"].shape == (summary["samples"], summary["dim"])
+        assert arrays["embeddings"].dtype == np.float32 and np.isfinite(arrays["embeddings"]).all()
+        assert len(arrays["paths"]) == len(arrays["labels"]) == summary["samples"]
+
+    result = cli_json("probe", run, "--labelled", folder, "--per-class", 3, "--method", "knn", "--baselines")
+    classes = len(scan["labels"][modality])
+    assert result["n_train"] == 3 * classes and result["n_test"] == summary["samples"] - 3 * classes
+    assert 0 <= result["accuracy"] <= 1 and set(result["baselines"]) == {"random_init", "raw"}
+
+
+def test_bad_files_are_reported_and_the_rest_trains(tiny_images, tmp_path):
+    (tiny_images / "0_t-shirt_top" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 20)
+    (tiny_images / "1_trouser" / "empty.jpg").write_bytes(b"")
+    os.symlink(tmp_path / "nowhere.png", tiny_images / "1_trouser" / "link.png")
+    scan = cli_json("scan", tiny_images)
+    assert {b["path"] for b in scan["bad_files"]} == {"0_t-shirt_top/broken.png", "1_trouser/empty.jpg",
+                                                      "1_trouser/link.png"}
+    assert all(b["reason"] for b in scan["bad_files"])
+    result = cli("train", tiny_images, "--task", "rotation", "--out", tmp_path / "run", "--max-steps", 2,
+                 "--batch-size", 8)
+    assert "skipped 1_trouser/empty.jpg: empty file" in result.stderr
+
+
+@pytest.mark.parametrize("args,message", [
+    (["scan", "/nonexistent/folder"], "folder not found"),
+    (["train", "{images}", "--task", "jigsaw", "--out", "{tmp}/r"], "unknown task 'jigsaw'"),
+    (["train", "{images}", "--task", "mlm", "--out", "{tmp}/r"], "no text files"),
+    (["train", "{images}", "--task", "rotation", "--out", "{tmp}/r", "--set", "all_rotations=maybe"],
+     "'all_rotations' must be bool"),
+    (["preview", "{images}", "--task", "rotation", "--out", "{tmp}/s.png", "--set", "bogus=1"], "unknown setting"),
+    (["train", "{images}", "--out", "{tmp}/r", "--resume"], "nothing to resume"),
+    (["embed", "{tmp}", "{images}", "--out", "{tmp}/e.npz"], "not a run folder"),
+    (["train", "{images}", "--task", "rotation", "--out", "{tmp}/r", "--device", "quantum"], "unknown device"),
+])
+def test_usage_errors_exit_2_with_one_line(args, message, tiny_images, tmp_path):
+    filled = [a.format(images=tiny_images, tmp=tmp_path) for a in args]
+    result = cli(*filled, expect=2)
+    assert message in result.stderr and result.stderr.count("\n") == 1, result.stderr
+
+
+def test_tasks_json_lists_every_task_with_its_schema():
+    listing = cli_json("tasks")
+    assert {t["name"] for t in listing["tasks"]} >= {"rotation", "masked_spectrogram", "mlm"}
+    assert listing["backbones"]["image"]["default"] == "cnn_small"
+    audio_only = cli_json("tasks", "--modality", "audio")
+    assert {t["modality"] for t in audio_only["tasks"]} == {"audio"}
+
+
+def test_train_under_torchrun_with_two_cpu_processes(tiny_images, tmp_path):
+    run = tmp_path / "ddp"
+    result = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "-m", "sslstudio",
+                             "train", tiny_images, "--task", "rotation", "--out", run, "--max-steps", "3",
+                             "--batch-size", "8", "--device", "cpu"], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stderr.count("finished at step 3") == 1  # rank 0 speaks for both
+    records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in records] == [3]
+    cli("embed", run, tiny_images, "--out", tmp_path / "e.npz")

@@ -1,0 +1,38 @@
+"""Shared fixtures: tiny real data sets copied from the bundled demo data into a temp folder."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+DEMO = Path(__file__).resolve().parent.parent / "resources" / "demo"
+
+
+def copy_subset(modality: str, dest: Path, classes: int, per_class: int) -> Path:
+    for class_dir in sorted(p for p in (DEMO / modality).iterdir() if p.is_dir())[:classes]:
+        target = dest / class_dir.name
+        target.mkdir(parents=True)
+        for f in sorted(class_dir.iterdir())[:per_class]:
+            shutil.copyfile(f, target / f.name)
+    return dest
+
+
+@pytest.fixture
+def tiny_images(tmp_path) -> Path:
+    return copy_subset("image", tmp_path / "images", classes=4, per_class=12)
+
+
+@pytest.fixture
+def tiny_audio(tmp_path) -> Path:
+    return copy_subset("audio", tmp_path / "audio", classes=4, per_class=6)
+
+
+@pytest.fixture
+def tiny_text(tmp_path) -> Path:
+    return copy_subset("text", tmp_path / "text", classes=3, per_class=20)
+
+
+@pytest.fixture
+def demo_dir() -> Path:
+    return DEMO

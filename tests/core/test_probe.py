@@ -1,0 +1,64 @@
+import numpy as np
+import pytest
+
+from sslstudio.core.data.labels import few_shot_split, load_labelled
+from sslstudio.core.data.loaders import InputSpec
+from sslstudio.core.errors import UserError
+from sslstudio.core.evaluation.probe import knn_predict, linear_predict
+
+
+def blobs(seed=0, n=40):
+    rng = np.random.default_rng(seed)
+    centres = np.eye(3, 8) * 5
+    labels = np.repeat(np.array(["a", "b", "c"]), n)
+    return centres[np.repeat(np.arange(3), n)] + rng.normal(size=(3 * n, 8)), labels
+
+
+def test_knn_and_linear_separate_clear_clusters_and_fail_on_noise():
+    x, y = blobs()
+    train, test = few_shot_split(y, 5, seed=0)
+    assert (knn_predict(x[train], y[train], x[test]) == y[test]).mean() > 0.95
+    assert (linear_predict(x[train], y[train], x[test], 0) == y[test]).mean() > 0.95
+    noise = np.random.default_rng(1).normal(size=x.shape)
+    assert (knn_predict(noise[train], y[train], noise[test]) == y[test]).mean() < 0.6
+
+
+def test_few_shot_split_is_seeded_balanced_and_disjoint():
+    _, y = blobs()
+    train, test = few_shot_split(y, 4, seed=5)
+    again, _ = few_shot_split(y, 4, seed=5)
+    other, _ = few_shot_split(y, 4, seed=6)
+    np.testing.assert_array_equal(train, again)
+    assert not np.array_equal(train, other)
+    assert sorted(np.unique(y[train], return_counts=True)[1]) == [4, 4, 4]
+    assert not set(train) & set(test) and len(train) + len(test) == len(y)
+    with pytest.raises(UserError, match="not enough"):
+        few_shot_split(y, 40, seed=0)
+
+
+def test_split_column_decides_train_pool_and_test_rows():
+    y = np.array(["a", "a", "a", "b", "b", "b"])
+    splits = ["train", "train", "test", "train", "train", "test"]
+    train, test = few_shot_split(y, 1, seed=0, splits=splits)
+    assert set(test) == {2, 5} and len(train) == 2 and set(train) <= {0, 1, 3, 4}
+
+
+def test_label_csv_with_relative_and_absolute_paths(tiny_images, tmp_path):
+    files = sorted(tiny_images.rglob("*.png"))
+    rows = ["path,label,split"]
+    for i, f in enumerate(files):
+        path = f.relative_to(tmp_path) if i % 2 else f
+        rows.append(f"{path},{f.parent.name},{'test' if i % 4 == 0 else 'train'}")
+    rows.append("missing/file.png,ghost,train")
+    csv_path = tmp_path / "labels.csv"
+    csv_path.write_text("\n".join(rows) + "\n")
+    samples = load_labelled(csv_path, None, InputSpec())
+    assert len(samples) == len(files)
+    assert [b.path for b in samples.bad] == ["missing/file.png"]
+    assert set(samples.splits) == {"train", "test"}
+
+
+def test_label_csv_without_header_is_a_clear_error(tmp_path):
+    (tmp_path / "l.csv").write_text("a.png,cat\n")
+    with pytest.raises(UserError, match="path,label"):
+        load_labelled(tmp_path / "l.csv", None, InputSpec())

@@ -1,0 +1,92 @@
+"""Every registered task: one step trains, the loss falls, previews are faithful and seeded."""
+import numpy as np
+import pytest
+import torch
+
+from sslstudio.core.tasks.base import make_generator
+from sslstudio.core.tasks.registry import TASKS
+from sslstudio.core.training.trainer import TrainConfig, Trainer
+
+from .helpers import build
+
+
+@pytest.fixture
+def folder_for(tiny_images, tiny_audio, tiny_text):
+    return {"image": tiny_images, "audio": tiny_audio, "text": tiny_text}
+
+
+@pytest.mark.parametrize("name", sorted(TASKS))
+def test_one_step_then_loss_falls(name, folder_for):
+    torch.manual_seed(0)
+    task, model, raw = build(folder_for[TASKS[name].modality], name)
+    losses = []
+    batch_size = 8 if TASKS[name].modality == "audio" else 16  # full-resolution spectrograms are slow
+    config = TrainConfig(epochs=1000, max_steps=40, batch_size=batch_size, log_every=1, lr=2e-3)
+    trainer = Trainer(task, model, raw, config, callbacks=[
+        lambda e: losses.append(e.loss) if type(e).__name__ == "StepMetrics" else None])
+    result = trainer.fit()
+    assert type(result).__name__ == "TrainingFinished", result
+    assert len(losses) == 40 and all(np.isfinite(losses))
+    assert np.mean(losses[-8:]) < 0.9 * np.mean(losses[:4]), losses
+
+
+@pytest.mark.parametrize("name", sorted(TASKS))
+def test_preview_is_made_by_the_training_transform(name, folder_for):
+    task, _, raw = build(folder_for[TASKS[name].modality], name)
+    few = raw[:3]
+    batch = task.make_batch(few, make_generator(7))
+    first, again, other = task.preview(few, 7), task.preview(few, 7), task.preview(few, 8)
+    assert len(first) == 3
+    model_input = first[0].items[0]
+    if model_input.kind == "image":
+        np.testing.assert_array_equal(model_input.data, task.pipeline.preprocess.to_display(batch.inputs[:1])[0])
+    elif model_input.kind == "spectrogram":
+        np.testing.assert_allclose(model_input.data, batch.inputs[0, 0].numpy())
+        np.testing.assert_array_equal(model_input.mask, batch.params["mask"][0, 0].numpy())
+    else:
+        to_token = task.pipeline.tokenizer.id_to_token
+        assert model_input.data == [to_token(t) for t in batch.inputs[0, :len(model_input.data)].tolist()]
+    assert _fingerprint(first) == _fingerprint(again)
+    if name != "rotation":  # rotation with all_rotations shows all four angles: nothing random
+        assert _fingerprint(first) != _fingerprint(other)
+
+
+def _fingerprint(previews):
+    parts = []
+    for sample in previews:
+        for item in sample.items:
+            data = item.data if isinstance(item.data, list) else np.asarray(item.data).round(4).tolist()
+            parts.append((item.kind, str(data), str(None if item.mask is None else np.asarray(item.mask).tolist())))
+    return parts
+
+
+def test_rotation_random_angle_mode_matches_targets(tiny_images):
+    task, _, raw = build(tiny_images, "rotation", all_rotations=False)
+    batch = task.make_batch(raw[:8], make_generator(1))
+    assert batch.size == 8
+    for i in range(8):
+        k = int(batch.targets[i])
+        expected = task.pipeline.preprocess(torch.rot90(raw[i:i + 1], k, dims=(2, 3)))
+        torch.testing.assert_close(batch.inputs[i:i + 1], expected)
+
+
+def test_mlm_selection_follows_bert_proportions(tiny_text):
+    task, _, raw = build(tiny_text, "mlm")
+    batch = task.make_batch(raw, make_generator(0))
+    selected = batch.params["selected"]
+    ordinary = raw >= 5
+    share = selected.sum().item() / ordinary.sum().item()
+    assert 0.12 < share < 0.19
+    masked_share = batch.params["masked"].sum().item() / selected.sum().item()
+    assert 0.7 < masked_share < 0.9
+    assert (batch.targets[~selected] == -100).all()
+    assert (batch.targets[selected] == raw[selected]).all()
+
+
+def test_masked_spectrogram_loss_only_counts_masked_bins(tiny_audio):
+    task, model, raw = build(tiny_audio, "masked_spectrogram")
+    batch = task.make_batch(raw[:4], make_generator(0))
+    loss_before = task.forward(model.backbone, model.heads, batch).loss
+    batch.targets = torch.where(batch.params["mask"], batch.targets, batch.targets + 100.0)
+    loss_after = task.forward(model.backbone, model.heads, batch).loss
+    torch.testing.assert_close(loss_before, loss_after)

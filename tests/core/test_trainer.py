@@ -1,0 +1,121 @@
+import json
+import threading
+
+import pytest
+import torch
+
+from sslstudio.core.errors import RunError, UserError
+from sslstudio.core.training.checkpoint import load_checkpoint
+from sslstudio.core.training.control import TrainingControl
+from sslstudio.core.training.device import resolve_device
+from sslstudio.core.training.events import CheckpointSaved, HealthMetrics, StepMetrics
+from sslstudio.core.training.run_dir import RunDir
+from sslstudio.core.training.trainer import TrainConfig, Trainer, lr_factor
+
+from .helpers import build
+
+CONFIG = TrainConfig(epochs=100, max_steps=12, batch_size=8, log_every=3, seed=3)
+
+
+def trainer_for(folder, run_path, config=CONFIG, **kwargs):
+    torch.manual_seed(0)
+    task, model, raw = build(folder, "rotation", all_rotations=False)
+    return Trainer(task, model, raw, config, RunDir(run_path), **kwargs)
+
+
+def test_resumed_run_ends_bit_identical_to_an_uninterrupted_one(tiny_images, tmp_path):
+    straight = trainer_for(tiny_images, tmp_path / "a")
+    assert straight.fit().reason == "completed"
+    control = TrainingControl()
+    interrupt = lambda e: control.cancel() if isinstance(e, StepMetrics) and e.step == 6 else None
+    assert trainer_for(tiny_images, tmp_path / "b", control=control, callbacks=[interrupt]).fit().step == 6
+    resumed = trainer_for(tiny_images, tmp_path / "b")
+    resumed.resume_from(RunDir(tmp_path / "b").last_checkpoint)
+    assert resumed.step == 6
+    resumed.fit()
+    for (name, a), (_, b) in zip(straight.model.state_dict().items(), resumed.model.state_dict().items()):
+        torch.testing.assert_close(a, b, msg=name)
+
+
+def test_events_metrics_file_and_checkpoint_contents(tiny_images, tmp_path):
+    events = []
+    result = trainer_for(tiny_images, tmp_path / "run", callbacks=[events.append]).fit()
+    steps = [e for e in events if isinstance(e, StepMetrics)]
+    health = [e for e in events if isinstance(e, HealthMetrics)]
+    assert [e.step for e in steps] == [3, 6, 9, 12] and len(health) == 4
+    assert all(0 <= e.collapse_std <= 1 and 1 <= e.effective_rank <= e.embed_dim for e in health)
+    assert steps[-1].eta_s == 0 and steps[0].samples_per_s > 0 and 0 <= steps[0].data_wait_share <= 1
+    assert isinstance(events[-2], CheckpointSaved) and result.step == 12
+    lines = (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(line)["step"] for line in lines] == [3, 6, 9, 12]
+    state = load_checkpoint(tmp_path / "run" / "checkpoints" / "last.pt")
+    assert {"model", "optimizer", "scaler", "rng", "progress", "schedule"} <= set(state)
+    assert state["progress"]["step"] == 12
+    assert list((tmp_path / "run" / "checkpoints").iterdir()) == [tmp_path / "run" / "checkpoints" / "last.pt"]
+
+
+def test_cancel_stops_between_steps_and_keeps_a_checkpoint(tiny_images, tmp_path):
+    control = TrainingControl()
+    def stop_at_six(event):
+        if isinstance(event, StepMetrics) and event.step == 6:
+            control.cancel()
+    result = trainer_for(tiny_images, tmp_path / "run", control=control, callbacks=[stop_at_six]).fit()
+    assert result.reason == "cancelled" and result.step == 6
+    assert load_checkpoint(tmp_path / "run" / "checkpoints" / "last.pt")["progress"]["step"] == 6
+
+
+def test_pause_blocks_until_resumed(tiny_images, tmp_path):
+    control = TrainingControl()
+    paused_at = threading.Event()
+    def pause_at_three(event):
+        if isinstance(event, StepMetrics) and event.step == 3:
+            control.pause()
+            paused_at.set()
+    trainer = trainer_for(tiny_images, tmp_path / "run", control=control, callbacks=[pause_at_three])
+    worker = threading.Thread(target=trainer.fit)
+    worker.start()
+    assert paused_at.wait(60)
+    worker.join(0.5)
+    assert worker.is_alive() and trainer.step == 3
+    control.resume()
+    worker.join(60)
+    assert not worker.is_alive() and trainer.step == 12
+
+
+def test_nan_loss_stops_with_a_plain_message_and_keeps_the_good_checkpoint(tiny_images, tmp_path):
+    trainer_for(tiny_images, tmp_path / "run", TrainConfig(**{**CONFIG.__dict__, "max_steps": 3})).fit()
+    good = (tmp_path / "run" / "checkpoints" / "last.pt").read_bytes()
+    bad = trainer_for(tiny_images, tmp_path / "run", TrainConfig(**{**CONFIG.__dict__, "lr": 1e30}))
+    bad.resume_from(RunDir(tmp_path / "run").last_checkpoint)
+    result = bad.fit()
+    assert type(result).__name__ == "TrainingFailed"
+    assert "loss is nan" in result.message and "last good checkpoint is kept" in result.message
+    assert (tmp_path / "run" / "checkpoints" / "last.pt").read_bytes() == good
+
+
+def test_time_budget_ends_the_run(tiny_images, tmp_path):
+    config = TrainConfig(epochs=10_000, batch_size=8, max_minutes=0.02)
+    result = trainer_for(tiny_images, tmp_path / "run", config).fit()
+    assert result.reason == "time budget" and 0 < result.step
+
+
+def test_damaged_checkpoint_is_a_clear_error(tmp_path):
+    path = tmp_path / "last.pt"
+    path.write_bytes(b"\x80\x04garbage")
+    with pytest.raises(RunError, match="unreadable"):
+        load_checkpoint(path)
+
+
+def test_schedule_warms_up_then_decays():
+    assert lr_factor(0.0, 0.1) < 0.05 and lr_factor(0.1, 0.1) == pytest.approx(1.0)
+    assert lr_factor(0.55, 0.1) == pytest.approx(0.5) and lr_factor(1.0, 0.1) == pytest.approx(0.0)
+
+
+def test_device_choice():
+    assert resolve_device("cpu").type == "cpu"
+    assert resolve_device("auto").type in ("cpu", "cuda", "mps")
+    with pytest.raises(UserError, match="unknown device"):
+        resolve_device("tpu7")
+    if not torch.cuda.is_available():
+        with pytest.raises(UserError, match="no CUDA GPU"):
+            resolve_device("cuda:1")
