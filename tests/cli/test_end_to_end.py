@@ -105,3 +105,11 @@ def test_train_under_torchrun_with_two_cpu_processes(tiny_images, tmp_path):
     records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in records] == [3]
     cli("embed", run, tiny_images, "--out", tmp_path / "e.npz")
+
+
+def test_demo_runs_the_whole_loop_on_the_bundled_data(tmp_path):
+    result = cli_json("demo", "--max-minutes", "0.03", "--out", tmp_path)
+    assert [r["modality"] for r in result["results"]] == ["image", "audio", "text"]
+    for r in result["results"]:
+        assert r["steps"] > 0 and 0 <= r["probe"]["accuracy"] <= 1
+        assert (tmp_path / r["run"]).joinpath("embeddings.npz").is_file()

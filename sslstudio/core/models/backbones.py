@@ -22,23 +22,40 @@ def _conv_bn(c_in: int, c_out: int, stride: int = 1) -> nn.Sequential:
 
 
 class ConvNet(nn.Module):
-    """A compact VGG-style CNN: four stages, three of them halving the resolution."""
+    """A compact VGG-style CNN: four stages, three of them halving the resolution.
+
+    The embedding concatenates the globally pooled outputs of stages 2-4. A
+    pretext head specialises the last stage to its own task (Gidaris et al.
+    2018 find rotation features peak in the middle blocks), so the earlier
+    stages carry much of what transfers; pooling them costs nothing.
+    """
 
     def __init__(self, in_channels: int, widths: tuple[int, ...] = (32, 64, 128, 256)):
         super().__init__()
-        layers, c_in = [], in_channels
+        stages, c_in = [], in_channels
         for i, width in enumerate(widths):
-            layers += [_conv_bn(c_in, width, stride=1 if i == 0 else 2), _conv_bn(width, width)]
+            stages.append(nn.Sequential(_conv_bn(c_in, width, stride=1 if i == 0 else 2), _conv_bn(width, width)))
             c_in = width
-        self.body = nn.Sequential(*layers)
-        self.embed_dim = widths[-1]
-        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.stages = nn.ModuleList(stages)
+        self.feature_channels = widths[-1]
+        self.embed_dim = sum(widths[1:])
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
-        return self.body(x)
+        for stage in self.stages:
+            x = stage(x)
+        return x
+
+    def features_and_embedding(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The last map (for dense heads) and the embedding, in one pass."""
+        pooled = []
+        for i, stage in enumerate(self.stages):
+            x = stage(x)
+            if i >= 1:
+                pooled.append(x.mean(dim=(2, 3)))
+        return x, torch.cat(pooled, dim=1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.pool(self.features(x)).flatten(1)
+        return self.features_and_embedding(x)[1]
 
 
 class ResNet18Small(nn.Module):
@@ -53,15 +70,19 @@ class ResNet18Small(nn.Module):
         net.maxpool = nn.Identity()
         net.fc = nn.Identity()
         self.net = net
-        self.embed_dim = 512
+        self.embed_dim = self.feature_channels = 512
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         n = self.net
         x = n.relu(n.bn1(n.conv1(x)))
         return n.layer4(n.layer3(n.layer2(n.layer1(x))))
 
+    def features_and_embedding(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        features = self.features(x)
+        return features, torch.flatten(self.net.avgpool(features), 1)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.flatten(self.net.avgpool(self.features(x)), 1)
+        return self.features_and_embedding(x)[1]
 
 
 class TextTransformer(nn.Module):

@@ -69,7 +69,7 @@ class MaskedSpectrogram(PretextTask):
     Args = MaskedSpectrogramArgs
 
     def build_heads(self, backbone: nn.Module) -> nn.Module:
-        return SpectrogramDecoder(backbone.embed_dim)  # conv backbones' maps have embed_dim channels
+        return SpectrogramDecoder(backbone.feature_channels)
 
     def make_batch(self, raw: torch.Tensor, generator: torch.Generator) -> Batch:
         spec = self.pipeline.preprocess(raw)
@@ -81,8 +81,7 @@ class MaskedSpectrogram(PretextTask):
         return Batch(spec.masked_fill(mask, 0.0), spec, {"mask": mask, "time_mask": in_time, "freq_mask": in_freq})
 
     def forward(self, backbone: nn.Module, heads: nn.Module, batch: Batch) -> TaskOutput:
-        features = backbone.features(batch.inputs)
-        embeddings = features.mean(dim=(2, 3))
+        features, embeddings = backbone.features_and_embedding(batch.inputs)
         reconstruction = heads(features, batch.targets.shape[-2:])
         mask = batch.params["mask"].to(reconstruction.dtype)
         error = (reconstruction.float() - batch.targets.float()) ** 2
