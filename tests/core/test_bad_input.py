@@ -123,3 +123,12 @@ def test_folder_of_only_bad_files_is_a_clear_error(tmp_path):
     (tmp_path / "a.png").write_bytes(b"")
     with pytest.raises(UserError, match="no usable image files.*empty file"):
         load_folder(tmp_path, "image")
+
+
+def test_huge_text_file_is_cut_not_lost_even_mid_character(tmp_path):
+    from sslstudio.core.data.loaders import MAX_TEXT_BYTES
+
+    path = tmp_path / "long.txt"
+    path.write_bytes(b"a" * (MAX_TEXT_BYTES - 1) + "é and more".encode("utf-8"))
+    [(sample_id, text)] = load_text(str(path), "long.txt", SPEC)
+    assert sample_id == "long.txt" and len(text) == MAX_TEXT_BYTES - 1

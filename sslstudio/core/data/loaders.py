@@ -40,7 +40,8 @@ class InputSpec:
         return int(round(self.sample_rate * self.audio_seconds))
 
 
-def _read_bytes(path: str, limit: int) -> bytes:
+def _read_bytes(path: str, limit: int, allow_cut: bool = False) -> bytes:
+    """The file's bytes; over `limit` it is refused, or (allow_cut) returned with limit + 1 bytes."""
     try:
         with open(path, "rb") as f:
             data = f.read(limit + 1)
@@ -50,6 +51,8 @@ def _read_bytes(path: str, limit: int) -> bytes:
         raise Unusable(f"cannot read: {exc.strerror or exc}") from None
     if not data:
         raise Unusable("empty file")
+    if len(data) > limit and not allow_cut:
+        raise Unusable(f"file too large (over {limit >> 20} MB)")
     return data
 
 
@@ -168,7 +171,8 @@ def load_text(path: str, relpath: str, spec: InputSpec) -> list[tuple[str, str]]
     """(sample id, text) pairs: one for .txt/.md, one per line or row for .jsonl/.csv."""
     suffix = os.path.splitext(path)[1].lower()
     limit = MAX_TABLE_BYTES if suffix in (".jsonl", ".csv") else MAX_TEXT_BYTES
-    text = _decode_text(_read_bytes(path, limit)[:limit])
+    data = _read_bytes(path, limit, allow_cut=suffix not in (".jsonl", ".csv"))
+    text = _decode_text(data[:limit], cut=len(data) > limit)
     if suffix == ".jsonl":
         return _jsonl_samples(text, relpath, spec.text_column)
     if suffix == ".csv":
@@ -178,14 +182,14 @@ def load_text(path: str, relpath: str, spec: InputSpec) -> list[tuple[str, str]]
     return [(relpath, text.strip())]
 
 
-def _decode_text(data: bytes) -> str:
+def _decode_text(data: bytes, cut: bool) -> str:
     if b"\x00" in data[:8192]:
         raise Unusable("binary content, not text (NUL bytes)")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        if exc.start >= len(data) - 3 and len(data) > MAX_TEXT_BYTES:
-            return data[: exc.start].decode("utf-8-sig")  # cut mid-character by the size limit
+        if cut and exc.start >= len(data) - 3:
+            return data[: exc.start].decode("utf-8-sig")  # the size limit cut a character in two
         raise Unusable(f"not UTF-8 text (invalid byte 0x{data[exc.start]:02x} at offset {exc.start})") from None
 
 
