@@ -117,7 +117,7 @@ def cmd_preview(args) -> int:
 # ------------------------------------------------------------------ train
 def cmd_train(args) -> int:
     from sslstudio.core.tasks.args import parse_assignments
-    from sslstudio.core.training.device import resolve_device
+    from sslstudio.core.training.device import describe_device, resolve_device
     from sslstudio.core.training.session import TrainRequest, prepare, train
 
     given = {"epochs": args.epochs, "max_steps": args.max_steps, "max_minutes": args.max_minutes,
@@ -126,13 +126,13 @@ def cmd_train(args) -> int:
     _check_train_settings(settings)
     request = TrainRequest(Path(args.folder), Path(args.out), args.task, parse_assignments(args.set),
                            args.backbone, _spec_from(args), settings, args.device, args.resume)
-    resolve_device(args.device)  # a bad device name fails before minutes of data loading
+    device = resolve_device(args.device)  # a bad device name fails before minutes of data loading
     _init_distributed(args.device)
     prepared = prepare(request, progress=_progress_printer("decoding"))
     for bad in prepared.samples.bad:
         _say(f"skipped {bad.path}: {bad.reason}")
-    _say(f"{'resuming' if args.resume else 'training'} {prepared.task.name} on {len(prepared.samples)} samples "
-         f"-> {args.out}")
+    _say(f"{'resuming' if args.resume else 'training'} {prepared.task.name} on {len(prepared.samples)} samples, "
+         f"{describe_device(device)} -> {args.out}")
     printer = _TrainPrinter()
     result = train(request, [printer], prepared=prepared)
     payload = {"run": str(args.out), **asdict(result), "last": printer.last}

@@ -22,7 +22,7 @@ from sslstudio.core.tasks.base import PretextTask
 from sslstudio.core.tasks.registry import get_task
 from sslstudio.core.training.checkpoint import load_checkpoint
 from sslstudio.core.training.control import TrainingControl
-from sslstudio.core.training.device import resolve_device
+from sslstudio.core.training.device import resolve_device, set_cpu_threads
 from sslstudio.core.training.events import Event, TrainingFailed, TrainingFinished
 from sslstudio.core.training.run_dir import RunDir
 from sslstudio.core.training.trainer import TaskModel, TrainConfig, Trainer
@@ -39,6 +39,7 @@ class TrainRequest:
     train_settings: dict = field(default_factory=dict)  # TrainConfig fields given by the user
     device: str = "auto"
     resume: bool = False
+    cpu_cores_free: int = 0  # the GUI passes 1 so its own thread keeps a core
 
 
 @dataclass
@@ -102,6 +103,8 @@ def train(request: TrainRequest, callbacks: list[Callable[[Event], None]] | None
           prepared: PreparedRun | None = None) -> TrainingFinished | TrainingFailed:
     prepared = prepared or prepare(request)
     device = resolve_device(request.device)
+    if device.type == "cpu":
+        set_cpu_threads(request.cpu_cores_free)
     trainer = Trainer(prepared.task, prepared.model, prepared.task.pipeline.raw(prepared.samples),
                       prepared.config, prepared.run_dir, device, callbacks, control)
     if prepared.resumed:
