@@ -1,19 +1,15 @@
 """Where the bundled resources (demo data, icons) live, in a checkout or an installed package."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 
 def resources_dir() -> Path:
-    frozen = getattr(sys, "_MEIPASS", None)  # PyInstaller unpacks data beside the executable
-    candidates = [Path(frozen) / "resources"] if frozen else []
-    candidates += [Path(__file__).resolve().parent.parent / "resources",
-                   Path(__file__).resolve().parent / "_resources"]
-    for candidate in candidates:
-        if (candidate / "demo").is_dir():
-            return candidate
-    raise FileNotFoundError("sslstudio's bundled resources are missing from this installation")
+    """The top-level resources/ folder of a checkout or editable install."""
+    candidate = Path(__file__).resolve().parent.parent / "resources"
+    if not (candidate / "demo").is_dir():
+        raise FileNotFoundError(f"sslstudio's bundled resources are missing (looked in {candidate})")
+    return candidate
 
 
 def demo_folder(modality: str) -> Path:

@@ -9,10 +9,11 @@ from pathlib import Path
 
 from sslstudio.core.data.loaders import InputSpec
 from sslstudio.core.errors import UserError
+from sslstudio.core.training.events import CheckpointSaved, HealthMetrics, StepMetrics, TrainingFailed
 
 
 def _say(message: str) -> None:
-    if os.environ.get("RANK", "0") == "0":  # under torchrun, one voice: rank 0
+    if os.environ.get("RANK", "0") == "0":  # under torchrun, rank 0 speaks for all; no torch import here
         print(message, file=sys.stderr, flush=True)
 
 
@@ -118,6 +119,7 @@ def cmd_preview(args) -> int:
 def cmd_train(args) -> int:
     from sslstudio.core.tasks.args import parse_assignments
     from sslstudio.core.training.device import describe_device, resolve_device
+    from sslstudio.core.training.distributed import init_from_environment
     from sslstudio.core.training.session import TrainRequest, prepare, train
 
     given = {"epochs": args.epochs, "max_steps": args.max_steps, "max_minutes": args.max_minutes,
@@ -127,7 +129,7 @@ def cmd_train(args) -> int:
     request = TrainRequest(Path(args.folder), Path(args.out), args.task, parse_assignments(args.set),
                            args.backbone, _spec_from(args), settings, args.device, args.resume)
     device = resolve_device(args.device)  # a bad device name fails before minutes of data loading
-    _init_distributed(args.device)
+    init_from_environment(args.device)
     prepared = prepare(request, progress=_progress_printer("decoding"))
     for bad in prepared.samples.bad:
         _say(f"skipped {bad.path}: {bad.reason}")
@@ -136,7 +138,7 @@ def cmd_train(args) -> int:
     printer = _TrainPrinter()
     result = train(request, [printer], prepared=prepared)
     payload = {"run": str(args.out), **asdict(result), "last": printer.last}
-    if type(result).__name__ == "TrainingFailed":
+    if isinstance(result, TrainingFailed):
         _say(f"training failed at step {result.step}: {result.message}")
         if result.traceback:
             _say(result.traceback)
@@ -158,42 +160,25 @@ def _check_train_settings(settings: dict) -> None:
             raise UserError(f"--{name.replace('_', '-')} must be positive")
 
 
-def _init_distributed(device: str) -> None:
-    """Under torchrun (WORLD_SIZE > 1) join the process group: NCCL on GPUs, Gloo on CPUs."""
-    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
-        return
-    import torch
-    import torch.distributed as dist
-
-    if not dist.is_initialized():
-        use_cuda = device.startswith("cuda") or (device == "auto" and torch.cuda.is_available())
-        if use_cuda:
-            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
-        dist.init_process_group("nccl" if use_cuda else "gloo")
-
-
 class _TrainPrinter:
     """Prints one progress line per logged step on stderr."""
 
     def __init__(self):
         self.last: dict = {}
-        self._health = None
 
     def __call__(self, event) -> None:
-        kind = type(event).__name__
-        if kind == "HealthMetrics":
-            self._health = event
+        if isinstance(event, HealthMetrics):
             self.last.update(collapse_std=round(event.collapse_std, 4),
                              effective_rank=round(event.effective_rank, 1))
             _say(f"  health: collapse std {event.collapse_std:.4f} (healthy ~{event.healthy_std:.4f}), "
                  f"effective rank {event.effective_rank:.1f}/{event.embed_dim}")
-        elif kind == "StepMetrics":
+        elif isinstance(event, StepMetrics):
             self.last.update(step=event.step, loss=round(event.loss, 5), **event.metrics)
             extras = "".join(f" {k} {v:.3f}" for k, v in event.metrics.items())
             _say(f"step {event.step}/{event.total_steps} loss {event.loss:.4f}{extras} lr {event.lr:.2e} "
                  f"{event.samples_per_s:.0f} samples/s data-wait {event.data_wait_share:.0%} "
                  f"ETA {event.eta_s:.0f} s")
-        elif kind == "CheckpointSaved":
+        elif isinstance(event, CheckpointSaved):
             _say(f"checkpoint saved at step {event.step}")
 
 

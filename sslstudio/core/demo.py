@@ -25,6 +25,7 @@ def run_demo(modalities: list[str] | None = None, max_minutes: float = 0.5, out:
     from sslstudio.core.data.dataset import load_folder
     from sslstudio.core.embeddings.extract import compute_embeddings, save_embeddings
     from sslstudio.core.evaluation.probe import probe
+    from sslstudio.core.training.events import TrainingFailed
     from sslstudio.core.training.session import TrainRequest, load_run, train
 
     root = Path(out) if out else default_runs_folder()
@@ -38,7 +39,7 @@ def run_demo(modalities: list[str] | None = None, max_minutes: float = 0.5, out:
                                train_settings={"epochs": 1000, "max_minutes": max_minutes, "seed": seed,
                                                "batch_size": 64})
         finished = train(request)
-        if not hasattr(finished, "reason"):
+        if isinstance(finished, TrainingFailed):
             raise RuntimeError(f"{modality} demo training failed: {finished.message}")
         run = load_run(run_path)
         samples = load_folder(folder, modality, labels="folders", spec=run.pipeline.spec)

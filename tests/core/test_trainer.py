@@ -49,7 +49,7 @@ def test_events_metrics_file_and_checkpoint_contents(tiny_images, tmp_path):
     lines = (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()
     assert [json.loads(line)["step"] for line in lines] == [3, 6, 9, 12]
     state = load_checkpoint(tmp_path / "run" / "checkpoints" / "last.pt")
-    assert {"model", "optimizer", "scaler", "rng", "progress", "schedule"} <= set(state)
+    assert {"model", "optimizer", "scaler", "rng", "progress"} <= set(state)
     assert state["progress"]["step"] == 12
     assert list((tmp_path / "run" / "checkpoints").iterdir()) == [tmp_path / "run" / "checkpoints" / "last.pt"]
 

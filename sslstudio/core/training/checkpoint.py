@@ -1,7 +1,8 @@
 """Full-state checkpoints, written atomically and read back with weights_only=True.
 
 A checkpoint holds everything needed to continue the same run: model, heads,
-optimizer, LR schedule, AMP scaler, RNG states and progress. Only tensors and
+optimizer, AMP scaler, RNG states and progress (step and elapsed time). The
+LR schedule is a pure function of progress, so progress is its whole state. Only tensors and
 plain containers go in, so the safe loader accepts it.
 """
 from __future__ import annotations

@@ -5,7 +5,6 @@ together; the CLI and the GUI both call it.
 """
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -23,6 +22,7 @@ from sslstudio.core.tasks.registry import get_task
 from sslstudio.core.training.checkpoint import load_checkpoint
 from sslstudio.core.training.control import TrainingControl
 from sslstudio.core.training.device import resolve_device, set_cpu_threads
+from sslstudio.core.training.distributed import is_main_process
 from sslstudio.core.training.events import Event, TrainingFailed, TrainingFinished
 from sslstudio.core.training.run_dir import RunDir
 from sslstudio.core.training.trainer import TaskModel, TrainConfig, Trainer
@@ -84,7 +84,7 @@ def prepare(request: TrainRequest, progress: Callable[[int, int], None] | None =
     task = task_cls(task_args, pipeline)
     backbone = build_backbone(task_cls.modality, backbone_name, pipeline.backbone_context())
     model = TaskModel(task, backbone, task.build_heads(backbone))
-    if int(os.environ.get("RANK", "0")) != 0:  # under torchrun only rank 0 writes the run folder
+    if not is_main_process():  # under torchrun only rank 0 writes the run folder
         return PreparedRun(task, model, samples, run_dir, config, request.resume)
     if not request.resume:
         run_dir.path.mkdir(parents=True, exist_ok=True)

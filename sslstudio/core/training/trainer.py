@@ -1,7 +1,8 @@
 """The training loop: a plain loop over in-memory batches, reporting through callbacks.
 
 Batches are indexed from a tensor in memory; the permutation of epoch e and the
-random draws of step s are derived from (seed, e) and (seed, s), so a resumed
+random draws of step s on each rank are derived from (seed, e) and
+(seed, s, rank), so a resumed
 run sees exactly the batches it would have seen. The loss is read back from
 the device only every `log_every` steps, never once per step.
 """
@@ -13,12 +14,14 @@ import traceback
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
+import numpy as np
 import torch
 from torch import nn
 
 from sslstudio.core.tasks.base import PretextTask, make_generator
 from sslstudio.core.training.checkpoint import load_checkpoint, restore_rng_state, rng_state, save_checkpoint
 from sslstudio.core.training.control import TrainingControl
+from sslstudio.core.training.distributed import any_rank, rank_and_world
 from sslstudio.core.training.events import (CheckpointSaved, Event, HealthMetrics, StepMetrics,
                                             TrainingFailed, TrainingFinished)
 from sslstudio.core.training.health import collapse_std, effective_rank
@@ -72,7 +75,7 @@ class Trainer:
         if self.channels_last:
             self.model.to(memory_format=torch.channels_last)
         self.task.pipeline.preprocess.to(self.device)
-        self.rank, self.world = _distributed_rank()
+        self.rank, self.world = rank_and_world()
         if run_dir is not None and self.rank == 0:
             run_dir.path.mkdir(parents=True, exist_ok=True)
         self.wrapped = self._wrap_distributed(model)
@@ -123,14 +126,11 @@ class Trainer:
         started, last_checkpoint = time.perf_counter() - self.elapsed, time.perf_counter()
         window = _Window(self.step, time.perf_counter())
         loss_sum = torch.zeros((), device=self.device)
-        reason = "completed"
+        reason = None
         while self.step < total:
             self.control.wait_while_paused()
-            if self.control.cancelled:
-                reason = "cancelled"
-                break
-            if config.max_minutes is not None and self.elapsed >= config.max_minutes * 60:
-                reason = "time budget"
+            reason = self._stop_reason()
+            if reason:
                 break
             out = self._train_step(window)
             loss_sum += out[0].detach()
@@ -144,13 +144,22 @@ class Trainer:
                 self._save_checkpoint()
                 last_checkpoint = time.perf_counter()
         self._save_checkpoint()
-        event = TrainingFinished(self.step, reason, round(self.elapsed, 2))
+        event = TrainingFinished(self.step, reason or "completed", round(self.elapsed, 2))
         self._emit(event)
         return event
 
+    def _stop_reason(self) -> str | None:
+        """Cancelled or out of time. Ranks agree once per log window, so all stop at the same step."""
+        if self.world > 1 and self.step % self.config.log_every:
+            return None
+        cancelled = any_rank(self.control.cancelled, self.device)
+        budget = self.config.max_minutes
+        out_of_time = any_rank(budget is not None and self.elapsed >= budget * 60, self.device)
+        return "cancelled" if cancelled else "time budget" if out_of_time else None
+
     def _train_step(self, window: "_Window"):
         fetched = time.perf_counter()
-        batch = self.task.make_batch(self._next_raw(), make_generator(self.config.seed * 1_000_003 + self.step))
+        batch = self.task.make_batch(self._next_raw(), self._step_generator())
         if self.channels_last:
             batch.inputs = batch.inputs.contiguous(memory_format=torch.channels_last)
         window.data_seconds += time.perf_counter() - fetched
@@ -163,6 +172,11 @@ class Trainer:
         self.scaler.step(self.optimizer)
         self.scaler.update()
         return loss, embeddings, metrics
+
+    def _step_generator(self) -> torch.Generator:
+        """The random draws of one step on one rank, derived from (seed, step, rank) alone."""
+        seed = np.random.SeedSequence([self.config.seed, self.step, self.rank]).generate_state(1)[0]
+        return make_generator(int(seed))
 
     def _next_raw(self) -> torch.Tensor:
         epoch, position = divmod(self.step, self.steps_per_epoch)
@@ -216,7 +230,6 @@ class Trainer:
             return
         state = {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
                  "scaler": self.scaler.state_dict(), "rng": rng_state(),
-                 "schedule": {"progress": self._progress()},
                  "progress": {"step": self.step, "elapsed": self.elapsed, "total_steps": self.total_steps}}
         save_checkpoint(self.run_dir.last_checkpoint, state)
         self._emit(CheckpointSaved(self.step, str(self.run_dir.last_checkpoint)))
@@ -257,11 +270,3 @@ def _amp_dtype(device: torch.device):
     if device.type != "cuda":
         return None
     return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-
-
-def _distributed_rank() -> tuple[int, int]:
-    import torch.distributed as dist
-
-    if dist.is_available() and dist.is_initialized():
-        return dist.get_rank(), dist.get_world_size()
-    return 0, 1
