@@ -5,7 +5,7 @@ import time
 from pathlib import Path
 
 import torch
-from _common import fashion_subset, report
+from _common import CACHE, fashion_subset, report
 
 from sslstudio.core.tasks.registry import TASKS
 from sslstudio.core.training.events import StepMetrics
@@ -15,9 +15,13 @@ GPU_TASKS = [name for name in ("rotation", "simclr") if name in TASKS]
 
 
 def main() -> None:
+    if sys.argv[1:] == ["--prepare"]:
+        print(f"prepared {fashion_subset(1000)}")
+        return
     if not torch.cuda.is_available():
         sys.exit("gpu_check: no CUDA device here")
-    folder = Path(sys.argv[1]) if len(sys.argv) > 1 else fashion_subset(1000)
+    prepared = CACHE / "fashion_1000"
+    folder = Path(sys.argv[1]) if len(sys.argv) > 1 else prepared if prepared.is_dir() else fashion_subset(1000)
     print(f"device: {torch.cuda.get_device_name()}; torch {torch.__version__}; tasks: {GPU_TASKS}")
     for name in GPU_TASKS:
         events = []

@@ -47,8 +47,7 @@ def test_preview_is_made_by_the_training_transform(name, folder_for):
         to_token = task.pipeline.tokenizer.id_to_token
         assert model_input.data == [to_token(t) for t in batch.inputs[0, :len(model_input.data)].tolist()]
     assert _fingerprint(first) == _fingerprint(again)
-    if name != "rotation":  # rotation with all_rotations shows all four angles: nothing random
-        assert _fingerprint(first) != _fingerprint(other)
+    assert _fingerprint(first) != _fingerprint(other)
 
 
 def _fingerprint(previews):
@@ -61,7 +60,7 @@ def _fingerprint(previews):
 
 
 def test_rotation_random_angle_mode_matches_targets(tiny_images):
-    task, _, raw = build(tiny_images, "rotation", all_rotations=False)
+    task, _, raw = build(tiny_images, "rotation", all_rotations=False, shift=0, flip=False)
     batch = task.make_batch(raw[:8], make_generator(1))
     assert batch.size == 8
     for i in range(8):
@@ -90,3 +89,18 @@ def test_masked_spectrogram_loss_only_counts_masked_bins(tiny_audio):
     batch.targets = torch.where(batch.params["mask"], batch.targets, batch.targets + 100.0)
     loss_after = task.forward(model.backbone, model.heads, batch).loss
     torch.testing.assert_close(loss_before, loss_after)
+
+
+def test_shift_crop_and_flip_move_pixels_as_their_parameters_say():
+    from sslstudio.core.tasks.augment import horizontal_flip, shift_crop
+
+    images = torch.arange(2 * 3 * 6 * 5, dtype=torch.uint8).view(2, 3, 6, 5)
+    shifted, offsets = shift_crop(images, 2, make_generator(4))
+    for b in range(2):
+        dy, dx = offsets[b].tolist()
+        padded = torch.nn.functional.pad(images[b], (2, 2, 2, 2))
+        torch.testing.assert_close(shifted[b], padded[:, 2 + dy:2 + dy + 6, 2 + dx:2 + dx + 5])
+    flipped, which = horizontal_flip(images, make_generator(0), probability=1.0)
+    assert which.all() and torch.equal(flipped, images.flip(3))
+    kept, which = horizontal_flip(images, make_generator(0), probability=0.0)
+    assert not which.any() and torch.equal(kept, images)
