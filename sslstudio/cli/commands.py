@@ -170,8 +170,12 @@ class _TrainPrinter:
         if isinstance(event, HealthMetrics):
             self.last.update(collapse_std=round(event.collapse_std, 4),
                              effective_rank=round(event.effective_rank, 1))
+            knn = ""
+            if event.knn_accuracy is not None:
+                self.last["knn_accuracy"] = round(event.knn_accuracy, 4)
+                knn = f", online kNN accuracy {event.knn_accuracy:.3f}"
             _say(f"  health: collapse std {event.collapse_std:.4f} (healthy ~{event.healthy_std:.4f}), "
-                 f"effective rank {event.effective_rank:.1f}/{event.embed_dim}")
+                 f"effective rank {event.effective_rank:.1f}/{event.embed_dim}{knn}")
         elif isinstance(event, StepMetrics):
             self.last.update(step=event.step, loss=round(event.loss, 5), **event.metrics)
             extras = "".join(f" {k} {v:.3f}" for k, v in event.metrics.items())

@@ -119,3 +119,31 @@ def test_device_choice():
     if not torch.cuda.is_available():
         with pytest.raises(UserError, match="no CUDA GPU"):
             resolve_device("cuda:1")
+
+
+@pytest.mark.parametrize("budget,expected", [(0.0, 1), (10.0, 4)])
+def test_online_knn_is_measured_within_its_time_budget(tiny_images, tmp_path, budget, expected):
+    from sslstudio.core.data.dataset import load_folder
+    from sslstudio.core.training.knn_monitor import KnnMonitor
+
+    trainer = trainer_for(tiny_images, tmp_path / "run")
+    labels = load_folder(tiny_images, "image").labels
+    trainer.monitor = KnnMonitor(trainer.raw, labels, trainer.task.pipeline.preprocess, budget_share=budget)
+    events = []
+    trainer.callbacks.append(events.append)
+    trainer.fit()
+    measured = [e.knn_accuracy for e in events if isinstance(e, HealthMetrics) and e.knn_accuracy is not None]
+    assert len(measured) == expected and all(0.0 <= a <= 1.0 for a in measured)
+    assert trainer.model.backbone.training  # put back in training mode after each measurement
+
+
+def test_training_on_a_labelled_folder_logs_knn_accuracy(tiny_images, tmp_path):
+    from sslstudio.core.training.session import TrainRequest, train
+
+    events = []
+    train(TrainRequest(tiny_images, tmp_path / "run", "rotation", train_settings={"max_steps": 3, "batch_size": 8,
+                                                                                   "log_every": 3}),
+          [events.append])
+    [health] = [e for e in events if isinstance(e, HealthMetrics)]
+    assert health.knn_accuracy is not None and health.knn_accuracy > 1 / 4  # 4 classes: beats chance
+    assert "knn_accuracy" in json.loads((tmp_path / "run" / "metrics.jsonl").read_text().splitlines()[0])

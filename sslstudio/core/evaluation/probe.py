@@ -12,38 +12,10 @@ import torch
 from sslstudio.core.data.dataset import SampleSet
 from sslstudio.core.data.labels import few_shot_split
 from sslstudio.core.errors import UserError
+from sslstudio.core.evaluation.classifiers import knn_predict, linear_predict
 from sslstudio.core.training.session import LoadedRun
 
 METHODS = ("knn", "linear")
-KNN_K = 20
-KNN_TEMPERATURE = 0.07
-
-
-def knn_predict(train: np.ndarray, y_train: np.ndarray, test: np.ndarray, k: int = KNN_K) -> np.ndarray:
-    """Cosine kNN with similarity-weighted votes (Wu et al. 2018), the usual SSL protocol."""
-    train = train / np.linalg.norm(train, axis=1, keepdims=True).clip(min=1e-12)
-    test = test / np.linalg.norm(test, axis=1, keepdims=True).clip(min=1e-12)
-    classes, y_index = np.unique(y_train, return_inverse=True)
-    k = min(k, len(train))
-    predictions = []
-    for start in range(0, len(test), 4096):
-        similarity = test[start:start + 4096] @ train.T
-        nearest = np.argpartition(-similarity, k - 1, axis=1)[:, :k]
-        weights = np.exp(np.take_along_axis(similarity, nearest, 1) / KNN_TEMPERATURE)
-        votes = np.zeros((len(nearest), len(classes)))
-        np.add.at(votes, (np.arange(len(nearest))[:, None], y_index[nearest]), weights)
-        predictions.append(classes[votes.argmax(1)])
-    return np.concatenate(predictions)
-
-
-def linear_predict(train, y_train, test, seed: int) -> np.ndarray:
-    """Multinomial logistic regression on standardised features."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000, random_state=seed))
-    return model.fit(train, y_train).predict(test)
 
 
 def score(features, labels: np.ndarray, train: np.ndarray, test: np.ndarray, method: str, seed: int) -> float:

@@ -24,13 +24,15 @@ class StepMetrics:
 @dataclass(frozen=True)
 class HealthMetrics:
     """Collapse std of L2-normalised embeddings (healthy near 1/sqrt(D), collapsed near 0)
-    and effective rank (Roy and Vetterli 2007) of one batch of embeddings."""
+    and effective rank (Roy and Vetterli 2007) of one batch of embeddings; online kNN
+    accuracy on held-out labelled samples when the folder has labels and it was measured."""
 
     step: int
     collapse_std: float
     healthy_std: float
     effective_rank: float
     embed_dim: int
+    knn_accuracy: float | None = None
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from sslstudio.core.training.control import TrainingControl
 from sslstudio.core.training.device import resolve_device, set_cpu_threads
 from sslstudio.core.training.distributed import is_main_process
 from sslstudio.core.training.events import Event, TrainingFailed, TrainingFinished
+from sslstudio.core.training.knn_monitor import KnnMonitor
 from sslstudio.core.training.run_dir import RunDir
 from sslstudio.core.training.trainer import TaskModel, TrainConfig, Trainer
 
@@ -105,11 +106,22 @@ def train(request: TrainRequest, callbacks: list[Callable[[Event], None]] | None
     device = resolve_device(request.device)
     if device.type == "cpu":
         set_cpu_threads(request.cpu_cores_free)
-    trainer = Trainer(prepared.task, prepared.model, prepared.task.pipeline.raw(prepared.samples),
-                      prepared.config, prepared.run_dir, device, callbacks, control)
+    raw = prepared.task.pipeline.raw(prepared.samples)
+    trainer = Trainer(prepared.task, prepared.model, raw, prepared.config, prepared.run_dir, device, callbacks,
+                      control, _knn_monitor(prepared, raw))
     if prepared.resumed:
         trainer.resume_from(prepared.run_dir.last_checkpoint)
     return trainer.fit()
+
+
+def _knn_monitor(prepared: PreparedRun, raw: torch.Tensor) -> KnnMonitor | None:
+    """Online kNN on the labelled samples of the training folder, if it has any (labels never reach the loss)."""
+    samples = prepared.samples
+    labelled = [i for i, label in enumerate(samples.labels) if label is not None]
+    if len(set(samples.labels[i] for i in labelled)) < 2:
+        return None
+    return KnnMonitor(raw[labelled], [samples.labels[i] for i in labelled], prepared.task.pipeline.preprocess,
+                      seed=prepared.config.seed)
 
 
 # ------------------------------------------------------------------ loading

@@ -1,9 +1,8 @@
 """The training loop: a plain loop over in-memory batches, reporting through callbacks.
 
 Batches are indexed from a tensor in memory; the permutation of epoch e and the
-random draws of step s on each rank are derived from (seed, e) and
-(seed, s, rank), so a resumed
-run sees exactly the batches it would have seen. The loss is read back from
+random draws of step s on each rank are derived from (seed, e) and (seed, s,
+rank), so a resumed run sees exactly the batches it would have seen. The loss is read back from
 the device only every `log_every` steps, never once per step.
 """
 from __future__ import annotations
@@ -25,6 +24,7 @@ from sslstudio.core.training.distributed import any_rank, rank_and_world
 from sslstudio.core.training.events import (CheckpointSaved, Event, HealthMetrics, StepMetrics,
                                             TrainingFailed, TrainingFinished)
 from sslstudio.core.training.health import collapse_std, effective_rank
+from sslstudio.core.training.knn_monitor import KnnMonitor
 from sslstudio.core.training.run_dir import RunDir
 
 
@@ -64,8 +64,9 @@ class Trainer:
     def __init__(self, task: PretextTask, model: TaskModel, raw: torch.Tensor, config: TrainConfig,
                  run_dir: RunDir | None = None, device: torch.device | str = "cpu",
                  callbacks: list[Callable[[Event], None]] | None = None,
-                 control: TrainingControl | None = None):
+                 control: TrainingControl | None = None, monitor: KnnMonitor | None = None):
         self.task, self.model, self.raw, self.config = task, model, raw, config
+        self.monitor = monitor
         self.run_dir = run_dir
         self.device = torch.device(device)
         self.callbacks = list(callbacks or [])
@@ -217,8 +218,11 @@ class Trainer:
         step_event = StepMetrics(self.step, self.step // self.steps_per_epoch, self.total_steps, loss,
                                  self.current_lr, speed, eta, window.data_seconds / seconds, metrics)
         embeddings = out[1].detach()
+        knn = None
+        if self.monitor is not None and self.rank == 0 and self.monitor.due(self.elapsed):
+            knn = self.monitor.measure(self.model.backbone, self.device)
         health = HealthMetrics(self.step, collapse_std(embeddings), 1 / math.sqrt(embeddings.shape[1]),
-                               effective_rank(embeddings), embeddings.shape[1])
+                               effective_rank(embeddings), embeddings.shape[1], knn)
         if self.run_dir is not None and self.rank == 0:
             record = {**asdict(step_event), **asdict(health), "elapsed_s": round(self.elapsed, 3)}
             self.run_dir.append_metrics(record)
