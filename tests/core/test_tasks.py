@@ -104,3 +104,19 @@ def test_shift_crop_and_flip_move_pixels_as_their_parameters_say():
     assert which.all() and torch.equal(flipped, images.flip(3))
     kept, which = horizontal_flip(images, make_generator(0), probability=0.0)
     assert not which.any() and torch.equal(kept, images)
+
+
+def test_byol_target_follows_the_online_network_by_ema_only(tiny_images):
+    task, model, raw = build(tiny_images, "byol", ema_start=0.9)
+    heads = model.heads
+    assert not any(p.requires_grad for p in heads.target_backbone.parameters())
+    online_before = [p.clone() for p in model.backbone.parameters()]
+    target_before = [p.clone() for p in heads.target_backbone.parameters()]
+    assert all(torch.equal(a, b) for a, b in zip(online_before, target_before))  # starts as a copy
+    Trainer(task, model, raw, TrainConfig(epochs=10, max_steps=1, batch_size=8)).fit()
+    for online, target, start in zip(model.backbone.parameters(), heads.target_backbone.parameters(), target_before):
+        # one step at progress 1/1: momentum is 1 at the end of the cosine, so the last update leaves the target
+        torch.testing.assert_close(target, start)
+    task.after_step(model, 0.0)  # momentum 0.9 at the start: target moves 10 % of the way
+    for online, target, start in zip(model.backbone.parameters(), heads.target_backbone.parameters(), target_before):
+        torch.testing.assert_close(target, start + 0.1 * (online - start))

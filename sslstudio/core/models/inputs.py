@@ -23,7 +23,7 @@ N_MELS = 64
 
 
 class ImageNormalize(nn.Module):
-    """uint8 (B,3,H,W) -> float, standardised per channel."""
+    """uint8 (B,3,H,W), or float already in [0, 1] (augmented views), -> float standardised per channel."""
 
     def __init__(self):
         super().__init__()
@@ -31,7 +31,8 @@ class ImageNormalize(nn.Module):
         self.register_buffer("std", torch.full((1, 3, 1, 1), 0.25))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return (x.float() / 255.0 - self.mean) / self.std
+        unit = x.float() / 255.0 if x.dtype == torch.uint8 else x
+        return (unit - self.mean) / self.std
 
     def to_display(self, x: torch.Tensor) -> np.ndarray:
         """Model input back to uint8 HWC images, for previews."""

@@ -5,7 +5,10 @@ draws come from a CPU generator, so a seed fixes them on any device.
 """
 from __future__ import annotations
 
+import math
+
 import torch
+import torch.nn.functional as F
 
 
 def shift_crop(images: torch.Tensor, pad: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
@@ -29,3 +32,98 @@ def horizontal_flip(images: torch.Tensor, generator: torch.Generator,
     flipped = torch.rand(len(images), generator=generator) < probability
     mask = flipped.to(images.device).view(-1, 1, 1, 1)
     return torch.where(mask, images.flip(3), images), flipped
+
+
+def resized_crop(images: torch.Tensor, scale: tuple[float, float], generator: torch.Generator,
+                 ratio: tuple[float, float] = (3 / 4, 4 / 3)) -> tuple[torch.Tensor, torch.Tensor]:
+    """Crop a random box of `scale` (share of the area) and aspect `ratio`, resized back to full size.
+
+    One affine grid per sample, so the whole batch is sampled in a single grid_sample call.
+    Returns (float images, boxes (B, 4) as x, y, width, height in pixels).
+    """
+    n, channels, height, width = images.shape
+    area = torch.empty(n).uniform_(scale[0], scale[1], generator=generator)
+    log_ratio = torch.empty(n).uniform_(math.log(ratio[0]), math.log(ratio[1]), generator=generator)
+    box_w = torch.sqrt(area * torch.exp(log_ratio)).clamp(max=1.0)
+    box_h = torch.sqrt(area / torch.exp(log_ratio)).clamp(max=1.0)
+    centre_x = (torch.rand(n, generator=generator) * 2 - 1) * (1 - box_w)
+    centre_y = (torch.rand(n, generator=generator) * 2 - 1) * (1 - box_h)
+    theta = torch.zeros(n, 2, 3)
+    theta[:, 0, 0], theta[:, 0, 2], theta[:, 1, 1], theta[:, 1, 2] = box_w, centre_x, box_h, centre_y
+    grid = F.affine_grid(theta.to(images.device), [n, channels, height, width], align_corners=False)
+    cropped = F.grid_sample(images.float(), grid, mode="bilinear", padding_mode="reflection", align_corners=False)
+    boxes = torch.stack([(centre_x - box_w + 1) / 2 * width, (centre_y - box_h + 1) / 2 * height,
+                         box_w * width, box_h * height], dim=1)
+    return cropped, boxes
+
+
+def _grey(images: torch.Tensor) -> torch.Tensor:
+    weights = torch.tensor([0.299, 0.587, 0.114], device=images.device, dtype=images.dtype).view(1, 3, 1, 1)
+    return (images * weights).sum(1, keepdim=True)
+
+
+_RGB_TO_YIQ = torch.tensor([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]])
+
+
+def color_jitter(images: torch.Tensor, brightness: float, contrast: float, saturation: float, hue: float,
+                 probability: float, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """SimCLR's colour distortion on float [0, 1] images, applied to each image with `probability`.
+
+    Order: brightness, contrast, saturation, hue (a rotation of the chroma plane in YIQ space).
+    Returns (images, factors (B, 4): brightness, contrast, saturation, hue shift; 1, 1, 1, 0 when skipped).
+    """
+    n = len(images)
+    applied = torch.rand(n, generator=generator) < probability
+
+    def draw(spread: float, centre: float) -> torch.Tensor:
+        values = centre + (torch.rand(n, generator=generator) * 2 - 1) * spread
+        return torch.where(applied, values, torch.full((n,), centre))
+
+    factors = torch.stack([draw(brightness, 1.0).clamp(min=0), draw(contrast, 1.0).clamp(min=0),
+                           draw(saturation, 1.0).clamp(min=0), draw(hue, 0.0)], dim=1)
+    f = factors.to(images.device).view(n, 4, 1, 1)
+    x = (images * f[:, 0:1]).clamp(0, 1)
+    mean = _grey(x).mean(dim=(2, 3), keepdim=True)
+    x = ((x - mean) * f[:, 1:2] + mean).clamp(0, 1)
+    grey = _grey(x)
+    x = ((x - grey) * f[:, 2:3] + grey).clamp(0, 1)
+    x = _rotate_hue(x, factors[:, 3].to(images.device))
+    return x.clamp(0, 1), factors
+
+
+def _rotate_hue(images: torch.Tensor, turns: torch.Tensor) -> torch.Tensor:
+    to_yiq = _RGB_TO_YIQ.to(images.device, images.dtype)
+    yiq = torch.einsum("ij,bjhw->bihw", to_yiq, images)
+    angle = turns * 2 * math.pi
+    cos, sin = torch.cos(angle).view(-1, 1, 1), torch.sin(angle).view(-1, 1, 1)
+    i, q = yiq[:, 1], yiq[:, 2]
+    rotated = torch.stack([yiq[:, 0], i * cos - q * sin, i * sin + q * cos], dim=1)
+    return torch.einsum("ij,bjhw->bihw", torch.linalg.inv(to_yiq), rotated)
+
+
+def random_grayscale(images: torch.Tensor, probability: float,
+                     generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    chosen = torch.rand(len(images), generator=generator) < probability
+    mask = chosen.to(images.device).view(-1, 1, 1, 1)
+    return torch.where(mask, _grey(images).expand_as(images), images), chosen
+
+
+def gaussian_blur(images: torch.Tensor, probability: float, sigma: tuple[float, float],
+                  generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """Blur each image with `probability`, sigma in pixels drawn from `sigma`; returns (images, sigmas; 0 = none)."""
+    n, channels, height, width = images.shape
+    chosen = torch.rand(n, generator=generator) < probability
+    sigmas = torch.where(chosen, torch.empty(n).uniform_(sigma[0], sigma[1], generator=generator), torch.zeros(n))
+    if not chosen.any():
+        return images, sigmas
+    radius = max(1, int(math.ceil(3 * sigma[1])))
+    offsets = torch.arange(-radius, radius + 1, dtype=torch.float32)
+    kernels = torch.exp(-offsets[None] ** 2 / (2 * sigmas.clamp(min=1e-3)[:, None] ** 2))
+    kernels = (kernels / kernels.sum(1, keepdim=True)).to(images.device, images.dtype)
+    per_channel = kernels.repeat_interleave(channels, 0)  # (B*C, k)
+    flat = images.reshape(1, n * channels, height, width)
+    flat = F.conv2d(F.pad(flat, (radius, radius, 0, 0), mode="reflect"), per_channel[:, None, None, :],
+                    groups=n * channels)
+    flat = F.conv2d(F.pad(flat, (0, 0, radius, radius), mode="reflect"), per_channel[:, None, :, None],
+                    groups=n * channels)
+    return flat.view(n, channels, height, width), sigmas

@@ -91,6 +91,9 @@ class PretextTask(ABC):
     def preview(self, raw: torch.Tensor, seed: int) -> list[PreviewSample]:
         """What the model sees for each raw sample, made by `make_batch` with `seed`."""
 
+    def after_step(self, model: nn.Module, progress: float) -> None:
+        """Called after each optimizer step with the share of the budget used (EMA targets live here)."""
+
     @classmethod
     def describe(cls) -> dict:
         return {"name": cls.name, "modality": cls.modality, "description": cls.summary,

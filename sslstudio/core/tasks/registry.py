@@ -3,12 +3,14 @@ from __future__ import annotations
 
 from sslstudio.core.errors import UserError
 from sslstudio.core.tasks.base import PretextTask
+from sslstudio.core.tasks.byol import BYOL
 from sslstudio.core.tasks.masked_spectrogram import MaskedSpectrogram
 from sslstudio.core.tasks.mlm import MaskedLanguageModel
 from sslstudio.core.tasks.rotation import Rotation
+from sslstudio.core.tasks.simclr import SimCLR
 
 TASKS: dict[str, type[PretextTask]] = {
-    task.name: task for task in (Rotation, MaskedSpectrogram, MaskedLanguageModel)
+    task.name: task for task in (Rotation, SimCLR, BYOL, MaskedSpectrogram, MaskedLanguageModel)
 }
 
 

@@ -15,7 +15,7 @@ from sslstudio.core.tasks.base import PreviewItem, PreviewSample
 from sslstudio.core.training.atomic import atomic_write
 
 TILE = 160
-CAPTION = 46
+LINE = 13  # caption line height in pixels
 PAD = 8
 BACKGROUND = (250, 250, 250)
 INK = (30, 30, 30)
@@ -98,17 +98,21 @@ def _caption(item: PreviewItem) -> str:
 
 
 def render_sheet(samples: list[PreviewSample], title: str) -> Image.Image:
-    rows = [[(render_item(item), _caption(item)) for item in sample.items] for sample in samples]
-    width = PAD + max(sum(tile.width + PAD for tile, _ in row) for row in rows)
-    row_height = max(tile.height for row in rows for tile, _ in row) + CAPTION + PAD
-    sheet = Image.new("RGB", (max(width, 400), 30 + row_height * len(rows)), BACKGROUND)
+    """One row per sample; captions wrap under their tile and the title wraps across the sheet."""
+    rows = [[(tile, textwrap.wrap(_caption(item), max(12, tile.width // 6)))
+             for item in sample.items for tile in [render_item(item)]] for sample in samples]
+    width = max(520, PAD + max(sum(tile.width + PAD for tile, _ in row) for row in rows))
+    caption_height = LINE * max(len(lines) for row in rows for _, lines in row) + 4
+    row_height = max(tile.height for row in rows for tile, _ in row) + caption_height + PAD
+    title_lines = textwrap.wrap(title, max(40, width // 8))
+    top = 10 + 18 * len(title_lines)
+    sheet = Image.new("RGB", (width, top + row_height * len(rows)), BACKGROUND)
     draw, font = ImageDraw.Draw(sheet), _font(11)
-    draw.text((PAD, 8), title, fill=INK, font=_font(14))
+    draw.multiline_text((PAD, 6), "\n".join(title_lines), fill=INK, font=_font(14), spacing=3)
     for r, row in enumerate(rows):
-        x, y = PAD, 30 + r * row_height
-        for tile, caption in row:
+        x, y = PAD, top + r * row_height
+        for tile, lines in row:
             sheet.paste(tile, (x, y))
-            lines = textwrap.wrap(caption, max(12, tile.width // 6))[:3]
             draw.multiline_text((x, y + tile.height + 2), "\n".join(lines), fill=INK, font=font, spacing=1)
             x += tile.width + PAD
     return sheet

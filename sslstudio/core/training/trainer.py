@@ -172,6 +172,7 @@ class Trainer:
         self.scaler.scale(loss).backward()
         self.scaler.step(self.optimizer)
         self.scaler.update()
+        self.task.after_step(self.model, self._progress())
         return loss, embeddings, metrics
 
     def _step_generator(self) -> torch.Generator:
