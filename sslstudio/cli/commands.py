@@ -97,19 +97,30 @@ def cmd_preview(args) -> int:
     from sslstudio.core.tasks.args import parse_assignments
     from sslstudio.core.tasks.registry import get_task
     from sslstudio.core.tasks.sheet import save_sheet
+    from sslstudio.core.training.session import load_task_model
 
-    task_cls = get_task(args.task)
-    task_args = task_cls.Args.from_mapping(parse_assignments(args.set))
     if args.n < 1:
         raise UserError("--n must be at least 1")
-    samples = load_folder(args.folder, task_cls.modality, spec=_spec_from(args))
-    pipeline = Pipeline.fit(samples)
+    settings = parse_assignments(args.set)
+    if args.run:
+        task, model, config = load_task_model(args.run, settings)
+        if args.task and args.task != task.name:
+            raise UserError(f"{args.run} is a {task.name!r} run, not {args.task!r}")
+        samples = load_folder(args.folder, task.modality, spec=task.pipeline.spec)
+    else:
+        if not args.task:
+            raise UserError("choose a task with --task, or a trained run with --run")
+        task_cls = get_task(args.task)
+        task_args = task_cls.Args.from_mapping(settings)
+        samples = load_folder(args.folder, task_cls.modality, spec=_spec_from(args))
+        task, model = task_cls(task_args, Pipeline.fit(samples)), None
     chosen = np.sort(np.random.default_rng(args.seed).permutation(len(samples))[: args.n])
-    raw = pipeline.raw(samples.subset(chosen.tolist()))
+    raw = task.pipeline.raw(samples.subset(chosen.tolist()))
     with torch.no_grad():
-        previews = task_cls(task_args, pipeline).preview(raw, args.seed)
-    title = f"{task_cls.name} on {Path(args.folder).name}: " + ", ".join(
-        f"{k}={v}" for k, v in task_args.to_dict().items())
+        previews = (task.live_preview(model.backbone, model.heads, raw, args.seed) if model is not None
+                    else task.preview(raw, args.seed))
+    title = f"{task.name} on {Path(args.folder).name}: " + ", ".join(
+        f"{k}={v}" for k, v in task.args.to_dict().items()) + (f" (model: {args.run})" if args.run else "")
     save_sheet(previews, title, args.out)
     _say(f"wrote {args.out} ({len(previews)} samples)")
     return 0

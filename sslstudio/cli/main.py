@@ -30,7 +30,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("preview", help="render what a task feeds the model into a PNG sheet")
     p.add_argument("folder")
-    p.add_argument("--task", required=True)
+    p.add_argument("--task", help="the task (taken from --run when given)")
+    p.add_argument("--run", help="a trained run: its settings, plus the model's own outputs (reconstructions, "
+                                 "fills) beside the inputs")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a task setting")
     p.add_argument("--n", type=int, default=6, help="number of samples (default 6)")
     p.add_argument("--seed", type=int, default=0)

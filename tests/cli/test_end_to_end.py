@@ -44,6 +44,11 @@ def test_whole_loop(modality, tiny_images, tiny_audio, tiny_text, tmp_path):
     config = json.loads((run / "config.json").read_text())
     assert config["task"] == TASK[modality] and config["train"]["max_steps"] == 6
 
+    live = tmp_path / "live.png"
+    cli("preview", folder, "--run", run, "--n", 2, "--out", live)
+    if modality != "image":  # masked spectrogram and MLM add the model's output beside the input
+        assert Image.open(live).size[0] > Image.open(sheet).size[0]
+
     out = tmp_path / "emb.npz"
     summary = cli_json("embed", run, folder, "--out", out)
     with np.load(out) as arrays:

@@ -70,6 +70,9 @@ class PretextTask(ABC):
     summary: ClassVar[str]
     reference: ClassVar[str]
     Args: ClassVar[type[TaskArgs]]
+    # False when make_batch draws nothing at random (the views differ inside the model, e.g. by
+    # dropout): then a new preview seed shows the same inputs.
+    stochastic_input: ClassVar[bool] = True
 
     def __init__(self, args: TaskArgs, pipeline: Pipeline):
         self.args = args
@@ -94,7 +97,28 @@ class PretextTask(ABC):
     def after_step(self, model: nn.Module, progress: float) -> None:
         """Called after each optimizer step with the share of the budget used (EMA targets live here)."""
 
+    def output_items(self, backbone: nn.Module, heads: nn.Module, batch: Batch) -> list[PreviewItem] | None:
+        """The current model's output per sample (reconstruction, colours, token fills), or None."""
+        return None
+
+    def live_preview(self, backbone: nn.Module, heads: nn.Module, raw: torch.Tensor, seed: int) -> list[PreviewSample]:
+        """`preview` plus, for tasks that have one, the model's own output on the same inputs."""
+        samples = self.preview(raw, seed)
+        modules = (backbone, heads)
+        modes = [m.training for m in modules]
+        try:
+            for m in modules:
+                m.eval()
+            with torch.no_grad():
+                outputs = self.output_items(backbone, heads, self.make_batch(raw, make_generator(seed)))
+        finally:
+            for m, mode in zip(modules, modes):
+                m.train(mode)
+        if outputs is None:
+            return samples
+        return [PreviewSample(s.sample_index, s.items + (out,)) for s, out in zip(samples, outputs)]
+
     @classmethod
     def describe(cls) -> dict:
         return {"name": cls.name, "modality": cls.modality, "description": cls.summary,
-                "reference": cls.reference, "args": cls.Args.schema()}
+                "reference": cls.reference, "stochastic_input": cls.stochastic_input, "args": cls.Args.schema()}

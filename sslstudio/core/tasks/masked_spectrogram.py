@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
+from sslstudio.core.losses.reconstruction import masked_mse
+from sslstudio.core.models.heads import UpsamplingDecoder
 from sslstudio.core.tasks.args import TaskArgs, setting
 from sslstudio.core.tasks.base import Batch, PretextTask, PreviewItem, PreviewSample, TaskOutput, make_generator
 
@@ -31,23 +32,6 @@ class MaskedSpectrogramArgs(TaskArgs):
 
         if self.time_masks * self.time_mask_width == 0 and self.freq_masks * self.freq_mask_width == 0:
             raise ArgsError("setting 'time_masks'/'freq_masks' must hide something: all masks are empty")
-
-
-class SpectrogramDecoder(nn.Module):
-    """Upsamples a stride-8 feature map back to the full spectrogram."""
-
-    def __init__(self, channels: int, width: int = 128):
-        super().__init__()
-        layers = [nn.Conv2d(channels, width, 1)]
-        for _ in range(3):
-            layers += [nn.Upsample(scale_factor=2, mode="nearest"),
-                       nn.Conv2d(width, width // 2, 3, padding=1), nn.BatchNorm2d(width // 2), nn.ReLU(True)]
-            width //= 2
-        layers.append(nn.Conv2d(width, 1, 1))
-        self.body = nn.Sequential(*layers)
-
-    def forward(self, features: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-        return F.interpolate(self.body(features), size=size, mode="bilinear", align_corners=False)
 
 
 def band_mask(n: int, length: int, count: int, max_fraction: float, generator: torch.Generator) -> torch.Tensor:
@@ -69,7 +53,7 @@ class MaskedSpectrogram(PretextTask):
     Args = MaskedSpectrogramArgs
 
     def build_heads(self, backbone: nn.Module) -> nn.Module:
-        return SpectrogramDecoder(backbone.feature_channels)
+        return UpsamplingDecoder(backbone.feature_channels, 1)
 
     def make_batch(self, raw: torch.Tensor, generator: torch.Generator) -> Batch:
         spec = self.pipeline.preprocess(raw)
@@ -83,10 +67,15 @@ class MaskedSpectrogram(PretextTask):
     def forward(self, backbone: nn.Module, heads: nn.Module, batch: Batch) -> TaskOutput:
         features, embeddings = backbone.features_and_embedding(batch.inputs)
         reconstruction = heads(features, batch.targets.shape[-2:])
-        mask = batch.params["mask"].to(reconstruction.dtype)
-        error = (reconstruction.float() - batch.targets.float()) ** 2
-        loss = (error * mask).sum() / mask.sum().clamp(min=1.0)
-        return TaskOutput(loss, embeddings)
+        return TaskOutput(masked_mse(reconstruction, batch.targets, batch.params["mask"]), embeddings)
+
+    def output_items(self, backbone: nn.Module, heads: nn.Module, batch: Batch) -> list[PreviewItem]:
+        predicted = heads(backbone.features(batch.inputs), batch.targets.shape[-2:])
+        mask = batch.params["mask"]
+        filled = torch.where(mask, predicted, batch.inputs)
+        return [PreviewItem("spectrogram", "model's reconstruction", filled[i, 0].cpu().numpy(), mask[i, 0].cpu().numpy(),
+                            {"masked_mse": round(float(masked_mse(predicted[i], batch.targets[i], mask[i])), 4)})
+                for i in range(batch.size)]
 
     def preview(self, raw: torch.Tensor, seed: int) -> list[PreviewSample]:
         batch = self.make_batch(raw, make_generator(seed))

@@ -85,6 +85,28 @@ class MaskedLanguageModel(PretextTask):
         accuracy = (logits.argmax(-1) == targets).float().mean()
         return TaskOutput(F.cross_entropy(logits.float(), targets), embeddings, {"accuracy": accuracy})
 
+    def output_items(self, backbone: nn.Module, heads: nn.Module, batch: Batch, top_k: int = 3) -> list[PreviewItem]:
+        """Each selected position filled with the model's best guess; the top-k guesses in params."""
+        to_token = self.pipeline.tokenizer.id_to_token
+        logits = heads(backbone.features(batch.inputs))
+        best = logits.topk(top_k, dim=-1).indices
+        items = []
+        for i in range(batch.size):
+            length = int((batch.inputs[i] != 0).sum())
+            selected = batch.params["selected"][i, :length]
+            filled, guesses = [], {}
+            for position in range(length):
+                if selected[position]:
+                    choices = [to_token(t) for t in best[i, position].tolist()]
+                    filled.append(choices[0])
+                    guesses[f"{position}:{to_token(int(batch.targets[i, position]))}"] = choices
+                else:
+                    filled.append(to_token(int(batch.inputs[i, position])))
+            hits = sum(choices[0] == key.split(":", 1)[1] for key, choices in guesses.items())
+            items.append(PreviewItem("tokens", f"model's fills ({hits}/{len(guesses)} right)", filled,
+                                     selected.cpu().numpy(), {"top_k": guesses}))
+        return items
+
     def preview(self, raw: torch.Tensor, seed: int) -> list[PreviewSample]:
         batch = self.make_batch(raw, make_generator(seed))
         to_token = self.pipeline.tokenizer.id_to_token

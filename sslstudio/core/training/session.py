@@ -145,12 +145,19 @@ class LoadedRun:
         return replace(self, backbone=backbone.eval())
 
 
-def load_run(path: str | Path) -> LoadedRun:
+def load_task_model(path: str | Path, overrides: dict | None = None) -> tuple[PretextTask, TaskModel, dict]:
+    """A run's task (its saved settings, plus `overrides`) and trained model, heads included."""
     run_dir = RunDir(path)
     config = run_dir.read_config()
     pipeline = Pipeline.load(run_dir.path)
+    task_cls = get_task(config["task"])
+    task = task_cls(task_cls.Args.from_mapping({**config["task_args"], **(overrides or {})}), pipeline)
     backbone = build_backbone(config["modality"], config["backbone"], pipeline.backbone_context())
-    state = load_checkpoint(run_dir.last_checkpoint)["model"]
-    prefix = "backbone."
-    backbone.load_state_dict({k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)})
-    return LoadedRun(config, pipeline, backbone.eval(), run_dir)
+    model = TaskModel(task, backbone, task.build_heads(backbone))
+    model.load_state_dict(load_checkpoint(run_dir.last_checkpoint)["model"])
+    return task, model.eval(), config
+
+
+def load_run(path: str | Path) -> LoadedRun:
+    task, model, config = load_task_model(path)
+    return LoadedRun(config, task.pipeline, model.backbone, RunDir(path))
