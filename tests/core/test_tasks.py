@@ -38,7 +38,10 @@ def test_preview_is_made_by_the_training_transform(name, folder_for):
     first, again, other = task.preview(few, 7), task.preview(few, 7), task.preview(few, 8)
     assert len(first) == 3
     model_input = first[0].items[0]
-    if model_input.kind == "image":
+    if model_input.kind == "image" and batch.inputs.dim() == 5:  # jigsaw: tiles laid out on a board
+        tile = task.pipeline.preprocess.to_display(batch.inputs[0, :1])[0]
+        np.testing.assert_array_equal(model_input.data[:tile.shape[0], :tile.shape[1]], tile)
+    elif model_input.kind == "image":
         np.testing.assert_array_equal(model_input.data, task.pipeline.preprocess.to_display(batch.inputs[:1])[0])
     elif model_input.kind == "spectrogram":
         np.testing.assert_allclose(model_input.data, batch.inputs[0, 0].numpy())
@@ -137,3 +140,25 @@ def test_live_preview_adds_the_models_output_and_training_improves_it(name, fold
         after = task.live_preview(model.backbone, model.heads, few, seed=5)
         error = lambda previews: np.mean([s.items[-1].params["masked_mse"] for s in previews])
         assert error(after) < 0.7 * error(before)
+
+
+def test_jigsaw_permutations_are_distinct_and_far_apart():
+    from sslstudio.core.tasks.jigsaw import permutation_set
+
+    perms = permutation_set(100)
+    assert perms.shape == (100, 9) and len({tuple(p) for p in perms}) == 100
+    assert all(sorted(p) == list(range(9)) for p in perms)
+    distances = (perms[:, None] != perms[None]).sum(2) + 9 * np.eye(100, dtype=int)
+    assert distances.min() >= 6  # the greedy max-min choice; random picks often share 4+ tiles
+
+
+def test_jigsaw_tiles_come_from_the_cells_the_permutation_names(tiny_images):
+    task, _, raw = build(tiny_images, "jigsaw", gap=0.0)
+    batch = task.make_batch(raw[:2], make_generator(3))
+    images = task.pipeline.preprocess(raw[:2])
+    cell = images.shape[-1] // 3
+    for b in range(2):
+        for slot, source in enumerate(batch.params["order"][b].tolist()):
+            row, col = divmod(source, 3)
+            torch.testing.assert_close(batch.inputs[b, slot],
+                                       images[b, :, row * cell:(row + 1) * cell, col * cell:(col + 1) * cell])
