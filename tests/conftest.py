@@ -24,6 +24,11 @@ def tiny_images(tmp_path) -> Path:
 
 
 @pytest.fixture
+def tiny_colour(tmp_path) -> Path:
+    return copy_subset("emoji", tmp_path / "colour", classes=3, per_class=12)
+
+
+@pytest.fixture
 def tiny_audio(tmp_path) -> Path:
     return copy_subset("audio", tmp_path / "audio", classes=4, per_class=6)
 

@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Rebuild the bundled demo data from the outputs of the project's data-set recipes.
 
-    python resources/demo/make_demo_data.py FASHION_OUT SPOKEN_OUT FORTUNES_OUT
+    python resources/demo/make_demo_data.py FASHION_OUT SPOKEN_OUT FORTUNES_OUT EMOJI_OUT
 
 Each *_OUT is the folder a recipe wrote (fashion_mnist_debian.py,
-spoken_digits_espeak.py --speakers 60, fortunes_categories.py). Picks a fixed,
+spoken_digits_espeak.py --speakers 60, fortunes_categories.py,
+emoji_categories.py --styles google --max-per-class 20). Picks a fixed,
 seeded subset from each recipe's train split; audio is re-encoded as FLAC
 (lossless, about half the size of WAV).
 """
@@ -15,7 +16,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-PER_CLASS = {"image": 100, "audio": 15, "text": 60}
+PER_CLASS = {"image": 100, "audio": 15, "text": 60, "emoji": 20}
 TEXT_CLASSES = ("computers", "food", "law", "medicine", "sports")
 
 
@@ -38,7 +39,7 @@ def pick(rows: list[dict], per_class: int, classes=None) -> list[dict]:
     return chosen
 
 
-def main(fashion: Path, spoken: Path, fortunes: Path) -> None:
+def main(fashion: Path, spoken: Path, fortunes: Path, emoji: Path) -> None:
     import soundfile
 
     for modality in PER_CLASS:
@@ -56,9 +57,15 @@ def main(fashion: Path, spoken: Path, fortunes: Path) -> None:
         dest = HERE / "text" / r["label"] / Path(r["labelled_path"]).name
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(fortunes / r["labelled_path"], dest)
+    with open(emoji / "manifest.csv", newline="") as f:
+        emoji_rows = list(csv.DictReader(f))  # colour images: every split, the set is small already
+    for r in pick(emoji_rows, PER_CLASS["emoji"]):
+        dest = HERE / "emoji" / r["label"] / Path(r["labelled_path"]).name
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(emoji / r["labelled_path"], dest)
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 4:
+    if len(sys.argv) != 5:
         sys.exit(__doc__)
     main(*(Path(a) for a in sys.argv[1:]))

@@ -10,15 +10,21 @@ from sslstudio.core.training.trainer import TrainConfig, Trainer
 from .helpers import build
 
 
+COLOUR_TASKS = {"colorization"}  # nothing to learn on greyscale images
+
+
 @pytest.fixture
-def folder_for(tiny_images, tiny_audio, tiny_text):
-    return {"image": tiny_images, "audio": tiny_audio, "text": tiny_text}
+def folder_for(tiny_images, tiny_colour, tiny_audio, tiny_text):
+    class Folders(dict):
+        def of(self, name):
+            return tiny_colour if name in COLOUR_TASKS else self[TASKS[name].modality]
+    return Folders(image=tiny_images, audio=tiny_audio, text=tiny_text)
 
 
 @pytest.mark.parametrize("name", sorted(TASKS))
 def test_one_step_then_loss_falls(name, folder_for):
     torch.manual_seed(0)
-    task, model, raw = build(folder_for[TASKS[name].modality], name)
+    task, model, raw = build(folder_for.of(name), name)
     losses = []
     batch_size = 8 if TASKS[name].modality == "audio" else 16  # full-resolution spectrograms are slow
     config = TrainConfig(epochs=1000, max_steps=40, batch_size=batch_size, log_every=1, lr=2e-3)
@@ -32,7 +38,7 @@ def test_one_step_then_loss_falls(name, folder_for):
 
 @pytest.mark.parametrize("name", sorted(TASKS))
 def test_preview_is_made_by_the_training_transform(name, folder_for):
-    task, _, raw = build(folder_for[TASKS[name].modality], name)
+    task, _, raw = build(folder_for.of(name), name)
     few = raw[:3]
     batch = task.make_batch(few, make_generator(7))
     first, again, other = task.preview(few, 7), task.preview(few, 7), task.preview(few, 8)
@@ -41,6 +47,10 @@ def test_preview_is_made_by_the_training_transform(name, folder_for):
     if model_input.kind == "image" and batch.inputs.dim() == 5:  # jigsaw: tiles laid out on a board
         tile = task.pipeline.preprocess.to_display(batch.inputs[0, :1])[0]
         np.testing.assert_array_equal(model_input.data[:tile.shape[0], :tile.shape[1]], tile)
+    elif name == "colorization":  # the input is lightness alone, shown as a grey picture
+        lightness = batch.inputs[:1, :1] * 25 + 50
+        grey = task._to_display(lightness, torch.zeros(1, 2, *lightness.shape[-2:]))[0]
+        np.testing.assert_array_equal(model_input.data, grey)
     elif model_input.kind == "image":
         np.testing.assert_array_equal(model_input.data, task.pipeline.preprocess.to_display(batch.inputs[:1])[0])
     elif model_input.kind == "spectrogram":
@@ -128,7 +138,7 @@ def test_byol_target_follows_the_online_network_by_ema_only(tiny_images):
 @pytest.mark.parametrize("name", ["inpainting", "masked_spectrogram", "mlm"])
 def test_live_preview_adds_the_models_output_and_training_improves_it(name, folder_for):
     torch.manual_seed(0)
-    task, model, raw = build(folder_for[TASKS[name].modality], name)
+    task, model, raw = build(folder_for.of(name), name)
     few = raw[:3]
     before = task.live_preview(model.backbone, model.heads, few, seed=5)
     assert [len(s.items) for s in before] == [len(s.items) + 1 for s in task.preview(few, 5)]
@@ -162,3 +172,13 @@ def test_jigsaw_tiles_come_from_the_cells_the_permutation_names(tiny_images):
             row, col = divmod(source, 3)
             torch.testing.assert_close(batch.inputs[b, slot],
                                        images[b, :, row * cell:(row + 1) * cell, col * cell:(col + 1) * cell])
+
+
+def test_lab_conversion_round_trips_and_knows_its_landmarks():
+    from sslstudio.core.tasks.colorization import lab_to_rgb, rgb_to_lab
+
+    rgb = torch.rand(2, 3, 8, 8, generator=make_generator(0))
+    torch.testing.assert_close(lab_to_rgb(rgb_to_lab(rgb)), rgb, atol=2e-3, rtol=0)
+    white, red = rgb_to_lab(torch.ones(1, 3, 1, 1)), rgb_to_lab(torch.tensor([1.0, 0, 0]).view(1, 3, 1, 1))
+    torch.testing.assert_close(white.flatten(), torch.tensor([100.0, 0.0, 0.0]), atol=0.05, rtol=0)
+    torch.testing.assert_close(red.flatten(), torch.tensor([53.24, 80.09, 67.20]), atol=0.3, rtol=0)
