@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from sslstudio.core.errors import UserError
+from sslstudio.core.tasks.audio_contrastive import AudioContrastive
 from sslstudio.core.tasks.audio_denoising import AudioDenoising
 from sslstudio.core.tasks.base import PretextTask
 from sslstudio.core.tasks.byol import BYOL
@@ -15,7 +16,7 @@ from sslstudio.core.tasks.simcse import SimCSE
 from sslstudio.core.tasks.simclr import SimCLR
 
 TASKS: dict[str, type[PretextTask]] = {
-    task.name: task for task in (Rotation, Jigsaw, Colorization, Inpainting, SimCLR, BYOL, MaskedSpectrogram, AudioDenoising, MaskedLanguageModel, SimCSE)
+    task.name: task for task in (Rotation, Jigsaw, Colorization, Inpainting, SimCLR, BYOL, MaskedSpectrogram, AudioDenoising, AudioContrastive, MaskedLanguageModel, SimCSE)
 }
 
 
