@@ -21,3 +21,9 @@ class UpsamplingDecoder(nn.Module):
 
     def forward(self, features: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
         return F.interpolate(self.body(features), size=size, mode="bilinear", align_corners=False)
+
+
+def mlp(d_in: int, hidden: int, d_out: int) -> nn.Sequential:
+    """The 2-layer projector/predictor of SimCLR, BYOL and their kin: Linear, BatchNorm, ReLU, Linear."""
+    return nn.Sequential(nn.Linear(d_in, hidden), nn.BatchNorm1d(hidden), nn.ReLU(inplace=True),
+                         nn.Linear(hidden, d_out))

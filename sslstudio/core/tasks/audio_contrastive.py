@@ -15,10 +15,10 @@ from torch import nn
 
 from sslstudio.core.errors import ArgsError
 from sslstudio.core.losses.nt_xent import nt_xent
+from sslstudio.core.models.heads import mlp
 from sslstudio.core.tasks.args import TaskArgs, setting
 from sslstudio.core.tasks.augment import resized_crop
 from sslstudio.core.tasks.base import Batch, PretextTask, PreviewItem, PreviewSample, TaskOutput, make_generator
-from sslstudio.core.tasks.two_views import mlp
 
 
 @dataclass(frozen=True)

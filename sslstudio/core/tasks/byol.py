@@ -17,7 +17,8 @@ from torch import nn
 from sslstudio.core.losses.byol import negative_cosine
 from sslstudio.core.tasks.args import setting
 from sslstudio.core.tasks.base import Batch, TaskOutput
-from sslstudio.core.tasks.two_views import TwoViewTask, ViewArgs, mlp
+from sslstudio.core.models.heads import mlp
+from sslstudio.core.tasks.two_views import TwoViewTask, ViewArgs
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,8 @@ class Inpainting(PretextTask):
     name = "inpainting"
     modality = "image"
     summary = "Hide random patches (MAE) or a box (context encoder) and reconstruct the hidden pixels."
-    reference = "He et al., Masked Autoencoders Are Scalable Vision Learners, CVPR 2022; Pathak et al., Context Encoders, CVPR 2016"
+    reference = ("He et al., Masked Autoencoders Are Scalable Vision Learners, CVPR 2022; "
+                 "Pathak et al., Context Encoders, CVPR 2016")
     Args = InpaintingArgs
 
     def build_heads(self, backbone: nn.Module) -> nn.Module:

@@ -62,7 +62,8 @@ class Jigsaw(PretextTask):
     name = "jigsaw"
     modality = "image"
     summary = "Shuffle 3x3 tiles of the image by one of N permutations; the model names the permutation."
-    reference = "Noroozi and Favaro, Unsupervised Learning of Visual Representations by Solving Jigsaw Puzzles, ECCV 2016"
+    reference = ("Noroozi and Favaro, Unsupervised Learning of Visual Representations by Solving Jigsaw "
+                 "Puzzles, ECCV 2016")
     Args = JigsawArgs
 
     def build_heads(self, backbone: nn.Module) -> nn.Module:

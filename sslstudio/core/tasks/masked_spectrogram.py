@@ -49,7 +49,8 @@ class MaskedSpectrogram(PretextTask):
     name = "masked_spectrogram"
     modality = "audio"
     summary = "Hide time and frequency bands of the log-mel spectrogram and reconstruct them."
-    reference = "Park et al., SpecAugment, Interspeech 2019; Huang et al., Masked Autoencoders that Listen, NeurIPS 2022"
+    reference = ("Park et al., SpecAugment, Interspeech 2019; "
+                 "Huang et al., Masked Autoencoders that Listen, NeurIPS 2022")
     Args = MaskedSpectrogramArgs
 
     def build_heads(self, backbone: nn.Module) -> nn.Module:
@@ -73,7 +74,8 @@ class MaskedSpectrogram(PretextTask):
         predicted = heads(backbone.features(batch.inputs), batch.targets.shape[-2:])
         mask = batch.params["mask"]
         filled = torch.where(mask, predicted, batch.inputs)
-        return [PreviewItem("spectrogram", "model's reconstruction", filled[i, 0].cpu().numpy(), mask[i, 0].cpu().numpy(),
+        return [PreviewItem("spectrogram", "model's reconstruction", filled[i, 0].cpu().numpy(),
+                            mask[i, 0].cpu().numpy(),
                             {"masked_mse": round(float(masked_mse(predicted[i], batch.targets[i], mask[i])), 4)})
                 for i in range(batch.size)]
 

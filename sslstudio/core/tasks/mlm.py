@@ -73,7 +73,8 @@ class MaskedLanguageModel(PretextTask):
         targets = torch.where(selected, ids, torch.full_like(ids, IGNORE))
         device = raw.device
         return Batch(inputs.to(device), targets.to(device),
-                     {"selected": selected.to(device), "masked": to_mask.to(device), "randomised": to_random.to(device)})
+                     {"selected": selected.to(device), "masked": to_mask.to(device),
+                      "randomised": to_random.to(device)})
 
     def forward(self, backbone: nn.Module, heads: nn.Module, batch: Batch) -> TaskOutput:
         states = backbone.features(batch.inputs)

@@ -16,7 +16,11 @@ from sslstudio.core.tasks.simcse import SimCSE
 from sslstudio.core.tasks.simclr import SimCLR
 
 TASKS: dict[str, type[PretextTask]] = {
-    task.name: task for task in (Rotation, Jigsaw, Colorization, Inpainting, SimCLR, BYOL, MaskedSpectrogram, AudioDenoising, AudioContrastive, MaskedLanguageModel, SimCSE)
+    task.name: task for task in (
+        Rotation, Jigsaw, Colorization, Inpainting, SimCLR, BYOL,  # images
+        MaskedSpectrogram, AudioDenoising, AudioContrastive,  # audio
+        MaskedLanguageModel, SimCSE,  # text
+    )
 }
 
 

@@ -76,6 +76,7 @@ class Rotation(PretextTask):
             angle = int(params["angle"][row])
             dy, dx = params["crop_offset"][row].tolist()
             item = PreviewItem("image", f"rotated {angle}°, target class {angle // 90}", image,
-                               params={"angle": angle, "crop_offset_xy": (dx, dy), "flipped": bool(params["flipped"][row])})
+                               params={"angle": angle, "crop_offset_xy": (dx, dy),
+                                       "flipped": bool(params["flipped"][row])})
             per_sample.setdefault(row % len(raw), []).append(item)
         return [PreviewSample(i, tuple(items)) for i, items in sorted(per_sample.items())]

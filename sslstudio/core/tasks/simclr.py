@@ -13,7 +13,8 @@ from torch import nn
 from sslstudio.core.losses.nt_xent import nt_xent
 from sslstudio.core.tasks.args import setting
 from sslstudio.core.tasks.base import Batch, TaskOutput
-from sslstudio.core.tasks.two_views import TwoViewTask, ViewArgs, mlp
+from sslstudio.core.models.heads import mlp
+from sslstudio.core.tasks.two_views import TwoViewTask, ViewArgs
 
 
 @dataclass(frozen=True)

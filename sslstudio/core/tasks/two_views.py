@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-from torch import nn
 
 from sslstudio.core.tasks.args import TaskArgs, setting
 from sslstudio.core.tasks.augment import color_jitter, gaussian_blur, horizontal_flip, random_grayscale, resized_crop
@@ -29,11 +28,6 @@ class ViewArgs(TaskArgs):
                                min=0.0, max=1.0)
     flip: bool = setting(True, "Mirror half of the views left-right.")
     projection_dim: int = setting(128, "Output size of the projection head the loss sees.", min=8, max=4096)
-
-
-def mlp(d_in: int, hidden: int, d_out: int) -> nn.Sequential:
-    return nn.Sequential(nn.Linear(d_in, hidden), nn.BatchNorm1d(hidden), nn.ReLU(inplace=True),
-                         nn.Linear(hidden, d_out))
 
 
 class TwoViewTask(PretextTask):

@@ -1,0 +1,108 @@
+"""The pretext leaderboard: every task of a modality at the same CPU budget, probed with 10 labels per class.
+
+    python bench/leaderboard.py [--minutes 3] [--seeds 0 1 2] [--modality image audio text] [--out docs/benchmarks.md]
+
+Data (built by the shared recipes): Fashion-MNIST, 2,000 training images; spoken
+digits (espeak-ng, 600 clips, test set = held-out voices); fortunes by category
+(100 per class, 39 classes, test set = the recipe's split). Each row: linear
+probe and kNN at 10 labels per class, the random-init and raw-input baselines,
+mean ± std over seeds (pretraining and label draw both change with the seed).
+"""
+import argparse
+import csv
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _common import REPO, fashion_subset, recipe, report
+
+from sslstudio.core.data.labels import load_labelled
+from sslstudio.core.evaluation.probe import probe
+from sslstudio.core.tasks.registry import tasks_for
+from sslstudio.core.training.events import TrainingFailed
+from sslstudio.core.training.session import TrainRequest, load_run, train
+
+GREY_ONLY_SKIPS = {"colorization"}  # Fashion-MNIST has no colour to predict
+
+
+def data_for(modality: str) -> tuple[Path, Path]:
+    """(folder to pretrain on, labelled folder or CSV to probe with)."""
+    if modality == "image":
+        folder = fashion_subset(200)
+        return folder, folder
+    name, args = {"audio": ("spoken_digits_espeak", ["--speakers", "60"]),
+                  "text": ("fortunes_categories", ["--max-per-class", "100"])}[modality]
+    out = recipe(name, *args)
+    labels = out / "labels.csv"
+    with open(out / "manifest.csv", newline="") as f, open(labels, "w", newline="") as g:
+        writer = csv.writer(g)
+        writer.writerow(["path", "label", "split"])
+        for row in csv.DictReader(f):
+            writer.writerow([row["labelled_path"], row["label"], row["split"]])
+    return out / "labelled", labels
+
+
+def mean_std(values: list[float]) -> str:
+    if len(values) == 1:
+        return f"{values[0]:.3f}"  # one seed: no spread to show
+    return f"{statistics.mean(values):.3f} ± {statistics.stdev(values):.3f}"
+
+
+def run_task(task: str, folder: Path, labelled: Path, minutes: float, seed: int) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = {"epochs": 100_000, "max_minutes": minutes, "batch_size": 64, "seed": seed}
+        finished = train(TrainRequest(folder, tmp, task, train_settings=settings, device="cpu"))
+        if isinstance(finished, TrainingFailed):
+            raise RuntimeError(f"{task} seed {seed}: {finished.message}")
+        run = load_run(tmp)
+        samples = load_labelled(labelled, run.modality, run.pipeline.spec)
+        linear = probe(run, samples, 10, "linear", seed, baselines=True, device="cpu")
+        knn = probe(run, samples, 10, "knn", seed, baselines=True, device="cpu")
+    return {"steps": finished.step, "linear": linear["accuracy"], "knn": knn["accuracy"],
+            "random_linear": linear["baselines"]["random_init"], "raw_linear": linear["baselines"]["raw"],
+            "random_knn": knn["baselines"]["random_init"], "raw_knn": knn["baselines"]["raw"]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--minutes", type=float, default=3.0)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--modality", nargs="+", default=["image", "audio", "text"])
+    parser.add_argument("--out", default=str(REPO / "docs" / "benchmarks.md"))
+    args = parser.parse_args()
+    lines = [f"## {args.minutes:g} min of pretraining per run, 2 CPU cores, seeds {args.seeds}", "",
+             f"Command: `python bench/leaderboard.py --minutes {args.minutes:g} --seeds "
+             f"{' '.join(map(str, args.seeds))} --modality {' '.join(args.modality)}`", ""]
+    verdicts = {}
+    for modality in args.modality:
+        folder, labelled = data_for(modality)
+        lines += [f"### {modality}: `{folder.parent.name if modality != 'image' else folder.name}`", "",
+                  "| task | steps | linear | kNN | random-init linear | raw linear | random-init kNN | raw kNN |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+        best_margin = None
+        for task_cls in tasks_for(modality):
+            if modality == "image" and task_cls.name in GREY_ONLY_SKIPS:
+                continue
+            started = time.perf_counter()
+            rows = [run_task(task_cls.name, folder, labelled, args.minutes, seed) for seed in args.seeds]
+            col = {k: [r[k] for r in rows] for k in rows[0]}
+            lines.append(f"| {task_cls.name} | {round(statistics.mean(col['steps']))} | {mean_std(col['linear'])} | "
+                         f"{mean_std(col['knn'])} | {mean_std(col['random_linear'])} | {mean_std(col['raw_linear'])} | "
+                         f"{mean_std(col['random_knn'])} | {mean_std(col['raw_knn'])} |")
+            margin = statistics.mean(col["linear"]) - max(statistics.mean(col["random_linear"]),
+                                                          statistics.mean(col["raw_linear"]))
+            best_margin = margin if best_margin is None else max(best_margin, margin)
+            print(lines[-1], f"({time.perf_counter() - started:.0f} s)", file=sys.stderr, flush=True)
+        verdicts[modality] = round(best_margin, 4)
+        lines.append("")
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    report("leaderboard", "best task per modality beats both baselines by >= 0.05 (linear)",
+           all(m >= 0.05 for m in verdicts.values()), best_margin=verdicts)
+
+
+if __name__ == "__main__":
+    main()
