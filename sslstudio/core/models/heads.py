@@ -22,6 +22,12 @@ class UpsamplingDecoder(nn.Module):
     def forward(self, features: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
         return F.interpolate(self.body(features), size=size, mode="bilinear", align_corners=False)
 
+    def reconstruct(self, backbone: nn.Module, inputs: torch.Tensor,
+                    size: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:
+        """The decoded output at `size` and the backbone's embeddings, from one backbone pass."""
+        features, embeddings = backbone.features_and_embedding(inputs)
+        return self(features, size), embeddings
+
 
 def mlp(d_in: int, hidden: int, d_out: int) -> nn.Sequential:
     """The 2-layer projector/predictor of SimCLR, BYOL and their kin: Linear, BatchNorm, ReLU, Linear."""

@@ -81,8 +81,7 @@ class AudioDenoising(PretextTask):
         return Batch(self.pipeline.preprocess(distorted), self.pipeline.preprocess(raw), params)
 
     def forward(self, backbone: nn.Module, heads: nn.Module, batch: Batch) -> TaskOutput:
-        features, embeddings = backbone.features_and_embedding(batch.inputs)
-        predicted = heads(features, batch.targets.shape[-2:])
+        predicted, embeddings = heads.reconstruct(backbone, batch.inputs, batch.targets.shape[-2:])
         return TaskOutput(F.mse_loss(predicted.float(), batch.targets.float()), embeddings)
 
     def preview(self, raw: torch.Tensor, seed: int) -> list[PreviewSample]:
@@ -103,7 +102,7 @@ class AudioDenoising(PretextTask):
         return samples
 
     def output_items(self, backbone: nn.Module, heads: nn.Module, batch: Batch) -> list[PreviewItem]:
-        predicted = heads(backbone.features(batch.inputs), batch.targets.shape[-2:])
+        predicted, _ = heads.reconstruct(backbone, batch.inputs, batch.targets.shape[-2:])
         return [PreviewItem("spectrogram", "model's clean estimate", predicted[i, 0].float().cpu().numpy(),
                             params={"mse": round(float(F.mse_loss(predicted[i], batch.targets[i])), 4)})
                 for i in range(batch.size)]

@@ -64,8 +64,7 @@ class Colorization(PretextTask):
         return Batch(lightness.contiguous(), lab[:, 1:] / AB_SCALE, {"lightness": lab[:, :1]})
 
     def forward(self, backbone: nn.Module, heads: nn.Module, batch: Batch) -> TaskOutput:
-        features, embeddings = backbone.features_and_embedding(batch.inputs)
-        predicted = heads(features, batch.targets.shape[-2:])
+        predicted, embeddings = heads.reconstruct(backbone, batch.inputs, batch.targets.shape[-2:])
         loss = F.huber_loss(predicted.float(), batch.targets.float(), delta=self.args.huber_delta)
         return TaskOutput(loss, embeddings)
 
@@ -84,6 +83,6 @@ class Colorization(PretextTask):
                 for i in range(batch.size)]
 
     def output_items(self, backbone: nn.Module, heads: nn.Module, batch: Batch) -> list[PreviewItem]:
-        predicted = heads(backbone.features(batch.inputs), batch.targets.shape[-2:])
+        predicted, _ = heads.reconstruct(backbone, batch.inputs, batch.targets.shape[-2:])
         shown = self._to_display(batch.params["lightness"], predicted.float())
         return [PreviewItem("image", "model's colours", shown[i]) for i in range(batch.size)]

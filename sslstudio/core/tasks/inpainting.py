@@ -74,13 +74,11 @@ class Inpainting(PretextTask):
         return Batch(images.masked_fill(mask, 0.0), images, {"mask": mask})
 
     def forward(self, backbone: nn.Module, heads: nn.Module, batch: Batch) -> TaskOutput:
-        features, embeddings = backbone.features_and_embedding(batch.inputs)
-        reconstruction = heads(features, batch.targets.shape[-2:])
+        reconstruction, embeddings = heads.reconstruct(backbone, batch.inputs, batch.targets.shape[-2:])
         return TaskOutput(masked_mse(reconstruction, batch.targets, batch.params["mask"]), embeddings)
 
     def output_items(self, backbone: nn.Module, heads: nn.Module, batch: Batch) -> list[PreviewItem]:
-        features = backbone.features(batch.inputs)
-        predicted = heads(features, batch.targets.shape[-2:])
+        predicted, _ = heads.reconstruct(backbone, batch.inputs, batch.targets.shape[-2:])
         mask = batch.params["mask"]
         filled = torch.where(mask, predicted, batch.inputs)  # visible pixels stay as given
         images = self.pipeline.preprocess.to_display(filled)

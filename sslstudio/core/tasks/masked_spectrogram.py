@@ -66,12 +66,11 @@ class MaskedSpectrogram(PretextTask):
         return Batch(spec.masked_fill(mask, 0.0), spec, {"mask": mask, "time_mask": in_time, "freq_mask": in_freq})
 
     def forward(self, backbone: nn.Module, heads: nn.Module, batch: Batch) -> TaskOutput:
-        features, embeddings = backbone.features_and_embedding(batch.inputs)
-        reconstruction = heads(features, batch.targets.shape[-2:])
+        reconstruction, embeddings = heads.reconstruct(backbone, batch.inputs, batch.targets.shape[-2:])
         return TaskOutput(masked_mse(reconstruction, batch.targets, batch.params["mask"]), embeddings)
 
     def output_items(self, backbone: nn.Module, heads: nn.Module, batch: Batch) -> list[PreviewItem]:
-        predicted = heads(backbone.features(batch.inputs), batch.targets.shape[-2:])
+        predicted, _ = heads.reconstruct(backbone, batch.inputs, batch.targets.shape[-2:])
         mask = batch.params["mask"]
         filled = torch.where(mask, predicted, batch.inputs)
         return [PreviewItem("spectrogram", "model's reconstruction", filled[i, 0].cpu().numpy(),
