@@ -22,6 +22,8 @@ def recipe(name: str, *args: str) -> Path:
     """Build (once) a data set with one of the shared recipes; return its output folder."""
     out = CACHE / name
     script = DATASETS / f"{name}.py"
+    if not script.is_file() and (out / "manifest.csv").is_file():
+        return out  # a machine with the cached build but without the recipes (the GPU box)
     if not script.is_file():
         sys.exit(f"recipe {script} not found; set SSLSTUDIO_DATASETS to the shared datasets folder")
     subprocess.run([sys.executable, str(script), str(out), *args], check=True, stdout=sys.stderr)
@@ -32,10 +34,10 @@ def fashion_subset(per_class: int) -> Path:
     """FOLDER/<class>/*.png with `per_class` training images per class (hard links)."""
     import csv
 
-    full = recipe("fashion_mnist_debian")
     out = CACHE / f"fashion_{per_class}"
     if (out / ".complete").exists():
         return out
+    full = recipe("fashion_mnist_debian")
     rows = [r for r in csv.DictReader(open(full / "manifest.csv")) if r["split"] == "train"]
     taken: dict[str, int] = {}
     for r in rows:

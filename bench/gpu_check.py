@@ -1,4 +1,5 @@
 """The CUDA check behind gpu_check.sh: throughput, peak memory and data-wait share per task."""
+import argparse
 import sys
 import tempfile
 import time
@@ -15,13 +16,18 @@ GPU_TASKS = [name for name in ("rotation", "simclr") if name in TASKS]
 
 
 def main() -> None:
-    if sys.argv[1:] == ["--prepare"]:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("folder", nargs="?", type=Path)
+    parser.add_argument("--prepare", action="store_true", help="build the 10k-image subset and stop")
+    parser.add_argument("--minutes", type=float, default=1.5, help="training budget per task")
+    args = parser.parse_args()
+    if args.prepare:
         print(f"prepared {fashion_subset(1000)}")
         return
     if not torch.cuda.is_available():
         sys.exit("gpu_check: no CUDA device here")
     prepared = CACHE / "fashion_1000"
-    folder = Path(sys.argv[1]) if len(sys.argv) > 1 else prepared if prepared.is_dir() else fashion_subset(1000)
+    folder = args.folder or (prepared if prepared.is_dir() else fashion_subset(1000))
     print(f"device: {torch.cuda.get_device_name()}; torch {torch.__version__}; tasks: {GPU_TASKS}")
     for name in GPU_TASKS:
         events = []
@@ -29,7 +35,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             started = time.perf_counter()
             train(TrainRequest(folder, tmp, name, backbone="resnet18", device="cuda",
-                               train_settings={"epochs": 1000, "max_minutes": 1.5, "batch_size": 512,
+                               train_settings={"epochs": 1000, "max_minutes": args.minutes, "batch_size": 512,
                                                "log_every": 20}),
                   [lambda e: events.append(e) if isinstance(e, StepMetrics) else None])
             wall = time.perf_counter() - started

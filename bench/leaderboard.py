@@ -21,6 +21,7 @@ from _common import REPO, fashion_subset, recipe, report
 from sslstudio.core.data.labels import load_labelled
 from sslstudio.core.evaluation.probe import probe
 from sslstudio.core.tasks.registry import tasks_for
+from sslstudio.core.training.device import describe_device, resolve_device
 from sslstudio.core.training.events import TrainingFailed
 from sslstudio.core.training.session import TrainRequest, load_run, train
 
@@ -50,16 +51,17 @@ def mean_std(values: list[float]) -> str:
     return f"{statistics.mean(values):.3f} ± {statistics.stdev(values):.3f}"
 
 
-def run_task(task: str, folder: Path, labelled: Path, minutes: float, seed: int) -> dict:
+def run_task(task: str, folder: Path, labelled: Path, minutes: float, seed: int, device: str = "cpu",
+             batch_size: int = 64) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
-        settings = {"epochs": 100_000, "max_minutes": minutes, "batch_size": 64, "seed": seed}
-        finished = train(TrainRequest(folder, tmp, task, train_settings=settings, device="cpu"))
+        settings = {"epochs": 100_000, "max_minutes": minutes, "batch_size": batch_size, "seed": seed}
+        finished = train(TrainRequest(folder, tmp, task, train_settings=settings, device=device))
         if isinstance(finished, TrainingFailed):
             raise RuntimeError(f"{task} seed {seed}: {finished.message}")
         run = load_run(tmp)
         samples = load_labelled(labelled, run.modality, run.pipeline.spec)
-        linear = probe(run, samples, 10, "linear", seed, baselines=True, device="cpu")
-        knn = probe(run, samples, 10, "knn", seed, baselines=True, device="cpu")
+        linear = probe(run, samples, 10, "linear", seed, baselines=True, device=device)
+        knn = probe(run, samples, 10, "knn", seed, baselines=True, device=device)
     return {"steps": finished.step, "linear": linear["accuracy"], "knn": knn["accuracy"],
             "random_linear": linear["baselines"]["random_init"], "raw_linear": linear["baselines"]["raw"],
             "random_knn": knn["baselines"]["random_init"], "raw_knn": knn["baselines"]["raw"]}
@@ -71,11 +73,16 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--modality", nargs="+", default=["image", "audio", "text"])
     parser.add_argument("--tasks", nargs="+", help="only these tasks (default: all of each modality)")
+    parser.add_argument("--device", default="cpu", help="cpu (the protocol) or cuda, to see what compute buys")
+    parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--out", default=str(REPO / "docs" / "benchmarks.md"))
     args = parser.parse_args()
-    lines = [f"## {args.minutes:g} min of pretraining per run, 2 CPU cores, seeds {args.seeds}", "",
-             f"Command: `python bench/leaderboard.py --minutes {args.minutes:g} --seeds "
-             f"{' '.join(map(str, args.seeds))} --modality {' '.join(args.modality)}`", ""]
+    where = describe_device(resolve_device(args.device)) if args.device != "cpu" else "2 CPU cores"
+    lines = [f"## {args.minutes:g} min of pretraining per run, {where}, batch {args.batch_size}, seeds {args.seeds}",
+             "", f"Command: `python bench/leaderboard.py --minutes {args.minutes:g} --seeds "
+             f"{' '.join(map(str, args.seeds))} --modality {' '.join(args.modality)}"
+             + (f" --tasks {' '.join(args.tasks)}" if args.tasks else "")
+             + (f" --device {args.device} --batch-size {args.batch_size}" if args.device != "cpu" else "") + "`", ""]
     verdicts = {}
     for modality in args.modality:
         folder, labelled = data_for(modality)
@@ -88,7 +95,8 @@ def main() -> None:
             if skipped or (args.tasks and task_cls.name not in args.tasks):
                 continue
             started = time.perf_counter()
-            rows = [run_task(task_cls.name, folder, labelled, args.minutes, seed) for seed in args.seeds]
+            rows = [run_task(task_cls.name, folder, labelled, args.minutes, seed, args.device, args.batch_size)
+                    for seed in args.seeds]
             col = {k: [r[k] for r in rows] for k in rows[0]}
             lines.append(f"| {task_cls.name} | {round(statistics.mean(col['steps']))} | {mean_std(col['linear'])} | "
                          f"{mean_std(col['knn'])} | {mean_std(col['random_linear'])} | {mean_std(col['raw_linear'])} | "

@@ -23,6 +23,20 @@ def test_knn_and_linear_separate_clear_clusters_and_fail_on_noise():
     assert (knn_predict(noise[train], y[train], noise[test]) == y[test]).mean() < 0.6
 
 
+def test_knn_finds_neighbours_under_a_large_shared_offset():
+    # Pooled post-ReLU features share a big common vector, so every plain cosine sits near 1
+    # and the vote degrades to the nearest class mean. XOR classes (two opposite quadrants
+    # each) have equal means, so only real neighbours separate them.
+    rng = np.random.default_rng(0)
+    quadrant = rng.integers(0, 4, 400)
+    corners = np.array([[3, 3], [-3, -3], [3, -3], [-3, 3]])
+    xy = corners[quadrant] + rng.normal(scale=0.5, size=(400, 2))
+    x = np.column_stack([xy, np.full(400, 100.0)])
+    y = np.where(quadrant < 2, "same-sign", "opposite-sign")
+    train, test = few_shot_split(y, 10, seed=0)
+    assert (knn_predict(x[train], y[train], x[test]) == y[test]).mean() > 0.95
+
+
 def test_few_shot_split_is_seeded_balanced_and_disjoint():
     _, y = blobs()
     train, test = few_shot_split(y, 4, seed=5)
