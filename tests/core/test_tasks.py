@@ -199,3 +199,25 @@ def test_audio_denoising_hits_the_sampled_snr(tiny_audio):
     noise = distorted - raw[:4]
     measured = 10 * torch.log10(raw[:4].pow(2).mean(1) / noise.pow(2).mean(1))
     torch.testing.assert_close(measured, params["snr_db"], atol=0.3, rtol=0)
+
+
+def test_butterworth_lowpass_follows_its_cutoff_per_row():
+    from sslstudio.core.tasks.audio_denoising import butterworth_lowpass
+
+    rate, t = 16000, torch.arange(16000) / 16000
+    tones = torch.stack([torch.sin(2 * torch.pi * 300 * t) + torch.sin(2 * torch.pi * 6000 * t)] * 2)
+    filtered = butterworth_lowpass(tones, rate, torch.tensor([1000.0, 0.0]))
+    spectrum = torch.fft.rfft(filtered, dim=1).abs()
+    original = torch.fft.rfft(tones, dim=1).abs()
+    gain = spectrum / original.clamp(min=1e-6)
+    assert gain[0, 300] > 0.95 and gain[0, 6000] < 0.05  # -3 dB at 1 kHz, -43 dB at 6 kHz
+    torch.testing.assert_close(filtered[1], tones[1], atol=1e-4, rtol=0)  # cutoff 0: untouched
+
+
+def test_dropped_segments_stay_within_their_budget():
+    from sslstudio.core.tasks.audio_denoising import dropped_segments
+
+    dropped = dropped_segments(500, 1000, 0.5, make_generator(0))
+    share = dropped.float().mean(1)
+    assert 0.3 < (share > 0).float().mean() < 0.7  # about half the clips lose something
+    assert share.max() <= 0.3  # at most three segments of 10 %

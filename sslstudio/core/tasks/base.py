@@ -7,6 +7,7 @@ is what the loss sees, with the sampled parameters attached.
 """
 from __future__ import annotations
 
+import copy
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -58,6 +59,14 @@ class PreviewSample:
     items: tuple[PreviewItem, ...]
 
 
+def _off_cpu(module: nn.Module) -> bool:
+    return any(t.device.type != "cpu" for t in (*module.parameters(), *module.buffers()))
+
+
+def _cpu_copy(module: nn.Module) -> nn.Module:
+    return copy.deepcopy(module).cpu() if _off_cpu(module) else module
+
+
 def make_generator(seed: int) -> torch.Generator:
     generator = torch.Generator()
     generator.manual_seed(seed)
@@ -102,7 +111,13 @@ class PretextTask(ABC):
         return None
 
     def live_preview(self, backbone: nn.Module, heads: nn.Module, raw: torch.Tensor, seed: int) -> list[PreviewSample]:
-        """`preview` plus, for tasks that have one, the model's own output on the same inputs."""
+        """`preview` plus, for tasks that have one, the model's own output on the same inputs.
+
+        It always runs on the CPU, on copies of whatever lives elsewhere, so a
+        caller may ask while training holds the model and pipeline on a GPU.
+        """
+        if any(_off_cpu(m) for m in (backbone, heads, self.pipeline.preprocess)) or raw.device.type != "cpu":
+            return self._on_cpu().live_preview(_cpu_copy(backbone), _cpu_copy(heads), raw.cpu(), seed)
         samples = self.preview(raw, seed)
         modules = (backbone, heads)
         modes = [m.training for m in modules]
@@ -117,6 +132,12 @@ class PretextTask(ABC):
         if outputs is None:
             return samples
         return [PreviewSample(s.sample_index, s.items + (out,)) for s, out in zip(samples, outputs)]
+
+    def _on_cpu(self) -> "PretextTask":
+        task = copy.copy(self)
+        task.pipeline = copy.copy(self.pipeline)
+        task.pipeline.preprocess = _cpu_copy(self.pipeline.preprocess)
+        return task
 
     @classmethod
     def describe(cls) -> dict:

@@ -161,7 +161,7 @@ class Trainer:
     def _train_step(self, window: "_Window"):
         fetched = time.perf_counter()
         batch = self.task.make_batch(self._next_raw(), self._step_generator())
-        if self.channels_last:
+        if self.channels_last and batch.inputs.dim() == 4:  # jigsaw's tile stacks are 5-D
             batch.inputs = batch.inputs.contiguous(memory_format=torch.channels_last)
         window.data_seconds += time.perf_counter() - fetched
         window.samples += batch.size
