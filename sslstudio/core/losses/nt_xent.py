@@ -4,6 +4,10 @@ Chen, Kornblith, Norouzi and Hinton, "A Simple Framework for Contrastive
 Learning of Visual Representations", ICML 2020. Each of the 2N views must pick
 its partner out of the 2N - 1 others by cosine similarity / temperature.
 
+Under torchrun the views of every rank are gathered, so each view is scored
+against the whole global batch, as in the paper; without that, adding GPUs
+would shrink each view's pool of negatives instead of growing it.
+
 Example:
     >>> z1, z2 = torch.randn(8, 128), torch.randn(8, 128)
     >>> loss, accuracy = nt_xent(z1, z2, temperature=0.2)
@@ -14,12 +18,34 @@ import torch
 import torch.nn.functional as F
 
 
+def _gather(z: torch.Tensor) -> tuple[torch.Tensor, int, int]:
+    """(every rank's rows in rank order, this rank, world size); gradients flow back to each rank."""
+    import torch.distributed as dist
+
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
+        return z, 0, 1
+    from torch.distributed.nn.functional import all_gather
+
+    return torch.cat(all_gather(z)), dist.get_rank(), dist.get_world_size()
+
+
 def nt_xent(z1: torch.Tensor, z2: torch.Tensor, temperature: float) -> tuple[torch.Tensor, torch.Tensor]:
-    """Loss and the share of views whose nearest other view is their partner."""
+    """Loss and the share of views whose nearest other view is their partner.
+
+    With a process group, the loss is this rank's share of the global-batch
+    loss; DDP's gradient averaging then gives the gradient of the global loss.
+    """
     n = len(z1)
-    z = F.normalize(torch.cat([z1, z2]).float(), dim=1)
-    similarity = z @ z.T / temperature
-    similarity = similarity.masked_fill(torch.eye(2 * n, dtype=torch.bool, device=z.device), float("-inf"))
-    partners = torch.cat([torch.arange(n, 2 * n), torch.arange(0, n)]).to(z.device)
+    local = F.normalize(torch.cat([z1, z2]).float(), dim=1)
+    first, rank, world = _gather(local[:n])
+    second, _, _ = _gather(local[n:])
+    keys = torch.cat([first, second])  # (2 * world * n): all first views, then all second views
+    total = world * n
+    own = torch.cat([torch.arange(n), torch.arange(n)]) + rank * n
+    own[n:] += total
+    similarity = local @ keys.T / temperature
+    rows = torch.arange(2 * n, device=local.device)
+    similarity[rows, own.to(local.device)] = float("-inf")
+    partners = torch.cat([own[n:], own[:n]]).to(local.device)
     accuracy = (similarity.argmax(1) == partners).float().mean()
     return F.cross_entropy(similarity, partners), accuracy
