@@ -11,3 +11,7 @@ class ArgsError(UserError):
 
 class RunError(UserError):
     """A run directory is missing, incomplete or does not match the request."""
+
+
+class Cancelled(Exception):
+    """The user stopped a long job; not an error, nothing to report."""

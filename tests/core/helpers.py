@@ -6,9 +6,9 @@ from sslstudio.core.tasks.registry import get_task
 from sslstudio.core.training.trainer import TaskModel
 
 
-def build(folder, task_name, **task_args):
+def build(folder, task_name, spec=None, **task_args):
     task_cls = get_task(task_name)
-    samples = load_folder(folder, task_cls.modality)
+    samples = load_folder(folder, task_cls.modality, spec=spec) if spec else load_folder(folder, task_cls.modality)
     pipeline = Pipeline.fit(samples)
     task = task_cls(task_cls.Args.from_mapping(task_args), pipeline)
     backbone = build_backbone(task_cls.modality, None, pipeline.backbone_context())

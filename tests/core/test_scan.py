@@ -75,3 +75,17 @@ def test_summary_is_json_ready(tmp_path):
     summary = summarise(scan_folder(tmp_path))
     assert summary["counts"] == {"text": 2}
     assert summary["labels"] == {"text": {"x": 1, "y": 1}}
+
+
+def test_progress_counts_up_and_can_stop_the_scan(tmp_path):
+    from sslstudio.core.errors import Cancelled
+
+    for folder in range(5):
+        (tmp_path / f"c{folder}").mkdir()
+        for i in range(3):
+            (tmp_path / f"c{folder}" / f"{i}.png").write_bytes(b"")
+    seen = []
+    scan_folder(tmp_path, progress=lambda n: seen.append(n) or True)
+    assert seen == sorted(seen) and seen[-1] == 15
+    with pytest.raises(Cancelled):
+        scan_folder(tmp_path, progress=lambda n: n < 6)

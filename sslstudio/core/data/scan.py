@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sslstudio.core.errors import UserError
+from sslstudio.core.errors import Cancelled, UserError
 
 MODALITIES = ("image", "audio", "text")
 
@@ -79,8 +80,12 @@ def _describe(counts: dict[str, int]) -> str:
     return ", ".join(f"{n} {m}" for m, n in counts.items()) or "nothing usable"
 
 
-def scan_folder(root: str | os.PathLike) -> ScanResult:
-    """List every data file under `root` without reading any of them."""
+def scan_folder(root: str | os.PathLike, progress: Callable[[int], bool] | None = None) -> ScanResult:
+    """List every data file under `root` without reading any of them.
+
+    `progress`, if given, is called after each folder with the number of data
+    files found so far; returning False stops the scan with `Cancelled`.
+    """
     root = Path(root)
     if not root.exists():
         raise UserError(f"folder not found: {root}")
@@ -105,6 +110,8 @@ def scan_folder(root: str | os.PathLike) -> ScanResult:
             result.bad.append(BadFile(rel or ".", f"cannot list folder: {exc.strerror}"))
             continue
         _scan_entries(entries, rel, result, stack)
+        if progress is not None and not progress(sum(len(p) for p in result.files.values())):
+            raise Cancelled(f"scan of {root} stopped")
     for paths in result.files.values():
         paths.sort()
     result.bad.sort(key=lambda b: b.path)
