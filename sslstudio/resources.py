@@ -14,3 +14,7 @@ def resources_dir() -> Path:
 
 def demo_folder(modality: str) -> Path:
     return resources_dir() / "demo" / modality
+
+
+def icon_path() -> Path:
+    return resources_dir() / "icons" / "sslstudio.svg"

@@ -1,6 +1,7 @@
 """One function per CLI command, each a thin layer over sslstudio.core."""
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import sys
@@ -240,6 +241,22 @@ def cmd_probe(args) -> int:
 
 
 # ------------------------------------------------------------------- demo
+def _has_display() -> bool:
+    if sys.platform != "linux" or os.environ.get("QT_QPA_PLATFORM"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def cmd_gui(args) -> int:
+    if not _has_display():
+        _say("no display here (DISPLAY and WAYLAND_DISPLAY are unset): running the headless demo instead; "
+             "`sslstudio demo --help` for its options")
+        return cmd_demo(argparse.Namespace(modality=None, max_minutes=0.5, out=None, json=False))
+    from sslstudio.gui.app import run_gui
+
+    return run_gui(args.target)
+
+
 def cmd_demo(args) -> int:
     from sslstudio.core.demo import run_demo
 

@@ -73,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto")
     p.add_argument("--json", action="store_true")
 
+    p = sub.add_parser("gui", help="open the workbench (the default command)")
+    p.add_argument("target", nargs="?", help="a data folder or a .sslproj project to open")
+
     p = sub.add_parser("demo", help="the whole loop on the bundled demo data, headless")
     p.add_argument("--modality", choices=("image", "audio", "text"), action="append",
                    help="limit to one modality (repeatable); default all three")
@@ -100,9 +103,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from sslstudio.cli import commands
 
-    handler = getattr(commands, f"cmd_{(args.command or 'demo').replace('-', '_')}")
     if args.command is None:
-        args = parser.parse_args(["demo"])
+        args = parser.parse_args(["gui"])
+    handler = getattr(commands, f"cmd_{args.command.replace('-', '_')}")
     try:
         return handler(args) or 0
     except UserError as exc:

@@ -132,3 +132,21 @@ def test_huge_text_file_is_cut_not_lost_even_mid_character(tmp_path):
     path.write_bytes(b"a" * (MAX_TEXT_BYTES - 1) + "é and more".encode("utf-8"))
     [(sample_id, text)] = load_text(str(path), "long.txt", SPEC)
     assert sample_id == "long.txt" and len(text) == MAX_TEXT_BYTES - 1
+
+
+def test_check_files_names_the_unusable_ones_and_can_be_stopped(tmp_path, tiny_images):
+    from sslstudio.core.data.dataset import check_files
+    from sslstudio.core.data.scan import scan_folder
+    from sslstudio.core.errors import Cancelled
+
+    broken = tiny_images / "broken.png"
+    broken.write_bytes(b"\x89PNG\r\n\x1a\nnot really")
+    relpaths = scan_folder(tiny_images).files["image"]
+    bad = check_files(tiny_images, relpaths, "image")
+    assert [b.path for b in bad] == ["broken.png"] and bad[0].reason
+
+    def stop(done, total):
+        raise Cancelled("stop")
+
+    with pytest.raises(Cancelled):
+        check_files(tiny_images, relpaths * 20, "image", progress=stop)

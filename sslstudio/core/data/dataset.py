@@ -99,8 +99,19 @@ def load_files(root: Path, relpaths: Sequence[str], modality: str, spec: InputSp
                      out_splits if splits is not None else None)
 
 
+def check_files(root: str | os.PathLike, relpaths: Sequence[str], modality: str, spec: InputSpec = InputSpec(),
+                progress: Progress | None = None) -> list[BadFile]:
+    """Decode every file as training would, keep nothing, and return the unusable ones with reasons.
+
+    `progress` may raise (for example `Cancelled`) to stop early.
+    """
+    results = _decode_all(Path(root), relpaths, modality, spec, progress, keep=False)
+    return [BadFile(relpath, str(result)) for relpath, result in zip(relpaths, results, strict=True)
+            if isinstance(result, Unusable)]
+
+
 def _decode_all(root: Path, relpaths: Sequence[str], modality: str, spec: InputSpec,
-                progress: Progress | None) -> list:
+                progress: Progress | None, keep: bool = True) -> list:
     def decode(relpath: str):
         path = os.path.join(root, relpath)
         try:
@@ -115,9 +126,12 @@ def _decode_all(root: Path, relpaths: Sequence[str], modality: str, spec: InputS
     total = len(relpaths)
     results = []
     workers = min(8, os.cpu_count() or 1)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
+    pool = ThreadPoolExecutor(max_workers=workers)
+    try:
         for done, result in enumerate(pool.map(decode, relpaths, chunksize=64), start=1):
-            results.append(result)
+            results.append(result if keep or isinstance(result, Unusable) else None)
             if progress is not None and (done % 256 == 0 or done == total):
                 progress(done, total)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)  # a cancel stops here, not after every file
     return results

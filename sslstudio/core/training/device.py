@@ -38,6 +38,16 @@ def describe_device(device: torch.device) -> str:
     return f"CPU ({torch.get_num_threads()} threads)"
 
 
+def available_devices() -> list[tuple[str, str]]:
+    """(name to pass as `device`, what to show) for every device this machine can train on."""
+    choices = [("auto", f"Automatic: {describe_device(resolve_device('auto'))}"),
+               ("cpu", describe_device(torch.device("cpu")))]
+    choices += [(f"cuda:{i}", describe_device(torch.device("cuda", i))) for i in range(torch.cuda.device_count())]
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        choices.append(("mps", "Apple MPS"))
+    return choices
+
+
 def set_cpu_threads(leave_free: int = 0) -> int:
     """Use every core but `leave_free` (the GUI passes 1 so its thread keeps a core)."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)

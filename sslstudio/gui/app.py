@@ -1,0 +1,44 @@
+"""Starting the workbench: the QApplication, its look, the exception dialog, the window.
+
+torch is not imported here: the window shows first, then a background job
+imports torch to describe the device (launch to window stays under a second).
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+APP_NAME = "sslstudio"
+
+
+def create_application(argv: list[str] | None = None):
+    from PySide6.QtGui import QIcon
+    from PySide6.QtWidgets import QApplication
+
+    from sslstudio.resources import icon_path
+
+    app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
+    app.setApplicationName(APP_NAME)
+    app.setOrganizationName(APP_NAME)
+    app.setApplicationDisplayName("sslstudio")
+    app.setDesktopFileName("sslstudio")
+    app.setStyle("Fusion")  # follows the system's light or dark scheme on every platform
+    app.setWindowIcon(QIcon(str(icon_path())))
+    return app
+
+
+def run_gui(target: str | None = None, first_run_demo: bool = True) -> int:
+    """Open the workbench on `target` (a folder or project file), else the last state or the demo data."""
+    app = create_application()
+    from sslstudio.gui.errors import ExceptionHook
+    from sslstudio.gui.main_window import MainWindow
+
+    window = MainWindow()
+    hook = ExceptionHook(lambda: window)
+    hook.install()
+    window.show()
+    window.open_initial(Path(target) if target else None, first_run_demo)
+    try:
+        return app.exec()
+    finally:
+        hook.uninstall()

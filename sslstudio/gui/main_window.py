@@ -1,0 +1,285 @@
+"""The workbench window: a step bar, one page per step, menus, the project, the status bar.
+
+Steps: Data -> Task & Preview -> Train -> Embeddings -> Fine-tune; a step is
+enabled once its inputs exist. The project (core.project) is saved atomically,
+autosaved every 30 s once it has a file, and remembered in the recent list.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSize, Qt, QTimer, Slot
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow,
+                               QMessageBox, QStackedWidget, QWidget)
+
+from sslstudio.core.errors import UserError
+from sslstudio.core.project import SUFFIX, Project, load_project, save_project
+from sslstudio.gui import settings
+from sslstudio.gui.errors import show_error
+from sslstudio.gui.jobs import JobRunner
+from sslstudio.gui.panels.data_panel import DataPanel
+from sslstudio.gui.panels.later_panel import LaterPanel
+
+STEPS = (("data", "1  Data"), ("task", "2  Task && Preview"), ("train", "3  Train"),
+         ("embeddings", "4  Embeddings"), ("finetune", "5  Fine-tune"))
+AUTOSAVE_MS = 30_000
+
+
+class MainWindow(QMainWindow):
+    def __init__(self) -> None:
+        super().__init__()
+        self.project = Project()
+        self.project_path: Path | None = None
+        self.dirty = False
+        self.jobs = JobRunner(self)
+        self.resize(1280, 820)
+        self.setAcceptDrops(True)
+        self._build_pages()
+        self._build_menus()
+        self._build_status_bar()
+        self._autosave = QTimer(self, interval=AUTOSAVE_MS, timeout=self._autosave_now)
+        self._autosave.start()
+        self._update_title()
+        self._update_steps()
+
+    # ---------------------------------------------------------------- layout
+    def _build_pages(self) -> None:
+        self.step_list = QListWidget()
+        self.step_list.setObjectName("steps")
+        self.step_list.setFixedWidth(190)
+        self.step_list.setIconSize(QSize(20, 20))
+        self.step_list.setStyleSheet("QListWidget#steps { font-size: 11pt; } "
+                                     "QListWidget#steps::item { padding: 10px 8px; }")
+        self.stack = QStackedWidget()
+        self.data_panel = DataPanel(self.jobs)
+        self.data_panel.sig_folder_ready.connect(self._on_folder_ready)
+        self.pages: dict[str, QWidget] = {
+            "data": self.data_panel,
+            "task": LaterPanel("Task & Preview", "Pick a pretext task for this folder, tune its settings and "
+                               "see exactly what the model will see, with the sampled parameters.",
+                               "Open a folder on the Data step first."),
+            "train": LaterPanel("Train", "Train in the background with live loss, learning rate, speed and "
+                                "representation-health plots; pause, resume and stop at any time.",
+                                "Choose a task first."),
+            "embeddings": LaterPanel("Embeddings", "Map every sample of the folder with a trained model: PCA, "
+                                     "t-SNE or UMAP, hover to see samples, click for nearest neighbours, lasso "
+                                     "to label.", "This step needs a finished training run."),
+            "finetune": LaterPanel("Fine-tune", "Measure what the pretraining bought: kNN, linear probe and "
+                                   "fine-tuning on a few labels, against random-init and raw-input baselines, "
+                                   "as a label-efficiency curve.", "This step needs a finished training run."),
+        }
+        for key, title in STEPS:
+            item = QListWidgetItem(title.replace("&&", "&"))
+            item.setData(Qt.ItemDataRole.UserRole, key)
+            self.step_list.addItem(item)
+            self.stack.addWidget(self.pages[key])
+        self.step_list.currentRowChanged.connect(self.stack.setCurrentIndex)
+        self.step_list.setCurrentRow(0)
+        central = QWidget()
+        layout = QHBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.step_list)
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self._action(file_menu, "&New Project", QKeySequence.StandardKey.New, self.new_project)
+        self._action(file_menu, "&Open Project…", QKeySequence.StandardKey.Open, self.open_project_dialog)
+        self._action(file_menu, "Open &Folder…", "Ctrl+Shift+O", self.data_panel.choose_folder)
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        file_menu.addSeparator()
+        self._action(file_menu, "&Save Project", QKeySequence.StandardKey.Save, self.save)
+        self._action(file_menu, "Save Project &As…", QKeySequence.StandardKey.SaveAs, self.save_as)
+        file_menu.addSeparator()
+        self._action(file_menu, "&Quit", QKeySequence.StandardKey.Quit, self.close)
+        go_menu = self.menuBar().addMenu("&Go")
+        for row, (_, title) in enumerate(STEPS):
+            self._action(go_menu, title.split("  ", 1)[1], f"Ctrl+{row + 1}",
+                         lambda row=row: self.go_to_step(row))
+        help_menu = self.menuBar().addMenu("&Help")
+        self._action(help_menu, "&About sslstudio", "F1", self.show_about)
+
+    def _action(self, menu, text, shortcut, slot) -> QAction:
+        action = QAction(text, self)
+        action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def _build_status_bar(self) -> None:
+        self.device_label = QLabel("device: checking…")
+        self.project_label = QLabel()
+        self.job_label = QLabel("idle")
+        for label in (self.project_label, self.job_label):
+            label.setContentsMargins(8, 0, 8, 0)
+        self.statusBar().addWidget(self.project_label, 1)
+        self.statusBar().addPermanentWidget(self.job_label)
+        self.statusBar().addPermanentWidget(self.device_label)
+        self.jobs.sig_busy_changed.connect(lambda busy: self.job_label.setText(busy or "idle"))
+
+    # ---------------------------------------------------------------- startup
+    def open_initial(self, target: Path | None, first_run_demo: bool = True) -> None:
+        """After show: describe the device off the GUI thread, then open what was asked for."""
+        QTimer.singleShot(0, self._describe_device)
+        if target is not None and target.suffix == SUFFIX:
+            self.open_project(target)
+        elif target is not None:
+            self.data_panel.open_folder(target)
+        elif first_run_demo and settings.first_run():
+            from sslstudio.resources import demo_folder
+
+            settings.mark_first_run_done()
+            self.data_panel.open_folder(demo_folder("image"))
+
+    @Slot()
+    def _describe_device(self) -> None:
+        def describe(_state):
+            from sslstudio.core.training.device import describe_device, resolve_device
+
+            return describe_device(resolve_device("auto"))
+
+        job = self.jobs.start("checking device", describe)
+        job.sig_done.connect(lambda text: self.device_label.setText(text))
+        job.sig_failed.connect(lambda message, _details: self.device_label.setText(f"device: {message}"))
+
+    # ---------------------------------------------------------------- steps
+    def go_to_step(self, row: int) -> None:
+        if self.step_list.item(row).flags() & Qt.ItemFlag.ItemIsEnabled:
+            self.step_list.setCurrentRow(row)
+
+    def _update_steps(self) -> None:
+        ready = {"data": True, "task": bool(self.project.folder and self.project.modality),
+                 "train": bool(self.project.folder and self.project.modality),
+                 "embeddings": bool(self.project.runs), "finetune": bool(self.project.runs)}
+        for row, (key, _) in enumerate(STEPS):
+            item = self.step_list.item(row)
+            flags = item.flags()
+            item.setFlags(flags | Qt.ItemFlag.ItemIsEnabled if ready[key] else flags & ~Qt.ItemFlag.ItemIsEnabled)
+
+    @Slot(str, str)
+    def _on_folder_ready(self, folder: str, modality: str) -> None:
+        if (self.project.folder, self.project.modality) != (folder, modality):
+            self.project.folder, self.project.modality = folder, modality
+            self._mark_dirty()
+        settings.remember("folders", folder)
+        self._update_steps()
+
+    # ---------------------------------------------------------------- project
+    def _mark_dirty(self) -> None:
+        self.dirty = True
+        self._update_title()
+
+    def _update_title(self) -> None:
+        name = self.project_path.name if self.project_path else "Untitled project"
+        self.setWindowTitle(f"{name}{' *' if self.dirty else ''} — sslstudio")
+        self.project_label.setText(f"project: {self.project_path or 'not saved yet'}")
+
+    def new_project(self) -> None:
+        if not self._settle_unsaved():
+            return
+        self._set_project(Project(), None)
+
+    def open_project_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open project", "", f"sslstudio projects (*{SUFFIX})")
+        if path:
+            self.open_project(Path(path))
+
+    def open_project(self, path: Path) -> bool:
+        if not self._settle_unsaved():
+            return False
+        try:
+            project = load_project(path)
+        except UserError as error:
+            show_error(self, str(error))
+            return False
+        self._set_project(project, path)
+        settings.remember("projects", path)
+        if project.folder:
+            self.data_panel.open_folder(Path(project.folder), project.modality)
+        return True
+
+    def _set_project(self, project: Project, path: Path | None) -> None:
+        self.project, self.project_path, self.dirty = project, path, False
+        if project.folder is None:
+            self.data_panel.clear()
+        self._update_title()
+        self._update_steps()
+
+    def save(self) -> bool:
+        if self.project_path is None:
+            return self.save_as()
+        return self._write(self.project_path)
+
+    def save_as(self) -> bool:
+        path, _ = QFileDialog.getSaveFileName(self, "Save project", "project" + SUFFIX,
+                                              f"sslstudio projects (*{SUFFIX})")
+        return bool(path) and self._write(Path(path))
+
+    def _write(self, path: Path) -> bool:
+        try:
+            self.project_path = save_project(self.project, path)
+        except OSError as error:
+            show_error(self, f"could not save the project to {path}: {error.strerror or error}")
+            return False
+        self.dirty = False
+        settings.remember("projects", self.project_path)
+        self._update_title()
+        return True
+
+    @Slot()
+    def _autosave_now(self) -> None:
+        if self.dirty and self.project_path is not None:
+            self._write(self.project_path)
+
+    def _settle_unsaved(self) -> bool:
+        """True when it is fine to drop the current project (saved, or the user said so)."""
+        if not self.dirty:
+            return True
+        answer = QMessageBox.question(
+            self, "Unsaved project", "Save the current project first?",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel)
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save()
+        return answer == QMessageBox.StandardButton.Discard
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        for kind, opener in (("projects", self.open_project), ("folders", self.data_panel.open_folder)):
+            for item in settings.recent(kind):
+                self.recent_menu.addAction(item, lambda item=item, opener=opener: opener(Path(item)))
+            self.recent_menu.addSeparator()
+
+    # ---------------------------------------------------------------- desktop
+    def show_about(self) -> None:
+        from sslstudio.gui.about import about_text
+
+        QMessageBox.about(self, "About sslstudio", about_text())
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        urls = event.mimeData().urls()
+        if len(urls) == 1 and urls[0].isLocalFile():
+            path = Path(urls[0].toLocalFile())
+            if path.is_dir() or path.suffix == SUFFIX:
+                event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802
+        path = Path(event.mimeData().urls()[0].toLocalFile())
+        if path.suffix == SUFFIX:
+            self.open_project(path)
+        else:
+            self.go_to_step(0)
+            self.data_panel.open_folder(path)
+        event.acceptProposedAction()
+
+    def closeEvent(self, event) -> None:  # noqa: N802
+        if not self._settle_unsaved():
+            event.ignore()
+            return
+        self.jobs.cancel_all()
+        self.jobs.wait_all()
+        self.data_panel.shutdown()
+        event.accept()

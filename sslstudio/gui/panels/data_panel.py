@@ -1,0 +1,272 @@
+"""The Data step: open a folder, scan it in the background, browse thumbnails, view samples, see bad files."""
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from PySide6.QtCore import QModelIndex, QSize, Qt, Signal, Slot
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QHBoxLayout, QLabel, QListView,
+                               QProgressBar, QPushButton, QSplitter, QTabWidget, QTreeWidget, QTreeWidgetItem,
+                               QVBoxLayout, QWidget)
+
+from sslstudio.core.data.dataset import check_files
+from sslstudio.core.data.scan import ScanResult, scan_folder
+from sslstudio.core.errors import Cancelled
+from sslstudio.gui.errors import show_error
+from sslstudio.gui.jobs import Job, JobRunner
+from sslstudio.gui.widgets.sample_viewer import SampleViewer
+from sslstudio.gui.widgets.thumbnails import THUMB, ThumbnailModel, grid_size
+
+
+class DataPanel(QWidget):
+    sig_folder_ready = Signal(str, str)
+    """A folder was scanned and a modality chosen: (folder, modality)."""
+    sig_checked = Signal(int)
+    """Every file of the chosen modality was decoded once: how many cannot be used."""
+
+    def __init__(self, jobs: JobRunner, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.jobs = jobs
+        self.scan: ScanResult | None = None
+        self.scan_job: Job | None = None
+        self.check_job: Job | None = None
+        self.modality: str | None = None
+        self._build()
+
+    # ---------------------------------------------------------------- layout
+    def _build(self) -> None:
+        layout = QVBoxLayout(self)
+        bar = QHBoxLayout()
+        self.open_button = QPushButton("Open folder…")
+        self.open_button.setToolTip("Choose a folder of images, audio or text (Ctrl+Shift+O); "
+                                    "you can also drop a folder on the window")
+        self.open_button.clicked.connect(self.choose_folder)
+        self.folder_label = QLabel("No folder yet: open one, or drop it on this window.")
+        self.modality_box = QComboBox()
+        self.modality_box.setToolTip("This folder holds more than one kind of data; choose the one to work on")
+        self.modality_box.currentIndexChanged.connect(self._on_modality_chosen)
+        self.modality_box.hide()
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(240)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop scanning this folder")
+        self.cancel_button.clicked.connect(self.cancel_scan)
+        for widget in (self.progress, self.cancel_button):
+            widget.hide()
+        bar.addWidget(self.open_button)
+        bar.addWidget(self.folder_label, 1)
+        for widget in (self.modality_box, self.progress, self.cancel_button):
+            bar.addWidget(widget)
+        layout.addLayout(bar)
+
+        self.model = ThumbnailModel(self)
+        self.grid = QListView()
+        self.grid.setViewMode(QListView.ViewMode.IconMode)
+        self.grid.setUniformItemSizes(True)
+        self.grid.setLayoutMode(QListView.LayoutMode.Batched)
+        self.grid.setBatchSize(500)
+        self.grid.setResizeMode(QListView.ResizeMode.Adjust)
+        self.grid.setMovement(QListView.Movement.Static)
+        self.grid.setGridSize(grid_size())
+        self.grid.setIconSize(QSize(THUMB, THUMB))
+        self.grid.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.grid.setModel(self.model)
+        self.grid.selectionModel().currentChanged.connect(self._on_current_changed)
+        self.grid.verticalScrollBar().valueChanged.connect(lambda _: self.model.drop_queued())
+
+        self.viewer = SampleViewer()
+        self.summary = QTreeWidget()
+        self.summary.setHeaderLabels(["kind / label", "files"])
+        self.summary.setColumnWidth(0, 220)
+        self.bad_list = QTreeWidget()
+        self.bad_list.setHeaderLabels(["file", "why it was skipped"])
+        self.bad_list.setColumnWidth(0, 260)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.viewer, "Sample")
+        self.tabs.addTab(self.summary, "Summary")
+        self.tabs.addTab(self.bad_list, "Bad files")
+        splitter = QSplitter()
+        splitter.addWidget(self.grid)
+        splitter.addWidget(self.tabs)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        splitter.setSizes([700, 460])
+        layout.addWidget(splitter, 1)
+
+    # ---------------------------------------------------------------- scanning
+    @Slot()
+    def choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open a data folder")
+        if folder:
+            self.open_folder(Path(folder))
+
+    def open_folder(self, folder: Path, modality: str | None = None) -> Job:
+        self.cancel_scan()
+        folder = Path(folder)
+        self.folder_label.setText(f"Scanning {folder} …")
+        self.progress.setRange(0, 0)
+        self.progress.setFormat("%v files")
+        self.progress.setValue(0)
+        self.progress.show()
+        self.cancel_button.show()
+        job = self.scan_job = self.jobs.start("scanning folder", lambda state: scan_folder(folder, state.progress))
+        job.sig_progress.connect(lambda done, _total: self.progress.setValue(done))
+        job.sig_done.connect(lambda scan: self._on_scanned(scan, modality))
+        job.sig_failed.connect(self._on_scan_failed)
+        job.sig_cancelled.connect(lambda: self.folder_label.setText(f"Scan of {folder} cancelled."))
+        job.sig_over.connect(lambda: self._scan_over(job))
+        return job
+
+    @Slot()
+    def cancel_scan(self) -> None:
+        for job in (self.scan_job, self.check_job):
+            if job is not None and job.is_running():
+                job.cancel()
+
+    def _scan_over(self, job: Job) -> None:
+        if self.scan_job is not job:
+            return
+        self.scan_job = None
+        if self.check_job is None:
+            self.progress.hide()
+            self.cancel_button.hide()
+
+    def _on_scan_failed(self, message: str, details: str) -> None:
+        self.folder_label.setText("Could not scan that folder.")
+        show_error(self, message, details)
+
+    def _on_scanned(self, scan: ScanResult, wanted: str | None) -> None:
+        self.scan = scan
+        counts = scan.counts()
+        self._fill_summary(scan)
+        self._fill_bad_files(scan)
+        if not counts:
+            self.folder_label.setText(f"{scan.root} holds no image, audio or text files "
+                                      f"({len(scan.bad)} unreadable, {scan.ignored} of other types).")
+            self.model.set_files(scan.root, "image", [], [])
+            return
+        chosen = wanted if wanted in counts else max(counts, key=counts.get)
+        self.modality_box.blockSignals(True)  # filling the box is not the user choosing
+        self.modality_box.clear()
+        for modality, n in counts.items():
+            self.modality_box.addItem(f"{modality} ({n})", modality)
+        self.modality_box.setCurrentIndex(list(counts).index(chosen))
+        self.modality_box.blockSignals(False)
+        self.modality_box.setVisible(len(counts) > 1)
+        self._show_modality(chosen)
+
+    @Slot(int)
+    def _on_modality_chosen(self, index: int) -> None:
+        if index >= 0 and self.scan is not None:
+            self._show_modality(self.modality_box.itemData(index))
+
+    def _show_modality(self, modality: str) -> None:
+        scan = self.scan
+        self.modality = modality
+        files = scan.files[modality]
+        labels = scan.labels_of(modality) if scan.looks_labelled(modality) else [None] * len(files)
+        self.model.set_files(scan.root, modality, files, labels)
+        n_labels = len(set(labels) - {None})
+        bad = f", {len(scan.bad)} skipped (see Bad files)" if scan.bad else ""
+        self.folder_label.setText(f"<b>{scan.root}</b>: {len(files)} {modality} files"
+                                  + (f" in {n_labels} labelled folders" if n_labels else ", unlabelled") + bad)
+        self.sig_folder_ready.emit(str(scan.root), modality)
+        self._check_files(scan.root, modality, files)
+
+    def _check_files(self, root: Path, modality: str, files: list[str]) -> None:
+        """Decode every file as training will, in the background, and list the ones it cannot use."""
+        def check(state):
+            def progress(done, total):
+                if not state.progress(done, total):
+                    raise Cancelled("check stopped")
+            return check_files(root, files, modality, progress=progress)
+
+        if self.check_job is not None:
+            self.check_job.cancel()
+        self._fill_bad_files(self.scan)
+        self.progress.setRange(0, len(files))
+        self.progress.setFormat("checking %v / %m")
+        self.progress.show()
+        self.cancel_button.show()
+        job = self.check_job = self.jobs.start("checking files", check)
+        job.sig_progress.connect(lambda done, _total: self.progress.setValue(done))
+        job.sig_done.connect(lambda bad: self._on_checked(modality, bad))
+        job.sig_failed.connect(lambda message, details: show_error(self, message, details))
+        job.sig_over.connect(lambda: self._check_over(job))
+
+    def _on_checked(self, modality: str, bad: list) -> None:
+        if modality != self.modality:
+            return
+        for item in bad:
+            self.bad_list.addTopLevelItem(QTreeWidgetItem([item.path, item.reason]))
+        total_bad = self.bad_list.topLevelItemCount()
+        self.tabs.setTabText(2, f"Bad files ({total_bad})")
+        note = (f"; {len(bad)} cannot be decoded and will be skipped (see Bad files)" if bad
+                else "; every file decodes")
+        self.folder_label.setText(self.folder_label.text() + note)
+        self.sig_checked.emit(len(bad))
+
+    def _check_over(self, job: Job) -> None:
+        if self.check_job is not job:
+            return  # an older check, replaced by a newer one
+        self.check_job = None
+        if self.scan_job is None:
+            self.progress.hide()
+            self.cancel_button.hide()
+
+    def _fill_summary(self, scan: ScanResult) -> None:
+        self.summary.clear()
+        for modality, n in scan.counts().items():
+            top = QTreeWidgetItem([modality, str(n)])
+            self.summary.addTopLevelItem(top)
+            if scan.looks_labelled(modality):
+                for label, count in sorted(Counter(scan.labels_of(modality)).items()):
+                    top.addChild(QTreeWidgetItem([label, str(count)]))
+            top.setExpanded(True)
+        if scan.ignored:
+            self.summary.addTopLevelItem(QTreeWidgetItem(["other file types (ignored)", str(scan.ignored)]))
+
+    def _fill_bad_files(self, scan: ScanResult) -> None:
+        self.bad_list.clear()
+        for bad in scan.bad:
+            self.bad_list.addTopLevelItem(QTreeWidgetItem([bad.path, bad.reason]))
+        self.tabs.setTabText(2, f"Bad files ({len(scan.bad)})")
+
+    # ---------------------------------------------------------------- viewing
+    @Slot(QModelIndex, QModelIndex)
+    def _on_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if current.isValid() and self.modality:
+            self.viewer.show_sample(self.model.data(current, Qt.ItemDataRole.UserRole), self.modality,
+                                    self.model.labels[current.row()])
+            self.tabs.setCurrentWidget(self.viewer)
+
+    def clear(self) -> None:
+        self.cancel_scan()
+        self.scan, self.modality = None, None
+        self.model.set_files(Path(), "image", [], [])
+        self.summary.clear()
+        self.bad_list.clear()
+        self.modality_box.hide()
+        self.folder_label.setText("No folder yet: open one, or drop it on this window.")
+
+    def shutdown(self) -> None:
+        self.cancel_scan()
+        self.model.shutdown()
+        self.viewer.shutdown()
+
+
+if __name__ == "__main__":  # a manual look: python -m sslstudio.gui.panels.data_panel [FOLDER]
+    import sys
+
+    from sslstudio.gui.app import create_application
+    from sslstudio.resources import demo_folder
+
+    app = create_application()
+    jobs = JobRunner()
+    panel = DataPanel(jobs)
+    panel.resize(1100, 700)
+    panel.show()
+    panel.open_folder(Path(sys.argv[1]) if len(sys.argv) > 1 else demo_folder("image"))
+    app.exec()
+    panel.shutdown()
+    jobs.wait_all()

@@ -1,0 +1,196 @@
+"""A virtualised thumbnail grid: a list model whose pictures are drawn lazily, off the GUI thread.
+
+The view asks only for the rows it shows. A missing thumbnail is queued on a
+thread pool (QImage and QPainter on a QImage are safe off the GUI thread;
+QPixmap is not) and cached in an LRU once drawn, so scrolling 70k files keeps
+memory flat. When the view scrolls, queued requests for rows that went out of
+sight are dropped and the newly visible rows ask again.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import (QAbstractListModel, QModelIndex, QObject, QRect, QRunnable, QSize, Qt, QThreadPool,
+                            Signal, Slot)
+from PySide6.QtGui import QColor, QFont, QImage, QImageReader, QPainter, QPen, QPixmap
+
+THUMB = 96
+CACHE_SIZE = 3000  # 96x96 ARGB pixmaps: about 110 MB at most
+
+
+def render_thumbnail(path: Path, modality: str, size: int = THUMB) -> QImage:
+    """A size x size picture of one file; unreadable files get a picture saying so."""
+    try:
+        if modality == "image":
+            return _image_thumbnail(path, size)
+        if modality == "audio":
+            return _audio_thumbnail(path, size)
+        return _text_thumbnail(path, size)
+    except Exception as error:  # noqa: BLE001 - any decode failure becomes a visible tile, never a crash
+        return _message_tile(f"unreadable\n{type(error).__name__}", size)
+
+
+def _image_thumbnail(path: Path, size: int) -> QImage:
+    reader = QImageReader(str(path))
+    reader.setAutoTransform(True)
+    source = reader.size()
+    if source.isValid() and (source.width() > size or source.height() > size):
+        reader.setScaledSize(source.scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio))
+    image = reader.read()
+    if image.isNull():
+        return _message_tile(f"unreadable\n{reader.errorString()[:30]}", size)
+    if image.width() < size // 2:  # tiny images (28 px Fashion-MNIST) are shown big and sharp
+        image = image.scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation)
+    return image
+
+
+def _audio_thumbnail(path: Path, size: int) -> QImage:
+    import soundfile
+
+    with soundfile.SoundFile(str(path)) as f:
+        frames = min(f.frames, f.samplerate * 10)  # the first 10 s is enough for a glance
+        wave = f.read(frames, dtype="float32", always_2d=True).mean(axis=1)
+    image = _blank(size)
+    if len(wave) == 0:
+        return _message_tile("empty audio", size)
+    columns = np.array_split(wave, size)
+    peak = max(float(np.abs(wave).max()), 1e-6)
+    painter = QPainter(image)
+    painter.setPen(QPen(QColor("#3b82c4"), 1))
+    middle = size / 2
+    for x, column in enumerate(columns):
+        if len(column):
+            high, low = float(column.max()) / peak, float(column.min()) / peak
+            painter.drawLine(x, int(middle - high * (middle - 4)), x, int(middle - low * (middle - 4)))
+    painter.end()
+    return image
+
+
+def _text_thumbnail(path: Path, size: int) -> QImage:
+    with open(path, "rb") as f:
+        snippet = f.read(400).decode("utf-8", errors="replace")
+    image = _blank(size)
+    painter = QPainter(image)
+    font = QFont()
+    font.setPixelSize(10)
+    painter.setFont(font)
+    painter.setPen(QColor("#303030"))
+    painter.drawText(QRect(4, 4, size - 8, size - 8), Qt.TextFlag.TextWordWrap, " ".join(snippet.split()))
+    painter.end()
+    return image
+
+
+def _blank(size: int) -> QImage:
+    image = QImage(size, size, QImage.Format.Format_ARGB32_Premultiplied)
+    image.fill(QColor("#f4f4f4"))
+    return image
+
+
+def _message_tile(text: str, size: int) -> QImage:
+    image = _blank(size)
+    painter = QPainter(image)
+    painter.setPen(QColor("#b03030"))
+    painter.drawText(QRect(2, 2, size - 4, size - 4), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, text)
+    painter.end()
+    return image
+
+
+class _Signals(QObject):
+    sig_rendered = Signal(int, int, QImage)
+    """Generation, row and the drawn picture."""
+
+
+class _RenderTask(QRunnable):
+    def __init__(self, generation: int, row: int, path: Path, modality: str, signals: _Signals):
+        super().__init__()
+        self.generation, self.row, self.path, self.modality, self.signals = generation, row, path, modality, signals
+
+    def run(self) -> None:
+        self.signals.sig_rendered.emit(self.generation, self.row, render_thumbnail(self.path, self.modality))
+
+
+class ThumbnailModel(QAbstractListModel):
+    """Rows are files of one modality under a root folder; pictures arrive when drawn."""
+
+    def __init__(self, parent: QObject | None = None, pool: QThreadPool | None = None):
+        super().__init__(parent)
+        self.root = Path()
+        self.modality = "image"
+        self.relpaths: list[str] = []
+        self.labels: list[str | None] = []
+        self._cache: OrderedDict[int, QPixmap] = OrderedDict()
+        self._pending: set[int] = set()
+        self._generation = 0  # bumps on every reset, so late pictures of an old folder are ignored
+        self.pool = pool or QThreadPool(self)
+        self.pool.setMaxThreadCount(2)
+        self._signals = _Signals()
+        self._signals.sig_rendered.connect(self._on_rendered, Qt.ConnectionType.QueuedConnection)
+        self._placeholder = QPixmap(THUMB, THUMB)
+        self._placeholder.fill(QColor("#e6e6e6"))
+
+    def set_files(self, root: Path, modality: str, relpaths: list[str], labels: list[str | None]) -> None:
+        self.beginResetModel()
+        self.pool.clear()
+        self._generation += 1
+        self.root, self.modality, self.relpaths, self.labels = root, modality, relpaths, labels
+        self._cache.clear()
+        self._pending.clear()
+        self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802, B008 (Qt's signature)
+        return 0 if parent.isValid() else len(self.relpaths)
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        row = index.row()
+        if not index.isValid() or row >= len(self.relpaths):
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return Path(self.relpaths[row]).name
+        if role == Qt.ItemDataRole.DecorationRole:
+            return self._picture(row)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            label = self.labels[row]
+            return self.relpaths[row] + (f"\nlabel: {label}" if label else "")
+        if role == Qt.ItemDataRole.UserRole:
+            return self.root / self.relpaths[row]
+        return None
+
+    def _picture(self, row: int) -> QPixmap:
+        cached = self._cache.get(row)
+        if cached is not None:
+            self._cache.move_to_end(row)
+            return cached
+        if row not in self._pending:
+            self._pending.add(row)
+            self.pool.start(_RenderTask(self._generation, row, self.root / self.relpaths[row], self.modality,
+                                        self._signals))
+        return self._placeholder
+
+    def drop_queued(self) -> None:
+        """Forget requests not started yet (the rows scrolled away); visible rows will ask again."""
+        self.pool.clear()
+        self._pending.clear()
+
+    @Slot(int, int, QImage)
+    def _on_rendered(self, generation: int, row: int, image: QImage) -> None:
+        if generation != self._generation:
+            return
+        self._pending.discard(row)
+        self._cache[row] = QPixmap.fromImage(image)
+        while len(self._cache) > CACHE_SIZE:
+            self._cache.popitem(last=False)
+        index = self.index(row)
+        self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
+
+    def cached_count(self) -> int:
+        return len(self._cache)
+
+    def shutdown(self) -> None:
+        self.pool.clear()
+        self.pool.waitForDone(5000)
+
+
+def grid_size() -> QSize:
+    return QSize(THUMB + 18, THUMB + 30)

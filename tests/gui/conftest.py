@@ -1,0 +1,38 @@
+"""GUI tests: offscreen Qt, settings in a temp folder, and a check that no job thread outlives its test."""
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest  # noqa: E402
+from PySide6.QtCore import QSettings  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("qsettings")
+    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(folder))
+    QSettings("sslstudio", "sslstudio").clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_threads(qapp):
+    from sslstudio.gui.jobs import Job
+
+    yield
+    leaked = []
+    for job in list(Job.live):
+        try:
+            if job.is_running() and not job.wait(5000):
+                leaked.append(job.name)
+        except RuntimeError:  # its Qt object is already deleted, so its thread is gone too
+            pass
+    assert not leaked, f"job threads still running after the test: {leaked}"
+
+
+@pytest.fixture
+def no_questions(monkeypatch):
+    """Answer 'Discard' to save-before-closing questions, as a user in a hurry would."""
+    from PySide6.QtWidgets import QMessageBox
+
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Discard)

@@ -1,0 +1,69 @@
+import threading
+
+import pytest
+
+from sslstudio.core.errors import Cancelled, UserError
+from sslstudio.gui.jobs import JobRunner
+
+
+@pytest.fixture
+def runner(qtbot):
+    """A runner that outlives its jobs: a QObject deleted under a running thread takes the process down."""
+    jobs = JobRunner()
+    yield jobs
+    jobs.cancel_all()
+    assert jobs.wait_all(5000)
+    qtbot.waitUntil(lambda: not jobs.jobs, timeout=5000)
+
+
+def test_a_job_returns_its_result_on_the_gui_thread(qtbot, runner):
+    seen_thread = []
+    job = runner.start("sum", lambda state: seen_thread.append(threading.get_ident()) or sum(range(10)))
+    with qtbot.waitSignal(job.sig_done, timeout=5000) as blocker:
+        pass
+    assert blocker.args == [45]
+    assert seen_thread[0] != threading.get_ident()  # it ran on its own thread
+
+
+def test_user_errors_come_without_traceback_and_bugs_with_one(qtbot, runner):
+
+    def bad_input(state):
+        raise UserError("that folder is empty")
+
+    job = runner.start("bad input", bad_input)
+    with qtbot.waitSignal(job.sig_failed, timeout=5000) as blocker:
+        pass
+    assert blocker.args == ["that folder is empty", ""]
+    job = runner.start("bug", lambda state: 1 / 0)
+    with qtbot.waitSignal(job.sig_failed, timeout=5000) as blocker:
+        pass
+    assert blocker.args[0] == "ZeroDivisionError: division by zero"
+    assert "Traceback" in blocker.args[1] and "1 / 0" in blocker.args[1]
+
+
+def test_cancel_is_a_flag_the_job_sees(qtbot, runner):
+    started = threading.Event()
+
+    def long_job(state):
+        started.set()
+        for i in range(10_000_000):
+            if not state.progress(i):
+                raise Cancelled("stopped")
+        return "finished"
+
+    job = runner.start("long", long_job)
+    started.wait(5)
+    with qtbot.waitSignal(job.sig_cancelled, timeout=5000):
+        runner.cancel_all()
+    assert runner.wait_all(5000)
+
+
+def test_runner_reports_what_is_busy(qtbot, runner):
+    gate = threading.Event()
+    with qtbot.waitSignal(runner.sig_busy_changed, timeout=2000) as blocker:
+        job = runner.start("waiting", lambda state: gate.wait(5))
+    assert blocker.args == ["waiting"]
+    with qtbot.waitSignal(runner.sig_busy_changed, timeout=5000) as blocker:
+        gate.set()
+    assert blocker.args == [""]
+    assert not job.is_running() or job.wait(2000)

@@ -1,0 +1,130 @@
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+
+from sslstudio.core.project import load_project
+from sslstudio.gui.main_window import STEPS, MainWindow
+
+
+@pytest.fixture
+def window(qtbot, no_questions):
+    win = MainWindow()
+    qtbot.addWidget(win)  # closed at teardown: closeEvent cancels and waits for every job
+    win.show()
+    return win
+
+
+def step_enabled(win, key):
+    row = [k for k, _ in STEPS].index(key)
+    return bool(win.step_list.item(row).flags() & Qt.ItemFlag.ItemIsEnabled)
+
+
+def test_steps_open_up_as_their_inputs_appear(qtbot, window, tiny_images):
+    assert step_enabled(window, "data") and not step_enabled(window, "task")
+    with qtbot.waitSignal(window.data_panel.sig_checked, timeout=30_000):
+        window.data_panel.open_folder(tiny_images)
+    assert step_enabled(window, "task") and step_enabled(window, "train")
+    assert not step_enabled(window, "embeddings")  # needs a run
+    assert window.dirty and window.windowTitle().startswith("Untitled project *")
+    window.go_to_step(4)  # disabled: stays where it is
+    assert window.stack.currentIndex() == 0
+
+
+def test_project_save_and_reopen(qtbot, window, tiny_images, tmp_path):
+    with qtbot.waitSignal(window.data_panel.sig_checked, timeout=30_000):
+        window.data_panel.open_folder(tiny_images)
+    assert window._write(tmp_path / "work")
+    saved = tmp_path / "work.sslproj"
+    assert load_project(saved).folder == str(tiny_images) and not window.dirty
+    window.new_project()
+    assert window.project.folder is None and window.data_panel.model.rowCount() == 0
+    with qtbot.waitSignal(window.data_panel.sig_folder_ready, timeout=10_000):
+        assert window.open_project(saved)
+    assert window.project_path == saved and window.windowTitle().startswith("work.sslproj —")
+    assert not window.dirty  # reopening the same folder is not a change
+
+
+def test_a_broken_project_file_is_a_message(window, tmp_path, monkeypatch):
+    bad = tmp_path / "bad.sslproj"
+    bad.write_text("{")
+    shown = []
+    monkeypatch.setattr("sslstudio.gui.main_window.show_error", lambda parent, message, details="":
+                        shown.append(message))
+    assert not window.open_project(bad)
+    assert "not a readable sslstudio project" in shown[0]
+
+
+def test_dropping_a_folder_opens_it(qtbot, window, tiny_text):
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(tiny_text))])
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
+                       Qt.KeyboardModifier.NoModifier)
+    with qtbot.waitSignal(window.data_panel.sig_folder_ready, timeout=10_000) as ready:
+        window.dropEvent(event)
+    assert ready.args == [str(tiny_text), "text"]
+
+
+def test_about_lists_the_versions():
+    from sslstudio.gui.about import about_text
+
+    text = about_text()
+    assert "PySide6" in text and "torch" in text and "Python" in text
+
+
+def test_an_exception_in_a_slot_reaches_the_error_dialog(qtbot, window):
+    from PySide6.QtCore import QTimer
+
+    from sslstudio.gui.errors import ErrorDialog, ExceptionHook
+
+    hook = ExceptionHook(window, modal=False)
+    hook.install()
+    try:
+        def broken_slot():
+            raise RuntimeError("a bug in a slot")
+
+        QTimer.singleShot(0, broken_slot)
+        qtbot.waitUntil(lambda: hook.last is not None, timeout=5000)
+    finally:
+        hook.uninstall()
+    message, details = hook.last
+    assert message == "RuntimeError: a bug in a slot" and "broken_slot" in details
+    dialog = hook.dialogs[-1]
+    assert isinstance(dialog, ErrorDialog) and dialog.isVisible()
+    dialog.copy()
+    from PySide6.QtGui import QGuiApplication
+
+    assert "a bug in a slot" in QGuiApplication.clipboard().text()
+    dialog.close()
+    assert window.isVisible()  # the app carries on
+
+
+def test_the_app_exits_cleanly_with_audio_plots_open(tmp_path):
+    # PySide6 with pyqtgraph has crashed at interpreter exit; this runs the real exit path.
+    script = textwrap.dedent("""
+        import sys
+        from PySide6.QtCore import QTimer
+        from sslstudio.gui.app import create_application
+        from sslstudio.gui.main_window import MainWindow
+        from sslstudio.resources import demo_folder
+        app = create_application()
+        window = MainWindow()
+        window.show()
+        job = window.data_panel.open_folder(demo_folder("audio"))
+        def pick():
+            window.data_panel.grid.setCurrentIndex(window.data_panel.model.index(0))
+            window.dirty = False
+            QTimer.singleShot(200, window.close)
+        window.data_panel.sig_folder_ready.connect(lambda *a: QTimer.singleShot(100, pick))
+        sys.exit(app.exec())
+    """)
+    env = {"QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path),
+           "PATH": "/usr/bin:/bin"}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=env,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "QThread: Destroyed" not in done.stderr
