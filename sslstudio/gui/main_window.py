@@ -20,6 +20,7 @@ from sslstudio.gui.errors import show_error
 from sslstudio.gui.jobs import JobRunner
 from sslstudio.gui.panels.data_panel import DataPanel
 from sslstudio.gui.panels.later_panel import LaterPanel
+from sslstudio.gui.panels.task_panel import TaskPanel
 
 STEPS = (("data", "1  Data"), ("task", "2  Task && Preview"), ("train", "3  Train"),
          ("embeddings", "4  Embeddings"), ("finetune", "5  Fine-tune"))
@@ -54,11 +55,11 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget()
         self.data_panel = DataPanel(self.jobs)
         self.data_panel.sig_folder_ready.connect(self._on_folder_ready)
+        self.task_panel = TaskPanel(self.jobs)
+        self.task_panel.sig_task_changed.connect(self._on_task_changed)
         self.pages: dict[str, QWidget] = {
             "data": self.data_panel,
-            "task": LaterPanel("Task & Preview", "Pick a pretext task for this folder, tune its settings and "
-                               "see exactly what the model will see, with the sampled parameters.",
-                               "Open a folder on the Data step first."),
+            "task": self.task_panel,
             "train": LaterPanel("Train", "Train in the background with live loss, learning rate, speed and "
                                 "representation-health plots; pause, resume and stop at any time.",
                                 "Choose a task first."),
@@ -166,7 +167,16 @@ class MainWindow(QMainWindow):
             self.project.folder, self.project.modality = folder, modality
             self._mark_dirty()
         settings.remember("folders", folder)
+        scan = self.data_panel.scan
+        self.task_panel.set_folder(Path(folder), modality, scan.files[modality] if scan else [],
+                                   self.project.task, self.project.task_args)
         self._update_steps()
+
+    @Slot(str, dict)
+    def _on_task_changed(self, task: str, values: dict) -> None:
+        if (self.project.task, self.project.task_args) != (task, values):
+            self.project.task, self.project.task_args = task, values
+            self._mark_dirty()
 
     # ---------------------------------------------------------------- project
     def _mark_dirty(self) -> None:

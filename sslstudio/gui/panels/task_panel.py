@@ -1,0 +1,249 @@
+"""The Task & Preview step: pick a pretext task, tune it, and see exactly what the model will see.
+
+The preview is the task's own `preview()`, which calls the same `make_batch`
+as training. It runs off the GUI thread, debounced while the user edits a
+setting; results of outdated requests are dropped by a generation counter.
+The first preview decodes a fixed, seeded sample of the folder and fits the
+input pipeline on it (a larger share for text, whose tokenizer needs words).
+"""
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QScrollArea,
+                               QSpinBox, QSplitter, QVBoxLayout, QWidget)
+
+from sslstudio.core.errors import UserError
+from sslstudio.gui.jobs import JobRunner
+from sslstudio.gui.widgets.args_form import ArgsForm
+from sslstudio.gui.widgets.preview_grid import PreviewGrid
+
+DEBOUNCE_MS = 250
+PREVIEW_SAMPLES = 8
+POOL = {"image": 256, "audio": 128, "text": 2000}  # files decoded once for previews
+
+
+def task_catalogue(modality: str) -> list[dict]:
+    from sslstudio.core.tasks.registry import tasks_for
+
+    return [task.describe() for task in tasks_for(modality)]
+
+
+def preview_inputs(root: Path, relpaths: list[str], modality: str):
+    """A seeded sample of the folder, decoded, with an input pipeline fitted on it."""
+    from sslstudio.core.data.dataset import load_files
+    from sslstudio.core.models.inputs import Pipeline
+
+    chosen = sorted(random.Random(0).sample(relpaths, min(len(relpaths), POOL[modality])))
+    samples = load_files(root, chosen, modality, spec=_spec())
+    return samples, Pipeline.fit(samples)
+
+
+def _spec():
+    from sslstudio.core.data.loaders import InputSpec
+
+    return InputSpec()
+
+
+def render_preview(inputs, task_name: str, values: dict, seed: int, n: int = PREVIEW_SAMPLES):
+    from sslstudio.core.tasks.registry import get_task
+
+    samples, pipeline = inputs
+    task_cls = get_task(task_name)
+    task = task_cls(task_cls.Args.from_mapping(values), pipeline)
+    picked = sorted(random.Random(seed).sample(range(len(samples)), min(n, len(samples))))
+    return task.preview(pipeline.raw(samples.subset(picked)), seed), [samples.ids[i] for i in picked]
+
+
+class TaskPanel(QWidget):
+    sig_task_changed = Signal(str, dict)
+    """The chosen task and its settings (only those changed from the defaults)."""
+
+    def __init__(self, jobs: JobRunner, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.jobs = jobs
+        self.folder: tuple[Path, str, list[str]] | None = None
+        self.inputs = None  # (SampleSet, Pipeline) for the current folder, made by the first preview
+        self.catalogue: list[dict] = []
+        self.generation = 0
+        self.busy = False
+        self.stale = False
+        self._debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS, timeout=self.refresh)
+        self._build()
+
+    def _build(self) -> None:
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.addWidget(QLabel("<b>Pretext task</b>"))
+        self.task_list = QListWidget()
+        self.task_list.setMaximumHeight(150)
+        self.task_list.currentRowChanged.connect(self._on_task_row)
+        left_layout.addWidget(self.task_list)
+        self.about = QLabel()
+        self.about.setWordWrap(True)
+        self.about.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        left_layout.addWidget(self.about)
+        left_layout.addWidget(QLabel("<b>Settings</b> (hover a name for its help)"))
+        self.form = ArgsForm()
+        self.form.sig_changed.connect(self._on_values_changed)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.form)
+        left_layout.addWidget(scroll, 1)
+        self.error = QLabel()
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color: #c03030;")
+        left_layout.addWidget(self.error)
+
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        bar = QHBoxLayout()
+        self.status = QLabel("Open a folder on the Data step to preview a task.")
+        bar.addWidget(self.status, 1)
+        bar.addWidget(QLabel("seed"))
+        self.seed = QSpinBox()
+        self.seed.setRange(0, 1_000_000)
+        self.seed.setToolTip("The preview's random draw: which samples, and the task's random choices")
+        self.seed.valueChanged.connect(self.schedule)
+        bar.addWidget(self.seed)
+        self.new_button = QPushButton("New samples")
+        self.new_button.setToolTip("Draw other samples and other random choices (Ctrl+R)")
+        self.new_button.setShortcut("Ctrl+R")
+        self.new_button.clicked.connect(lambda: self.seed.setValue(self.seed.value() + 1))
+        bar.addWidget(self.new_button)
+        right_layout.addLayout(bar)
+        self.grid = PreviewGrid()
+        right_layout.addWidget(self.grid, 1)
+
+        splitter = QSplitter()
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setSizes([360, 900])
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(splitter)
+
+    # ---------------------------------------------------------------- inputs
+    def set_folder(self, root: Path, modality: str, relpaths: list[str], task: str | None = None,
+                   values: dict | None = None) -> None:
+        self.folder = (Path(root), modality, list(relpaths))
+        self.inputs = None
+        self.catalogue = task_catalogue(modality)
+        names = [entry["name"] for entry in self.catalogue]
+        self.task_list.blockSignals(True)
+        self.task_list.clear()
+        for entry in self.catalogue:
+            item = QListWidgetItem(entry["name"])
+            item.setToolTip(entry["description"])
+            self.task_list.addItem(item)
+        self.task_list.blockSignals(False)
+        self._pending_values = values or {}
+        self.task_list.setCurrentRow(names.index(task) if task in names else 0)
+
+    def current_task(self) -> str | None:
+        row = self.task_list.currentRow()
+        return self.catalogue[row]["name"] if 0 <= row < len(self.catalogue) else None
+
+    @Slot(int)
+    def _on_task_row(self, row: int) -> None:
+        if not 0 <= row < len(self.catalogue):
+            return
+        entry = self.catalogue[row]
+        self.about.setText(f"{entry['description']}<br><small><i>{entry['reference']}</i></small>")
+        self.form.set_schema(entry["args"], getattr(self, "_pending_values", {}))
+        self._pending_values = {}
+        self.sig_task_changed.emit(entry["name"], self.form.changed_from_defaults())
+        self.refresh()
+
+    @Slot(dict)
+    def _on_values_changed(self, _values: dict) -> None:
+        self.sig_task_changed.emit(self.current_task(), self.form.changed_from_defaults())
+        self.schedule()
+
+    @Slot()
+    def schedule(self) -> None:
+        self._debounce.start()
+
+    # ---------------------------------------------------------------- preview
+    @Slot()
+    def refresh(self) -> None:
+        if self.folder is None or self.current_task() is None:
+            return
+        if self.busy:
+            self.stale = True  # one more refresh once the running one ends
+            return
+        self.generation += 1
+        generation, task, values, seed = self.generation, self.current_task(), self.form.values(), self.seed.value()
+        folder = self.folder
+        root, modality, relpaths = folder
+        inputs = self.inputs
+        self.busy, self.stale = True, False
+        self.status.setText("rendering preview…" if inputs else f"decoding {min(len(relpaths), POOL[modality])} "
+                            "samples for the preview…")
+
+        def work(_state):
+            made = inputs or preview_inputs(root, relpaths, modality)
+            return made, render_preview(made, task, values, seed)
+
+        job = self.jobs.start("preview", work)
+        job.sig_done.connect(lambda result: self._on_rendered(generation, folder, task, result))
+        job.sig_failed.connect(lambda message, details: self._on_failed(generation, message, details))
+        job.sig_over.connect(self._on_over)
+
+    def _on_rendered(self, generation: int, folder, task: str, result) -> None:
+        inputs, (samples, ids) = result
+        if folder is self.folder:
+            self.inputs = inputs  # decoded once per folder; later previews reuse it
+        if generation != self.generation:
+            return
+        self.error.clear()
+        self.grid.show_samples(samples, names=ids)
+        self.status.setText(f"{task}: {len(samples)} samples, exactly as training will make them "
+                            f"(seed {self.seed.value()})")
+
+    def _on_failed(self, generation: int, message: str, details: str) -> None:
+        if generation != self.generation:
+            return
+        if details:  # a bug: the full dialog
+            from sslstudio.gui.errors import show_error
+
+            show_error(self, message, details)
+        self.error.setText(message)
+        self.status.setText("no preview: fix the setting shown in red")
+
+    def _on_over(self) -> None:
+        self.busy = False
+        if self.stale:
+            self.refresh()
+
+    def check_values(self) -> str | None:
+        """The error a task's settings would raise, or None."""
+        from sslstudio.core.tasks.registry import get_task
+
+        try:
+            get_task(self.current_task()).Args.from_mapping(self.form.values())
+        except UserError as error:
+            return str(error)
+        return None
+
+
+if __name__ == "__main__":  # a manual look: python -m sslstudio.gui.panels.task_panel [FOLDER]
+    import sys
+
+    from sslstudio.core.data.scan import scan_folder
+    from sslstudio.gui.app import create_application
+    from sslstudio.resources import demo_folder
+
+    app = create_application()
+    folder = Path(sys.argv[1]) if len(sys.argv) > 1 else demo_folder("image")
+    scan = scan_folder(folder)
+    modality = scan.choose_modality()
+    jobs = JobRunner()
+    panel = TaskPanel(jobs)
+    panel.resize(1300, 800)
+    panel.show()
+    panel.set_folder(folder, modality, scan.files[modality])
+    app.exec()
+    jobs.wait_all()

@@ -1,0 +1,187 @@
+"""Cards that show a task's preview: what the model sees, its target and, once trained, its output.
+
+Each card is one sample; each item in it is an image, a spectrogram (hidden
+bins tinted), a playable clip or a token strip (hidden tokens highlighted),
+with the sampled parameters printed under it.
+"""
+from __future__ import annotations
+
+import html
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt, QUrl, Slot
+from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout,
+                               QWidget)
+
+# Viridis at five stops: perceptually even, readable in print and by the colour-blind.
+_VIRIDIS = np.array([[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]], dtype=np.float32)
+VIEW_PX = 112
+
+
+def colour_map(values: np.ndarray) -> np.ndarray:
+    """(H, W) floats -> (H, W, 3) uint8 viridis, scaled to the array's own 1st-99th percentile."""
+    low, high = np.percentile(values, [1, 99]) if values.size else (0.0, 1.0)
+    scaled = np.clip((values - low) / max(high - low, 1e-6), 0, 1) * (len(_VIRIDIS) - 1)
+    index = np.minimum(scaled.astype(int), len(_VIRIDIS) - 2)
+    frac = (scaled - index)[..., None]
+    return (_VIRIDIS[index] * (1 - frac) + _VIRIDIS[index + 1] * frac).astype(np.uint8)
+
+
+def to_pixmap(rgb: np.ndarray, target: int = VIEW_PX) -> QPixmap:
+    rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
+    height, width = rgb.shape[:2]
+    image = QImage(rgb.data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()
+    scale = max(1, target // max(height, width))
+    if scale > 1:  # small inputs are enlarged by whole factors, unsmoothed, so pixels stay honest
+        return QPixmap.fromImage(image.scaled(width * scale, height * scale, Qt.AspectRatioMode.KeepAspectRatio,
+                                              Qt.TransformationMode.FastTransformation))
+    return QPixmap.fromImage(image.scaled(target * 2, target, Qt.AspectRatioMode.KeepAspectRatio,
+                                          Qt.TransformationMode.SmoothTransformation))
+
+
+def spectrogram_rgb(spec: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+    rgb = colour_map(np.asarray(spec, dtype=np.float32))
+    if mask is not None:
+        hidden = np.asarray(mask, dtype=bool)
+        rgb[hidden] = (0.45 * rgb[hidden] + 0.55 * np.array([230, 60, 60])).astype(np.uint8)
+    return np.ascontiguousarray(rgb[::-1])  # low frequencies at the bottom
+
+
+def tokens_html(tokens: list[str], mask: np.ndarray | None) -> str:
+    hidden = np.asarray(mask, dtype=bool) if mask is not None else np.zeros(len(tokens), dtype=bool)
+    words = []
+    for token, is_hidden in zip(tokens, hidden, strict=False):
+        text = html.escape(token)
+        if is_hidden:
+            text = f"<span style='background:#f5c542;color:#000'>{text}</span>"
+        words.append(text)
+    return " ".join(words)
+
+
+def format_params(params: dict) -> str:
+    parts = []
+    for key, value in params.items():
+        if isinstance(value, float):
+            value = f"{value:.3g}"
+        elif isinstance(value, (tuple, list)):
+            value = ", ".join(f"{v:.3g}" if isinstance(v, float) else str(v) for v in value)
+            value = f"({value})"
+        parts.append(f"{key}={value}")
+    return " · ".join(parts)
+
+
+class _ClipButton(QPushButton):
+    """Plays a preview clip: written once to a temp WAV, played with QtMultimedia."""
+
+    player = None
+    output = None
+
+    def __init__(self, wave: np.ndarray, rate: int, folder: Path):
+        super().__init__("▶ play")
+        self.wave, self.rate, self.folder = wave, rate, folder
+        self.setToolTip("Listen to exactly this clip")
+        self.clicked.connect(self.play)
+
+    @Slot()
+    def play(self) -> None:
+        import soundfile
+        from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
+
+        path = self.folder / f"clip-{id(self)}.wav"
+        if not path.exists():
+            peak = max(float(np.abs(self.wave).max()), 1e-6)
+            soundfile.write(str(path), (self.wave / max(peak, 1.0)).astype(np.float32), self.rate)
+        if _ClipButton.player is None:
+            _ClipButton.player = QMediaPlayer()
+            _ClipButton.output = QAudioOutput()
+            _ClipButton.player.setAudioOutput(_ClipButton.output)
+        _ClipButton.player.stop()
+        _ClipButton.player.setSource(QUrl.fromLocalFile(str(path)))
+        _ClipButton.player.play()
+
+
+class PreviewGrid(QScrollArea):
+    """Sample cards in as many columns as fit; each card lays its items side by side."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWidgetResizable(True)
+        self._clips = tempfile.TemporaryDirectory(prefix="sslstudio-preview-")
+        self.cards: list[QFrame] = []
+        self._columns = 0
+        self.show_samples([])
+
+    def show_samples(self, samples, note: str = "", names: list[str] | None = None) -> None:
+        self.cards = [self._card(sample, names[sample.sample_index] if names else None) for sample in samples]
+        self._note = note or "The preview appears here."
+        self._columns = 0
+        self._lay_out()
+
+    def _lay_out(self) -> None:
+        width = max((card.sizeHint().width() for card in self.cards), default=1) + 8
+        columns = max(1, self.viewport().width() // width)
+        if columns == self._columns and self.widget() is not None:
+            return
+        self._columns = columns
+        body = QWidget()
+        grid = QGridLayout(body)
+        grid.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        if not self.cards:
+            grid.addWidget(QLabel(self._note), 0, 0)
+        for n, card in enumerate(self.cards):
+            grid.addWidget(card, n // columns, n % columns)
+        self.setWidget(body)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if self.cards:
+            self._lay_out()
+
+    def _card(self, sample, name: str | None) -> QFrame:
+        card = QFrame()
+        card.setFrameShape(QFrame.Shape.StyledPanel)
+        layout = QVBoxLayout(card)
+        heading = QLabel(f"<b>{html.escape(name or f'sample {sample.sample_index}')}</b>")
+        heading.setToolTip(name or "")
+        layout.addWidget(heading)
+        row = QHBoxLayout()
+        for item in sample.items:
+            column = QVBoxLayout()
+            title = QLabel(html.escape(item.title))
+            title.setWordWrap(True)
+            title.setMaximumWidth(2 * VIEW_PX)
+            column.addWidget(title)
+            column.addWidget(self._item_widget(item))
+            if item.params:
+                params = QLabel(format_params(item.params))
+                params.setWordWrap(True)
+                params.setMaximumWidth(2 * VIEW_PX)
+                params.setStyleSheet("color: gray; font-size: 8pt;")
+                params.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+                column.addWidget(params)
+            column.addStretch(1)
+            row.addLayout(column)
+        layout.addLayout(row)
+        return card
+
+    def _item_widget(self, item) -> QWidget:
+        if item.kind == "image":
+            label = QLabel()
+            label.setPixmap(to_pixmap(item.data))
+            return label
+        if item.kind == "spectrogram":
+            label = QLabel()
+            label.setPixmap(to_pixmap(spectrogram_rgb(item.data, item.mask), VIEW_PX))
+            label.setToolTip("log-mel spectrogram; red tint: hidden from the model")
+            return label
+        if item.kind == "audio":
+            return _ClipButton(np.asarray(item.data, dtype=np.float32), int(item.params.get("sample_rate", 16000)),
+                               Path(self._clips.name))
+        label = QLabel(tokens_html(list(item.data), item.mask))
+        label.setWordWrap(True)
+        label.setMinimumWidth(2 * VIEW_PX)
+        label.setTextFormat(Qt.TextFormat.RichText)
+        return label

@@ -1,0 +1,90 @@
+import re
+
+import pytest
+from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QSpinBox
+
+from sslstudio.core.data.scan import scan_folder
+from sslstudio.core.tasks.registry import get_task
+from sslstudio.gui.jobs import JobRunner
+from sslstudio.gui.panels.task_panel import TaskPanel
+from sslstudio.gui.widgets.args_form import ArgsForm
+
+
+def test_form_is_built_from_the_schema(qtbot):
+    form = ArgsForm()
+    qtbot.addWidget(form)
+    form.set_schema(get_task("inpainting").Args.schema())
+    assert isinstance(form.editors["style"], QComboBox)
+    ratio = form.editors["mask_ratio"]
+    assert isinstance(ratio, QDoubleSpinBox) and (ratio.minimum(), ratio.maximum()) == (0.05, 0.95)
+    assert isinstance(form.editors["patch_size"], QSpinBox)
+    assert "Share of the image hidden" in ratio.toolTip() and "Range 0.05 to 0.95" in ratio.toolTip()
+    assert form.values() == {"style": "patches", "mask_ratio": 0.5, "patch_size": 4}
+    form.set_schema(get_task("rotation").Args.schema())
+    assert isinstance(form.editors["flip"], QCheckBox) and "style" not in form.editors
+
+
+def test_values_from_the_model_do_not_echo_but_edits_do(qtbot):
+    form = ArgsForm()
+    qtbot.addWidget(form)
+    form.set_schema(get_task("inpainting").Args.schema())
+    with qtbot.assertNotEmitted(form.sig_changed):
+        form.set_values({"mask_ratio": 0.75})
+    with qtbot.waitSignal(form.sig_changed) as changed:
+        form.editors["patch_size"].setValue(8)
+    assert changed.args[0]["patch_size"] == 8 and changed.args[0]["mask_ratio"] == 0.75
+    assert form.changed_from_defaults() == {"mask_ratio": 0.75, "patch_size": 8}
+
+
+@pytest.fixture
+def panel(qtbot):
+    jobs = JobRunner()
+    widget = TaskPanel(jobs)
+    qtbot.addWidget(widget)
+    widget.resize(1200, 800)
+    widget.show()
+    yield widget
+    assert jobs.wait_all(30_000)
+    qtbot.waitUntil(lambda: not jobs.jobs, timeout=5000)
+
+
+def card_texts(panel):
+    return [label.text() for label in panel.grid.cards[0].findChildren(type(panel.status))]
+
+
+def hidden_share(panel) -> float:
+    found = [re.search(r"hidden_share=([0-9.]+)", text) for text in card_texts(panel)]
+    return float(next(m for m in found if m).group(1))
+
+
+def open_folder(panel, folder, task=None, values=None):
+    scan = scan_folder(folder)
+    modality = scan.choose_modality()
+    panel.set_folder(folder, modality, scan.files[modality], task, values)
+
+
+def test_preview_renders_and_follows_a_setting(qtbot, panel, tiny_images):
+    with qtbot.waitSignal(panel.sig_task_changed) as chosen:
+        open_folder(panel, tiny_images, "inpainting", {"mask_ratio": 0.3})
+    assert chosen.args == ["inpainting", {"mask_ratio": 0.3}]
+    qtbot.waitUntil(lambda: len(panel.grid.cards) == 8 and not panel.busy, timeout=30_000)
+    first = panel.generation
+    assert abs(hidden_share(panel) - 0.3) < 0.05
+    panel.form.editors["mask_ratio"].setValue(0.8)  # debounced, then rendered off the GUI thread
+    qtbot.waitUntil(lambda: panel.generation > first and not panel.busy, timeout=30_000)
+    assert abs(hidden_share(panel) - 0.8) < 0.05
+
+
+def test_bad_setting_combination_is_shown_beside_the_form(qtbot, panel, tiny_audio):
+    open_folder(panel, tiny_audio, "audio_denoising")
+    qtbot.waitUntil(lambda: len(panel.grid.cards) > 0 and not panel.busy, timeout=60_000)
+    panel.form.editors["snr_min_db"].setValue(30.0)  # above snr_max_db (20)
+    qtbot.waitUntil(lambda: "must not exceed" in panel.error.text(), timeout=30_000)
+    assert panel.check_values() is not None
+
+
+@pytest.mark.parametrize("task", ["mlm", "simcse"])
+def test_text_tasks_preview_tokens(qtbot, panel, tiny_text, task):
+    open_folder(panel, tiny_text, task)
+    qtbot.waitUntil(lambda: len(panel.grid.cards) > 0 and not panel.busy, timeout=60_000)
+    assert "[CLS]" in " ".join(card_texts(panel))
