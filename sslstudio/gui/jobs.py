@@ -15,7 +15,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from sslstudio.core.errors import Cancelled, UserError
 
@@ -104,7 +104,9 @@ class Job(QObject):
                              (self.sig_failed, self._worker.sig_failed),
                              (self.sig_cancelled, self._worker.sig_cancelled)):
             theirs.connect(ours)
-        self._worker.sig_over.connect(self._thread.quit)
+        # Direct: QThread.quit is thread-safe, and a queued call would wait for the GUI thread,
+        # which may itself be blocked in wait() while the window closes.
+        self._worker.sig_over.connect(self._thread.quit, Qt.ConnectionType.DirectConnection)
         self._thread.finished.connect(self._on_thread_finished)
 
     def start(self) -> None:
@@ -113,6 +115,10 @@ class Job(QObject):
 
     def cancel(self) -> None:
         self._worker.state.cancel()
+
+    @property
+    def finished_thread(self):
+        return self._thread.finished
 
     def is_running(self) -> bool:
         return self._thread.isRunning()
@@ -125,6 +131,14 @@ class Job(QObject):
         self.sig_over.emit()
 
 
+def _mute(job: Job) -> None:
+    try:
+        job.cancel()
+        job.blockSignals(True)
+    except RuntimeError:  # the job's own Qt object is gone already
+        pass
+
+
 class JobRunner(QObject):
     """Starts jobs and remembers the running ones, so closing can cancel and wait for all."""
 
@@ -135,9 +149,13 @@ class JobRunner(QObject):
         super().__init__(parent)
         self.jobs: list[Job] = []
 
-    def start(self, name: str, function: Callable[[JobState], Any]) -> Job:
+    def start(self, name: str, function: Callable[[JobState], Any], owner: QObject | None = None) -> Job:
+        """Run `function` on its own thread. Once `owner` is destroyed, the job's signals go quiet,
+        so results still queued cannot reach the owner's deleted widgets."""
         job = Job(name, function, self)
-        job.sig_over.connect(lambda: self._forget(job))
+        job.finished_thread.connect(lambda: self._forget(job))  # still heard when the job is muted
+        if owner is not None:
+            owner.destroyed.connect(lambda *_: _mute(job))
         self.jobs.append(job)
         job.start()
         self._announce()

@@ -187,7 +187,7 @@ class TaskPanel(QWidget):
             made = inputs or preview_inputs(root, relpaths, modality)
             return made, render_preview(made, task, values, seed)
 
-        job = self.jobs.start("preview", work)
+        job = self.jobs.start("preview", work, self)
         job.sig_done.connect(lambda result: self._on_rendered(generation, folder, task, result))
         job.sig_failed.connect(lambda message, details: self._on_failed(generation, message, details))
         job.sig_over.connect(self._on_over)
