@@ -51,7 +51,7 @@ def test_events_metrics_file_and_checkpoint_contents(tiny_images, tmp_path):
     state = load_checkpoint(tmp_path / "run" / "checkpoints" / "last.pt")
     assert {"model", "optimizer", "scaler", "rng", "progress"} <= set(state)
     assert state["progress"]["step"] == 12
-    assert list((tmp_path / "run" / "checkpoints").iterdir()) == [tmp_path / "run" / "checkpoints" / "last.pt"]
+    assert sorted(p.name for p in (tmp_path / "run" / "checkpoints").iterdir()) == ["last.pt", "step-0000012.pt"]
 
 
 def test_cancel_stops_between_steps_and_keeps_a_checkpoint(tiny_images, tmp_path):
@@ -147,3 +147,21 @@ def test_training_on_a_labelled_folder_logs_knn_accuracy(tiny_images, tmp_path):
     [health] = [e for e in events if isinstance(e, HealthMetrics)]
     assert health.knn_accuracy is not None and health.knn_accuracy > 1 / 4  # 4 classes: beats chance
     assert "knn_accuracy" in json.loads((tmp_path / "run" / "metrics.jsonl").read_text().splitlines()[0])
+
+
+def test_checkpoints_are_kept_and_a_run_can_branch_from_an_earlier_one(tiny_images, tmp_path, monkeypatch):
+    from sslstudio.core.training import run_dir as run_dir_module
+    from sslstudio.core.training.session import TrainRequest, train
+
+    monkeypatch.setattr(run_dir_module, "KEPT_CHECKPOINTS", 2)
+    folder, run = tiny_images, tmp_path / "run"
+    settings = {"epochs": 100, "batch_size": 8, "log_every": 2, "checkpoint_minutes": 0.0}  # a checkpoint per step
+    assert train(TrainRequest(folder, run, "rotation", train_settings={**settings, "max_steps": 6})).step == 6
+    kept = RunDir(run).checkpoints()
+    assert [step for step, _ in kept] == [5, 6]  # older ones pruned
+    assert json.loads((run / "metrics.jsonl").read_text().splitlines()[-1])["step"] == 6
+    branch = train(TrainRequest(folder, run, resume=True, resume_from=str(kept[0][1]),
+                                train_settings={"max_steps": 8}))
+    assert branch.step == 8
+    steps = [json.loads(line)["step"] for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert steps == [2, 4, 6, 8]  # step 6 of the first branch was dropped when resuming from step 5

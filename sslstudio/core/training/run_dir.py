@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 import json
+import os
 import platform
+import shutil
 from pathlib import Path
 
 from sslstudio.core.errors import RunError
 from sslstudio.core.training.atomic import atomic_write_text
 
 CONFIG_VERSION = 1
+KEPT_CHECKPOINTS = 5  # each is a full copy (model, optimizer): a ResNet-18's is over 100 MB
 
 
 class RunDir:
@@ -29,6 +32,35 @@ class RunDir:
 
     def has_checkpoint(self) -> bool:
         return self.last_checkpoint.is_file()
+
+    def keep_checkpoint(self, step: int) -> Path:
+        """Keep the current last.pt as checkpoints/step-NNNNNNN.pt (a hard link where the disk allows)."""
+        kept = self.path / "checkpoints" / f"step-{step:07d}.pt"
+        kept.unlink(missing_ok=True)
+        try:
+            os.link(self.last_checkpoint, kept)
+        except OSError:
+            shutil.copyfile(self.last_checkpoint, kept)
+        for _, old in self.checkpoints()[:-KEPT_CHECKPOINTS]:
+            old.unlink(missing_ok=True)
+        return kept
+
+    def checkpoints(self) -> list[tuple[int, Path]]:
+        """(step, path) of every kept checkpoint, oldest first."""
+        found = []
+        for path in (self.path / "checkpoints").glob("step-*.pt"):
+            try:
+                found.append((int(path.stem.split("-", 1)[1]), path))
+            except ValueError:
+                continue
+        return sorted(found)
+
+    def drop_metrics_after(self, step: int) -> None:
+        """Resuming from an earlier checkpoint: forget the steps logged after it."""
+        if not self.metrics_path.is_file():
+            return
+        kept = [r for r in self.read_metrics() if r.get("step", 0) <= step]
+        atomic_write_text(self.metrics_path, "".join(json.dumps(r) + "\n" for r in kept))
 
     def write_config(self, config: dict) -> None:
         full = {"version": CONFIG_VERSION, **config, "versions": software_versions()}

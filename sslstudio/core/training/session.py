@@ -40,6 +40,7 @@ class TrainRequest:
     train_settings: dict = field(default_factory=dict)  # TrainConfig fields given by the user
     device: str = "auto"
     resume: bool = False
+    resume_from: str | None = None  # a kept checkpoint of the run; default its last one
     cpu_cores_free: int = 0  # the GUI passes 1 so its own thread keeps a core
 
 
@@ -110,7 +111,8 @@ def train(request: TrainRequest, callbacks: list[Callable[[Event], None]] | None
     trainer = Trainer(prepared.task, prepared.model, raw, prepared.config, prepared.run_dir, device, callbacks,
                       control, _knn_monitor(prepared, raw))
     if prepared.resumed:
-        trainer.resume_from(prepared.run_dir.last_checkpoint)
+        trainer.resume_from(Path(request.resume_from) if request.resume_from else prepared.run_dir.last_checkpoint)
+        prepared.run_dir.drop_metrics_after(trainer.step)
     return trainer.fit()
 
 

@@ -237,7 +237,8 @@ class Trainer:
                  "scaler": self.scaler.state_dict(), "rng": rng_state(),
                  "progress": {"step": self.step, "elapsed": self.elapsed, "total_steps": self.total_steps}}
         save_checkpoint(self.run_dir.last_checkpoint, state)
-        self._emit(CheckpointSaved(self.step, str(self.run_dir.last_checkpoint)))
+        kept = self.run_dir.keep_checkpoint(self.step)
+        self._emit(CheckpointSaved(self.step, str(kept)))
 
     def _emit(self, event: Event) -> None:
         if self.rank != 0:
