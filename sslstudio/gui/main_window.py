@@ -21,6 +21,7 @@ from sslstudio.gui.jobs import JobRunner
 from sslstudio.gui.panels.data_panel import DataPanel
 from sslstudio.gui.panels.later_panel import LaterPanel
 from sslstudio.gui.panels.task_panel import TaskPanel
+from sslstudio.gui.panels.train_panel import TrainPanel
 
 STEPS = (("data", "1  Data"), ("task", "2  Task && Preview"), ("train", "3  Train"),
          ("embeddings", "4  Embeddings"), ("finetune", "5  Fine-tune"))
@@ -57,12 +58,14 @@ class MainWindow(QMainWindow):
         self.data_panel.sig_folder_ready.connect(self._on_folder_ready)
         self.task_panel = TaskPanel(self.jobs)
         self.task_panel.sig_task_changed.connect(self._on_task_changed)
+        self.train_panel = TrainPanel(self.jobs)
+        self.train_panel.sig_run_started.connect(self._on_run_started)
+        self.train_panel.sig_run_over.connect(self._on_run_over)
+        self.train_panel.sig_state.connect(lambda state: self.train_label.setText(f"training: {state}"))
         self.pages: dict[str, QWidget] = {
             "data": self.data_panel,
             "task": self.task_panel,
-            "train": LaterPanel("Train", "Train in the background with live loss, learning rate, speed and "
-                                "representation-health plots; pause, resume and stop at any time.",
-                                "Choose a task first."),
+            "train": self.train_panel,
             "embeddings": LaterPanel("Embeddings", "Map every sample of the folder with a trained model: PCA, "
                                      "t-SNE or UMAP, hover to see samples, click for nearest neighbours, lasso "
                                      "to label.", "This step needs a finished training run."),
@@ -115,9 +118,11 @@ class MainWindow(QMainWindow):
         self.device_label = QLabel("device: checking…")
         self.project_label = QLabel()
         self.job_label = QLabel("idle")
-        for label in (self.project_label, self.job_label):
+        self.train_label = QLabel("training: idle")
+        for label in (self.project_label, self.job_label, self.train_label):
             label.setContentsMargins(8, 0, 8, 0)
         self.statusBar().addWidget(self.project_label, 1)
+        self.statusBar().addPermanentWidget(self.train_label)
         self.statusBar().addPermanentWidget(self.job_label)
         self.statusBar().addPermanentWidget(self.device_label)
         self.jobs.sig_busy_changed.connect(lambda busy: self.job_label.setText(busy or "idle"))
@@ -154,7 +159,7 @@ class MainWindow(QMainWindow):
 
     def _update_steps(self) -> None:
         ready = {"data": True, "task": bool(self.project.folder and self.project.modality),
-                 "train": bool(self.project.folder and self.project.modality),
+                 "train": bool(self.project.folder and self.project.modality and self.project.task),
                  "embeddings": bool(self.project.runs), "finetune": bool(self.project.runs)}
         for row, (key, _) in enumerate(STEPS):
             item = self.step_list.item(row)
@@ -177,6 +182,33 @@ class MainWindow(QMainWindow):
         if (self.project.task, self.project.task_args) != (task, values):
             self.project.task, self.project.task_args = task, values
             self._mark_dirty()
+        self._update_train_context()
+
+    def runs_root(self) -> Path:
+        if self.project_path is not None:
+            return self.project_path.parent / "runs"
+        from sslstudio.core.demo import default_runs_folder
+
+        return default_runs_folder().parent / "runs"
+
+    def _update_train_context(self) -> None:
+        if self.project.folder and self.project.modality and self.project.task:
+            self.train_panel.set_context(Path(self.project.folder), self.project.modality, self.project.task,
+                                         self.project.task_args, self.runs_root(),
+                                         self.project.run_paths(self.project_path))
+
+    @Slot(str, str)
+    def _on_run_started(self, path: str, task: str) -> None:
+        if task:
+            from datetime import datetime
+
+            self.project.add_run(path, task, datetime.now().isoformat(timespec="seconds"), self.project_path)
+            self._mark_dirty()
+
+    @Slot(str)
+    def _on_run_over(self, _path: str) -> None:
+        self.train_panel.show_runs(self.project.run_paths(self.project_path))
+        self._update_steps()
 
     # ---------------------------------------------------------------- project
     def _mark_dirty(self) -> None:
@@ -286,9 +318,18 @@ class MainWindow(QMainWindow):
         event.acceptProposedAction()
 
     def closeEvent(self, event) -> None:  # noqa: N802
+        if self.train_panel.is_running():
+            answer = QMessageBox.question(self, "Training is running",
+                                          "Stop training and quit? A checkpoint is saved first, so the run "
+                                          "can be resumed later.")
+            if answer != QMessageBox.StandardButton.Yes:
+                event.ignore()
+                return
         if not self._settle_unsaved():
             event.ignore()
             return
+        self.statusBar().showMessage("stopping …")
+        self.train_panel.shutdown()
         self.jobs.cancel_all()
         self.jobs.wait_all()
         self.data_panel.shutdown()

@@ -32,7 +32,14 @@ def no_leaked_threads(qapp):
 
 @pytest.fixture
 def no_questions(monkeypatch):
-    """Answer 'Discard' to save-before-closing questions, as a user in a hurry would."""
+    """Stop training when asked, and discard unsaved projects, as a user in a hurry would."""
     from PySide6.QtWidgets import QMessageBox
 
-    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Discard)
+    asked = []
+
+    def answer(parent, title, *args, **kwargs):
+        asked.append(title)
+        return QMessageBox.StandardButton.Yes if "running" in title else QMessageBox.StandardButton.Discard
+
+    monkeypatch.setattr(QMessageBox, "question", answer)
+    return asked

@@ -64,6 +64,9 @@ class _AudioPage(QWidget):
         super().__init__()
         import pyqtgraph as pg
 
+        from sslstudio.gui.widgets.training_plots import apply_plot_theme
+
+        apply_plot_theme()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.plots = pg.GraphicsLayoutWidget()

@@ -1,0 +1,358 @@
+"""The Train step: settings, start/pause/resume/stop, live curves and outputs, alerts, runs and checkpoints."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QPlainTextEdit,
+                               QProgressBar, QPushButton, QSpinBox, QSplitter, QTabWidget, QTreeWidget,
+                               QTreeWidgetItem, QVBoxLayout, QWidget)
+
+from sslstudio.core.training.alerts import alerts_for
+from sslstudio.gui.errors import show_error
+from sslstudio.gui.jobs import JobRunner
+from sslstudio.gui.training_job import TrainingJob
+from sslstudio.gui.widgets.preview_grid import PreviewGrid
+from sslstudio.gui.widgets.training_plots import TrainingPlots
+
+LOG_EVERY = 5  # steps between logged metrics: frequent enough for live curves, cheap enough for health metrics
+RUN_ROLE = Qt.ItemDataRole.UserRole
+CHECKPOINT_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+def device_and_backbone_choices(modality: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    from sslstudio.core.models.backbones import BACKBONES, DEFAULT_BACKBONE
+    from sslstudio.core.training.device import available_devices
+
+    backbones = sorted(BACKBONES[modality].items(), key=lambda kv: kv[0] != DEFAULT_BACKBONE[modality])
+    return available_devices(), [(name, about) for name, (_, about) in backbones]
+
+
+class TrainPanel(QWidget):
+    sig_run_started = Signal(str, str)
+    """A run began: (run folder, task)."""
+    sig_run_over = Signal(str)
+    """A run ended, finished, stopped or failed: its folder."""
+    sig_state = Signal(str)
+    """A short word for the status bar: training, paused or idle."""
+
+    def __init__(self, jobs: JobRunner, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.jobs = jobs
+        self.job: TrainingJob | None = None
+        self.context: dict | None = None
+        self.run_path: Path | None = None
+        self.alerts_seen: set[str] = set()
+        self._build()
+
+    # ---------------------------------------------------------------- layout
+    def _build(self) -> None:
+        settings = QWidget()
+        form = QFormLayout(settings)
+        self.device_box = QComboBox()
+        self.device_box.setToolTip("Where to train. Automatic picks a CUDA GPU, then Apple MPS, then the CPU")
+        self.backbone_box = QComboBox()
+        self.backbone_box.setToolTip("The network that learns the representation")
+        for box in (self.device_box, self.backbone_box):
+            box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            box.setMinimumContentsLength(14)
+        self.minutes = self._spin(QDoubleSpinBox(), 0, 100_000, 2.0, "Stop after this many minutes (0: no limit)")
+        self.epochs = self._spin(QSpinBox(), 1, 1_000_000, 20, "Passes over the folder; the time budget may end "
+                                 "training sooner")
+        self.batch = self._spin(QSpinBox(), 2, 65_536, 64, "Samples per step")
+        self.lr = QDoubleSpinBox()
+        self.lr.setDecimals(5)  # before the value, or 0.002 is rounded to the default 2 decimals
+        self._spin(self.lr, 1e-5, 10.0, 2e-3, "Peak learning rate (AdamW, warm-up then cosine)")
+        self.lr.setSingleStep(1e-4)
+        self.seed = self._spin(QSpinBox(), 0, 1_000_000, 0, "Seed for weights, augmentations and order")
+        for label, widget in (("device", self.device_box), ("backbone", self.backbone_box),
+                              ("time budget (min)", self.minutes), ("epochs", self.epochs),
+                              ("batch size", self.batch), ("learning rate", self.lr), ("seed", self.seed)):
+            form.addRow(label, widget)
+        buttons = QHBoxLayout()
+        self.start_button = QPushButton("Start")
+        self.start_button.setToolTip("Start a new run with these settings (Ctrl+Return)")
+        self.start_button.setShortcut("Ctrl+Return")
+        self.pause_button = QPushButton("Pause")
+        self.pause_button.setToolTip("Pause between two steps; Resume continues exactly where it stopped")
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setToolTip("Stop after the current step and save a checkpoint")
+        self.start_button.clicked.connect(self.start)
+        self.pause_button.clicked.connect(self.toggle_pause)
+        self.stop_button.clicked.connect(self.stop)
+        for button in (self.start_button, self.pause_button, self.stop_button):
+            buttons.addWidget(button)
+
+        self.runs = QTreeWidget()
+        self.runs.setHeaderLabels(["run", "steps"])
+        self.runs.setColumnWidth(0, 210)
+        self.runs.setToolTip("Runs of this project. Tick a run to overlay its loss; pick a checkpoint to resume it")
+        self.runs.currentItemChanged.connect(self._on_run_selected)
+        self.runs.itemChanged.connect(self._on_run_ticked)
+        self.resume_button = QPushButton("Resume from selected checkpoint")
+        self.resume_button.clicked.connect(self.resume_selected)
+
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.addWidget(settings)
+        left_layout.addLayout(buttons)
+        left_layout.addWidget(QLabel("<b>Runs and checkpoints</b>"))
+        left_layout.addWidget(self.runs, 1)
+        left_layout.addWidget(self.resume_button)
+
+        self.progress = QProgressBar()
+        self.progress.setFormat("not started")
+        self.alerts = QLabel()
+        self.alerts.setWordWrap(True)
+        self.alerts.setStyleSheet("color: #b05000;")
+        self.plots = TrainingPlots()
+        self.live = PreviewGrid()
+        self.log = QPlainTextEdit()
+        self.log.setReadOnly(True)
+        self.log.setMaximumBlockCount(5000)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.plots, "Curves")
+        self.tabs.addTab(self.live, "Live outputs")
+        self.tabs.addTab(self.log, "Log")
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.addWidget(self.progress)
+        right_layout.addWidget(self.alerts)
+        right_layout.addWidget(self.tabs, 1)
+
+        splitter = QSplitter()
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setSizes([330, 950])
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(splitter)
+        self._update_buttons()
+
+    @staticmethod
+    def _spin(widget, low, high, value, tip):
+        widget.setRange(low, high)
+        widget.setValue(value)
+        widget.setToolTip(tip)
+        return widget
+
+    # ---------------------------------------------------------------- context
+    def set_context(self, folder: Path, modality: str, task: str, task_args: dict, runs_root: Path,
+                    runs: list[Path]) -> None:
+        changed_modality = self.context is None or self.context["modality"] != modality
+        self.context = {"folder": Path(folder), "modality": modality, "task": task, "task_args": dict(task_args),
+                        "runs_root": Path(runs_root)}
+        if changed_modality:
+            job = self.jobs.start("listing devices", lambda _state: device_and_backbone_choices(modality), self)
+            job.sig_done.connect(self._fill_choices)
+        self.show_runs(runs)
+        self._update_buttons()
+
+    @Slot(object)
+    def _fill_choices(self, choices) -> None:
+        devices, backbones = choices
+        for box, items in ((self.device_box, devices), (self.backbone_box, backbones)):
+            box.clear()
+            for name, about in items:
+                box.addItem(name if box is self.backbone_box else about, name)
+                box.setItemData(box.count() - 1, about, Qt.ItemDataRole.ToolTipRole)
+
+    def show_runs(self, runs: list[Path]) -> None:
+        from sslstudio.core.training.run_dir import RunDir
+
+        self.runs.blockSignals(True)
+        self.runs.clear()
+        for path in runs:
+            run_dir = RunDir(path)
+            if not run_dir.config_path.is_file():
+                continue
+            records = run_dir.read_metrics()
+            item = QTreeWidgetItem([path.name, str(records[-1]["step"] if records else 0)])
+            item.setData(0, RUN_ROLE, str(path))
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(0, Qt.CheckState.Unchecked)
+            for step, checkpoint in reversed(run_dir.checkpoints()):
+                child = QTreeWidgetItem([f"checkpoint at step {step}", str(step)])
+                child.setData(0, RUN_ROLE, str(path))
+                child.setData(0, CHECKPOINT_ROLE, str(checkpoint))
+                item.addChild(child)
+            self.runs.addTopLevelItem(item)
+        self.runs.blockSignals(False)
+
+    # ---------------------------------------------------------------- running
+    def _settings(self) -> dict:
+        settings = {"epochs": self.epochs.value(), "batch_size": self.batch.value(), "lr": self.lr.value(),
+                    "seed": self.seed.value(), "log_every": LOG_EVERY}
+        if self.minutes.value() > 0:
+            settings["max_minutes"] = self.minutes.value()
+        return settings
+
+    @Slot()
+    def start(self) -> TrainingJob | None:
+        from sslstudio.core.training.session import TrainRequest
+
+        if self.context is None or self.is_running():
+            return None
+        ctx = self.context
+        run = ctx["runs_root"] / f"{ctx['task']}-{time.strftime('%Y%m%d-%H%M%S')}"
+        request = TrainRequest(ctx["folder"], run, ctx["task"], ctx["task_args"],
+                               backbone=self.backbone_box.currentData(), train_settings=self._settings(),
+                               device=self.device_box.currentData() or "auto", cpu_cores_free=1)
+        self.plots.clear()
+        return self._launch(request, f"new run {run.name}")
+
+    @Slot()
+    def resume_selected(self) -> TrainingJob | None:
+        from sslstudio.core.training.session import TrainRequest
+
+        item = self.runs.currentItem()
+        if item is None or self.context is None or self.is_running():
+            return None
+        run, checkpoint = Path(item.data(0, RUN_ROLE)), item.data(0, CHECKPOINT_ROLE)
+        settings = {k: v for k, v in self._settings().items() if k in ("epochs", "max_minutes")}
+        request = TrainRequest(self.context["folder"], run, resume=True, resume_from=checkpoint,
+                               train_settings=settings, device=self.device_box.currentData() or "auto",
+                               cpu_cores_free=1)
+        from sslstudio.core.training.run_dir import RunDir
+
+        self.plots.load_records(RunDir(run).read_metrics())
+        return self._launch(request, f"resuming {run.name}" + (f" from {Path(checkpoint).name}" if checkpoint else ""))
+
+    def _launch(self, request, message: str) -> TrainingJob:
+        self.run_path = Path(request.out)
+        self.alerts_seen.clear()
+        self.alerts.clear()
+        self.live.show_samples([], "Live outputs appear a few seconds into training.")
+        self.job = TrainingJob(request, self)
+        self.job.sig_events.connect(self._on_events)
+        self.job.sig_live.connect(lambda samples: self.live.show_samples(samples))
+        self.job.sig_log.connect(self._say)
+        self.job.sig_done.connect(self._on_done)
+        self.job.sig_crashed.connect(self._on_crashed)
+        self.job.sig_over.connect(self._on_over)
+        self._say(message)
+        self.progress.setRange(0, 0)
+        self.progress.setFormat("loading data …")
+        self.job.start()
+        self.sig_run_started.emit(str(request.out), self.context["task"] if not request.resume else "")
+        self._update_buttons()
+        self.sig_state.emit("training")
+        return self.job
+
+    @Slot()
+    def toggle_pause(self) -> None:
+        if not self.is_running():
+            return
+        if self.job.paused:
+            self.job.resume()
+            self._say("resumed")
+            self.sig_state.emit("training")
+        else:
+            self.job.pause()
+            self._say("paused (between two steps)")
+            self.sig_state.emit("paused")
+        self._update_buttons()
+
+    @Slot()
+    def stop(self) -> None:
+        if self.is_running():
+            self.job.stop()
+            self._say("stopping after the current step …")
+
+    def is_running(self) -> bool:
+        return self.job is not None and self.job.is_running()
+
+    def shutdown(self, wait_ms: int = 120_000) -> bool:
+        if self.job is None:
+            return True
+        self.job.stop()
+        return self.job.wait(wait_ms)
+
+    # ---------------------------------------------------------------- events
+    @Slot(list)
+    def _on_events(self, events: list) -> None:
+        self.plots.add_events(events)
+        for event in events:
+            kind = type(event).__name__
+            if kind == "StepMetrics":
+                self.progress.setRange(0, event.total_steps)
+                self.progress.setValue(event.step)
+                self.progress.setFormat(f"step %v / %m · loss {event.loss:.4f} · {event.samples_per_s:.0f} samples/s"
+                                        f" · ETA {_duration(event.eta_s)}")
+            elif kind == "CheckpointSaved":
+                self._say(f"checkpoint saved at step {event.step}")
+            for alert in alerts_for(event):
+                self._alert(alert)
+
+    def _alert(self, text: str) -> None:
+        key = text.split(":")[0]  # one line per kind of alert, updated with the latest numbers
+        self.alerts_seen.add(key)
+        lines = [line for line in self.alerts.text().split("\n") if line and not line.startswith(f"⚠ {key}")]
+        self.alerts.setText("\n".join([*lines, f"⚠ {text}"]))
+
+    @Slot(object)
+    def _on_done(self, result) -> None:
+        if type(result).__name__ == "TrainingFailed":
+            self._alert(result.message)
+            self._say(f"failed: {result.message}")
+            if result.traceback:
+                self.log.appendPlainText(result.traceback)
+        else:
+            self._say(f"{result.reason} at step {result.step} after {_duration(result.seconds)}")
+            self.progress.setFormat(f"{result.reason} at step {result.step}")
+
+    @Slot(str, str)
+    def _on_crashed(self, message: str, details: str) -> None:
+        self._say(f"error: {message}")
+        self._alert(f"training stopped by an error: {message}")
+        show_error(self, message, details)
+
+    @Slot()
+    def _on_over(self) -> None:
+        path = str(self.run_path) if self.run_path else ""
+        if self.progress.maximum() == 0:
+            self.progress.setRange(0, 1)
+            self.progress.setFormat("not started")
+        self._update_buttons()
+        self.sig_state.emit("idle")
+        self.sig_run_over.emit(path)
+
+    def _say(self, text: str) -> None:
+        self.log.appendPlainText(f"{time.strftime('%H:%M:%S')}  {text}")
+
+    def _update_buttons(self) -> None:
+        running = self.is_running()
+        ready = self.context is not None
+        self.start_button.setEnabled(ready and not running)
+        self.resume_button.setEnabled(ready and not running)
+        self.pause_button.setEnabled(running)
+        self.stop_button.setEnabled(running)
+        self.pause_button.setText("Resume" if running and self.job.paused else "Pause")
+        for widget in (self.device_box, self.backbone_box, self.minutes, self.epochs, self.batch, self.lr, self.seed):
+            widget.setEnabled(not running)
+
+    # ---------------------------------------------------------------- runs
+    def _on_run_selected(self, item, _previous) -> None:
+        from sslstudio.core.training.run_dir import RunDir
+
+        if item is None or self.is_running():
+            return
+        self.plots.load_records(RunDir(item.data(0, RUN_ROLE)).read_metrics())
+
+    def _on_run_ticked(self, item, column: int) -> None:
+        from sslstudio.core.training.run_dir import RunDir
+
+        if item.parent() is not None:
+            return
+        self.plots.clear_overlays()
+        for n in range(self.runs.topLevelItemCount()):
+            run = self.runs.topLevelItem(n)
+            if run.checkState(0) == Qt.CheckState.Checked:
+                self.plots.overlay(run.text(0), RunDir(run.data(0, RUN_ROLE)).read_metrics())
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(max(0, seconds))
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}" if seconds >= 3600 \
+        else f"{seconds // 60}:{seconds % 60:02d}"

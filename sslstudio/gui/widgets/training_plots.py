@@ -1,0 +1,176 @@
+"""Live training plots: loss (raw and smoothed), learning rate, speed, collapse std, effective rank, kNN.
+
+Events land in growing numpy buffers (capacity doubles, so appends stay cheap at
+100k steps); the curves redraw on a timer, only when something new arrived, with
+peak downsampling and clipToView (pyqtgraph's scrollingPlots example). Other runs
+can be overlaid, faded, from their metrics.jsonl.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QTimer, Slot
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+REDRAW_MS = 250
+SMOOTHING = 0.9  # EMA factor for the smoothed loss
+OVERLAY_COLOURS = ("#9aa5b1", "#c7a27c", "#a3c4a0", "#c4a3c0")
+
+
+def apply_plot_theme() -> None:
+    """pyqtgraph draws black by default; follow the application's light or dark palette instead."""
+    from PySide6.QtGui import QPalette
+    from PySide6.QtWidgets import QApplication
+
+    palette = QApplication.palette()
+    pg.setConfigOptions(antialias=False, background=palette.color(QPalette.ColorRole.Base),
+                        foreground=palette.color(QPalette.ColorRole.Text))
+
+
+class GrowingSeries:
+    def __init__(self, capacity: int = 1024):
+        self.x = np.empty(capacity)
+        self.y = np.empty(capacity)
+        self.n = 0
+
+    def append(self, x: float, y: float) -> None:
+        if self.n == len(self.x):
+            self.x = np.resize(self.x, 2 * len(self.x))
+            self.y = np.resize(self.y, 2 * len(self.y))
+        self.x[self.n], self.y[self.n] = x, y
+        self.n += 1
+
+    def view(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.x[:self.n], self.y[:self.n]
+
+    def clear(self) -> None:
+        self.n = 0
+
+
+def smooth(values: np.ndarray, factor: float = SMOOTHING) -> np.ndarray:
+    """Bias-corrected exponential moving average, as TensorBoard draws it."""
+    from scipy.signal import lfilter
+
+    average = lfilter([1 - factor], [1, -factor], values)
+    return average / (1 - factor ** np.arange(1, len(values) + 1))
+
+
+class TrainingPlots(QWidget):
+    PANELS = (("loss", "loss"), ("lr", "learning rate"), ("speed", "samples / s"),
+              ("collapse", "collapse std (higher is healthier)"), ("rank", "effective rank"),
+              ("knn", "online kNN accuracy"))
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        apply_plot_theme()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.canvas = pg.GraphicsLayoutWidget()
+        layout.addWidget(self.canvas)
+        self.plots: dict[str, pg.PlotItem] = {}
+        for n, (key, title) in enumerate(self.PANELS):
+            plot = self.canvas.addPlot(row=n // 3, col=n % 3, title=title)
+            plot.showGrid(x=True, y=True, alpha=0.2)
+            plot.setLabel("bottom", "step")
+            self.plots[key] = plot
+        self.series = {key: GrowingSeries() for key in ("loss", "loss_smooth", "lr", "speed", "collapse", "healthy",
+                                                         "rank", "knn")}
+        self._ema = 0.0
+        self.curves = {
+            "loss": self._curve("loss", "#c9d6e8", "raw"),
+            "loss_smooth": self._curve("loss", "#1f5fbf", "smoothed", width=2),
+            "lr": self._curve("lr", "#8a4fbf"),
+            "speed": self._curve("speed", "#2e8b57"),
+            "collapse": self._curve("collapse", "#d0702c", "collapse std"),
+            "healthy": self._curve("collapse", "#999999", "1/sqrt(D)", style=2),
+            "rank": self._curve("rank", "#b03060"),
+            "knn": self._curve("knn", "#1f8f8f", symbol="o"),
+        }
+        self.plots["loss"].addLegend(offset=(-10, 10))
+        self.overlays: list[pg.PlotDataItem] = []
+        self.dirty = False
+        self.timer = QTimer(self, interval=REDRAW_MS, timeout=self.redraw)
+        self.timer.start()
+
+    def _curve(self, plot: str, colour: str, name: str | None = None, width: int = 1, style: int = 1,
+               symbol: str | None = None) -> pg.PlotDataItem:
+        from PySide6.QtCore import Qt
+
+        pen = pg.mkPen(colour, width=width, style=Qt.PenStyle(style))
+        curve = self.plots[plot].plot(pen=pen, name=name, symbol=symbol, symbolSize=5,
+                                      symbolBrush=colour if symbol else None)
+        curve.setDownsampling(auto=True, method="peak")  # after adding it (pyqtgraph#1855)
+        curve.setClipToView(True)
+        return curve
+
+    # ---------------------------------------------------------------- data
+    def add_events(self, events: list) -> None:
+        for event in events:
+            kind = type(event).__name__
+            if kind == "StepMetrics":
+                self._add_loss(event.step, event.loss)
+                self.series["lr"].append(event.step, event.lr)
+                self.series["speed"].append(event.step, event.samples_per_s)
+            elif kind == "HealthMetrics":
+                self.series["collapse"].append(event.step, event.collapse_std)
+                self.series["healthy"].append(event.step, event.healthy_std)
+                self.series["rank"].append(event.step, event.effective_rank)
+                if event.knn_accuracy is not None:
+                    self.series["knn"].append(event.step, event.knn_accuracy)
+        self.dirty = True
+
+    def load_records(self, records: list[dict]) -> None:
+        """Fill from a run's metrics.jsonl (a resumed run shows its whole history)."""
+        self.clear()
+        for record in records:
+            self._add_loss(record["step"], record["loss"])
+            self.series["lr"].append(record["step"], record["lr"])
+            self.series["speed"].append(record["step"], record["samples_per_s"])
+            if "collapse_std" in record:
+                self.series["collapse"].append(record["step"], record["collapse_std"])
+                self.series["healthy"].append(record["step"], record["healthy_std"])
+                self.series["rank"].append(record["step"], record["effective_rank"])
+            if record.get("knn_accuracy") is not None:
+                self.series["knn"].append(record["step"], record["knn_accuracy"])
+        self.dirty = True
+
+    def _add_loss(self, step: int, loss: float) -> None:
+        """Raw loss and its bias-corrected EMA, kept incrementally so a redraw never recomputes it."""
+        n = self.series["loss"].n
+        self._ema = SMOOTHING * self._ema + (1 - SMOOTHING) * loss
+        self.series["loss"].append(step, loss)
+        self.series["loss_smooth"].append(step, self._ema / (1 - SMOOTHING ** (n + 1)))
+
+    def clear(self) -> None:
+        for series in self.series.values():
+            series.clear()
+        self._ema = 0.0
+        self.dirty = True
+
+    def overlay(self, name: str, records: list[dict]) -> None:
+        """Another run's smoothed loss, faded, for comparison."""
+        if not records:
+            return
+        colour = OVERLAY_COLOURS[len(self.overlays) % len(OVERLAY_COLOURS)]
+        steps = np.array([r["step"] for r in records], dtype=float)
+        losses = smooth(np.array([r["loss"] for r in records], dtype=float))
+        curve = self.plots["loss"].plot(steps, losses, pen=pg.mkPen(colour, width=1), name=name)
+        curve.setDownsampling(auto=True, method="peak")
+        curve.setClipToView(True)
+        self.overlays.append(curve)
+
+    def clear_overlays(self) -> None:
+        for curve in self.overlays:
+            self.plots["loss"].removeItem(curve)
+        self.overlays.clear()
+
+    # ---------------------------------------------------------------- drawing
+    @Slot()
+    def redraw(self) -> None:
+        if not self.dirty:
+            return
+        self.dirty = False
+        for key in ("loss", "loss_smooth", "lr", "speed", "collapse", "healthy", "rank", "knn"):
+            self.curves[key].setData(*self.series[key].view())
+        self.plots["knn"].setTitle("online kNN accuracy" if self.series["knn"].n
+                                   else "online kNN accuracy (needs labelled folders)")

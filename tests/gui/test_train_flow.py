@@ -1,0 +1,116 @@
+"""The whole workbench flow on real data, training included, and what happens when things go wrong."""
+import pytest
+from PySide6.QtCore import Qt
+
+from sslstudio.core.project import load_project
+from sslstudio.core.training.run_dir import RunDir
+from sslstudio.gui.main_window import STEPS, MainWindow
+
+
+@pytest.fixture
+def window(qtbot, no_questions, tmp_path):
+    win = MainWindow()
+    win.runs_root = lambda: tmp_path / "runs"
+    qtbot.addWidget(win)
+    win.show()
+    yield win
+    win.close()  # what a user does: asks, stops training, waits for it
+    assert not win.train_panel.is_running()
+
+
+def open_and_pick(qtbot, win, folder, task):
+    with qtbot.waitSignal(win.data_panel.sig_checked, timeout=30_000):
+        win.data_panel.open_folder(folder)
+    names = [entry["name"] for entry in win.task_panel.catalogue]
+    win.task_panel.task_list.setCurrentRow(names.index(task))
+    qtbot.waitUntil(lambda: len(win.task_panel.grid.cards) > 0 and not win.task_panel.busy, timeout=60_000)
+    qtbot.waitUntil(lambda: win.train_panel.backbone_box.count() > 0, timeout=60_000)
+
+
+def steps_seen(panel):
+    return panel.plots.series["loss"].n
+
+
+def last_step(panel):
+    series = panel.plots.series["loss"]
+    return series.x[series.n - 1] if series.n else 0
+
+
+def test_open_pick_preview_train_pause_resume_stop_and_resume_from_a_checkpoint(qtbot, window, tiny_images):
+    open_and_pick(qtbot, window, tiny_images, "rotation")
+    generation = window.task_panel.generation
+    window.task_panel.form.editors["shift"].setValue(2)  # a setting changes: the preview follows
+    qtbot.waitUntil(lambda: window.task_panel.generation > generation and not window.task_panel.busy, timeout=30_000)
+    assert window.project.task_args == {"shift": 2}
+
+    panel = window.train_panel
+    window.go_to_step(2)
+    panel.minutes.setValue(0)
+    panel.epochs.setValue(1000)
+    panel.batch.setValue(8)
+    with qtbot.waitSignal(panel.sig_run_started, timeout=5000) as started:
+        job = panel.start()
+    run = started.args[0]
+    assert window.project.runs and window.project.runs[-1]["task"] == "rotation"
+    qtbot.waitUntil(lambda: steps_seen(panel) >= 2, timeout=120_000)  # logged every 5 steps: 10 steps in
+
+    panel.pause_button.click()
+    assert panel.pause_button.text() == "Resume" and window.train_label.text() == "training: paused"
+    qtbot.wait(600)  # the loop finishes its step, then waits
+    frozen = steps_seen(panel)
+    qtbot.wait(1500)
+    assert steps_seen(panel) == frozen
+
+    panel.pause_button.click()
+    qtbot.waitUntil(lambda: steps_seen(panel) > frozen, timeout=120_000)
+    with qtbot.waitSignal(panel.sig_run_over, timeout=120_000):
+        panel.stop_button.click()
+    assert not job.is_running() and panel.start_button.isEnabled()
+    kept = RunDir(run).checkpoints()
+    assert kept, "stopping saves a checkpoint"
+    assert panel.runs.topLevelItemCount() == 1 and panel.runs.topLevelItem(0).childCount() == len(kept)
+
+    checkpoint = panel.runs.topLevelItem(0).child(0)
+    resumed_at = int(checkpoint.text(1))
+    panel.runs.setCurrentItem(checkpoint)
+    with qtbot.waitSignal(panel.sig_run_over, timeout=120_000):
+        panel.resume_selected()
+        qtbot.waitUntil(lambda: last_step(panel) > resumed_at, timeout=120_000)  # it goes on from there
+        panel.stop()
+    assert f"from step-{resumed_at:07d}.pt" in panel.log.toPlainText()
+    assert window._write(window.runs_root().parent / "project")  # the project remembers the run
+    assert load_project(window.project_path).runs[-1]["task"] == "rotation"
+    row = [key for key, _ in STEPS].index("embeddings")
+    assert window.step_list.item(row).flags() & Qt.ItemFlag.ItemIsEnabled  # a run exists now
+
+
+def test_closing_during_training_stops_it_cleanly(qtbot, no_questions, tiny_audio, tmp_path):
+    win = MainWindow()
+    win.runs_root = lambda: tmp_path / "runs"
+    qtbot.addWidget(win)
+    win.show()
+    open_and_pick(qtbot, win, tiny_audio, "masked_spectrogram")
+    win.train_panel.batch.setValue(4)
+    job = win.train_panel.start()
+    qtbot.waitUntil(lambda: steps_seen(win.train_panel) >= 1, timeout=120_000)
+    assert win.close()
+    assert "Training is running" in no_questions
+    assert not job.is_running()
+    assert RunDir(job.request.out).has_checkpoint()
+
+
+def test_a_crash_in_the_worker_reaches_the_error_dialog(qtbot, window, tiny_text, monkeypatch):
+    open_and_pick(qtbot, window, tiny_text, "mlm")
+    shown = []
+    monkeypatch.setattr("sslstudio.gui.panels.train_panel.show_error",
+                        lambda parent, message, details="": shown.append((message, details)))
+
+    def broken_prepare(request, progress=None):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr("sslstudio.core.training.session.prepare", broken_prepare)
+    with qtbot.waitSignal(window.train_panel.sig_run_over, timeout=30_000):
+        window.train_panel.start()
+    assert shown and shown[0][0] == "RuntimeError: disk on fire" and "broken_prepare" in shown[0][1]
+    assert "disk on fire" in window.train_panel.alerts.text()
+    assert window.isVisible() and window.train_panel.start_button.isEnabled()  # the app carries on
