@@ -42,3 +42,43 @@ def run_gui(target: str | None = None, first_run_demo: bool = True) -> int:
         return app.exec()
     finally:
         hook.uninstall()
+        tear_down(window)
+
+
+def tear_down(widget) -> None:
+    """Delete the top widget and everything it posted for deletion while the QApplication still lives.
+
+    Left to the interpreter's exit, Python frees Qt objects in no particular
+    order, and PySide6 has crashed there (with pyqtgraph especially).
+    """
+    import gc
+
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    widget.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gc.collect()
+
+
+def run_alone(build) -> int:
+    """Show one panel on its own for a manual look (Orange's WidgetPreview idea).
+
+    `build` returns the widget and, optionally, a cleanup callable. With
+    SSLSTUDIO_QUIT_AFTER_MS set, the window closes itself (the tests use it).
+    """
+    import os
+
+    from PySide6.QtCore import QTimer
+
+    app = create_application()
+    built = build()
+    widget, cleanup = built if isinstance(built, tuple) else (built, None)
+    widget.show()
+    quit_after = os.environ.get("SSLSTUDIO_QUIT_AFTER_MS")
+    if quit_after:
+        QTimer.singleShot(int(quit_after), app.quit)
+    code = app.exec()
+    if cleanup is not None:
+        cleanup()
+    tear_down(widget)
+    return code

@@ -128,3 +128,23 @@ def test_the_app_exits_cleanly_with_audio_plots_open(tmp_path):
                           cwd=Path(__file__).resolve().parents[2])
     assert done.returncode == 0, done.stderr[-2000:]
     assert "QThread: Destroyed" not in done.stderr
+
+
+def test_the_window_shows_before_torch_is_imported():
+    script = ("import sys; from sslstudio.gui.app import create_application; app = create_application(); "
+              "from sslstudio.gui.main_window import MainWindow; w = MainWindow(); w.show(); app.processEvents(); "
+              "print('torch' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                          env={"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin"},
+                          cwd=Path(__file__).resolve().parents[2])
+    assert done.stdout.strip() == "False", done.stderr[-2000:]
+
+
+@pytest.mark.parametrize("module", ["data_panel", "task_panel", "train_panel", "later_panel"])
+def test_every_panel_runs_alone(module, tmp_path):
+    done = subprocess.run([sys.executable, "-m", f"sslstudio.gui.panels.{module}"], capture_output=True, text=True,
+                          timeout=120, cwd=Path(__file__).resolve().parents[2],
+                          env={"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path),
+                               "SSLSTUDIO_QUIT_AFTER_MS": "1500"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Traceback" not in done.stderr

@@ -258,15 +258,14 @@ class DataPanel(QWidget):
 if __name__ == "__main__":  # a manual look: python -m sslstudio.gui.panels.data_panel [FOLDER]
     import sys
 
-    from sslstudio.gui.app import create_application
+    from sslstudio.gui.app import run_alone
     from sslstudio.resources import demo_folder
 
-    app = create_application()
-    jobs = JobRunner()
-    panel = DataPanel(jobs)
-    panel.resize(1100, 700)
-    panel.show()
-    panel.open_folder(Path(sys.argv[1]) if len(sys.argv) > 1 else demo_folder("image"))
-    app.exec()
-    panel.shutdown()
-    jobs.wait_all()
+    def build():
+        jobs = JobRunner()
+        panel = DataPanel(jobs)
+        panel.resize(1100, 700)
+        panel.open_folder(Path(sys.argv[1]) if len(sys.argv) > 1 else demo_folder("image"))
+        return panel, lambda: (panel.shutdown(), jobs.cancel_all(), jobs.wait_all())
+
+    run_alone(build)

@@ -24,9 +24,6 @@ class LaterPanel(QWidget):
 
 
 if __name__ == "__main__":  # a manual look: python -m sslstudio.gui.panels.later_panel
-    from sslstudio.gui.app import create_application
+    from sslstudio.gui.app import run_alone
 
-    app = create_application()
-    panel = LaterPanel("Embeddings", "What this step will do.", "What it needs first.")
-    panel.show()
-    app.exec()
+    run_alone(lambda: LaterPanel("Embeddings", "What this step will do.", "What it needs first."))

@@ -233,17 +233,17 @@ if __name__ == "__main__":  # a manual look: python -m sslstudio.gui.panels.task
     import sys
 
     from sslstudio.core.data.scan import scan_folder
-    from sslstudio.gui.app import create_application
+    from sslstudio.gui.app import run_alone
     from sslstudio.resources import demo_folder
 
-    app = create_application()
-    folder = Path(sys.argv[1]) if len(sys.argv) > 1 else demo_folder("image")
-    scan = scan_folder(folder)
-    modality = scan.choose_modality()
-    jobs = JobRunner()
-    panel = TaskPanel(jobs)
-    panel.resize(1300, 800)
-    panel.show()
-    panel.set_folder(folder, modality, scan.files[modality])
-    app.exec()
-    jobs.wait_all()
+    def build():
+        folder = Path(sys.argv[1]) if len(sys.argv) > 1 else demo_folder("image")
+        scan = scan_folder(folder)
+        modality = scan.choose_modality()
+        jobs = JobRunner()
+        panel = TaskPanel(jobs)
+        panel.resize(1300, 800)
+        panel.set_folder(folder, modality, scan.files[modality])
+        return panel, lambda: (jobs.cancel_all(), jobs.wait_all())
+
+    run_alone(build)

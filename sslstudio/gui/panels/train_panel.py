@@ -356,3 +356,26 @@ def _duration(seconds: float) -> str:
     seconds = int(max(0, seconds))
     return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}" if seconds >= 3600 \
         else f"{seconds // 60}:{seconds % 60:02d}"
+
+
+if __name__ == "__main__":  # a manual look: python -m sslstudio.gui.panels.train_panel [FOLDER] [TASK]
+    import sys
+    import tempfile
+
+    from sslstudio.core.data.scan import scan_folder
+    from sslstudio.gui.app import run_alone
+    from sslstudio.resources import demo_folder
+
+    def build():
+        folder = Path(sys.argv[1]) if len(sys.argv) > 1 else demo_folder("image")
+        modality = scan_folder(folder).choose_modality()
+        task = sys.argv[2] if len(sys.argv) > 2 else {"image": "rotation", "audio": "masked_spectrogram",
+                                                      "text": "mlm"}[modality]
+        runs = tempfile.mkdtemp(prefix="sslstudio-runs-")
+        jobs = JobRunner()
+        panel = TrainPanel(jobs)
+        panel.resize(1300, 800)
+        panel.set_context(folder, modality, task, {}, Path(runs), [])
+        return panel, lambda: (panel.shutdown(), jobs.cancel_all(), jobs.wait_all())
+
+    run_alone(build)

@@ -1,0 +1,71 @@
+"""Thumbnail grid over the full 70k-image Fashion-MNIST folder. Target: smooth scrolling, RSS <= 1.5 GB.
+
+Opens the Data page on the recipe's 70,000 images, then scrolls the grid from
+top to bottom in 200 page-sized jumps, painting after each one, and waits for
+the visible thumbnails to arrive. Reports the paint time per scroll step
+(median and max), how long visible thumbnails take to appear, and the RSS.
+"""
+import os
+import statistics
+import time
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+from _common import recipe, report  # noqa: E402
+
+STEPS = 200
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def main() -> None:
+    from PySide6.QtCore import QEventLoop
+
+    from sslstudio.gui.app import create_application
+    from sslstudio.gui.jobs import JobRunner
+    from sslstudio.gui.panels.data_panel import DataPanel
+
+    folder = recipe("fashion_mnist_debian") / "labelled"
+    app = create_application()
+    jobs = JobRunner()
+    panel = DataPanel(jobs)
+    panel.resize(1280, 800)
+    panel.show()
+    loop = QEventLoop()
+    panel.sig_folder_ready.connect(lambda *_: loop.quit())
+    started = time.perf_counter()
+    panel.open_folder(folder)
+    loop.exec()
+    scanned = time.perf_counter() - started
+    bar = panel.grid.verticalScrollBar()
+    paint_ms, arrive_ms = [], []
+    for n in range(1, STEPS + 1):
+        t0 = time.perf_counter()
+        bar.setValue(bar.maximum() * n // STEPS)
+        panel.grid.viewport().repaint()
+        app.processEvents()
+        paint_ms.append((time.perf_counter() - t0) * 1000)
+        t1 = time.perf_counter()
+        while panel.model._pending and time.perf_counter() - t1 < 2:  # visible thumbnails arriving
+            app.processEvents()
+        arrive_ms.append((time.perf_counter() - t1) * 1000)
+    memory = rss_mb()
+    print(f"{panel.model.rowCount()} files listed in {scanned:.2f} s; scroll step paint median "
+          f"{statistics.median(paint_ms):.1f} ms, max {max(paint_ms):.1f} ms; visible thumbnails ready after "
+          f"median {statistics.median(arrive_ms):.0f} ms; RSS {memory:.0f} MB; {panel.model.cached_count()} cached")
+    panel.shutdown()
+    jobs.cancel_all()
+    jobs.wait_all()
+    report("thumbnails", "scrolling 70k images stays smooth (paint <= 33 ms) with RSS <= 1.5 GB",
+           statistics.median(paint_ms) <= 33 and memory <= 1536, paint_median_ms=round(statistics.median(paint_ms), 1),
+           paint_max_ms=round(max(paint_ms), 1), thumbnails_ready_median_ms=round(statistics.median(arrive_ms)),
+           rss_mb=round(memory), files=panel.model.rowCount())
+
+
+if __name__ == "__main__":
+    main()

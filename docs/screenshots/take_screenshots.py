@@ -1,0 +1,80 @@
+"""Screenshots of every page of the workbench, with real content, for the README.
+
+    python docs/screenshots/take_screenshots.py            (offscreen)
+    xvfb-run -a -s "-screen 0 1400x900x24" env QT_QPA_PLATFORM=xcb python docs/screenshots/take_screenshots.py
+
+Opens the bundled demo data, previews tasks, trains for about a minute on the
+CPU and saves one PNG per page here. Takes about two minutes.
+"""
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent.parent))
+
+
+def main() -> None:
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    from sslstudio.gui.app import create_application
+    from sslstudio.gui.main_window import MainWindow
+    from sslstudio.resources import demo_folder
+
+    app = create_application()
+    window = MainWindow()
+    runs = tempfile.TemporaryDirectory()
+    window.runs_root = lambda: Path(runs.name)
+    window.resize(1360, 860)
+    window.show()
+    window.open_initial(None, first_run_demo=False)  # the device shows in the status bar
+
+    def wait(ms=0, signal=None, until=None, limit_ms=120_000):
+        loop = QEventLoop()
+        if signal is not None:
+            signal.connect(loop.quit)
+        if until is not None:
+            poll = QTimer(interval=100, timeout=lambda: until() and loop.quit())
+            poll.start()
+        QTimer.singleShot(ms or limit_ms, loop.quit)
+        loop.exec()
+
+    def shot(name):
+        app.processEvents()
+        window.grab().save(str(HERE / f"{name}.png"))
+        print("saved", name)
+
+    def pick(task):
+        names = [entry["name"] for entry in window.task_panel.catalogue]
+        window.task_panel.task_list.setCurrentRow(names.index(task))
+        wait(until=lambda: not window.task_panel.busy and window.task_panel.grid.cards)
+
+    for modality, task, row in (("audio", "audio_denoising", 7), ("text", "mlm", 3), ("image", "simclr", 12)):
+        window.go_to_step(0)
+        window.data_panel.open_folder(demo_folder(modality))
+        wait(signal=window.data_panel.sig_checked)
+        window.data_panel.grid.setCurrentIndex(window.data_panel.model.index(row))
+        wait(1500)  # thumbnails
+        shot(f"data-{modality}")
+        window.go_to_step(1)
+        pick(task)
+        shot(f"preview-{task}")
+    pick("inpainting")
+    window.go_to_step(2)
+    wait(until=lambda: window.train_panel.backbone_box.count() > 0)
+    window.train_panel.minutes.setValue(1.0)
+    window.train_panel.start()
+    wait(70_000, signal=window.train_panel.sig_run_over)
+    shot("train-curves")
+    window.train_panel.tabs.setCurrentIndex(1)
+    shot("train-live-outputs")
+    window.go_to_step(3)
+    shot("embeddings-step")
+    window.dirty = False
+    window.close()
+
+
+if __name__ == "__main__":
+    main()
