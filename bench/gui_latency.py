@@ -27,11 +27,12 @@ def main() -> None:
     from sslstudio.gui.main_window import MainWindow
     from sslstudio.resources import demo_folder
 
-    app = create_application()
+    create_application()
     window = MainWindow()
     runs = tempfile.TemporaryDirectory()
     window.runs_root = lambda: Path(runs.name)
     window.show()
+    window.open_initial(None, first_run_demo=False)  # as the app starts: device check, warm imports
     loop = QEventLoop()
     window.data_panel.sig_checked.connect(lambda *_: loop.quit())
     window.data_panel.open_folder(demo_folder("image"))

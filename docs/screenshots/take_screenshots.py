@@ -17,11 +17,21 @@ sys.path.insert(0, str(HERE.parent.parent))
 
 
 def main() -> None:
+    import shutil
+
     from PySide6.QtCore import QEventLoop, QTimer
 
     from sslstudio.gui.app import create_application
     from sslstudio.gui.main_window import MainWindow
     from sslstudio.resources import demo_folder
+
+    # The demo data is copied under a throw-away home, so the pictures show ~/demo/..., not this machine's paths.
+    home = tempfile.TemporaryDirectory()
+    os.environ["HOME"] = home.name
+    shutil.copytree(demo_folder("image").parent, Path(home.name) / "demo", ignore=shutil.ignore_patterns("*.py"))
+
+    def demo(modality):
+        return Path(home.name) / "demo" / modality
 
     app = create_application()
     window = MainWindow()
@@ -53,7 +63,7 @@ def main() -> None:
 
     for modality, task, row in (("audio", "audio_denoising", 7), ("text", "mlm", 3), ("image", "simclr", 12)):
         window.go_to_step(0)
-        window.data_panel.open_folder(demo_folder(modality))
+        window.data_panel.open_folder(demo(modality))
         wait(signal=window.data_panel.sig_checked)
         window.data_panel.grid.setCurrentIndex(window.data_panel.model.index(row))
         wait(1500)  # thumbnails

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import threading
 import time
-import weakref
 import traceback
+import weakref
 from collections.abc import Callable
 from typing import Any, ClassVar
 

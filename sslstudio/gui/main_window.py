@@ -10,8 +10,17 @@ from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow,
-                               QMessageBox, QStackedWidget, QWidget)
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+    QStackedWidget,
+    QWidget,
+)
 
 from sslstudio.core.errors import UserError
 from sslstudio.core.project import SUFFIX, Project, load_project, save_project
@@ -22,6 +31,7 @@ from sslstudio.gui.panels.data_panel import DataPanel
 from sslstudio.gui.panels.later_panel import LaterPanel
 from sslstudio.gui.panels.task_panel import TaskPanel
 from sslstudio.gui.panels.train_panel import TrainPanel
+from sslstudio.gui.paths import display_path
 
 STEPS = (("data", "1  Data"), ("task", "2  Task && Preview"), ("train", "3  Train"),
          ("embeddings", "4  Embeddings"), ("finetune", "5  Fine-tune"))
@@ -144,6 +154,11 @@ class MainWindow(QMainWindow):
     @Slot()
     def _describe_device(self) -> None:
         def describe(_state):
+            # Also warms the heavy imports off the GUI thread (torch here, pyqtgraph for the plots),
+            # so the first preview or training run does not freeze the window while they load.
+            import pyqtgraph  # noqa: F401
+
+            import sslstudio.core.training.session  # noqa: F401
             from sslstudio.core.training.device import describe_device, resolve_device
 
             return describe_device(resolve_device("auto"))
@@ -218,7 +233,8 @@ class MainWindow(QMainWindow):
     def _update_title(self) -> None:
         name = self.project_path.name if self.project_path else "Untitled project"
         self.setWindowTitle(f"{name}{' *' if self.dirty else ''} — sslstudio")
-        self.project_label.setText(f"project: {self.project_path or 'not saved yet'}")
+        where = display_path(self.project_path) if self.project_path else "not saved yet"
+        self.project_label.setText(f"project: {where}")
 
     def new_project(self) -> None:
         if not self._settle_unsaved():

@@ -64,7 +64,8 @@ def test_loss_falls_over_a_few_hundred_steps_on_real_data(name, small_real_sets)
     spec = InputSpec(audio_seconds=0.5) if modality == "audio" else None
     extra = {"segment_seconds": 0.25} if name == "audio_contrastive" else {}
     task, model, raw = build(folder, name, spec=spec, **extra)
-    batch_size = 8 if modality == "audio" else 32
+    # Rotation puts all four angles of each image in the batch, and audio steps are slow on a CI core.
+    batch_size = 8 if modality == "audio" or name == "rotation" else 16
     losses = train_losses(task, model, raw, steps=200, batch_size=batch_size)
     assert np.mean(losses[-20:]) < 0.9 * np.mean(losses[:20]), losses[::10]
 

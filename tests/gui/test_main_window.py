@@ -103,7 +103,7 @@ def test_an_exception_in_a_slot_reaches_the_error_dialog(qtbot, window):
     assert window.isVisible()  # the app carries on
 
 
-def test_the_app_exits_cleanly_with_audio_plots_open(tmp_path):
+def test_the_app_exits_cleanly_with_audio_and_training_plots_open(tmp_path):
     # PySide6 with pyqtgraph has crashed at interpreter exit; this runs the real exit path.
     script = textwrap.dedent("""
         import sys
@@ -117,6 +117,10 @@ def test_the_app_exits_cleanly_with_audio_plots_open(tmp_path):
         job = window.data_panel.open_folder(demo_folder("audio"))
         def pick():
             window.data_panel.grid.setCurrentIndex(window.data_panel.model.index(0))
+            from sslstudio.core.training.events import HealthMetrics, StepMetrics
+            window.train_panel.plots.add_events([StepMetrics(1, 0, 9, 1.0, 1e-3, 9.0, 1.0, 0.0),
+                                                 HealthMetrics(1, 0.1, 0.1, 3.0, 8, 0.5)])
+            window.train_panel.plots.redraw()
             window.dirty = False
             QTimer.singleShot(200, window.close)
         window.data_panel.sig_folder_ready.connect(lambda *a: QTimer.singleShot(100, pick))

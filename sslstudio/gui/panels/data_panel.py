@@ -5,15 +5,29 @@ from collections import Counter
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, QSize, Qt, Signal, Slot
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QHBoxLayout, QLabel, QListView,
-                               QProgressBar, QPushButton, QSplitter, QTabWidget, QTreeWidget, QTreeWidgetItem,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QListView,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTabWidget,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from sslstudio.core.data.dataset import check_files
 from sslstudio.core.data.scan import ScanResult, scan_folder
 from sslstudio.core.errors import Cancelled
 from sslstudio.gui.errors import show_error
 from sslstudio.gui.jobs import Job, JobRunner
+from sslstudio.gui.paths import display_path_html
 from sslstudio.gui.widgets.sample_viewer import SampleViewer
 from sslstudio.gui.widgets.thumbnails import THUMB, ThumbnailModel, grid_size
 
@@ -103,13 +117,14 @@ class DataPanel(QWidget):
     def open_folder(self, folder: Path, modality: str | None = None) -> Job:
         self.cancel_scan()
         folder = Path(folder)
-        self.folder_label.setText(f"Scanning {folder} …")
+        self.folder_label.setText(f"Scanning {display_path_html(folder)} …")
         self.progress.setRange(0, 0)
         self.progress.setFormat("%v files")
         self.progress.setValue(0)
         self.progress.show()
         self.cancel_button.show()
-        job = self.scan_job = self.jobs.start("scanning folder", lambda state: scan_folder(folder, state.progress), self)
+        job = self.scan_job = self.jobs.start("scanning folder",
+                                              lambda state: scan_folder(folder, state.progress), self)
         job.sig_progress.connect(lambda done, _total: self.progress.setValue(done))
         job.sig_done.connect(lambda scan: self._on_scanned(scan, modality))
         job.sig_failed.connect(self._on_scan_failed)
@@ -141,7 +156,7 @@ class DataPanel(QWidget):
         self._fill_summary(scan)
         self._fill_bad_files(scan)
         if not counts:
-            self.folder_label.setText(f"{scan.root} holds no image, audio or text files "
+            self.folder_label.setText(f"{display_path_html(scan.root)} holds no image, audio or text files "
                                       f"({len(scan.bad)} unreadable, {scan.ignored} of other types).")
             self.model.set_files(scan.root, "image", [], [])
             return
@@ -168,7 +183,7 @@ class DataPanel(QWidget):
         self.model.set_files(scan.root, modality, files, labels)
         n_labels = len(set(labels) - {None})
         bad = f", {len(scan.bad)} skipped (see Bad files)" if scan.bad else ""
-        self.folder_label.setText(f"<b>{scan.root}</b>: {len(files)} {modality} files"
+        self.folder_label.setText(f"<b>{display_path_html(scan.root)}</b>: {len(files)} {modality} files"
                                   + (f" in {n_labels} labelled folders" if n_labels else ", unlabelled") + bad)
         self.sig_folder_ready.emit(str(scan.root), modality)
         self._check_files(scan.root, modality, files)

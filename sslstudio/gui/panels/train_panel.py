@@ -5,16 +5,29 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QPlainTextEdit,
-                               QProgressBar, QPushButton, QSpinBox, QSplitter, QTabWidget, QTreeWidget,
-                               QTreeWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTabWidget,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from sslstudio.core.training.alerts import alerts_for
 from sslstudio.gui.errors import show_error
 from sslstudio.gui.jobs import JobRunner
 from sslstudio.gui.training_job import TrainingJob
 from sslstudio.gui.widgets.preview_grid import PreviewGrid
-from sslstudio.gui.widgets.training_plots import TrainingPlots
 
 LOG_EVERY = 5  # steps between logged metrics: frequent enough for live curves, cheap enough for health metrics
 RUN_ROLE = Qt.ItemDataRole.UserRole
@@ -106,13 +119,13 @@ class TrainPanel(QWidget):
         self.alerts = QLabel()
         self.alerts.setWordWrap(True)
         self.alerts.setStyleSheet("color: #b05000;")
-        self.plots = TrainingPlots()
+        self._plots = None  # pyqtgraph loads with the first run shown, not at launch
         self.live = PreviewGrid()
         self.log = QPlainTextEdit()
         self.log.setReadOnly(True)
         self.log.setMaximumBlockCount(5000)
         self.tabs = QTabWidget()
-        self.tabs.addTab(self.plots, "Curves")
+        self.tabs.addTab(QLabel("Curves appear once a run starts or one is picked from the list."), "Curves")
         self.tabs.addTab(self.live, "Live outputs")
         self.tabs.addTab(self.log, "Log")
         right = QWidget()
@@ -129,6 +142,18 @@ class TrainPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
         self._update_buttons()
+
+    @property
+    def plots(self):
+        if self._plots is None:
+            from sslstudio.gui.widgets.training_plots import TrainingPlots
+
+            self._plots = TrainingPlots()
+            current = self.tabs.currentIndex()
+            self.tabs.removeTab(0)
+            self.tabs.insertTab(0, self._plots, "Curves")
+            self.tabs.setCurrentIndex(current)
+        return self._plots
 
     @staticmethod
     def _spin(widget, low, high, value, tip):
@@ -300,7 +325,9 @@ class TrainPanel(QWidget):
                 self.log.appendPlainText(result.traceback)
         else:
             self._say(f"{result.reason} at step {result.step} after {_duration(result.seconds)}")
-            self.progress.setFormat(f"{result.reason} at step {result.step}")
+            if result.reason != "cancelled":  # a time budget ends the run before its epoch count
+                self.progress.setValue(self.progress.maximum())
+            self.progress.setFormat(f"{result.reason} at step {result.step} after {_duration(result.seconds)}")
 
     @Slot(str, str)
     def _on_crashed(self, message: str, details: str) -> None:

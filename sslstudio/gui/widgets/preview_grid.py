@@ -13,8 +13,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import Qt, QUrl, Slot
 from PySide6.QtGui import QImage, QPixmap
-from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 # Viridis at five stops: perceptually even, readable in print and by the colour-blind.
 _VIRIDIS = np.array([[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]], dtype=np.float32)
@@ -133,6 +132,8 @@ class PreviewGrid(QScrollArea):
             grid.addWidget(QLabel(self._note), 0, 0)
         for n, card in enumerate(self.cards):
             grid.addWidget(card, n // columns, n % columns)
+        grid.setRowStretch((len(self.cards) + columns - 1) // columns, 1)  # spare height below, not in the cards
+        grid.setColumnStretch(columns, 1)
         self.setWidget(body)
 
     def resizeEvent(self, event) -> None:  # noqa: N802
@@ -150,7 +151,8 @@ class PreviewGrid(QScrollArea):
         row = QHBoxLayout()
         for item in sample.items:
             column = QVBoxLayout()
-            title = QLabel(html.escape(item.title))
+            title = QLabel(item.title)
+            title.setTextFormat(Qt.TextFormat.PlainText)
             title.setWordWrap(True)
             title.setMaximumWidth(2 * VIEW_PX)
             column.addWidget(title)

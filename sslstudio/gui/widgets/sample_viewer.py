@@ -9,8 +9,18 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import Qt, QUrl, Slot
 from PySide6.QtGui import QFontDatabase, QPixmap
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QSizePolicy, QStackedWidget,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QSizePolicy,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from sslstudio.gui.paths import display_path_html
 
 AUDIO_VIEW_SECONDS = 60  # longer files are shown in part, and the viewer says so
 TEXT_VIEW_BYTES = 200_000
@@ -46,7 +56,8 @@ class _ImagePage(QLabel):
     def _fit(self) -> None:
         if self.original.isNull():
             return
-        scale = max(1, min(self.width() // max(1, self.original.width()), self.height() // max(1, self.original.height())))
+        width, height = max(1, self.original.width()), max(1, self.original.height())
+        scale = max(1, min(self.width() // width, self.height() // height))
         target = self.original.size() * scale if scale > 1 else self.original.size().scaled(
             self.size(), Qt.AspectRatioMode.KeepAspectRatio).boundedTo(self.original.size())
         # Small images are enlarged by whole factors without smoothing, so pixels stay sharp.
@@ -175,7 +186,8 @@ class SampleViewer(QWidget):
             details = f"cannot be read: {type(error).__name__}: {error}"
         size = path.stat().st_size if path.exists() else 0
         self.title.setText(f"<b>{path.name}</b><br>{details} · {size / 1024:.1f} KB"
-                           + (f" · label <b>{label}</b>" if label else "") + f"<br><small>{path}</small>")
+                           + (f" · label <b>{label}</b>" if label else "")
+                           + f"<br><small>{display_path_html(path)}</small>")
 
     def shutdown(self) -> None:
         audio = self.pages.get("audio")

@@ -4,16 +4,18 @@ The view asks only for the rows it shows. A missing thumbnail is queued on a
 thread pool (QImage and QPainter on a QImage are safe off the GUI thread;
 QPixmap is not) and cached in an LRU once drawn, so scrolling 70k files keeps
 memory flat. When the view scrolls, queued requests for rows that went out of
-sight are dropped and the newly visible rows ask again.
+sight are dropped and the newly visible rows ask again. The pool is Python's
+ThreadPoolExecutor: clearing a QThreadPool of Python QRunnables corrupted
+reference counts under PySide6 6.12 (a "bool_dealloc" abort while scrolling).
 """
 from __future__ import annotations
 
 from collections import OrderedDict
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import (QAbstractListModel, QModelIndex, QObject, QRect, QRunnable, QSize, Qt, QThreadPool,
-                            Signal, Slot)
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QRect, QSize, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QFont, QImage, QImageReader, QPainter, QPen, QPixmap
 
 THUMB = 96
@@ -102,29 +104,19 @@ class _Signals(QObject):
     """Generation, row and the drawn picture."""
 
 
-class _RenderTask(QRunnable):
-    def __init__(self, generation: int, row: int, path: Path, modality: str, signals: _Signals):
-        super().__init__()
-        self.generation, self.row, self.path, self.modality, self.signals = generation, row, path, modality, signals
-
-    def run(self) -> None:
-        self.signals.sig_rendered.emit(self.generation, self.row, render_thumbnail(self.path, self.modality))
-
-
 class ThumbnailModel(QAbstractListModel):
     """Rows are files of one modality under a root folder; pictures arrive when drawn."""
 
-    def __init__(self, parent: QObject | None = None, pool: QThreadPool | None = None):
+    def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
         self.root = Path()
         self.modality = "image"
         self.relpaths: list[str] = []
         self.labels: list[str | None] = []
         self._cache: OrderedDict[int, QPixmap] = OrderedDict()
-        self._pending: set[int] = set()
+        self._pending: dict[int, Future] = {}
         self._generation = 0  # bumps on every reset, so late pictures of an old folder are ignored
-        self.pool = pool or QThreadPool(self)
-        self.pool.setMaxThreadCount(2)
+        self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="sslstudio-thumbnails")
         self._signals = _Signals()
         self._signals.sig_rendered.connect(self._on_rendered, Qt.ConnectionType.QueuedConnection)
         self._placeholder = QPixmap(THUMB, THUMB)
@@ -132,7 +124,7 @@ class ThumbnailModel(QAbstractListModel):
 
     def set_files(self, root: Path, modality: str, relpaths: list[str], labels: list[str | None]) -> None:
         self.beginResetModel()
-        self.pool.clear()
+        self.drop_queued()
         self._generation += 1
         self.root, self.modality, self.relpaths, self.labels = root, modality, relpaths, labels
         self._cache.clear()
@@ -163,33 +155,36 @@ class ThumbnailModel(QAbstractListModel):
             self._cache.move_to_end(row)
             return cached
         if row not in self._pending:
-            self._pending.add(row)
-            self.pool.start(_RenderTask(self._generation, row, self.root / self.relpaths[row], self.modality,
-                                        self._signals))
+            self._pending[row] = self.pool.submit(self._render, self._generation, row, self.root / self.relpaths[row],
+                                                  self.modality)
         return self._placeholder
+
+    def _render(self, generation: int, row: int, path: Path, modality: str) -> None:
+        self._signals.sig_rendered.emit(generation, row, render_thumbnail(path, modality))
 
     def drop_queued(self) -> None:
         """Forget requests not started yet (the rows scrolled away); visible rows will ask again."""
-        self.pool.clear()
+        for future in self._pending.values():
+            future.cancel()
         self._pending.clear()
 
     @Slot(int, int, QImage)
     def _on_rendered(self, generation: int, row: int, image: QImage) -> None:
         if generation != self._generation:
             return
-        self._pending.discard(row)
+        self._pending.pop(row, None)
         self._cache[row] = QPixmap.fromImage(image)
         while len(self._cache) > CACHE_SIZE:
             self._cache.popitem(last=False)
         index = self.index(row)
-        self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
+        self.dataChanged.emit(index, index)
 
     def cached_count(self) -> int:
         return len(self._cache)
 
     def shutdown(self) -> None:
-        self.pool.clear()
-        self.pool.waitForDone(5000)
+        self.drop_queued()
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 def grid_size() -> QSize:
