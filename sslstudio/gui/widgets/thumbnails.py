@@ -5,17 +5,19 @@ thread pool (QImage and QPainter on a QImage are safe off the GUI thread;
 QPixmap is not) and cached in an LRU once drawn, so scrolling 70k files keeps
 memory flat. When the view scrolls, queued requests for rows that went out of
 sight are dropped and the newly visible rows ask again. The pool is Python's
-ThreadPoolExecutor: clearing a QThreadPool of Python QRunnables corrupted
-reference counts under PySide6 6.12 (a "bool_dealloc" abort while scrolling).
+ThreadPoolExecutor, and pictures come back through a queue that a GUI-thread
+timer drains: with QRunnables, or with signals emitted from pool threads,
+PySide6 6.12 aborted on a refcount error ("bool_dealloc") while scrolling 70k files.
 """
 from __future__ import annotations
 
+import queue
 from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QRect, QSize, Qt, Signal, Slot
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QRect, QSize, Qt, QTimer, Slot
 from PySide6.QtGui import QColor, QFont, QImage, QImageReader, QPainter, QPen, QPixmap
 
 THUMB = 96
@@ -99,11 +101,6 @@ def _message_tile(text: str, size: int) -> QImage:
     return image
 
 
-class _Signals(QObject):
-    sig_rendered = Signal(int, int, QImage)
-    """Generation, row and the drawn picture."""
-
-
 class ThumbnailModel(QAbstractListModel):
     """Rows are files of one modality under a root folder; pictures arrive when drawn."""
 
@@ -117,8 +114,10 @@ class ThumbnailModel(QAbstractListModel):
         self._pending: dict[int, Future] = {}
         self._generation = 0  # bumps on every reset, so late pictures of an old folder are ignored
         self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="sslstudio-thumbnails")
-        self._signals = _Signals()
-        self._signals.sig_rendered.connect(self._on_rendered, Qt.ConnectionType.QueuedConnection)
+        # Pictures come back through a plain queue drained by a GUI-thread timer: no Qt signal is
+        # emitted from the pool's Python threads.
+        self._results: queue.SimpleQueue = queue.SimpleQueue()
+        self._drain = QTimer(self, interval=30, timeout=self._drain_results)
         self._placeholder = QPixmap(THUMB, THUMB)
         self._placeholder.fill(QColor("#e6e6e6"))
 
@@ -155,12 +154,14 @@ class ThumbnailModel(QAbstractListModel):
             self._cache.move_to_end(row)
             return cached
         if row not in self._pending:
+            if not self._drain.isActive():
+                self._drain.start()
             self._pending[row] = self.pool.submit(self._render, self._generation, row, self.root / self.relpaths[row],
                                                   self.modality)
         return self._placeholder
 
     def _render(self, generation: int, row: int, path: Path, modality: str) -> None:
-        self._signals.sig_rendered.emit(generation, row, render_thumbnail(path, modality))
+        self._results.put((generation, row, render_thumbnail(path, modality)))
 
     def drop_queued(self) -> None:
         """Forget requests not started yet (the rows scrolled away); visible rows will ask again."""
@@ -168,7 +169,17 @@ class ThumbnailModel(QAbstractListModel):
             future.cancel()
         self._pending.clear()
 
-    @Slot(int, int, QImage)
+    @Slot()
+    def _drain_results(self) -> None:
+        while True:
+            try:
+                generation, row, image = self._results.get_nowait()
+            except queue.Empty:
+                break
+            self._on_rendered(generation, row, image)
+        if not self._pending:
+            self._drain.stop()
+
     def _on_rendered(self, generation: int, row: int, image: QImage) -> None:
         if generation != self._generation:
             return
