@@ -131,7 +131,7 @@ def cmd_preview(args) -> int:
 def cmd_train(args) -> int:
     from sslstudio.core.tasks.args import parse_assignments
     from sslstudio.core.training.device import describe_device, resolve_device
-    from sslstudio.core.training.distributed import init_from_environment
+    from sslstudio.core.training.distributed import init_from_environment, leave_process_group
     from sslstudio.core.training.session import TrainRequest, prepare, train
 
     given = {"epochs": args.epochs, "max_steps": args.max_steps, "max_minutes": args.max_minutes,
@@ -148,7 +148,10 @@ def cmd_train(args) -> int:
     _say(f"{'resuming' if args.resume else 'training'} {prepared.task.name} on {len(prepared.samples)} samples, "
          f"{describe_device(device)} -> {args.out}")
     printer = _TrainPrinter()
-    result = train(request, [printer], prepared=prepared)
+    try:
+        result = train(request, [printer], prepared=prepared)
+    finally:
+        leave_process_group()
     payload = {"run": str(args.out), **asdict(result), "last": printer.last}
     if isinstance(result, TrainingFailed):
         _say(f"training failed at step {result.step}: {result.message}")

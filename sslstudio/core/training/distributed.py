@@ -44,3 +44,12 @@ def any_rank(flag: bool, device: torch.device) -> bool:
     value = torch.tensor([1 if flag else 0], device=device)
     dist.all_reduce(value, op=dist.ReduceOp.MAX)
     return bool(value.item())
+
+
+def leave_process_group() -> None:
+    """Tear the process group down before exit: left to interpreter exit, Gloo's threads can abort
+    a rank ("terminate called without an active exception") after training succeeded."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
