@@ -11,6 +11,9 @@ from pathlib import Path
 APP_NAME = "sslstudio"
 
 
+GUI_SWITCH_INTERVAL_S = 0.001
+
+
 def create_application(argv: list[str] | None = None):
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
@@ -24,6 +27,10 @@ def create_application(argv: list[str] | None = None):
     app.setDesktopFileName("sslstudio")
     app.setStyle("Fusion")  # follows the system's light or dark scheme on every platform
     app.setWindowIcon(QIcon(str(icon_path())))
+    # Every paint calls back into Python, and each callback must take the GIL from whichever
+    # worker thread (thumbnails, training) holds it. At the default 5 ms switch interval a busy
+    # worker made a grid repaint 8x slower; at 1 ms it costs 2.5x less.
+    sys.setswitchinterval(GUI_SWITCH_INTERVAL_S)
     return app
 
 

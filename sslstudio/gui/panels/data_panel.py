@@ -4,14 +4,12 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, QSize, Qt, Signal, Slot
+from PySide6.QtCore import QModelIndex, Qt, Signal, Slot
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
-    QListView,
     QProgressBar,
     QPushButton,
     QSplitter,
@@ -29,7 +27,7 @@ from sslstudio.gui.errors import show_error
 from sslstudio.gui.jobs import Job, JobRunner
 from sslstudio.gui.paths import display_path_html
 from sslstudio.gui.widgets.sample_viewer import SampleViewer
-from sslstudio.gui.widgets.thumbnails import THUMB, ThumbnailModel, grid_size
+from sslstudio.gui.widgets.thumbnails import ThumbnailGrid, ThumbnailModel
 
 
 class DataPanel(QWidget):
@@ -74,19 +72,8 @@ class DataPanel(QWidget):
         layout.addLayout(bar)
 
         self.model = ThumbnailModel(self)
-        self.grid = QListView()
-        self.grid.setViewMode(QListView.ViewMode.IconMode)
-        self.grid.setUniformItemSizes(True)
-        self.grid.setLayoutMode(QListView.LayoutMode.Batched)
-        self.grid.setBatchSize(500)
-        self.grid.setResizeMode(QListView.ResizeMode.Adjust)
-        self.grid.setMovement(QListView.Movement.Static)
-        self.grid.setGridSize(grid_size())
-        self.grid.setIconSize(QSize(THUMB, THUMB))
-        self.grid.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.grid.setModel(self.model)
+        self.grid = ThumbnailGrid(self.model)
         self.grid.selectionModel().currentChanged.connect(self._on_current_changed)
-        self.grid.verticalScrollBar().valueChanged.connect(lambda _: self.model.drop_queued())
 
         self.viewer = SampleViewer()
         self.summary = QTreeWidget()

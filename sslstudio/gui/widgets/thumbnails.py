@@ -6,8 +6,8 @@ QPixmap is not) and cached in an LRU once drawn, so scrolling 70k files keeps
 memory flat. When the view scrolls, queued requests for rows that went out of
 sight are dropped and the newly visible rows ask again. The pool is Python's
 ThreadPoolExecutor, and pictures come back through a queue that a GUI-thread
-timer drains: with QRunnables, or with signals emitted from pool threads,
-PySide6 6.12 aborted on a refcount error ("bool_dealloc") while scrolling 70k files.
+timer drains in batches, so a fast scroll costs one repaint per batch rather
+than one signal per picture.
 """
 from __future__ import annotations
 
@@ -17,10 +17,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QRect, QSize, Qt, QTimer, Slot
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QRect, QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QColor, QFont, QImage, QImageReader, QPainter, QPen, QPixmap
+from PySide6.QtWidgets import QAbstractItemView, QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 THUMB = 96
+TILE = QSize(THUMB + 18, THUMB + 30)
 CACHE_SIZE = 3000  # 96x96 ARGB pixmaps: about 110 MB at most
 
 
@@ -102,7 +104,14 @@ def _message_tile(text: str, size: int) -> QImage:
 
 
 class ThumbnailModel(QAbstractListModel):
-    """Rows are files of one modality under a root folder; pictures arrive when drawn."""
+    """Rows are files of one modality under a root folder; pictures arrive when drawn.
+
+    A drained batch of pictures is announced once through `sig_pictures_arrived` rather than
+    through dataChanged: a list-mode QListView answers every dataChanged by laying out all
+    rows again, which at 70k rows called rowCount 70,000 times per batch.
+    """
+
+    sig_pictures_arrived = Signal()
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -112,8 +121,10 @@ class ThumbnailModel(QAbstractListModel):
         self.labels: list[str | None] = []
         self._cache: OrderedDict[int, QPixmap] = OrderedDict()
         self._pending: dict[int, Future] = {}
+        self._wanted: dict[int, None] = {}  # rows asked for during the current paint, in order
+        self._submit = QTimer(self, singleShot=True, interval=0, timeout=self._submit_wanted)
         self._generation = 0  # bumps on every reset, so late pictures of an old folder are ignored
-        self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="sslstudio-thumbnails")
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sslstudio-thumbnails")
         # Pictures come back through a plain queue drained by a GUI-thread timer: no Qt signal is
         # emitted from the pool's Python threads.
         self._results: queue.SimpleQueue = queue.SimpleQueue()
@@ -148,17 +159,30 @@ class ThumbnailModel(QAbstractListModel):
             return self.root / self.relpaths[row]
         return None
 
+    def tile(self, row: int) -> tuple[QPixmap, str]:
+        """What the grid paints for a row: its picture (a placeholder until drawn) and its name."""
+        return self._picture(row), self.relpaths[row].rsplit("/", 1)[-1]
+
     def _picture(self, row: int) -> QPixmap:
         cached = self._cache.get(row)
         if cached is not None:
             self._cache.move_to_end(row)
             return cached
-        if row not in self._pending:
-            if not self._drain.isActive():
-                self._drain.start()
+        if row not in self._pending and row not in self._wanted:
+            # Submitted after the paint that asked, not during it: a render thread working while
+            # the view paints takes the GIL from under every Python call the paint makes.
+            self._wanted[row] = None
+            self._submit.start()
+        return self._placeholder
+
+    @Slot()
+    def _submit_wanted(self) -> None:
+        for row in self._wanted:
             self._pending[row] = self.pool.submit(self._render, self._generation, row, self.root / self.relpaths[row],
                                                   self.modality)
-        return self._placeholder
+        self._wanted.clear()
+        if self._pending and not self._drain.isActive():
+            self._drain.start()
 
     def _render(self, generation: int, row: int, path: Path, modality: str) -> None:
         self._results.put((generation, row, render_thumbnail(path, modality)))
@@ -168,27 +192,30 @@ class ThumbnailModel(QAbstractListModel):
         for future in self._pending.values():
             future.cancel()
         self._pending.clear()
+        self._wanted.clear()
 
     @Slot()
     def _drain_results(self) -> None:
+        arrived = False
         while True:
             try:
                 generation, row, image = self._results.get_nowait()
             except queue.Empty:
                 break
-            self._on_rendered(generation, row, image)
+            arrived |= self._store(generation, row, image)
         if not self._pending:
             self._drain.stop()
+        if arrived:
+            self.sig_pictures_arrived.emit()
 
-    def _on_rendered(self, generation: int, row: int, image: QImage) -> None:
+    def _store(self, generation: int, row: int, image: QImage) -> bool:
         if generation != self._generation:
-            return
+            return False
         self._pending.pop(row, None)
         self._cache[row] = QPixmap.fromImage(image)
         while len(self._cache) > CACHE_SIZE:
             self._cache.popitem(last=False)
-        index = self.index(row)
-        self.dataChanged.emit(index, index)
+        return True
 
     def cached_count(self) -> int:
         return len(self._cache)
@@ -198,5 +225,54 @@ class ThumbnailModel(QAbstractListModel):
         self.pool.shutdown(wait=True, cancel_futures=True)
 
 
-def grid_size() -> QSize:
-    return QSize(THUMB + 18, THUMB + 30)
+class _TileDelegate(QStyledItemDelegate):
+    """Paints a tile directly: the picture, then its name, elided, underneath.
+
+    The stock delegate asks the model for a dozen roles through C++ on every paint, and
+    each of those is a Python call; asking the model once, in Python, halves a scroll step.
+    """
+
+    def __init__(self, model: ThumbnailModel, parent: QObject | None = None):
+        super().__init__(parent)
+        self.model = model
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+        row = index.row()
+        if row >= self.model.rowCount():
+            return
+        picture, name = self.model.tile(row)
+        rect = option.rect
+        if option.state & QStyle.StateFlag.State_Selected:
+            painter.fillRect(rect.adjusted(2, 2, -2, -2), option.palette.highlight())
+            painter.setPen(option.palette.highlightedText().color())
+        else:
+            painter.setPen(option.palette.text().color())
+        painter.drawPixmap(rect.x() + (rect.width() - picture.width()) // 2, rect.y() + 4, picture)
+        text_rect = QRect(rect.x() + 3, rect.y() + THUMB + 6, rect.width() - 6, rect.height() - THUMB - 8)
+        name = option.fontMetrics.elidedText(name, Qt.TextElideMode.ElideMiddle, text_rect.width())
+        painter.drawText(text_rect, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, name)
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:  # noqa: N802 (Qt)
+        return TILE
+
+
+class ThumbnailGrid(QListView):
+    """A wrapping grid of equal tiles, repainted (not re-laid out) when pictures arrive."""
+
+    def __init__(self, model: ThumbnailModel, parent: QObject | None = None):
+        super().__init__(parent)
+        self.setViewMode(QListView.ViewMode.IconMode)
+        self.setUniformItemSizes(True)
+        self.setLayoutMode(QListView.LayoutMode.Batched)
+        self.setBatchSize(2000)
+        self.setResizeMode(QListView.ResizeMode.Adjust)
+        self.setMovement(QListView.Movement.Static)
+        self.setGridSize(TILE)
+        self.setIconSize(QSize(THUMB, THUMB))
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setItemDelegate(_TileDelegate(model, self))
+        self.setModel(model)
+        # Rows that scrolled out of sight should not keep the pool busy.
+        self.verticalScrollBar().valueChanged.connect(lambda _: model.drop_queued())
+        model.sig_pictures_arrived.connect(self.viewport().update)
