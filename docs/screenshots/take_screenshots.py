@@ -57,6 +57,7 @@ def main() -> None:
         print("saved", name)
 
     def pick(task):
+        wait(until=lambda: window.task_panel.catalogue)
         names = [entry["name"] for entry in window.task_panel.catalogue]
         window.task_panel.task_list.setCurrentRow(names.index(task))
         wait(until=lambda: not window.task_panel.busy and window.task_panel.grid.cards)

@@ -159,12 +159,16 @@ class MainWindow(QMainWindow):
             import pyqtgraph  # noqa: F401
 
             import sslstudio.core.training.session  # noqa: F401
-            from sslstudio.core.training.device import describe_device, resolve_device
+            from sslstudio.core.training.device import describe_device, resolve_device, warm_up_training_imports
 
+            warm_up_training_imports()
             return describe_device(resolve_device("auto"))
 
         job = self.jobs.start("checking device", describe)
         job.sig_done.connect(lambda text: self.device_label.setText(text))
+        # Building the plots costs a few hundred ms on the GUI thread: spend them now, while
+        # nothing happens, rather than as the first run starts.
+        job.sig_done.connect(lambda _text: QTimer.singleShot(0, self.train_panel.build_plots))
         job.sig_failed.connect(lambda message, _details: self.device_label.setText(f"device: {message}"))
 
     # ---------------------------------------------------------------- steps
@@ -197,6 +201,7 @@ class MainWindow(QMainWindow):
         if (self.project.task, self.project.task_args) != (task, values):
             self.project.task, self.project.task_args = task, values
             self._mark_dirty()
+        self._update_steps()
         self._update_train_context()
 
     def runs_root(self) -> Path:

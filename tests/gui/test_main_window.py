@@ -28,7 +28,8 @@ def test_steps_open_up_as_their_inputs_appear(qtbot, window, tiny_images):
     assert step_enabled(window, "data") and not step_enabled(window, "task")
     with qtbot.waitSignal(window.data_panel.sig_checked, timeout=30_000):
         window.data_panel.open_folder(tiny_images)
-    assert step_enabled(window, "task") and step_enabled(window, "train")
+    assert step_enabled(window, "task")
+    qtbot.waitUntil(lambda: step_enabled(window, "train"), timeout=30_000)  # once the tasks are listed
     assert not step_enabled(window, "embeddings")  # needs a run
     assert window.dirty and window.windowTitle().startswith("Untitled project *")
     window.go_to_step(4)  # disabled: stays where it is

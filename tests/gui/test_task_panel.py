@@ -64,7 +64,7 @@ def open_folder(panel, folder, task=None, values=None):
 
 
 def test_preview_renders_and_follows_a_setting(qtbot, panel, tiny_images):
-    with qtbot.waitSignal(panel.sig_task_changed) as chosen:
+    with qtbot.waitSignal(panel.sig_task_changed, timeout=30_000) as chosen:  # tasks are listed off-thread
         open_folder(panel, tiny_images, "inpainting", {"mask_ratio": 0.3})
     assert chosen.args == ["inpainting", {"mask_ratio": 0.3}]
     qtbot.waitUntil(lambda: len(panel.grid.cards) == 8 and not panel.busy, timeout=30_000)

@@ -5,6 +5,7 @@ from PySide6.QtCore import Qt
 from sslstudio.core.project import load_project
 from sslstudio.core.training.run_dir import RunDir
 from sslstudio.gui.main_window import STEPS, MainWindow
+from sslstudio.resources import demo_folder
 
 
 @pytest.fixture
@@ -21,6 +22,7 @@ def window(qtbot, no_questions, tmp_path):
 def open_and_pick(qtbot, win, folder, task):
     with qtbot.waitSignal(win.data_panel.sig_checked, timeout=30_000):
         win.data_panel.open_folder(folder)
+    qtbot.waitUntil(lambda: bool(win.task_panel.catalogue), timeout=30_000)
     names = [entry["name"] for entry in win.task_panel.catalogue]
     win.task_panel.task_list.setCurrentRow(names.index(task))
     qtbot.waitUntil(lambda: len(win.task_panel.grid.cards) > 0 and not win.task_panel.busy, timeout=60_000)
@@ -36,8 +38,8 @@ def last_step(panel):
     return series.x[series.n - 1] if series.n else 0
 
 
-def test_open_pick_preview_train_pause_resume_stop_and_resume_from_a_checkpoint(qtbot, window, tiny_images):
-    open_and_pick(qtbot, window, tiny_images, "rotation")
+def test_open_pick_preview_train_pause_resume_stop_and_resume_from_a_checkpoint(qtbot, window):
+    open_and_pick(qtbot, window, demo_folder("image"), "rotation")  # the bundled demo data, as a user starts
     generation = window.task_panel.generation
     window.task_panel.form.editors["shift"].setValue(2)  # a setting changes: the preview follows
     qtbot.waitUntil(lambda: window.task_panel.generation > generation and not window.task_panel.busy, timeout=30_000)
@@ -52,7 +54,7 @@ def test_open_pick_preview_train_pause_resume_stop_and_resume_from_a_checkpoint(
         job = panel.start()
     run = started.args[0]
     assert window.project.runs and window.project.runs[-1]["task"] == "rotation"
-    qtbot.waitUntil(lambda: steps_seen(panel) >= 2, timeout=120_000)  # logged every 5 steps: 10 steps in
+    qtbot.waitUntil(lambda: last_step(panel) >= 20, timeout=120_000)  # 20 steps trained
 
     panel.pause_button.click()
     assert panel.pause_button.text() == "Resume" and window.train_label.text() == "training: paused"

@@ -110,6 +110,16 @@ def check_files(root: str | os.PathLike, relpaths: Sequence[str], modality: str,
             if isinstance(result, Unusable)]
 
 
+_decode_threads: int | None = None  # None: one per core, at most 8
+
+
+def set_decode_threads(count: int | None) -> None:
+    """How many threads decode files (None: one per core). Training sets it with torch's thread
+    count, so a run that leaves a core to the GUI does not take it back while loading."""
+    global _decode_threads
+    _decode_threads = None if count is None else max(1, min(8, count))
+
+
 def _decode_all(root: Path, relpaths: Sequence[str], modality: str, spec: InputSpec,
                 progress: Progress | None, keep: bool = True) -> list:
     def decode(relpath: str):
@@ -125,8 +135,7 @@ def _decode_all(root: Path, relpaths: Sequence[str], modality: str, spec: InputS
 
     total = len(relpaths)
     results = []
-    workers = min(8, os.cpu_count() or 1)
-    pool = ThreadPoolExecutor(max_workers=workers)
+    pool = ThreadPoolExecutor(max_workers=_decode_threads or min(8, os.cpu_count() or 1))
     try:
         for done, result in enumerate(pool.map(decode, relpaths, chunksize=64), start=1):
             results.append(result if keep or isinstance(result, Unusable) else None)

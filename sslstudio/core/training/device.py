@@ -5,6 +5,7 @@ import os
 
 import torch
 
+from sslstudio.core.data.dataset import set_decode_threads
 from sslstudio.core.errors import UserError
 
 
@@ -53,4 +54,15 @@ def set_cpu_threads(leave_free: int = 0) -> int:
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     threads = max(1, cores - leave_free)
     torch.set_num_threads(threads)
+    set_decode_threads(threads)
     return threads
+
+
+def warm_up_training_imports() -> None:
+    """One tiny optimisation step, so that what torch imports lazily on the first backward pass and
+    the first optimiser step (torch._dynamo, torch._inductor.config: about 0.2 s, partly holding the
+    GIL) is loaded now, off the critical path, and not as the GUI's first run starts."""
+    layer = torch.nn.Linear(4, 2)
+    optimizer = torch.optim.AdamW(layer.parameters(), lr=1e-3)
+    layer(torch.ones(3, 4)).square().mean().backward()
+    optimizer.step()

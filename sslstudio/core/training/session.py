@@ -56,6 +56,7 @@ class PreparedRun:
 
 def prepare(request: TrainRequest, progress: Callable[[int, int], None] | None = None) -> PreparedRun:
     """Load the data and build task and model, fresh or from the run's saved state."""
+    set_cpu_threads(request.cpu_cores_free)  # before decoding, which also leaves those cores free
     run_dir = RunDir(request.out)
     if request.resume:
         if not run_dir.has_checkpoint():
@@ -105,8 +106,6 @@ def train(request: TrainRequest, callbacks: list[Callable[[Event], None]] | None
           prepared: PreparedRun | None = None) -> TrainingFinished | TrainingFailed:
     prepared = prepared or prepare(request)
     device = resolve_device(request.device)
-    if device.type == "cpu":
-        set_cpu_threads(request.cpu_cores_free)
     raw = prepared.task.pipeline.raw(prepared.samples)
     trainer = Trainer(prepared.task, prepared.model, raw, prepared.config, prepared.run_dir, device, callbacks,
                       control, _knn_monitor(prepared, raw))

@@ -69,6 +69,7 @@ def render_preview(inputs, task_name: str, values: dict, seed: int, n: int = PRE
 
 class TaskPanel(QWidget):
     sig_task_changed = Signal(str, dict)
+    sig_catalogue_ready = Signal(str)  # modality, once its tasks are listed
     """The chosen task and its settings (only those changed from the defaults)."""
 
     def __init__(self, jobs: JobRunner, parent: QWidget | None = None):
@@ -77,6 +78,7 @@ class TaskPanel(QWidget):
         self.folder: tuple[Path, str, list[str]] | None = None
         self.inputs = None  # (SampleSet, Pipeline) for the current folder, made by the first preview
         self.catalogue: list[dict] = []
+        self._listing = 0  # bumps per set_folder, so a late task listing of an older folder is dropped
         self.generation = 0
         self.busy = False
         self.stale = False
@@ -138,19 +140,31 @@ class TaskPanel(QWidget):
     # ---------------------------------------------------------------- inputs
     def set_folder(self, root: Path, modality: str, relpaths: list[str], task: str | None = None,
                    values: dict | None = None) -> None:
+        """Show the tasks for this folder's modality; they are listed off the GUI thread, since
+        the first listing imports torch (seconds), and arrive through `sig_catalogue_ready`."""
         self.folder = (Path(root), modality, list(relpaths))
         self.inputs = None
-        self.catalogue = task_catalogue(modality)
-        names = [entry["name"] for entry in self.catalogue]
-        self.task_list.blockSignals(True)
+        self.catalogue = []
         self.task_list.clear()
-        for entry in self.catalogue:
+        self._pending_values = values or {}
+        self._listing += 1
+        listing = self._listing
+        job = self.jobs.start("listing tasks", lambda _state: task_catalogue(modality), self)
+        job.sig_done.connect(lambda catalogue: self._show_catalogue(listing, modality, catalogue, task))
+
+    def _show_catalogue(self, listing: int, modality: str, catalogue: list[dict], task: str | None) -> None:
+        if listing != self._listing:
+            return  # another folder was opened meanwhile
+        self.catalogue = catalogue
+        names = [entry["name"] for entry in catalogue]
+        self.task_list.blockSignals(True)
+        for entry in catalogue:
             item = QListWidgetItem(entry["name"])
             item.setToolTip(entry["description"])
             self.task_list.addItem(item)
         self.task_list.blockSignals(False)
-        self._pending_values = values or {}
         self.task_list.setCurrentRow(names.index(task) if task in names else 0)
+        self.sig_catalogue_ready.emit(modality)
 
     def current_task(self) -> str | None:
         row = self.task_list.currentRow()

@@ -145,6 +145,11 @@ class TrainPanel(QWidget):
 
     @property
     def plots(self):
+        return self.build_plots()
+
+    @Slot()
+    def build_plots(self):
+        """The plots, built on first use; pyqtgraph is imported here, not when the app starts."""
         if self._plots is None:
             from sslstudio.gui.widgets.training_plots import TrainingPlots
 
