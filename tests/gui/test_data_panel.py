@@ -96,3 +96,20 @@ def test_cancel_stops_the_check(qtbot, panel, tiny_images):
         with qtbot.waitSignal(job.sig_over, timeout=10_000):
             panel.cancel_button.click()
     assert panel.progress.isHidden()
+
+
+@pytest.mark.parametrize("modality,name", [("image", "a.png"), ("text", "a.txt"), ("audio", "a.wav")])
+def test_thumbnails_are_drawn_at_the_screens_pixel_ratio(qapp, tmp_path, tiny_images, tiny_text, tiny_audio,
+                                                         modality, name):
+    from sslstudio.gui.widgets.thumbnails import THUMB, render_thumbnail
+
+    folder = {"image": tiny_images, "text": tiny_text, "audio": tiny_audio}[modality]
+    path = next(p for p in sorted(folder.rglob("*")) if p.is_file())
+    sharp = render_thumbnail(path, modality, ratio=2.0)
+    assert sharp.devicePixelRatio() == 2.0
+    assert max(sharp.width(), sharp.height()) == 2 * THUMB  # twice the pixels, same size on screen
+    assert max(sharp.deviceIndependentSize().width(), sharp.deviceIndependentSize().height()) == THUMB
+    broken = tmp_path / name
+    broken.write_bytes(b"not really")
+    tile = render_thumbnail(broken, modality, ratio=2.0)
+    assert tile.width() == 2 * THUMB and tile.devicePixelRatio() == 2.0

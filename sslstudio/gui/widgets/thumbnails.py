@@ -17,50 +17,54 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QRect, QSize, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QAbstractListModel, QEvent, QModelIndex, QObject, QRect, QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QColor, QFont, QImage, QImageReader, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 THUMB = 96
 TILE = QSize(THUMB + 18, THUMB + 30)
-CACHE_SIZE = 3000  # 96x96 ARGB pixmaps: about 110 MB at most
+CACHE_PIXELS = 3000 * THUMB * THUMB  # 3000 tiles at 1x, fewer on HiDPI: about 110 MB at most
 
 
-def render_thumbnail(path: Path, modality: str, size: int = THUMB) -> QImage:
-    """A size x size picture of one file; unreadable files get a picture saying so."""
+def render_thumbnail(path: Path, modality: str, size: int = THUMB, ratio: float = 1.0) -> QImage:
+    """A picture of one file, size x size logical pixels drawn at `ratio` device pixels each (sharp on
+    HiDPI screens); unreadable files get a picture saying so."""
     try:
         if modality == "image":
-            return _image_thumbnail(path, size)
+            return _image_thumbnail(path, size, ratio)
         if modality == "audio":
-            return _audio_thumbnail(path, size)
-        return _text_thumbnail(path, size)
+            return _audio_thumbnail(path, size, ratio)
+        return _text_thumbnail(path, size, ratio)
     except Exception as error:  # noqa: BLE001 - any decode failure becomes a visible tile, never a crash
-        return _message_tile(f"unreadable\n{type(error).__name__}", size)
+        return _message_tile(f"unreadable\n{type(error).__name__}", size, ratio)
 
 
-def _image_thumbnail(path: Path, size: int) -> QImage:
+def _image_thumbnail(path: Path, size: int, ratio: float) -> QImage:
+    pixels = round(size * ratio)
     reader = QImageReader(str(path))
     reader.setAutoTransform(True)
     source = reader.size()
-    if source.isValid() and (source.width() > size or source.height() > size):
-        reader.setScaledSize(source.scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio))
+    if source.isValid() and (source.width() > pixels or source.height() > pixels):
+        reader.setScaledSize(source.scaled(pixels, pixels, Qt.AspectRatioMode.KeepAspectRatio))
     image = reader.read()
     if image.isNull():
-        return _message_tile(f"unreadable\n{reader.errorString()[:30]}", size)
-    if image.width() < size // 2:  # tiny images (28 px Fashion-MNIST) are shown big and sharp
-        image = image.scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation)
+        return _message_tile(f"unreadable\n{reader.errorString()[:30]}", size, ratio)
+    if image.width() < pixels // 2:  # tiny images (28 px Fashion-MNIST) are shown big and sharp
+        image = image.scaled(pixels, pixels, Qt.AspectRatioMode.KeepAspectRatio,
+                             Qt.TransformationMode.FastTransformation)
+    image.setDevicePixelRatio(ratio)
     return image
 
 
-def _audio_thumbnail(path: Path, size: int) -> QImage:
+def _audio_thumbnail(path: Path, size: int, ratio: float) -> QImage:
     import soundfile
 
     with soundfile.SoundFile(str(path)) as f:
         frames = min(f.frames, f.samplerate * 10)  # the first 10 s is enough for a glance
         wave = f.read(frames, dtype="float32", always_2d=True).mean(axis=1)
-    image = _blank(size)
+    image = _blank(size, ratio)
     if len(wave) == 0:
-        return _message_tile("empty audio", size)
+        return _message_tile("empty audio", size, ratio)
     columns = np.array_split(wave, size)
     peak = max(float(np.abs(wave).max()), 1e-6)
     painter = QPainter(image)
@@ -74,10 +78,10 @@ def _audio_thumbnail(path: Path, size: int) -> QImage:
     return image
 
 
-def _text_thumbnail(path: Path, size: int) -> QImage:
+def _text_thumbnail(path: Path, size: int, ratio: float) -> QImage:
     with open(path, "rb") as f:
         snippet = f.read(400).decode("utf-8", errors="replace")
-    image = _blank(size)
+    image = _blank(size, ratio)
     painter = QPainter(image)
     font = QFont()
     font.setPixelSize(10)
@@ -88,14 +92,17 @@ def _text_thumbnail(path: Path, size: int) -> QImage:
     return image
 
 
-def _blank(size: int) -> QImage:
-    image = QImage(size, size, QImage.Format.Format_ARGB32_Premultiplied)
+def _blank(size: int, ratio: float) -> QImage:
+    """A tile to paint on in logical pixels, stored at `ratio` device pixels each."""
+    pixels = round(size * ratio)
+    image = QImage(pixels, pixels, QImage.Format.Format_ARGB32_Premultiplied)
+    image.setDevicePixelRatio(ratio)
     image.fill(QColor("#f4f4f4"))
     return image
 
 
-def _message_tile(text: str, size: int) -> QImage:
-    image = _blank(size)
+def _message_tile(text: str, size: int, ratio: float = 1.0) -> QImage:
+    image = _blank(size, ratio)
     painter = QPainter(image)
     painter.setPen(QColor("#b03030"))
     painter.drawText(QRect(2, 2, size - 4, size - 4), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, text)
@@ -124,6 +131,7 @@ class ThumbnailModel(QAbstractListModel):
         self._wanted: dict[int, None] = {}  # rows asked for during the current paint, in order
         self._submit = QTimer(self, singleShot=True, interval=0, timeout=self._submit_wanted)
         self._generation = 0  # bumps on every reset, so late pictures of an old folder are ignored
+        self.ratio = 1.0  # device pixels per logical pixel of the screen the grid is on
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sslstudio-thumbnails")
         # Pictures come back through a plain queue drained by a GUI-thread timer: no Qt signal is
         # emitted from the pool's Python threads.
@@ -140,6 +148,12 @@ class ThumbnailModel(QAbstractListModel):
         self._cache.clear()
         self._pending.clear()
         self.endResetModel()
+
+    def set_device_pixel_ratio(self, ratio: float) -> None:
+        """Redraw the pictures for a screen with `ratio` device pixels per logical pixel."""
+        if ratio != self.ratio:
+            self.ratio = ratio
+            self.set_files(self.root, self.modality, self.relpaths, self.labels)
 
     def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802, B008 (Qt's signature)
         return 0 if parent.isValid() else len(self.relpaths)
@@ -179,13 +193,13 @@ class ThumbnailModel(QAbstractListModel):
     def _submit_wanted(self) -> None:
         for row in self._wanted:
             self._pending[row] = self.pool.submit(self._render, self._generation, row, self.root / self.relpaths[row],
-                                                  self.modality)
+                                                  self.modality, self.ratio)
         self._wanted.clear()
         if self._pending and not self._drain.isActive():
             self._drain.start()
 
-    def _render(self, generation: int, row: int, path: Path, modality: str) -> None:
-        self._results.put((generation, row, render_thumbnail(path, modality)))
+    def _render(self, generation: int, row: int, path: Path, modality: str, ratio: float) -> None:
+        self._results.put((generation, row, render_thumbnail(path, modality, ratio=ratio)))
 
     def drop_queued(self) -> None:
         """Forget requests not started yet (the rows scrolled away); visible rows will ask again."""
@@ -213,7 +227,7 @@ class ThumbnailModel(QAbstractListModel):
             return False
         self._pending.pop(row, None)
         self._cache[row] = QPixmap.fromImage(image)
-        while len(self._cache) > CACHE_SIZE:
+        while len(self._cache) > CACHE_PIXELS // round(THUMB * self.ratio) ** 2:
             self._cache.popitem(last=False)
         return True
 
@@ -247,7 +261,8 @@ class _TileDelegate(QStyledItemDelegate):
             painter.setPen(option.palette.highlightedText().color())
         else:
             painter.setPen(option.palette.text().color())
-        painter.drawPixmap(rect.x() + (rect.width() - picture.width()) // 2, rect.y() + 4, picture)
+        width = round(picture.deviceIndependentSize().width())
+        painter.drawPixmap(rect.x() + (rect.width() - width) // 2, rect.y() + 4, picture)
         text_rect = QRect(rect.x() + 3, rect.y() + THUMB + 6, rect.width() - 6, rect.height() - THUMB - 8)
         name = option.fontMetrics.elidedText(name, Qt.TextElideMode.ElideMiddle, text_rect.width())
         painter.drawText(text_rect, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, name)
@@ -276,3 +291,9 @@ class ThumbnailGrid(QListView):
         # Rows that scrolled out of sight should not keep the pool busy.
         self.verticalScrollBar().valueChanged.connect(lambda _: model.drop_queued())
         model.sig_pictures_arrived.connect(self.viewport().update)
+        model.set_device_pixel_ratio(self.devicePixelRatioF())
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() in (QEvent.Type.Show, QEvent.Type.DevicePixelRatioChange):  # e.g. moved to a HiDPI screen
+            self.model().set_device_pixel_ratio(self.devicePixelRatioF())
+        return super().event(event)
