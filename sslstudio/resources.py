@@ -5,11 +5,15 @@ from pathlib import Path
 
 
 def resources_dir() -> Path:
-    """The top-level resources/ folder of a checkout or editable install."""
-    candidate = Path(__file__).resolve().parent.parent / "resources"
-    if not (candidate / "demo").is_dir():
-        raise FileNotFoundError(f"sslstudio's bundled resources are missing (looked in {candidate})")
-    return candidate
+    """The top-level resources/ folder of a checkout or editable install, else the copy that the
+    wheel carries as the `sslstudio.bundled` package (see setup.py)."""
+    here = Path(__file__).resolve().parent
+    candidates = (here.parent / "resources", here / "bundled")
+    for candidate in candidates:
+        if (candidate / "demo").is_dir():
+            return candidate
+    raise FileNotFoundError("sslstudio's bundled resources are missing (looked in "
+                            + " and ".join(str(c) for c in candidates) + ")")
 
 
 def demo_folder(modality: str) -> Path:

@@ -29,7 +29,7 @@ def create_application(argv: list[str] | None = None):
     app.setWindowIcon(QIcon(str(icon_path())))
     # Every paint calls back into Python, and each callback must take the GIL from whichever
     # worker thread (thumbnails, training) holds it. At the default 5 ms switch interval a busy
-    # worker made a grid repaint 8x slower; at 1 ms it costs 2.5x less.
+    # worker made a grid repaint 8x slower; at 1 ms, 2 to 3 times faster than that.
     sys.setswitchinterval(GUI_SWITCH_INTERVAL_S)
     return app
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from sslstudio.core.colour import spectrogram_rgb
 from sslstudio.core.tasks.base import PreviewItem, PreviewSample
 from sslstudio.core.training.atomic import atomic_write
 
@@ -20,8 +21,6 @@ PAD = 8
 BACKGROUND = (250, 250, 250)
 INK = (30, 30, 30)
 HIDDEN = (230, 60, 40)
-# Anchor colours of a perceptually ordered dark-to-bright map (close to matplotlib's magma).
-_ANCHORS = np.array([[0, 0, 4], [80, 18, 123], [182, 54, 121], [251, 136, 97], [252, 253, 191]], float)
 
 
 def _font(size: int = 11):
@@ -31,25 +30,13 @@ def _font(size: int = 11):
         return ImageFont.load_default()
 
 
-def colormap(values: np.ndarray) -> np.ndarray:
-    """2-D floats -> uint8 RGB, scaled to their own 1st-99th percentile."""
-    low, high = np.percentile(values, [1, 99]) if values.size else (0, 1)
-    scaled = np.clip((values - low) / max(high - low, 1e-9), 0, 1) * (len(_ANCHORS) - 1)
-    index = np.minimum(scaled.astype(int), len(_ANCHORS) - 2)
-    frac = (scaled - index)[..., None]
-    return (_ANCHORS[index] * (1 - frac) + _ANCHORS[index + 1] * frac).astype(np.uint8)
-
-
 def render_item(item: PreviewItem) -> Image.Image:
     if item.kind == "image":
         img = Image.fromarray(item.data)
         return img.resize((TILE, TILE), Image.Resampling.NEAREST if img.width < TILE else Image.Resampling.BILINEAR)
     if item.kind == "spectrogram":
-        rgb = colormap(np.asarray(item.data, dtype=np.float32))
-        if item.mask is not None:
-            hidden = np.asarray(item.mask, dtype=bool)
-            rgb[hidden] = (0.45 * rgb[hidden] + 0.55 * np.array(HIDDEN)).astype(np.uint8)
-        return Image.fromarray(rgb[::-1].copy()).resize((TILE * 2, TILE), Image.Resampling.NEAREST)
+        rgb = spectrogram_rgb(item.data, item.mask, HIDDEN)
+        return Image.fromarray(rgb).resize((TILE * 2, TILE), Image.Resampling.NEAREST)
     if item.kind == "audio":
         return _waveform(np.asarray(item.data, dtype=np.float32))
     if item.kind == "tokens":

@@ -15,18 +15,10 @@ from PySide6.QtCore import Qt, QUrl, Slot
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
-# Viridis at five stops: perceptually even, readable in print and by the colour-blind.
-_VIRIDIS = np.array([[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]], dtype=np.float32)
+from sslstudio.core.colour import VIRIDIS, spectrogram_rgb
+
 VIEW_PX = 112
-
-
-def colour_map(values: np.ndarray) -> np.ndarray:
-    """(H, W) floats -> (H, W, 3) uint8 viridis, scaled to the array's own 1st-99th percentile."""
-    low, high = np.percentile(values, [1, 99]) if values.size else (0.0, 1.0)
-    scaled = np.clip((values - low) / max(high - low, 1e-6), 0, 1) * (len(_VIRIDIS) - 1)
-    index = np.minimum(scaled.astype(int), len(_VIRIDIS) - 2)
-    frac = (scaled - index)[..., None]
-    return (_VIRIDIS[index] * (1 - frac) + _VIRIDIS[index + 1] * frac).astype(np.uint8)
+HIDDEN = (230, 60, 60)  # the tint of masked spectrogram cells
 
 
 def to_pixmap(rgb: np.ndarray, target: int = VIEW_PX) -> QPixmap:
@@ -39,14 +31,6 @@ def to_pixmap(rgb: np.ndarray, target: int = VIEW_PX) -> QPixmap:
                                               Qt.TransformationMode.FastTransformation))
     return QPixmap.fromImage(image.scaled(target * 2, target, Qt.AspectRatioMode.KeepAspectRatio,
                                           Qt.TransformationMode.SmoothTransformation))
-
-
-def spectrogram_rgb(spec: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
-    rgb = colour_map(np.asarray(spec, dtype=np.float32))
-    if mask is not None:
-        hidden = np.asarray(mask, dtype=bool)
-        rgb[hidden] = (0.45 * rgb[hidden] + 0.55 * np.array([230, 60, 60])).astype(np.uint8)
-    return np.ascontiguousarray(rgb[::-1])  # low frequencies at the bottom
 
 
 def tokens_html(tokens: list[str], mask: np.ndarray | None) -> str:
@@ -176,7 +160,7 @@ class PreviewGrid(QScrollArea):
             return label
         if item.kind == "spectrogram":
             label = QLabel()
-            label.setPixmap(to_pixmap(spectrogram_rgb(item.data, item.mask), VIEW_PX))
+            label.setPixmap(to_pixmap(spectrogram_rgb(item.data, item.mask, HIDDEN, VIRIDIS), VIEW_PX))
             label.setToolTip("log-mel spectrogram; red tint: hidden from the model")
             return label
         if item.kind == "audio":
