@@ -243,6 +243,49 @@ def cmd_probe(args) -> int:
     return 0
 
 
+# ------------------------------------------------------------------ export
+def cmd_export(args) -> int:
+    import numpy as np
+
+    from sslstudio.core.data.dataset import load_folder
+    from sslstudio.core.data.labels import few_shot_split, load_labelled
+    from sslstudio.core.embeddings.extract import compute_embeddings
+    from sslstudio.core.evaluation.classifiers import fit_linear
+    from sslstudio.core.export import ProbeHead, export
+    from sslstudio.core.training.session import load_run
+
+    run = load_run(args.run, args.checkpoint)
+    head = None
+    if args.labelled:
+        samples = load_labelled(args.labelled, run.modality, run.pipeline.spec)
+        labels = np.array([label or "" for label in samples.labels])
+        if args.per_class > 0:
+            train, held_out = few_shot_split(labels, args.per_class, args.seed, samples.splits)
+        else:
+            train = held_out = np.arange(len(samples))
+        head = ProbeHead.from_sklearn(fit_linear(compute_embeddings(run, samples.subset(train)), labels[train],
+                                                 args.seed))
+        pool = samples.subset(held_out)
+    else:
+        folder = args.folder or run.config["data"]["folder"]
+        pool = load_folder(folder, run.modality, labels="none", spec=run.pipeline.spec)
+    rng = np.random.default_rng(args.seed)
+    chosen = np.sort(rng.choice(len(pool), min(args.check_samples, len(pool)), replace=False))
+    report = export(run, args.out, args.format, run.pipeline.raw(pool.subset(chosen)), head)
+    summary = {"out": str(args.out), "format": args.format, "checkpoint": run.checkpoint.name,
+               "classes": head.classes if head else None, "parity": report.to_dict() if report else None}
+    if args.json:
+        _emit_json(summary)
+    elif report is None:
+        print(f"wrote {args.out}: the backbone's state_dict ({run.config['backbone']})")
+    else:
+        print(f"wrote {args.out} ({args.format}"
+              + (f", with a {len(head.classes)}-class head" if head else "") + f"): checked on {report.samples} "
+              f"samples, embeddings max abs difference {report.max_abs_diff:.1e}, top-1 agreement "
+              f"{report.top1_agreement:.1%}")
+    return 0
+
+
 # ------------------------------------------------------------------- demo
 def _has_display() -> bool:
     if sys.platform != "linux" or os.environ.get("QT_QPA_PLATFORM"):

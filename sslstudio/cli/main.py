@@ -11,6 +11,7 @@ import sys
 from sslstudio.core.errors import UserError
 
 PROBE_METHODS = ("knn", "linear")
+EXPORT_FORMATS = ("torchscript", "onnx", "state_dict")  # core.export.FORMATS, without importing torch
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -71,6 +72,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--baselines", action="store_true", help="also score random-init and raw inputs")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("export", help="write a run's model (with its preprocessing) as TorchScript, ONNX or a "
+                                      "state_dict, checked against the app on held-out samples")
+    p.add_argument("run")
+    p.add_argument("--format", choices=EXPORT_FORMATS, required=True)
+    p.add_argument("--out", required=True, metavar="FILE")
+    p.add_argument("--checkpoint", metavar="CKPT.pt", help="a kept checkpoint of the run (default: its last)")
+    p.add_argument("--labelled", metavar="FOLDER|CSV",
+                   help="also fit a linear probe on these labels and export it as a classification head")
+    p.add_argument("--per-class", type=int, default=0, help="labels per class for the head (0 = all)")
+    p.add_argument("--check-samples", type=int, default=256,
+                   help="held-out samples the exported file is checked on (default 256)")
+    p.add_argument("--folder", help="where check samples come from when there is no --labelled "
+                                    "(default: the run's training folder)")
+    p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("gui", help="open the workbench (the default command)")

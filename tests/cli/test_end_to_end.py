@@ -61,6 +61,13 @@ def test_whole_loop(modality, tiny_images, tiny_audio, tiny_text, tmp_path):
     assert result["n_train"] == 3 * classes and result["n_test"] == summary["samples"] - 3 * classes
     assert 0 <= result["accuracy"] <= 1 and set(result["baselines"]) == {"random_init", "raw"}
 
+    model = tmp_path / "model.onnx"
+    exported = cli_json("export", run, "--format", "onnx", "--out", model, "--labelled", folder, "--per-class", 3,
+                        "--check-samples", 16)
+    assert model.is_file() and exported["parity"]["passed"]
+    assert exported["parity"]["samples"] == min(16, result["n_test"])  # checked on samples the head did not see
+    assert exported["classes"] == sorted(scan["labels"][modality])
+
 
 def test_bad_files_are_reported_and_the_rest_trains(tiny_images, tmp_path):
     (tiny_images / "0_t-shirt_top" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 20)

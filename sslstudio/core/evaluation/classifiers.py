@@ -32,11 +32,18 @@ def knn_predict(train: np.ndarray, y_train: np.ndarray, test: np.ndarray, k: int
     return np.concatenate(predictions)
 
 
-def linear_predict(train, y_train, test, seed: int) -> np.ndarray:
-    """Multinomial logistic regression on standardised features."""
+def fit_linear(train: np.ndarray, y_train: np.ndarray, seed: int = 0, tol: float = 1e-4):
+    """Multinomial logistic regression on standardised features (a scikit-learn pipeline).
+
+    `tol` is lbfgs's stopping tolerance; the interactive refit uses 1e-3, which is about 3x
+    faster and moved accuracy by 0.2 points on Fashion-MNIST (bench/probe_refit.py)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000, random_state=seed))
-    return model.fit(train, y_train).predict(test)
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000, tol=tol, random_state=seed))
+    return model.fit(train, y_train)
+
+
+def linear_predict(train, y_train, test, seed: int) -> np.ndarray:
+    return fit_linear(train, y_train, seed).predict(test)

@@ -134,6 +134,7 @@ class LoadedRun:
     pipeline: Pipeline
     backbone: nn.Module
     run_dir: RunDir
+    checkpoint: Path | None = None  # the weights loaded; None for a random-init baseline
 
     @property
     def modality(self) -> str:
@@ -143,11 +144,13 @@ class LoadedRun:
         """The same architecture and pipeline, randomly initialised: the random-init baseline."""
         torch.manual_seed(seed)
         backbone = build_backbone(self.modality, self.config["backbone"], self.pipeline.backbone_context())
-        return replace(self, backbone=backbone.eval())
+        return replace(self, backbone=backbone.eval(), checkpoint=None)
 
 
-def load_task_model(path: str | Path, overrides: dict | None = None) -> tuple[PretextTask, TaskModel, dict]:
-    """A run's task (its saved settings, plus `overrides`) and trained model, heads included."""
+def load_task_model(path: str | Path, overrides: dict | None = None,
+                    checkpoint: str | Path | None = None) -> tuple[PretextTask, TaskModel, dict]:
+    """A run's task (its saved settings, plus `overrides`) and trained model, heads included, from
+    `checkpoint` (any kept one) or the run's last."""
     run_dir = RunDir(path)
     config = run_dir.read_config()
     pipeline = Pipeline.load(run_dir.path)
@@ -155,10 +158,11 @@ def load_task_model(path: str | Path, overrides: dict | None = None) -> tuple[Pr
     task = task_cls(task_cls.Args.from_mapping({**config["task_args"], **(overrides or {})}), pipeline)
     backbone = build_backbone(config["modality"], config["backbone"], pipeline.backbone_context())
     model = TaskModel(task, backbone, task.build_heads(backbone))
-    model.load_state_dict(load_checkpoint(run_dir.last_checkpoint)["model"])
+    model.load_state_dict(load_checkpoint(Path(checkpoint) if checkpoint else run_dir.last_checkpoint)["model"])
     return task, model.eval(), config
 
 
-def load_run(path: str | Path) -> LoadedRun:
-    task, model, config = load_task_model(path)
-    return LoadedRun(config, task.pipeline, model.backbone, RunDir(path))
+def load_run(path: str | Path, checkpoint: str | Path | None = None) -> LoadedRun:
+    task, model, config = load_task_model(path, checkpoint=checkpoint)
+    chosen = Path(checkpoint) if checkpoint else RunDir(path).last_checkpoint
+    return LoadedRun(config, task.pipeline, model.backbone, RunDir(path), chosen)

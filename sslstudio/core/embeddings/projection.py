@@ -1,0 +1,143 @@
+"""2-D maps of embeddings: PCA (scikit-learn), t-SNE (openTSNE) and UMAP (umap-learn).
+
+Why these libraries: scikit-learn's randomised PCA projects 100k x 128 in well
+under a second. openTSNE's FFT-accelerated t-SNE is several times faster than
+scikit-learn's Barnes-Hut at 10k+ points, uses every core, and, unlike
+scikit-learn, can place new points into a finished map (`transform`). umap-learn
+is the reference UMAP and has `transform` too.
+
+No silent caps: a method that would take too long on every point is fitted on a
+seeded random subsample of `cap` points, and the rest are placed with the
+fitted map's `transform`. The result says so in `note`, and the caller can
+raise the cap (or pass cap=0 for no cap).
+
+Vectors are centred and L2-normalised first, matching the cosine neighbours, and
+reduced to 50 principal components before t-SNE and UMAP (the usual practice,
+Kobak & Berens 2019), which speeds them up without changing the picture.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from sslstudio.core.errors import UserError
+
+METHODS = ("pca", "tsne", "umap")
+DEFAULT_CAPS = {"pca": 0, "tsne": 20_000, "umap": 50_000}  # 0: no cap
+NAMES = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
+PRE_PCA_DIMS = 50
+
+
+@dataclass
+class Projection:
+    coords: np.ndarray  # (N, 2) float32
+    method: str
+    fitted_on: int  # points the method was fitted on; the rest were placed with its transform
+    note: str  # what the user must know about how the map was made, or ""
+
+
+def normalise(vectors: np.ndarray) -> np.ndarray:
+    centred = np.asarray(vectors, dtype=np.float32) - np.asarray(vectors, dtype=np.float32).mean(axis=0)
+    return centred / np.maximum(np.linalg.norm(centred, axis=1, keepdims=True), 1e-12)
+
+
+def project(vectors: np.ndarray, method: str = "pca", cap: int | None = None, seed: int = 0) -> Projection:
+    """A 2-D map of (N, D) vectors. `cap`: fit on at most this many points (None: the method's default)."""
+    if method not in METHODS:
+        raise UserError(f"unknown projection {method!r}; choose one of {', '.join(METHODS)}")
+    count = len(vectors)
+    if count < 3:
+        raise UserError(f"a 2-D map needs at least 3 points, not {count}")
+    cap = DEFAULT_CAPS[method] if cap is None else cap
+    data = normalise(vectors)
+    if method != "pca" and data.shape[1] > PRE_PCA_DIMS:
+        data = _pca(data, PRE_PCA_DIMS, seed)[0]
+    fit_rows = np.arange(count)
+    if cap and count > cap:
+        fit_rows = np.sort(np.random.default_rng(seed).choice(count, cap, replace=False))
+    coords = np.empty((count, 2), dtype=np.float32)
+    rest = np.setdiff1d(np.arange(count), fit_rows, assume_unique=True)
+    if method == "pca":
+        fitted, model = _pca(data[fit_rows], 2, seed)
+        place = model.transform
+    elif method == "tsne":
+        fitted, model = _tsne(data[fit_rows], seed)
+        place = model.transform
+    else:
+        fitted, model = _umap(data[fit_rows], seed)
+        place = model.transform
+    coords[fit_rows] = fitted
+    if len(rest):
+        for start in range(0, len(rest), 20_000):  # bounded memory for the transform
+            chunk = rest[start:start + 20_000]
+            coords[chunk] = place(data[chunk])
+    note = ""
+    if len(rest):
+        note = (f"{NAMES[method]} was fitted on {len(fit_rows):,} of {count:,} points (a random sample, seed {seed}); "
+                f"the other {len(rest):,} were placed with its transform. Raise the cap to fit on more.")
+    return Projection(coords, method, len(fit_rows), note)
+
+
+def _pca(data: np.ndarray, dims: int, seed: int):
+    from sklearn.decomposition import PCA
+
+    dims = min(dims, *data.shape)
+    model = PCA(dims, svd_solver="randomized" if min(data.shape) > 4 * dims else "full", random_state=seed)
+    return model.fit_transform(data).astype(np.float32), model
+
+
+def _tsne(data: np.ndarray, seed: int):
+    from openTSNE import TSNE
+
+    perplexity = float(min(30, max(2, (len(data) - 1) // 3)))
+    embedding = TSNE(perplexity=perplexity, n_jobs=os.cpu_count() or 1, random_state=seed,
+                     verbose=False).fit(data)
+    return np.asarray(embedding, dtype=np.float32), embedding
+
+
+def _umap(data: np.ndarray, seed: int):
+    import warnings
+
+    with warnings.catch_warnings():  # umap warns that a fixed seed turns off its parallelism, by design
+        warnings.simplefilter("ignore")
+        import umap
+
+        model = umap.UMAP(n_components=2, n_neighbors=min(15, len(data) - 1), random_state=seed)
+        return model.fit_transform(data).astype(np.float32), _Quiet(model)
+
+
+class _Quiet:
+    """umap's transform, with its warnings silenced the same way."""
+
+    def __init__(self, model):
+        self.model = model
+
+    def transform(self, data: np.ndarray) -> np.ndarray:
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return self.model.transform(data).astype(np.float32)
+
+
+def align(frame: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """`frame` rotated, reflected, scaled and shifted onto `reference` (orthogonal Procrustes on the
+    same points), so maps of successive checkpoints line up and only real change shows."""
+    from scipy.linalg import orthogonal_procrustes
+
+    frame_centre, reference_centre = frame.mean(axis=0), reference.mean(axis=0)
+    a, b = frame - frame_centre, reference - reference_centre
+    rotation, _ = orthogonal_procrustes(a, b)
+    scale = np.linalg.norm(b) / max(np.linalg.norm(a), 1e-12)
+    return (a @ rotation * scale + reference_centre).astype(np.float32)
+
+
+def timelapse(frames: list[np.ndarray], method: str = "pca", cap: int | None = None, seed: int = 0) -> list[Projection]:
+    """One map per checkpoint's vectors (same samples, in the same order), each aligned onto the last."""
+    maps = [project(vectors, method, cap, seed) for vectors in frames]
+    reference = maps[-1].coords
+    for projection in maps[:-1]:
+        projection.coords = align(projection.coords, reference)
+    return maps

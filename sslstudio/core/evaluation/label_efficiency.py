@@ -1,0 +1,96 @@
+"""Accuracy against labels per class: what the pretraining is worth at each labelling budget.
+
+Protocol, per seed: a stratified test set is held out once (or the CSV's `test`
+rows are used), and the remaining labelled samples form the pool. For each K the
+first K of one seeded shuffle of each class's pool are the training set, so a
+larger K contains the smaller ones and the curve moves only because of the
+labels added. Every feature set (the SSL backbone, its random-init copy, raw
+inputs) is scored on exactly the same draws.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sslstudio.core.errors import UserError
+from sslstudio.core.evaluation.classifiers import knn_predict, linear_predict
+
+SHOTS = (1, 2, 5, 10, 20, 50, 0)  # 0: every labelled sample in the pool
+TEST_FRACTION = 0.3
+
+
+@dataclass
+class LabelCurve:
+    shots: list[int]  # labels per class, ending with 0: all available
+    mean: dict[str, list[float]] = field(default_factory=dict)
+    std: dict[str, list[float]] = field(default_factory=dict)
+    n_train: list[int] = field(default_factory=list)  # labelled samples used at each point (first seed)
+    n_test: int = 0
+    seeds: tuple[int, ...] = ()
+    method: str = "linear"
+
+    def to_dict(self) -> dict:
+        return {"shots": self.shots, "mean": self.mean, "std": self.std, "n_train": self.n_train,
+                "n_test": self.n_test, "seeds": list(self.seeds), "method": self.method}
+
+
+def holdout(labels: np.ndarray, seed: int, splits: Sequence[str | None] | None = None,
+            test_fraction: float = TEST_FRACTION) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """(each class's shuffled training pool, test indices).
+
+    Classes with a single sample cannot be tested and are left out."""
+    rng = np.random.default_rng(seed)
+    pools, test = {}, []
+    use_splits = splits is not None and any(splits)
+    for cls in sorted(set(labels.tolist())):
+        members = np.flatnonzero(labels == cls)
+        if use_splits:
+            in_test = np.array([splits[i] == "test" for i in members])
+            pool, held = members[np.array([splits[i] == "train" for i in members])], members[in_test]
+        else:
+            if len(members) < 2:
+                continue
+            shuffled = rng.permutation(members)
+            n_test = max(1, math.ceil(test_fraction * len(members)))
+            held, pool = shuffled[:n_test], shuffled[n_test:]
+        if len(pool):
+            pools[cls] = rng.permutation(pool)
+            test.extend(held.tolist())
+    if len(pools) < 2 or not test:
+        raise UserError("a label-efficiency curve needs at least two classes with two or more labelled samples each")
+    return pools, np.array(sorted(test), dtype=np.int64)
+
+
+def label_efficiency(features: Mapping[str, np.ndarray], labels: Sequence[str], shots: Sequence[int] = SHOTS,
+                     seeds: Sequence[int] = (0, 1, 2), method: str = "linear",
+                     splits: Sequence[str | None] | None = None,
+                     progress: Callable[[int, int], None] | None = None) -> LabelCurve:
+    """Mean and std accuracy over seeds at each K, for each named feature set (rows = samples, in label order)."""
+    labels = np.asarray(labels)
+    # Pool sizes do not depend on the seed; a K at or above the largest pool is the "all" point.
+    largest_pool = max(len(pool) for pool in holdout(labels, seeds[0], splits)[0].values())
+    shots = [k for k in shots if 0 < k < largest_pool] + [0]
+    scores = {name: np.full((len(seeds), len(shots)), np.nan) for name in features}
+    curve = LabelCurve(list(shots), seeds=tuple(seeds), method=method)
+    total, done = len(seeds) * len(shots) * len(features), 0
+    for s, seed in enumerate(seeds):
+        pools, test = holdout(labels, seed, splits)
+        curve.n_test = len(test)
+        for j, k in enumerate(shots):
+            train = np.sort(np.concatenate([pool if k <= 0 else pool[:k] for pool in pools.values()]))
+            if s == 0:
+                curve.n_train.append(int(len(train)))
+            for name, matrix in features.items():
+                predicted = (knn_predict(matrix[train], labels[train], matrix[test]) if method == "knn"
+                             else linear_predict(matrix[train], labels[train], matrix[test], seed))
+                scores[name][s, j] = float((predicted == labels[test]).mean())
+                done += 1
+                if progress is not None:
+                    progress(done, total)
+    for name, table in scores.items():
+        curve.mean[name] = [round(float(v), 4) for v in table.mean(axis=0)]
+        curve.std[name] = [round(float(v), 4) for v in table.std(axis=0)]
+    return curve

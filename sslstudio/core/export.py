@@ -1,0 +1,230 @@
+"""Take a trained backbone (and optionally a probe head) out of the app, with its preprocessing inside.
+
+Formats:
+- `torchscript`: one `.pt` file for `torch.jit.load`;
+- `onnx`: one `.onnx` file for onnxruntime and friends;
+- `state_dict`: the backbone's plain `state_dict`, for code that builds the architecture itself.
+  A `resnet18` backbone's keys are torchvision's, so
+  `torchvision.models.resnet18(num_classes=...)` with the CIFAR stem loads it (see README).
+
+The exported graph takes what a user has, not what the training loop used:
+- images: uint8 (B, 3, H, W); resized to the run's input size and normalised inside;
+- audio: float waveforms (B, T) at the run's sample rate; log-mel inside;
+- text: token ids (B, L) from the run's tokenizer, written alongside as `tokenizer.json`.
+It returns the embedding (B, D), and with a probe head also the class logits (B, C).
+
+Every export is checked before it is reported as done: the written file is
+loaded back and run on held-out samples, and its outputs are compared with the
+in-app model's (largest absolute difference, top-1 agreement). An export that
+disagrees fails with `ExportMismatch` and the file is removed.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import warnings
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from sslstudio.core.errors import UserError
+from sslstudio.core.training.atomic import atomic_write, atomic_write_text
+from sslstudio.core.training.session import LoadedRun
+
+FORMATS = ("torchscript", "onnx", "state_dict")
+TOLERANCE = 1e-4  # largest absolute difference allowed in fp32
+
+
+class ExportMismatch(UserError):
+    """The exported file does not reproduce the in-app model."""
+
+
+@dataclass
+class ParityReport:
+    samples: int
+    max_abs_diff: float  # on the embeddings
+    top1_agreement: float  # on logits with a head; else on each sample's nearest neighbour
+    passed: bool
+    logits_max_abs_diff: float | None = None  # with a head
+    logits_allowed: float | None = None  # what the embeddings' difference can explain through the head
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class ProbeHead:
+    """A linear classifier on embeddings: logits = embedding @ weight.T + bias, for `classes`."""
+
+    weight: np.ndarray  # (C, D)
+    bias: np.ndarray  # (C,)
+    classes: list[str]
+
+    @classmethod
+    def from_sklearn(cls, pipeline) -> "ProbeHead":
+        """Fold a StandardScaler + LogisticRegression pipeline into one linear layer."""
+        scaler, logistic = pipeline[0], pipeline[-1]
+        scale = np.asarray(scaler.scale_, dtype=np.float64)
+        mean = np.asarray(scaler.mean_, dtype=np.float64)
+        coef, intercept = np.asarray(logistic.coef_, dtype=np.float64), np.asarray(logistic.intercept_, np.float64)
+        if coef.shape[0] == 1:  # binary: scikit-learn keeps one row, the logit of the second class
+            coef, intercept = np.vstack([np.zeros_like(coef), coef]), np.concatenate([[0.0], intercept])
+        weight = coef / scale
+        bias = intercept - weight @ mean
+        return cls(weight.astype(np.float32), bias.astype(np.float32), [str(c) for c in logistic.classes_])
+
+
+class ExportedModel(nn.Module):
+    """Preprocessing, backbone and optional head as one module."""
+
+    def __init__(self, run: LoadedRun, head: ProbeHead | None = None):
+        super().__init__()
+        self.modality = run.modality
+        self.image_size = int(run.pipeline.spec.image_size)
+        self.preprocess = run.pipeline.preprocess
+        self.backbone = run.backbone
+        self.head = None
+        if head is not None:
+            self.head = nn.Linear(head.weight.shape[1], head.weight.shape[0])
+            with torch.no_grad():
+                self.head.weight.copy_(torch.from_numpy(head.weight))
+                self.head.bias.copy_(torch.from_numpy(head.bias))
+
+    def forward(self, x: torch.Tensor):
+        if self.modality == "image":
+            # Resizing to the size the model already has samples at leaves them unchanged.
+            x = F.interpolate(x.float(), size=(self.image_size, self.image_size), mode="bilinear",
+                              align_corners=False)
+            x = self.preprocess(x / 255.0)
+        else:
+            x = self.preprocess(x)
+        embedding = self.backbone(x)
+        if self.head is None:
+            return embedding
+        return embedding, self.head(embedding)
+
+
+def export(run: LoadedRun, out: str | os.PathLike, fmt: str, check_inputs: torch.Tensor,
+           head: ProbeHead | None = None) -> ParityReport | None:
+    """Write the run's model in `fmt` to `out`, check it on `check_inputs` (raw tensors), and return
+    the check's report (None for `state_dict`, which is checked by loading it into a fresh backbone)."""
+    if fmt not in FORMATS:
+        raise UserError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    model = ExportedModel(run, head).eval().cpu()
+    example = check_inputs[:2].cpu()
+    if fmt == "state_dict":
+        _write_state_dict(run, out)
+        _write_sidecars(run, out, head)
+        return None
+    if fmt == "torchscript":
+        with torch.no_grad(), _quiet_torchscript():
+            traced = torch.jit.trace(model, example, check_trace=False)
+            atomic_write(out, lambda f: torch.jit.save(traced, f))
+    else:
+        _write_onnx(model, example, out)
+    _write_sidecars(run, out, head)
+    report = check_parity(run, model.head, out, fmt, check_inputs.cpu())
+    if not report.passed:
+        out.unlink(missing_ok=True)
+        logits = (f", logits {report.logits_max_abs_diff:.2e} (allowed {report.logits_allowed:.2e})"
+                  if report.logits_max_abs_diff is not None else "")
+        raise ExportMismatch(f"the exported {fmt} model disagrees with the app's: embeddings max abs difference "
+                             f"{report.max_abs_diff:.2e} (allowed {TOLERANCE:.0e}){logits}, top-1 agreement "
+                             f"{report.top1_agreement:.1%}; nothing was kept")
+    return report
+
+
+@contextlib.contextmanager
+def _quiet_torchscript():
+    """torch 2.11 marks TorchScript deprecated; it is still what many deployment targets load."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=DeprecationWarning, module="torch.jit")
+        yield
+
+
+def _write_state_dict(run: LoadedRun, out: Path) -> None:
+    state = run.backbone.state_dict()
+    if run.config["backbone"] in ("resnet18", "mel_resnet18"):
+        state = {key.removeprefix("net."): value for key, value in state.items()}  # torchvision's own keys
+    atomic_write(out, lambda f: torch.save(state, f))
+
+
+def _write_onnx(model: nn.Module, example: torch.Tensor, out: Path) -> None:
+    batch = torch.export.Dim("batch", min=1, max=4096)
+    tmp = out.with_name(out.name + ".partial")
+    with warnings.catch_warnings():  # the exporter narrates its progress through warnings
+        warnings.simplefilter("ignore")
+        program = torch.onnx.export(model, (example,), dynamo=True, dynamic_shapes=({0: batch},),
+                                    input_names=["input"], verbose=False)
+        program.save(str(tmp))
+    os.replace(tmp, out)
+
+
+def _write_sidecars(run: LoadedRun, out: Path, head: ProbeHead | None) -> None:
+    """What a user of the file needs to feed it: input format, classes, and the tokenizer for text."""
+    spec = run.pipeline.spec
+    info = {"modality": run.modality, "backbone": run.config["backbone"], "task": run.config["task"],
+            "checkpoint": run.checkpoint.name if run.checkpoint else None,
+            "input": {"image": f"uint8 (B, 3, H, W), resized inside to {spec.image_size}x{spec.image_size}",
+                      "audio": f"float32 waveform (B, T) at {spec.sample_rate} Hz, mono",
+                      "text": f"int64 token ids (B, {spec.text_tokens}) from tokenizer.json, 0-padded"}[run.modality],
+            "outputs": ["embedding"] + (["logits"] if head is not None else []),
+            "classes": head.classes if head is not None else None}
+    atomic_write_text(out.with_name(out.name + ".json"), json.dumps(info, indent=1))
+    if run.modality == "text" and run.pipeline.tokenizer is not None:
+        atomic_write_text(out.with_name("tokenizer.json"), run.pipeline.tokenizer.to_str())
+
+
+def run_exported(path: Path, fmt: str, inputs: torch.Tensor) -> list[np.ndarray]:
+    """Outputs of an exported file, through the runtime a user would use."""
+    if fmt == "torchscript":
+        with _quiet_torchscript():
+            module = torch.jit.load(str(path), map_location="cpu")
+        with torch.no_grad():
+            outputs = module(inputs)
+        outputs = outputs if isinstance(outputs, tuple) else (outputs,)
+        return [o.numpy() for o in outputs]
+    import onnxruntime
+
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    return session.run(None, {session.get_inputs()[0].name: inputs.numpy()})
+
+
+def in_app_outputs(run: LoadedRun, inputs: torch.Tensor, head: nn.Module | None) -> list[np.ndarray]:
+    """What the app computes for raw inputs: the embedding as extraction does it, and the head's logits."""
+    with torch.no_grad():
+        embedding = run.backbone.cpu().eval()(run.pipeline.preprocess.cpu()(inputs))
+        return [embedding.numpy()] + ([head(embedding).numpy()] if head is not None else [])
+
+
+def check_parity(run: LoadedRun, head: nn.Module | None, path: Path, fmt: str, inputs: torch.Tensor) -> ParityReport:
+    expected = in_app_outputs(run, inputs, head)
+    actual = run_exported(path, fmt, inputs)
+    diff = float(np.abs(expected[0] - actual[0]).max())
+    logits_diff = allowed = None
+    if len(expected) > 1:
+        # A probe folded from standardised features can have large weights, which magnify the
+        # embeddings' last-bit differences. The logits must agree to within what those differences
+        # explain through the head (its largest row of absolute weights), plus fp32 rounding.
+        gain = float(head.weight.detach().abs().sum(dim=1).max())
+        allowed = TOLERANCE * max(1.0, float(np.abs(expected[1]).max())) + gain * diff
+        logits_diff = float(np.abs(expected[1] - actual[1]).max())
+        agreement = float((expected[1].argmax(1) == actual[1].argmax(1)).mean())
+    else:
+        agreement = float((_nearest(expected[0]) == _nearest(actual[0])).mean())
+    passed = diff <= TOLERANCE and agreement == 1.0 and (logits_diff is None or logits_diff <= allowed)
+    return ParityReport(len(inputs), diff, agreement, passed, logits_diff, allowed)
+
+
+def _nearest(vectors: np.ndarray) -> np.ndarray:
+    unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    similarity = unit @ unit.T
+    np.fill_diagonal(similarity, -np.inf)
+    return similarity.argmax(1)

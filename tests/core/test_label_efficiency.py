@@ -1,0 +1,74 @@
+"""The label-efficiency curve, the refitted probe and "label these next", on the real digits scans."""
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits
+
+from sslstudio.core.errors import UserError
+from sslstudio.core.evaluation.active import fit_probe, suggest
+from sslstudio.core.evaluation.label_efficiency import holdout, label_efficiency
+
+
+@pytest.fixture(scope="module")
+def digits():
+    data = load_digits()
+    return data.data.astype(np.float32), np.array([f"digit {d}" for d in data.target])
+
+
+def test_curve_rises_with_labels_and_beats_noise_features(digits):
+    x, y = digits
+    noise = np.random.default_rng(0).normal(size=x.shape).astype(np.float32)
+    curve = label_efficiency({"pixels": x, "noise": noise}, y, shots=(1, 5, 20, 1000), seeds=(0, 1))
+    assert curve.shots == [1, 5, 20, 0]  # 1000 is more than any pool holds: it is the "all" point
+    pixels = curve.mean["pixels"]
+    assert pixels[0] < pixels[1] < pixels[2] <= pixels[3] + 0.01
+    assert pixels[-1] > 0.9 and max(curve.mean["noise"]) < 0.25  # ten classes: chance is 0.1
+    assert curve.n_train[:3] == [10, 50, 200] and curve.n_test > 500
+    assert all(s >= 0 for s in curve.std["pixels"])
+    assert curve.to_dict()["seeds"] == [0, 1]
+
+
+def test_knn_curve_and_holdout_protocol(digits):
+    x, y = digits
+    curve = label_efficiency({"pixels": x}, y, shots=(2, 10), seeds=(3,), method="knn")
+    assert curve.method == "knn" and curve.mean["pixels"][0] < curve.mean["pixels"][-1]
+    pools, test = holdout(y, seed=3)
+    pooled = np.concatenate(list(pools.values()))
+    assert len(np.intersect1d(pooled, test)) == 0 and len(pooled) + len(test) == len(y)
+    again_pools, again_test = holdout(y, seed=3)
+    np.testing.assert_array_equal(test, again_test)
+    # A CSV's split column decides instead of the shuffle.
+    splits = ["test" if i % 4 == 0 else "train" for i in range(len(y))]
+    _, csv_test = holdout(y, seed=3, splits=splits)
+    np.testing.assert_array_equal(csv_test, np.arange(0, len(y), 4))
+    with pytest.raises(UserError, match="two classes"):
+        label_efficiency({"pixels": x[:5]}, np.array(["a"] * 5))
+
+
+def test_probe_refit_gives_every_sample_a_prediction_and_confidence(digits):
+    x, y = digits
+    labelled = np.arange(0, len(x), 10)
+    fit = fit_probe(x, labelled, y[labelled])
+    assert fit.probabilities.shape == (len(x), 10) and len(fit.classes) == 10
+    assert (fit.predicted == y).mean() > 0.85
+    assert np.all((fit.confidence > 0) & (fit.confidence <= 1)) and np.all((fit.margin >= 0) & (fit.margin <= 1))
+    with pytest.raises(ValueError, match="two classes"):
+        fit_probe(x, [0, 1], ["a", "a"])
+
+
+def test_suggestions_are_unlabelled_uncertain_and_spread_out(digits):
+    x, y = digits
+    labelled = np.arange(0, len(x), 20)
+    picked = suggest(x, labelled, y[labelled], count=12, seed=0)
+    assert len(picked) == 12 and len(set(picked.tolist())) == 12
+    assert not set(picked.tolist()) & set(labelled.tolist())
+    margin = fit_probe(x, labelled, y[labelled]).margin
+    unlabelled = np.setdiff1d(np.arange(len(x)), labelled)
+    assert np.median(margin[picked]) < np.median(margin[unlabelled])  # the probe hesitates on them
+    # Diversity: no two suggestions are near-duplicates of each other.
+    unit = x[picked] / np.linalg.norm(x[picked], axis=1, keepdims=True)
+    similarity = unit @ unit.T
+    assert similarity[~np.eye(12, dtype=bool)].max() < 0.99
+    # Cold start (one class or none labelled): diversity alone, still deterministic for a seed.
+    cold = suggest(x, [], [], count=10, seed=1)
+    assert len(set(cold.tolist())) == 10 and cold.tolist() == suggest(x, [], [], count=10, seed=1).tolist()
+    assert len(set(y[cold].tolist())) >= 5  # spread over the data, not ten of one kind
