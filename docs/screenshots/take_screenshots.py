@@ -82,7 +82,13 @@ def main() -> None:
     window.train_panel.tabs.setCurrentIndex(1)
     shot("train-live-outputs")
     window.go_to_step(3)
-    shot("embeddings-step")
+    panel = window.embeddings_panel
+    panel.method_box.setCurrentText("t-SNE")
+    panel.extract_and_map()
+    wait(signal=panel.sig_mapped)
+    panel.open_sample(17)
+    wait(500)
+    shot("embeddings-map")
     window.dirty = False
     window.close()
 

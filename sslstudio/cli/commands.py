@@ -243,6 +243,31 @@ def cmd_probe(args) -> int:
     return 0
 
 
+# ------------------------------------------------------------------- curve
+def cmd_curve(args) -> int:
+    from sslstudio.core.data.labels import load_labelled
+    from sslstudio.core.evaluation.label_efficiency import label_efficiency
+    from sslstudio.core.evaluation.report import baseline_features
+    from sslstudio.core.training.session import load_run
+
+    run = load_run(args.run, args.checkpoint)
+    samples = load_labelled(args.labelled, run.modality, run.pipeline.spec)
+    for bad in samples.bad:
+        _say(f"skipped {bad.path}: {bad.reason}")
+    features = baseline_features(run, samples, args.device, args.seeds[0])
+    curve = label_efficiency(features, [label or "" for label in samples.labels], args.shots, args.seeds,
+                             args.method, samples.splits, progress=_progress_printer("probing"))
+    if args.json:
+        _emit_json(curve.to_dict())
+        return 0
+    print(f"{args.method} probe, mean ± std over seeds {curve.seeds}, {curve.n_test} test samples")
+    print("labels/class" + "".join(f"{name:>18s}" for name in features))
+    for j, k in enumerate(curve.shots):
+        cells = "".join(f"{curve.mean[n][j]:>9.3f} ± {curve.std[n][j]:.3f}" for n in features)
+        print(f"{'all' if k == 0 else k:>12} {cells}")
+    return 0
+
+
 # ------------------------------------------------------------------ export
 def cmd_export(args) -> int:
     import numpy as np

@@ -74,6 +74,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto")
     p.add_argument("--json", action="store_true")
 
+    p = sub.add_parser("curve", help="label-efficiency curve: accuracy against labels per class, for the run, "
+                                     "a random-init copy and raw inputs")
+    p.add_argument("run")
+    p.add_argument("--labelled", required=True, metavar="FOLDER|CSV")
+    p.add_argument("--shots", type=int, nargs="+", default=[1, 2, 5, 10, 20, 50, 0],
+                   help="labels per class at each point (0 = all available)")
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.add_argument("--method", choices=PROBE_METHODS, default="linear")
+    p.add_argument("--checkpoint", metavar="CKPT.pt", help="a kept checkpoint of the run (default: its last)")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--json", action="store_true")
+
     p = sub.add_parser("export", help="write a run's model (with its preprocessing) as TorchScript, ONNX or a "
                                       "state_dict, checked against the app on held-out samples")
     p.add_argument("run")

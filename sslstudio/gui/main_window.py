@@ -28,7 +28,8 @@ from sslstudio.gui import settings
 from sslstudio.gui.errors import show_error
 from sslstudio.gui.jobs import JobRunner
 from sslstudio.gui.panels.data_panel import DataPanel
-from sslstudio.gui.panels.later_panel import LaterPanel
+from sslstudio.gui.panels.embeddings_panel import EmbeddingsPanel
+from sslstudio.gui.panels.finetune_panel import FinetunePanel
 from sslstudio.gui.panels.task_panel import TaskPanel
 from sslstudio.gui.panels.train_panel import TrainPanel
 from sslstudio.gui.paths import display_path
@@ -72,16 +73,16 @@ class MainWindow(QMainWindow):
         self.train_panel.sig_run_started.connect(self._on_run_started)
         self.train_panel.sig_run_over.connect(self._on_run_over)
         self.train_panel.sig_state.connect(lambda state: self.train_label.setText(f"training: {state}"))
+        self.embeddings_panel = EmbeddingsPanel(self.jobs)
+        self.embeddings_panel.sig_labels_changed.connect(self._on_labels_changed)
+        self.finetune_panel = FinetunePanel(self.jobs)
+        self.finetune_panel.sig_labels_changed.connect(self._on_labels_changed)
         self.pages: dict[str, QWidget] = {
             "data": self.data_panel,
             "task": self.task_panel,
             "train": self.train_panel,
-            "embeddings": LaterPanel("Embeddings", "Map every sample of the folder with a trained model: PCA, "
-                                     "t-SNE or UMAP, hover to see samples, click for nearest neighbours, lasso "
-                                     "to label.", "This step needs a finished training run."),
-            "finetune": LaterPanel("Fine-tune", "Measure what the pretraining bought: kNN, linear probe and "
-                                   "fine-tuning on a few labels, against random-init and raw-input baselines, "
-                                   "as a label-efficiency curve.", "This step needs a finished training run."),
+            "embeddings": self.embeddings_panel,
+            "finetune": self.finetune_panel,
         }
         for key, title in STEPS:
             item = QListWidgetItem(title.replace("&&", "&"))
@@ -216,6 +217,24 @@ class MainWindow(QMainWindow):
             self.train_panel.set_context(Path(self.project.folder), self.project.modality, self.project.task,
                                          self.project.task_args, self.runs_root(),
                                          self.project.run_paths(self.project_path))
+        self._update_embeddings_context()
+
+    def _update_embeddings_context(self) -> None:
+        from sslstudio.core.training.run_dir import RunDir
+
+        runs = [path for path in self.project.run_paths(self.project_path) if RunDir(path).has_checkpoint()]
+        if self.project.folder and self.project.modality:
+            for panel in (self.embeddings_panel, self.finetune_panel):
+                panel.set_context(Path(self.project.folder), self.project.modality, runs, self.project.labels)
+
+    @Slot(dict)
+    def _on_labels_changed(self, labels: dict) -> None:
+        """Labels made on one page show on the other and go into the project."""
+        self.project.labels = dict(labels)
+        self.embeddings_panel.app_labels = dict(labels)
+        self.finetune_panel.app_labels = dict(labels)
+        self.embeddings_panel.recolour()
+        self._mark_dirty()
 
     @Slot(str, str)
     def _on_run_started(self, path: str, task: str) -> None:
@@ -229,6 +248,7 @@ class MainWindow(QMainWindow):
     def _on_run_over(self, _path: str) -> None:
         self.train_panel.show_runs(self.project.run_paths(self.project_path))
         self._update_steps()
+        self._update_embeddings_context()
 
     # ---------------------------------------------------------------- project
     def _mark_dirty(self) -> None:
@@ -351,6 +371,7 @@ class MainWindow(QMainWindow):
             return
         self.statusBar().showMessage("stopping …")
         self.train_panel.shutdown()
+        self.embeddings_panel.shutdown()
         self.jobs.cancel_all()
         self.jobs.wait_all()
         self.data_panel.shutdown()

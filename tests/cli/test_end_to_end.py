@@ -133,3 +133,15 @@ def test_demo_runs_the_whole_loop_on_the_bundled_data(tmp_path):
     for r in result["results"]:
         assert r["steps"] > 0 and 0 <= r["probe"]["accuracy"] <= 1
         assert (tmp_path / r["run"]).joinpath("embeddings.npz").is_file()
+
+
+def test_label_efficiency_curve_from_the_command_line(tiny_images, tmp_path):
+    run = tmp_path / "run"
+    cli("train", tiny_images, "--task", "rotation", "--out", run, "--max-steps", 2, "--batch-size", 8)
+    curve = cli_json("curve", run, "--labelled", tiny_images, "--shots", 1, 3, "--seeds", 0, 1, "--method", "knn")
+    assert curve["shots"] == [1, 3, 0] and curve["seeds"] == [0, 1] and curve["method"] == "knn"
+    assert set(curve["mean"]) == {"ssl", "random_init", "raw"}
+    assert all(len(values) == 3 and all(0 <= v <= 1 for v in values) for values in curve["mean"].values())
+    assert curve["n_train"][:2] == [4, 12]  # four classes
+    table = cli("curve", run, "--labelled", tiny_images, "--shots", 2, "--seeds", 0).stdout
+    assert "labels/class" in table and "all" in table

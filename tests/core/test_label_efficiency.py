@@ -72,3 +72,17 @@ def test_suggestions_are_unlabelled_uncertain_and_spread_out(digits):
     cold = suggest(x, [], [], count=10, seed=1)
     assert len(set(cold.tolist())) == 10 and cold.tolist() == suggest(x, [], [], count=10, seed=1).tolist()
     assert len(set(y[cold].tolist())) >= 5  # spread over the data, not ten of one kind
+
+
+def test_errors_report_confusion_per_class_accuracy_and_the_misclassified(digits):
+    from sslstudio.core.evaluation.report import errors
+
+    x, y = digits
+    report = errors(x, y, method="linear", seed=0)
+    assert report.classes == sorted(set(y.tolist())) and report.confusion.shape == (10, 10)
+    tested = report.confusion.sum()
+    assert tested == len(holdout(y, 0)[1])
+    assert abs(report.accuracy - np.trace(report.confusion) / tested) < 1e-9
+    assert len(report.misclassified) == tested - np.trace(report.confusion)
+    assert all(y[row] != predicted for row, predicted in zip(report.misclassified, report.predicted, strict=True))
+    assert 0.9 < report.accuracy and all(0 <= a <= 1 for a in report.per_class)

@@ -145,7 +145,7 @@ def test_the_window_shows_before_torch_is_imported():
     assert done.stdout.strip() == "False", done.stderr[-2000:]
 
 
-@pytest.mark.parametrize("module", ["data_panel", "task_panel", "train_panel", "later_panel"])
+@pytest.mark.parametrize("module", ["data_panel", "task_panel", "train_panel", "embeddings_panel", "finetune_panel"])
 def test_every_panel_runs_alone(module, tmp_path):
     done = subprocess.run([sys.executable, "-m", f"sslstudio.gui.panels.{module}"], capture_output=True, text=True,
                           timeout=120, cwd=Path(__file__).resolve().parents[2],

@@ -84,7 +84,10 @@ def _pca(data: np.ndarray, dims: int, seed: int):
     from sklearn.decomposition import PCA
 
     dims = min(dims, *data.shape)
-    model = PCA(dims, svd_solver="randomized" if min(data.shape) > 4 * dims else "full", random_state=seed)
+    # Embeddings are tall and narrow: the covariance's eigendecomposition (D x D) is 8x faster than a
+    # randomised SVD at 100k x 128 and exact.
+    solver = "covariance_eigh" if data.shape[1] <= 2048 and data.shape[0] >= 4 * data.shape[1] else "full"
+    model = PCA(dims, svd_solver=solver, random_state=seed)
     return model.fit_transform(data).astype(np.float32), model
 
 
@@ -92,7 +95,10 @@ def _tsne(data: np.ndarray, seed: int):
     from openTSNE import TSNE
 
     perplexity = float(min(30, max(2, (len(data) - 1) // 3)))
-    embedding = TSNE(perplexity=perplexity, n_jobs=os.cpu_count() or 1, random_state=seed,
+    # Two integers per FFT interpolation interval instead of one: the grid grows half as fast as the
+    # map spreads, which took 10k points from 71 s to 26 s on 2 cores with the same 5-NN accuracy
+    # in the map (bench/projection.py).
+    embedding = TSNE(perplexity=perplexity, n_jobs=os.cpu_count() or 1, random_state=seed, ints_in_interval=2,
                      verbose=False).fit(data)
     return np.asarray(embedding, dtype=np.float32), embedding
 

@@ -1,1 +1,24 @@
 """One panel per workflow step."""
+
+
+def run_panel_alone(panel_class) -> None:
+    """Open a run-based panel (Embeddings, Fine-tune) by itself: `[RUN [FOLDER]]` from the command line,
+    the demo images when no folder is given, and no run when none is."""
+    import sys
+    from pathlib import Path
+
+    from sslstudio.core.data.scan import scan_folder
+    from sslstudio.gui.app import run_alone
+    from sslstudio.gui.jobs import JobRunner
+    from sslstudio.resources import demo_folder
+
+    def build():
+        runs = [Path(sys.argv[1])] if len(sys.argv) > 1 else []
+        folder = Path(sys.argv[2]) if len(sys.argv) > 2 else demo_folder("image")
+        jobs = JobRunner()
+        panel = panel_class(jobs)
+        panel.resize(1300, 800)
+        panel.set_context(folder, scan_folder(folder).choose_modality(), runs, {})
+        return panel, lambda: (jobs.cancel_all(), jobs.wait_all())
+
+    run_alone(build)

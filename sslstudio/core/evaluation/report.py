@@ -1,0 +1,61 @@
+"""What the labels are worth, in one call: the label-efficiency curve against the baselines, and
+where the model still errs (confusion matrix, per-class accuracy, the misclassified samples).
+
+The Fine-tune page and `sslstudio curve` share it. Features are computed once per feature
+set; every probe after that is a refit on cached arrays.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from sslstudio.core.data.dataset import SampleSet
+from sslstudio.core.evaluation.classifiers import knn_predict, linear_predict
+from sslstudio.core.evaluation.label_efficiency import SHOTS, LabelCurve, holdout, label_efficiency
+
+
+@dataclass
+class Errors:
+    classes: list[str]
+    confusion: np.ndarray  # (C, C) counts, rows true, columns predicted
+    per_class: list[float]  # accuracy per true class
+    misclassified: np.ndarray  # row indices into the labelled samples
+    predicted: np.ndarray  # the prediction for each of `misclassified`
+    accuracy: float
+
+
+def baseline_features(run, samples: SampleSet, device: str = "auto", seed: int = 0) -> dict[str, np.ndarray]:
+    """The run's embeddings and the two baselines every claim needs, on the same samples."""
+    from sslstudio.core.embeddings.extract import compute_embeddings
+    from sslstudio.core.evaluation.probe import raw_features
+
+    return {"ssl": compute_embeddings(run, samples, device=device),
+            "random_init": compute_embeddings(run.with_random_backbone(seed), samples, device=device),
+            "raw": raw_features(run, samples)}
+
+
+def errors(features: np.ndarray, labels: Sequence[str], method: str = "linear", seed: int = 0,
+           splits: Sequence[str | None] | None = None) -> Errors:
+    """Train on the whole pool (every labelled sample outside the held-out test set), test on the rest."""
+    labels = np.asarray(labels)
+    pools, test = holdout(labels, seed, splits)
+    train = np.sort(np.concatenate(list(pools.values())))
+    predicted = (knn_predict(features[train], labels[train], features[test]) if method == "knn"
+                 else linear_predict(features[train], labels[train], features[test], seed))
+    classes = sorted(set(labels[train].tolist()) | set(labels[test].tolist()))
+    lookup = {name: i for i, name in enumerate(classes)}
+    confusion = np.zeros((len(classes), len(classes)), dtype=np.int64)
+    np.add.at(confusion, ([lookup[c] for c in labels[test]], [lookup[c] for c in predicted]), 1)
+    totals = confusion.sum(axis=1)
+    per_class = [float(confusion[i, i] / totals[i]) if totals[i] else float("nan") for i in range(len(classes))]
+    wrong = predicted != labels[test]
+    return Errors(classes, confusion, per_class, test[wrong], predicted[wrong], float((~wrong).mean()))
+
+
+def evaluate(features: dict[str, np.ndarray], labels: Sequence[str], shots: Sequence[int] = SHOTS,
+             seeds: Sequence[int] = (0, 1, 2), method: str = "linear", splits: Sequence[str | None] | None = None,
+             progress: Callable[[int, int], None] | None = None) -> tuple[LabelCurve, Errors]:
+    curve = label_efficiency(features, labels, shots, seeds, method, splits, progress)
+    return curve, errors(features["ssl"], labels, method, seeds[0], splits)

@@ -1,0 +1,396 @@
+"""The Embeddings step: map every sample with a run's checkpoint, look around, and label by selection.
+
+Extraction, projection, clustering and probe fits run as background jobs; the map
+is a rasterised scatter (widgets/scatter.py). Hover shows the sample, a click opens
+it with its nearest neighbours (cosine, in the embedding space, not the 2-D map),
+Shift-drag selects a rectangle and Ctrl-drag a lasso, and a selection can be given
+a class. Labels made here live in the project and colour the map at once.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from sslstudio.gui.jobs import JobRunner
+from sslstudio.gui.widgets.sample_inspector import SampleInspector
+from sslstudio.gui.widgets.scatter import ScatterView, palette, ramp
+
+UNLABELLED = np.array([170, 170, 170, 120], dtype=np.uint8)
+COLOUR_BY = ("label", "cluster", "predicted class", "confidence")
+
+
+def extract(run: Path, checkpoint: Path | None, folder: Path, modality: str, state):
+    """Decode the folder as the run saw it and embed it with `checkpoint` (cached per checkpoint)."""
+    from sslstudio.core.data.dataset import load_folder
+    from sslstudio.core.embeddings.cache import load_or_compute
+    from sslstudio.core.errors import Cancelled
+    from sslstudio.core.training.session import load_run
+
+    def progress(done: int, total: int) -> None:
+        if not state.progress(done, total):
+            raise Cancelled()
+
+    spec = load_run(run, checkpoint).pipeline.spec
+    samples = load_folder(folder, modality, spec=spec)
+    return samples, load_or_compute(run, samples, checkpoint, progress=progress)
+
+
+class EmbeddingsPanel(QWidget):
+    sig_labels_changed = Signal(dict)  # sample id -> class, the labels made in the app
+    sig_mapped = Signal(int)  # points on the map
+
+    def __init__(self, jobs: JobRunner, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.jobs = jobs
+        self.folder: Path | None = None
+        self.modality = "image"
+        self.app_labels: dict[str, str] = {}
+        self.samples = None
+        self.embeddings = None
+        self.coords: np.ndarray | None = None
+        self.frames: list[np.ndarray] = []
+        self.clusters: np.ndarray | None = None
+        self.probe = None
+        self.busy_job = None
+        self._build()
+
+    # ---------------------------------------------------------------- layout
+    def _build(self) -> None:
+        self.run_box = QComboBox(toolTip="The training run whose model maps the samples")
+        self.run_box.currentIndexChanged.connect(self._fill_checkpoints)
+        self.checkpoint_box = QComboBox(toolTip="Which of the run's checkpoints: the last, or any kept one")
+        self.method_box = QComboBox(toolTip="PCA: linear and instant. t-SNE: local neighbourhoods. "
+                                            "UMAP: local and some global structure")
+        for key, name in (("pca", "PCA"), ("tsne", "t-SNE"), ("umap", "UMAP")):
+            self.method_box.addItem(name, key)
+        self.cap = QSpinBox(toolTip="Fit t-SNE or UMAP on at most this many points and place the rest with the "
+                                    "fitted map's transform; 0 fits on every point", minimum=0, maximum=10_000_000,
+                            singleStep=5000, value=20_000, specialValueText="no cap")
+        self.map_button = QPushButton("Extract && map", toolTip="Embed every sample with this checkpoint "
+                                                               "(cached), then draw the 2-D map")
+        self.map_button.clicked.connect(self.extract_and_map)
+        self.cancel_button = QPushButton("Cancel", toolTip="Stop the running extraction")
+        self.cancel_button.clicked.connect(self.cancel)
+        self.progress = QProgressBar()
+        self.note = QLabel(wordWrap=True)
+        self.colour_box = QComboBox(toolTip="What the colours show")
+        self.colour_box.addItems(COLOUR_BY)
+        self.colour_box.currentIndexChanged.connect(self.recolour)
+        self.clusters_spin = QSpinBox(toolTip="How many k-means clusters", minimum=2, maximum=100, value=10)
+        self.clusters_spin.valueChanged.connect(lambda _: self._invalidate_clusters())
+        self.timelapse_button = QPushButton("Time-lapse", toolTip="Map every kept checkpoint, aligned to the "
+                                                                  "last, and play them with the slider")
+        self.timelapse_button.clicked.connect(self.build_timelapse)
+        self.slider = QSlider(Qt.Orientation.Horizontal, toolTip="Checkpoint shown, oldest on the left")
+        self.slider.valueChanged.connect(self._show_frame)
+        self.slider.setEnabled(False)
+        self.selection_label = QLabel("Nothing selected: Shift-drag for a rectangle, Ctrl-drag for a lasso")
+        self.selection_label.setWordWrap(True)
+        self.class_box = QComboBox(editable=True, toolTip="A class for the selected samples: pick one or type a "
+                                                          "new name")
+        self.assign_button = QPushButton("Label selection", toolTip="Give the selected samples this class")
+        self.assign_button.clicked.connect(self.assign_selection)
+        self.legend = QLabel(wordWrap=True, textFormat=Qt.TextFormat.RichText)
+
+        form = QFormLayout()
+        form.addRow("run", self.run_box)
+        form.addRow("checkpoint", self.checkpoint_box)
+        form.addRow("map", self.method_box)
+        form.addRow("fit on at most", self.cap)
+        form.addRow("colour by", self.colour_box)
+        form.addRow("clusters", self.clusters_spin)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.map_button)
+        buttons.addWidget(self.cancel_button)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.addLayout(form)
+        left_layout.addLayout(buttons)
+        left_layout.addWidget(self.progress)
+        left_layout.addWidget(self.note)
+        left_layout.addWidget(self.timelapse_button)
+        left_layout.addWidget(self.slider)
+        left_layout.addWidget(self.selection_label)
+        left_layout.addWidget(self.class_box)
+        left_layout.addWidget(self.assign_button)
+        left_layout.addWidget(self.legend)
+        left_layout.addStretch(1)
+
+        self.scatter = ScatterView()
+        self.scatter.sig_hovered.connect(self._on_hover)
+        self.scatter.sig_clicked.connect(self.open_sample)
+        self.scatter.sig_selected.connect(self._on_selected)
+        self.inspector = SampleInspector()
+        self.inspector.sig_open.connect(self.open_sample)
+
+        splitter = QSplitter()
+        for widget in (left, self.scatter, self.inspector):
+            splitter.addWidget(widget)
+        splitter.setSizes([260, 700, 320])
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(splitter)
+        self._set_busy(None)
+
+    # ---------------------------------------------------------------- context
+    def set_context(self, folder: Path, modality: str, runs: list[Path], labels: dict[str, str]) -> None:
+        changed = self.folder != Path(folder)
+        self.folder, self.modality, self.app_labels = Path(folder), modality, dict(labels)
+        current = self.run_box.currentData()
+        self.run_box.blockSignals(True)
+        self.run_box.clear()
+        for run in runs:
+            self.run_box.addItem(run.name, str(run))
+        self.run_box.blockSignals(False)
+        index = self.run_box.findData(current)
+        self.run_box.setCurrentIndex(index if index >= 0 else self.run_box.count() - 1)
+        self._fill_checkpoints()
+        if changed:
+            self.samples = self.embeddings = self.coords = None
+        self._update_classes()
+
+    @Slot()
+    def _fill_checkpoints(self) -> None:
+        from sslstudio.core.training.run_dir import RunDir
+
+        self.checkpoint_box.clear()
+        run = self.run_box.currentData()
+        if not run:
+            return
+        self.checkpoint_box.addItem("last", None)
+        for step, path in reversed(RunDir(run).checkpoints()):
+            self.checkpoint_box.addItem(f"step {step}", str(path))
+
+    # ---------------------------------------------------------------- jobs
+    def _set_busy(self, job) -> None:
+        self.busy_job = job
+        running = job is not None
+        self.cancel_button.setEnabled(running)
+        self.progress.setVisible(running)
+        for widget in (self.map_button, self.timelapse_button):
+            widget.setEnabled(not running)
+
+    def _start(self, name: str, function, on_done) -> None:
+        job = self.jobs.start(name, function, self)
+        self.progress.setRange(0, 0)
+        job.sig_progress.connect(lambda done, total: (self.progress.setRange(0, max(total, 1)),
+                                                      self.progress.setValue(done)))
+        job.sig_done.connect(on_done)
+        job.sig_failed.connect(lambda message, details: self._failed(message, details))
+        job.sig_cancelled.connect(lambda: self.note.setText("Cancelled."))
+        job.sig_over.connect(lambda: self._set_busy(None))
+        self._set_busy(job)
+
+    def _failed(self, message: str, details: str) -> None:
+        self.note.setText(message)
+        if details:  # a bug, not bad input: the dialog with the traceback
+            from sslstudio.gui.errors import show_error
+
+            show_error(self, message, details)
+
+    @Slot()
+    def cancel(self) -> None:
+        if self.busy_job is not None:
+            self.busy_job.cancel()
+
+    @Slot()
+    def extract_and_map(self) -> None:
+        run, folder, modality = self.run_box.currentData(), self.folder, self.modality
+        if not run or folder is None or self.busy_job is not None:
+            return
+        checkpoint = self.checkpoint_box.currentData()
+        method, cap = self.method_box.currentData(), self.cap.value()
+        self.note.setText("Embedding every sample…")
+
+        def work(state):
+            from sslstudio.core.embeddings.projection import project
+
+            samples, embeddings = extract(Path(run), Path(checkpoint) if checkpoint else None, folder, modality,
+                                          state)
+            return samples, embeddings, project(embeddings.vectors, method, cap if method != "pca" else 0)
+
+        self._start("embedding", work, self._on_mapped)
+
+    def _on_mapped(self, result) -> None:
+        self.samples, self.embeddings, projection = result
+        from sslstudio.core.embeddings.neighbours import NeighbourIndex
+
+        self.index = NeighbourIndex(self.embeddings.vectors)
+        self.coords, self.frames = projection.coords, []
+        self.clusters = self.probe = None
+        self.slider.setEnabled(False)
+        self.note.setText(projection.note or f"{len(self.coords):,} samples mapped with "
+                          f"{self.method_box.currentText()} ({self.embeddings.checkpoint}).")
+        self.scatter.set_points(self.coords, self._colours())
+        self._update_classes()
+        self.sig_mapped.emit(len(self.coords))
+
+    @Slot()
+    def build_timelapse(self) -> None:
+        run, folder, modality = self.run_box.currentData(), self.folder, self.modality
+        if not run or folder is None or self.busy_job is not None:
+            return
+        from sslstudio.core.training.run_dir import RunDir
+
+        checkpoints = [path for _, path in RunDir(run).checkpoints()] + [None]
+        method, cap = self.method_box.currentData(), self.cap.value()
+        self.note.setText(f"Mapping {len(checkpoints)} checkpoints…")
+
+        def work(state):
+            from sslstudio.core.embeddings.projection import timelapse
+
+            vectors = [extract(Path(run), checkpoint, folder, modality, state)[1].vectors
+                       for checkpoint in checkpoints]
+            return [frame.coords for frame in timelapse(vectors, method, cap if method != "pca" else 0)]
+
+        def done(frames):
+            self.frames = frames
+            self.slider.setRange(0, len(frames) - 1)
+            self.slider.setValue(len(frames) - 1)
+            self.slider.setEnabled(len(frames) > 1)
+            self.note.setText(f"{len(frames)} checkpoints, each map aligned onto the last: drag the slider.")
+
+        self._start("time-lapse", work, done)
+
+    @Slot(int)
+    def _show_frame(self, index: int) -> None:
+        if self.frames and 0 <= index < len(self.frames) and self.coords is not None:
+            self.scatter.set_points(self.frames[index], self._colours(), keep_view=True)
+            self.scatter.select(self.scatter.selected_rows())
+
+    # ---------------------------------------------------------------- colours
+    def labels(self) -> np.ndarray:
+        """Every sample's class: a label made in the app wins over the folder's, "" when none."""
+        if self.samples is None:
+            return np.empty(0, dtype=str)
+        folder = [label or "" for label in self.samples.labels]
+        return np.array([self.app_labels.get(sample_id, folder[i]) for i, sample_id in enumerate(self.samples.ids)])
+
+    def _colours(self) -> np.ndarray:
+        mode = self.colour_box.currentText()
+        count = 0 if self.coords is None else len(self.coords)
+        if mode == "cluster" and self.clusters is not None:
+            return self._categorical(self.clusters.astype(str), "cluster ")
+        if mode == "predicted class" and self.probe is not None:
+            return self._categorical(self.probe.predicted, "")
+        if mode == "confidence" and self.probe is not None:
+            self.legend.setText("confidence of the probe's prediction: blue low, orange high")
+            return ramp(self.probe.confidence)
+        if mode != "label":
+            self._compute_for_colours(mode)
+        labels = self.labels() if count else np.empty(0, dtype=str)
+        return self._categorical(labels, "")
+
+    def _categorical(self, values: np.ndarray, prefix: str) -> np.ndarray:
+        classes = sorted(set(values.tolist()) - {""})
+        colours = np.tile(UNLABELLED, (len(values), 1))
+        table = palette(len(classes))
+        lookup = {name: i for i, name in enumerate(classes)}
+        index = np.array([lookup.get(v, -1) for v in values.tolist()], dtype=np.intp)
+        colours[index >= 0] = table[index[index >= 0]]
+        self.legend.setText(" ".join(f"<span style='color: rgb{tuple(table[i][:3].tolist())}'>●</span> "
+                                     f"{prefix}{name}" for i, name in enumerate(classes[:30]))
+                            + (" …" if len(classes) > 30 else "") + ("<br>grey: unlabelled" if "" in values else ""))
+        return colours
+
+    def _compute_for_colours(self, mode: str) -> None:
+        if self.embeddings is None or self.busy_job is not None:
+            return
+        vectors = self.embeddings.vectors
+        if mode == "cluster":
+            k = self.clusters_spin.value()
+
+            def work(_state):
+                from sslstudio.core.embeddings.neighbours import kmeans_clusters
+
+                return kmeans_clusters(vectors, k)
+
+            self._start("clustering", work, lambda clusters: (setattr(self, "clusters", clusters), self.recolour()))
+            return
+        labels = self.labels()
+        labelled = np.flatnonzero(labels != "")
+        if len(set(labels[labelled].tolist())) < 2:
+            self.note.setText("Predictions need labels of at least two classes: label a selection first.")
+            return
+
+        def fit(_state):
+            from sslstudio.core.evaluation.active import fit_probe
+
+            return fit_probe(vectors, labelled, labels[labelled])
+
+        self._start("fitting probe", fit, lambda probe: (setattr(self, "probe", probe), self.recolour()))
+
+    @Slot()
+    def recolour(self) -> None:
+        if self.coords is not None:
+            self.scatter.set_colours(self._colours())
+
+    def _invalidate_clusters(self) -> None:
+        self.clusters = None
+        if self.colour_box.currentText() == "cluster":
+            self.recolour()
+
+    # ---------------------------------------------------------------- samples
+    @Slot(int)
+    def _on_hover(self, row: int) -> None:
+        if self.samples is not None:
+            self.inspector.show_hover(self.samples, row, self.labels())
+
+    @Slot(int)
+    def open_sample(self, row: int) -> None:
+        """Show the sample (playable audio included) and its nearest neighbours in embedding space."""
+        if self.samples is not None and 0 <= row < len(self.samples.ids):
+            self.inspector.open(self.samples, row, self.labels(), self.index)
+
+    # ---------------------------------------------------------------- labelling
+    @Slot(object)
+    def _on_selected(self, rows: np.ndarray) -> None:
+        if len(rows):
+            self.selection_label.setText(f"{len(rows):,} selected")
+        else:
+            self.selection_label.setText("Nothing selected: Shift-drag for a rectangle, Ctrl-drag for a lasso")
+
+    def _update_classes(self) -> None:
+        current = self.class_box.currentText()
+        self.class_box.clear()
+        self.class_box.addItems(sorted(set(self.labels().tolist()) - {""}) or ["class 1"])
+        if current:
+            self.class_box.setEditText(current)
+
+    @Slot()
+    def assign_selection(self) -> None:
+        rows = self.scatter.selected_rows()
+        name = self.class_box.currentText().strip()
+        if self.samples is None or not len(rows) or not name:
+            return
+        for row in rows.tolist():
+            self.app_labels[self.samples.ids[row]] = name
+        self.probe = None  # the labels changed: predictions refit on the next look
+        self.sig_labels_changed.emit(dict(self.app_labels))
+        self._update_classes()
+        self.recolour()
+        self.note.setText(f"{len(rows):,} samples labelled {name!r}; the project keeps it.")
+
+    def shutdown(self) -> None:
+        self.inspector.shutdown()
+
+
+if __name__ == "__main__":  # a manual look: python -m sslstudio.gui.panels.embeddings_panel [RUN [FOLDER]]
+    from sslstudio.gui.panels import run_panel_alone
+
+    run_panel_alone(EmbeddingsPanel)

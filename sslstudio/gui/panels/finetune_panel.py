@@ -1,0 +1,346 @@
+"""The Fine-tune step: what the labels are worth, where the model errs, what to label next, and export.
+
+Labels come from the folder's class subfolders, a CSV, and labels made in the app
+(Embeddings step or here), merged; a label made in the app wins. The run's features
+and the two baselines (a random-init copy of the backbone, raw inputs) are computed
+once in the background; each curve, error report and suggestion is then a refit on
+those arrays. Export writes TorchScript or ONNX with the probe as a head, and shows
+the automatic parity check's figures.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QSize, Qt, Signal, Slot
+from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from sslstudio.gui.jobs import JobRunner
+from sslstudio.gui.widgets.thumbnails import render_thumbnail
+
+CURVE_COLOURS = {"ssl": "#1f5fbf", "random_init": "#d0702c", "raw": "#6b6b6b"}
+CURVE_NAMES = {"ssl": "self-supervised", "random_init": "random init", "raw": "raw inputs"}
+
+
+def load_features(run: Path, checkpoint: str | None, folder: Path, modality: str, csv: str | None, _state):
+    """The labelled samples (folder labels, or a CSV's) and their three feature sets."""
+    from sslstudio.core.data.dataset import load_folder
+    from sslstudio.core.data.labels import load_labelled
+    from sslstudio.core.evaluation.report import baseline_features
+    from sslstudio.core.training.session import load_run
+
+    loaded = load_run(run, checkpoint)
+    spec = loaded.pipeline.spec
+    samples = load_labelled(csv, modality, spec) if csv else load_folder(folder, modality, spec=spec)
+    return loaded, samples, baseline_features(loaded, samples)
+
+
+class FinetunePanel(QWidget):
+    sig_labels_changed = Signal(dict)
+    sig_evaluated = Signal()
+    sig_exported = Signal(str)
+
+    def __init__(self, jobs: JobRunner, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.jobs = jobs
+        self.folder: Path | None = None
+        self.modality = "image"
+        self.app_labels: dict[str, str] = {}
+        self.csv: str | None = None
+        self.run = self.samples = self.features = None
+        self.curve = self.errors = None
+        self.busy = False
+        self._build()
+
+    def _build(self) -> None:
+        self.run_box = QComboBox(toolTip="The training run to evaluate")
+        self.checkpoint = QLineEdit(placeholderText="last checkpoint",
+                                    toolTip="A kept checkpoint file of the run; empty for the last")
+        self.method_box = QComboBox(toolTip="kNN: no training, cosine votes. Linear: logistic regression on "
+                                            "frozen features")
+        self.method_box.addItems(["linear", "knn"])
+        self.shots = QLineEdit("1 2 5 10 20 50 all", toolTip="Labels per class at each point of the curve")
+        self.seeds = QSpinBox(minimum=1, maximum=10, value=3, toolTip="Label draws per point (mean ± std)")
+        self.csv_button = QPushButton("Labels from CSV…", toolTip="path,label[,split] rows; replaces folder labels")
+        self.csv_button.clicked.connect(self._choose_csv)
+        self.evaluate_button = QPushButton("Evaluate", toolTip="Curve against the baselines, and the errors")
+        self.evaluate_button.clicked.connect(self.evaluate)
+        self.status = QLabel(wordWrap=True)
+        form = QFormLayout()
+        for name, widget in (("run", self.run_box), ("checkpoint", self.checkpoint), ("method", self.method_box),
+                             ("labels per class", self.shots), ("seeds", self.seeds)):
+            form.addRow(name, widget)
+        self.suggest_button = QPushButton("Suggest what to label", toolTip="Uncertain and diverse samples: label "
+                                                                           "them here, then evaluate again")
+        self.suggest_button.clicked.connect(self.suggest)
+        self.class_box = QComboBox(editable=True, toolTip="The class for the chosen suggestions")
+        self.label_button = QPushButton("Label chosen", toolTip="Give the chosen suggestions this class")
+        self.label_button.clicked.connect(self.label_chosen)
+        self.export_box = QComboBox(toolTip="TorchScript or ONNX, with preprocessing and the probe head inside")
+        self.export_box.addItems(["onnx", "torchscript", "state_dict"])
+        self.export_button = QPushButton("Export…", toolTip="Write the model and check it against the app")
+        self.export_button.clicked.connect(self.export_dialog)
+        left = QWidget()
+        column = QVBoxLayout(left)
+        column.addLayout(form)
+        for widget in (self.csv_button, self.evaluate_button, self.status, self.suggest_button, self.class_box,
+                       self.label_button, self.export_box, self.export_button):
+            column.addWidget(widget)
+        column.addStretch(1)
+
+        self.plot = pg.PlotWidget(title="accuracy against labels per class")
+        self.plot.setLabel("bottom", "labels per class (log scale)")
+        self.plot.setLabel("left", "test accuracy")
+        self.plot.setLogMode(x=True, y=False)
+        self.plot.addLegend(offset=(10, 10))
+        self.confusion = QTableWidget(toolTip="Rows: true class; columns: predicted")
+        self.mistakes = self._gallery("Misclassified test samples: true → predicted")
+        self.suggestions = self._gallery("Suggested for labelling: select some, pick a class, Label chosen")
+        self.suggestions.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
+        tabs = QTabWidget()
+        tabs.addTab(self.plot, "Label efficiency")
+        tabs.addTab(self.confusion, "Confusion")
+        tabs.addTab(self.mistakes, "Misclassified")
+        tabs.addTab(self.suggestions, "Label next")
+        self.tabs = tabs
+        splitter = QSplitter()
+        splitter.addWidget(left)
+        splitter.addWidget(tabs)
+        splitter.setSizes([280, 1000])
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(splitter)
+        self._enable()
+
+    @staticmethod
+    def _gallery(tip: str) -> QListWidget:
+        gallery = QListWidget(viewMode=QListWidget.ViewMode.IconMode, iconSize=QSize(72, 72),
+                              resizeMode=QListWidget.ResizeMode.Adjust, movement=QListWidget.Movement.Static)
+        gallery.setToolTip(tip)
+        return gallery
+
+    def _enable(self) -> None:
+        ready = self.features is not None and not self.busy
+        self.evaluate_button.setEnabled(not self.busy and self.run_box.count() > 0)
+        for widget in (self.suggest_button, self.label_button, self.export_button):
+            widget.setEnabled(ready)
+
+    # ---------------------------------------------------------------- context
+    def set_context(self, folder: Path, modality: str, runs: list[Path], labels: dict[str, str]) -> None:
+        if self.folder != Path(folder) or self.modality != modality:
+            self.features = None
+        self.folder, self.modality, self.app_labels = Path(folder), modality, dict(labels)
+        current = self.run_box.currentData()
+        self.run_box.clear()
+        for run in runs:
+            self.run_box.addItem(run.name, str(run))
+        index = self.run_box.findData(current)
+        self.run_box.setCurrentIndex(index if index >= 0 else self.run_box.count() - 1)
+        self._enable()
+
+    def _choose_csv(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Labels CSV", str(self.folder or ""), "CSV (*.csv)")
+        if path:
+            self.csv, self.features = path, None
+            self.status.setText(f"labels from {Path(path).name}")
+
+    def labels(self) -> np.ndarray:
+        folder = [label or "" for label in self.samples.labels]
+        return np.array([self.app_labels.get(sample_id, folder[i]) for i, sample_id in enumerate(self.samples.ids)])
+
+    def _shots(self) -> list[int]:
+        return [0 if word == "all" else int(word) for word in self.shots.text().split()
+                if word == "all" or word.isdigit()] or [1, 5, 0]
+
+    # ---------------------------------------------------------------- jobs
+    def _start(self, name: str, function, on_done) -> None:
+        self.busy = True
+        self._enable()
+        job = self.jobs.start(name, function, self)
+        job.sig_done.connect(on_done)
+        job.sig_failed.connect(lambda message, details: self._failed(message, details))
+        job.sig_over.connect(self._idle)
+        self.status.setText(f"{name}…")
+
+    def _idle(self) -> None:
+        self.busy = False
+        self._enable()
+
+    def _failed(self, message: str, details: str) -> None:
+        self.status.setText(message)
+        if details:
+            from sslstudio.gui.errors import show_error
+
+            show_error(self, message, details)
+
+    @Slot()
+    def evaluate(self) -> None:
+        run = self.run_box.currentData()
+        if not run or self.busy or self.folder is None:
+            return
+        args = (Path(run), self.checkpoint.text().strip() or None, self.folder, self.modality, self.csv)
+        cached = self.features if self.features is not None and self.run == args else None
+        method, shots, seeds = self.method_box.currentText(), self._shots(), tuple(range(self.seeds.value()))
+        app_labels = dict(self.app_labels)
+
+        def work(state):
+            from sslstudio.core.evaluation.report import evaluate
+
+            loaded, samples, features = cached or load_features(*args, state)
+            folder = [label or "" for label in samples.labels]
+            labels = [app_labels.get(sample_id, folder[i]) for i, sample_id in enumerate(samples.ids)]
+            rows = np.flatnonzero(np.array(labels) != "")
+            subset = {name: matrix[rows] for name, matrix in features.items()}
+            curve, errors = evaluate(subset, [labels[i] for i in rows], shots, seeds, method,
+                                     [samples.splits[i] for i in rows] if samples.splits else None)
+            return (loaded, samples, features), rows, curve, errors
+
+        def done(result):
+            cache, rows, self.curve, self.errors = result
+            self.run, (self.loaded, self.samples, self.features) = args, cache
+            self.rows = rows
+            self._show_curve()
+            self._show_errors()
+            self.status.setText(f"{len(rows)} labelled samples, {self.curve.n_test} held out for testing; "
+                                f"{self.errors.accuracy:.1%} with every training label ({method}).")
+            self.sig_evaluated.emit()
+
+        self._start("evaluating", work, done)
+
+    def _show_curve(self) -> None:
+        self.plot.clear()
+        shots = [k if k > 0 else n // max(len(self.errors.classes), 1)
+                 for k, n in zip(self.curve.shots, self.curve.n_train, strict=True)]
+        x = np.array(shots, dtype=float)
+        for name, mean in self.curve.mean.items():
+            mean, std = np.array(mean), np.array(self.curve.std[name])
+            colour = CURVE_COLOURS.get(name, "#999999")
+            self.plot.plot(x, mean, pen=pg.mkPen(colour, width=2), symbol="o", symbolBrush=colour, symbolSize=6,
+                           name=CURVE_NAMES.get(name, name))
+            self.plot.addItem(pg.ErrorBarItem(x=np.log10(x), y=mean, height=2 * std, pen=pg.mkPen(colour)))
+
+    def _show_errors(self) -> None:
+        errors = self.errors
+        names = errors.classes
+        self.confusion.setRowCount(len(names))
+        self.confusion.setColumnCount(len(names) + 1)
+        self.confusion.setHorizontalHeaderLabels(names + ["accuracy"])
+        self.confusion.setVerticalHeaderLabels(names)
+        peak = max(int(errors.confusion.max()), 1)
+        for i in range(len(names)):
+            for j in range(len(names)):
+                count = int(errors.confusion[i, j])
+                cell = QTableWidgetItem(str(count))
+                shade = 255 - int(150 * count / peak)
+                cell.setBackground(QColor(shade, shade, 255) if i == j else QColor(255, shade, shade))
+                self.confusion.setItem(i, j, cell)
+            self.confusion.setItem(i, len(names), QTableWidgetItem(f"{errors.per_class[i]:.1%}"))
+        labels = self.labels()
+        self.mistakes.clear()
+        for row, predicted in zip(errors.misclassified[:200].tolist(), errors.predicted[:200].tolist(), strict=True):
+            sample = int(self.rows[row])
+            self.mistakes.addItem(self._item(sample, f"{labels[sample]} → {predicted}"))
+
+    def _item(self, sample: int, text: str) -> QListWidgetItem:
+        if self.modality == "text":
+            item = QListWidgetItem(" ".join(str(self.samples.data[sample]).split())[:60] + f"… {text}")
+        else:
+            path = Path(self.samples.root) / self.samples.ids[sample]
+            item = QListWidgetItem(QIcon(QPixmap.fromImage(render_thumbnail(path, self.modality, 72))), text)
+        item.setData(Qt.ItemDataRole.UserRole, sample)
+        item.setToolTip(self.samples.ids[sample])
+        return item
+
+    # ---------------------------------------------------------------- label next
+    @Slot()
+    def suggest(self) -> None:
+        if self.features is None or self.busy:
+            return
+        vectors, labels = self.features["ssl"], self.labels()
+        labelled = np.flatnonzero(labels != "")
+
+        def work(_state):
+            from sslstudio.core.evaluation.active import suggest
+
+            return suggest(vectors, labelled, labels[labelled], count=24)
+
+        def done(rows):
+            self.suggestions.clear()
+            for sample in rows.tolist():
+                self.suggestions.addItem(self._item(sample, "unlabelled" if not labels[sample] else labels[sample]))
+            self.class_box.clear()
+            self.class_box.addItems(sorted(set(labels.tolist()) - {""}))
+            self.tabs.setCurrentWidget(self.suggestions)
+            self.status.setText(f"{len(rows)} suggestions: the probe is least sure of these, and they differ.")
+
+        self._start("suggesting", work, done)
+
+    @Slot()
+    def label_chosen(self) -> None:
+        name = self.class_box.currentText().strip()
+        chosen = self.suggestions.selectedItems()
+        if not name or not chosen:
+            return
+        for item in chosen:
+            self.app_labels[self.samples.ids[item.data(Qt.ItemDataRole.UserRole)]] = name
+            item.setText(name)
+        self.sig_labels_changed.emit(dict(self.app_labels))
+        self.status.setText(f"{len(chosen)} labelled {name!r}. Evaluate again to extend the curve.")
+
+    # ---------------------------------------------------------------- export
+    @Slot()
+    def export_dialog(self) -> None:
+        fmt = self.export_box.currentText()
+        suffix = {"onnx": ".onnx", "torchscript": ".pt", "state_dict": ".pt"}[fmt]
+        path, _ = QFileDialog.getSaveFileName(self, "Export model", f"model{suffix}")
+        if path:
+            self.export(Path(path), fmt)
+
+    def export(self, path: Path, fmt: str) -> None:
+        if self.features is None or self.busy:
+            return
+        loaded, samples, labels = self.loaded, self.samples, self.labels()
+        rows = np.flatnonzero(labels != "")
+
+        def work(_state):
+            from sslstudio.core.evaluation.classifiers import fit_linear
+            from sslstudio.core.export import ProbeHead, export
+
+            head = ProbeHead.from_sklearn(fit_linear(self.features["ssl"][rows], labels[rows]))
+            check = np.sort(np.random.default_rng(0).choice(len(samples), min(256, len(samples)), replace=False))
+            return export(loaded, path, fmt, loaded.pipeline.raw(samples.subset(check)), head)
+
+        def done(report):
+            text = f"Wrote {path.name}."
+            if report is not None:
+                text += (f" Checked on {report.samples} samples: embeddings differ by at most "
+                         f"{report.max_abs_diff:.1e}, top-1 agreement {report.top1_agreement:.1%}.")
+            self.status.setText(text)
+            self.sig_exported.emit(str(path))
+
+        self._start("exporting", work, done)
+
+
+if __name__ == "__main__":  # a manual look: python -m sslstudio.gui.panels.finetune_panel [RUN [FOLDER]]
+    from sslstudio.gui.panels import run_panel_alone
+
+    run_panel_alone(FinetunePanel)

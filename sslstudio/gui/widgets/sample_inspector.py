@@ -1,0 +1,72 @@
+"""One sample at a time: what is under the mouse, and the opened sample with its nearest neighbours.
+
+The neighbours are the closest samples in the embedding space (cosine), not on the 2-D
+map, so they show what the model thinks alike even where the projection tears apart.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QIcon, QPixmap
+from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+
+from sslstudio.gui.widgets.sample_viewer import SampleViewer
+from sslstudio.gui.widgets.thumbnails import THUMB, render_thumbnail
+
+NEIGHBOURS = 12
+
+
+class SampleInspector(QWidget):
+    sig_open = Signal(int)  # a neighbour was clicked: open it in turn
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.hover = QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True, minimumHeight=THUMB + 30)
+        self.hover.setToolTip("The sample under the mouse")
+        self.viewer = SampleViewer()
+        self.gallery = QListWidget(viewMode=QListWidget.ViewMode.IconMode, iconSize=QSize(72, 72),
+                                   resizeMode=QListWidget.ResizeMode.Adjust, movement=QListWidget.Movement.Static)
+        self.gallery.setToolTip("Nearest neighbours of the opened sample, in the embedding space (cosine)")
+        self.gallery.itemClicked.connect(lambda item: self.sig_open.emit(item.data(Qt.ItemDataRole.UserRole)))
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.hover)
+        layout.addWidget(self.viewer, 2)
+        layout.addWidget(QLabel("Nearest neighbours"))
+        layout.addWidget(self.gallery, 1)
+
+    def _picture(self, samples, row: int) -> QPixmap:
+        return QPixmap.fromImage(render_thumbnail(Path(samples.root) / samples.ids[row], samples.modality,
+                                                  ratio=self.devicePixelRatioF()))
+
+    @staticmethod
+    def _snippet(samples, row: int, length: int) -> str:
+        return " ".join(str(samples.data[row]).split())[:length]
+
+    def show_hover(self, samples, row: int, labels) -> None:
+        if row < 0:
+            self.hover.clear()
+            return
+        caption = samples.ids[row] + (f"\n{labels[row]}" if labels[row] else "")
+        if samples.modality == "text":  # a text sample may be one line of a bigger file: show its own words
+            self.hover.setText(self._snippet(samples, row, 300) + "\n\n" + caption)
+        else:
+            self.hover.setPixmap(self._picture(samples, row))
+            self.hover.setToolTip(caption)
+
+    def open(self, samples, row: int, labels, index) -> None:
+        self.viewer.show_sample(Path(samples.root) / samples.ids[row], samples.modality, labels[row] or None)
+        self.gallery.clear()
+        rows, similarity = index.query(row, NEIGHBOURS)
+        for neighbour, score in zip(rows.tolist(), similarity.tolist(), strict=True):
+            text = f"{score:.2f}" + (f" {labels[neighbour]}" if labels[neighbour] else "")
+            if samples.modality == "text":
+                item = QListWidgetItem(f"{self._snippet(samples, neighbour, 60)}… {text}")
+            else:
+                item = QListWidgetItem(QIcon(self._picture(samples, neighbour)), text)
+            item.setData(Qt.ItemDataRole.UserRole, neighbour)
+            item.setToolTip(samples.ids[neighbour])
+            self.gallery.addItem(item)
+
+    def shutdown(self) -> None:
+        self.viewer.shutdown()

@@ -1,0 +1,119 @@
+"""The Embeddings step on a real trained run: extract -> map -> hover -> click -> neighbours -> select -> label."""
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtTest import QTest
+
+from sslstudio.core.training.session import TrainRequest, train
+from sslstudio.gui.jobs import JobRunner
+from sslstudio.gui.panels.embeddings_panel import EmbeddingsPanel
+
+
+@pytest.fixture
+def run(tiny_images, tmp_path):
+    path = tmp_path / "run"
+    train(TrainRequest(tiny_images, path, "rotation",
+                       train_settings={"max_steps": 4, "batch_size": 8, "checkpoint_minutes": 0.0, "log_every": 2}))
+    return path
+
+
+@pytest.fixture
+def panel(qtbot, tiny_images, run):
+    jobs = JobRunner()
+    widget = EmbeddingsPanel(jobs)
+    qtbot.addWidget(widget)
+    widget.resize(1300, 800)
+    widget.show()
+    widget.set_context(tiny_images, "image", [run], {})
+    yield widget
+    widget.shutdown()
+    assert jobs.wait_all(10_000)
+
+
+def mapped(qtbot, panel):
+    with qtbot.waitSignal(panel.sig_mapped, timeout=60_000) as done:
+        panel.extract_and_map()
+    qtbot.waitUntil(lambda: panel.busy_job is None, timeout=10_000)
+    return done.args[0]
+
+
+def point_on_screen(panel, row) -> QPoint:
+    view = panel.scatter
+    box = view.getPlotItem().getViewBox()
+    scene = box.mapViewToScene(QPointF(*panel.scatter.cloud.coords[row]))
+    return view.mapFromScene(scene)
+
+
+def test_map_hover_click_neighbours(qtbot, panel, tiny_images):
+    assert panel.checkpoint_box.count() >= 2  # "last" and the kept checkpoints
+    count = mapped(qtbot, panel)
+    assert count == panel.coords.shape[0] == len(list(tiny_images.rglob("*.png")))
+    # Hover: the sample's picture appears.
+    row = 5
+    QTest.mouseMove(panel.scatter.viewport(), point_on_screen(panel, row))
+    hover = panel.inspector.hover
+    qtbot.waitUntil(lambda: hover.pixmap() is not None and not hover.pixmap().isNull(), timeout=5000)
+    # Click: the sample opens with its nearest neighbours, most similar first.
+    with qtbot.waitSignal(panel.scatter.sig_clicked) as clicked:
+        QTest.mouseClick(panel.scatter.viewport(), Qt.MouseButton.LeftButton, pos=point_on_screen(panel, row))
+    opened = clicked.args[0]
+    assert np.allclose(panel.coords[opened], panel.coords[row], atol=1e-3 * np.ptp(panel.coords))
+    assert panel.inspector.gallery.count() == 12
+    neighbours = [panel.inspector.gallery.item(i).data(Qt.ItemDataRole.UserRole) for i in range(12)]
+    expected, _ = panel.index.query(opened, 12)
+    assert neighbours == expected.tolist() and opened not in neighbours
+
+
+def test_rectangle_and_lasso_selection_then_label_it(qtbot, panel):
+    mapped(qtbot, panel)
+    coords = panel.coords
+    low, high = np.percentile(coords, 20, axis=0), np.percentile(coords, 70, axis=0)
+    start, end = point_on_screen_xy(panel, low[0], high[1]), point_on_screen_xy(panel, high[0], low[1])
+    viewport = panel.scatter.viewport()
+    with qtbot.waitSignal(panel.scatter.sig_selected) as selected:
+        QTest.mousePress(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ShiftModifier, start)
+        QTest.mouseMove(viewport, (start + end) / 2)
+        QTest.mouseMove(viewport, end)
+        QTest.mouseRelease(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ShiftModifier, end)
+    rows = selected.args[0]
+    inside = np.flatnonzero(np.all((coords >= low) & (coords <= high), axis=1))
+    assert len(rows) > 0 and len(set(rows.tolist()) ^ set(inside.tolist())) <= 2  # pixel rounding at the edges
+    panel.class_box.setEditText("my class")
+    with qtbot.waitSignal(panel.sig_labels_changed) as changed:
+        panel.assign_selection()
+    labels = changed.args[0]
+    assert set(labels) == {panel.samples.ids[r] for r in rows} and set(labels.values()) == {"my class"}
+    assert all(panel.labels()[r] == "my class" for r in rows)
+    # A lasso: a triangle around the map's centre selects exactly the points inside it.
+    centre = np.median(coords, axis=0)
+    span = np.ptp(coords, axis=0) / 4
+    corners = [centre + [-span[0], -span[1]], centre + [span[0], -span[1]], centre + [0, span[1]]]
+    screen = [point_on_screen_xy(panel, *c) for c in corners]
+    with qtbot.waitSignal(panel.scatter.sig_selected) as lassoed:
+        QTest.mousePress(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ControlModifier, screen[0])
+        for point in screen[1:] + [screen[0]]:
+            QTest.mouseMove(viewport, point)
+        QTest.mouseRelease(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ControlModifier, screen[0])
+    assert set(lassoed.args[0].tolist()) <= set(range(len(coords)))
+    assert len(lassoed.args[0]) < len(coords)
+
+
+def point_on_screen_xy(panel, x, y) -> QPoint:
+    box = panel.scatter.getPlotItem().getViewBox()
+    return panel.scatter.mapFromScene(box.mapViewToScene(QPointF(float(x), float(y))))
+
+
+def test_colour_by_cluster_and_prediction_and_time_lapse(qtbot, panel):
+    mapped(qtbot, panel)
+    panel.colour_box.setCurrentText("cluster")
+    qtbot.waitUntil(lambda: panel.clusters is not None and panel.busy_job is None, timeout=30_000)
+    assert len(set(panel.clusters.tolist())) == panel.clusters_spin.value()
+    assert "cluster" in panel.legend.text()
+    panel.colour_box.setCurrentText("predicted class")  # the folder's labels train the probe
+    qtbot.waitUntil(lambda: panel.probe is not None and panel.busy_job is None, timeout=30_000)
+    assert len(panel.probe.predicted) == len(panel.coords)
+    panel.build_timelapse()
+    qtbot.waitUntil(lambda: panel.slider.isEnabled() and panel.busy_job is None, timeout=60_000)
+    assert len(panel.frames) == panel.checkpoint_box.count()  # every kept checkpoint and the last
+    panel.slider.setValue(0)
+    np.testing.assert_allclose(panel.scatter.cloud.coords, panel.frames[0])

@@ -1,0 +1,58 @@
+"""The Fine-tune step on a real run: evaluate -> curve and errors -> suggestions -> label them -> export."""
+import json
+
+import numpy as np
+import pytest
+
+from sslstudio.core.training.session import TrainRequest, train
+from sslstudio.gui.jobs import JobRunner
+from sslstudio.gui.panels.finetune_panel import FinetunePanel
+
+
+@pytest.fixture
+def panel(qtbot, tiny_images, tmp_path):
+    run = tmp_path / "run"
+    train(TrainRequest(tiny_images, run, "rotation", train_settings={"max_steps": 3, "batch_size": 8}))
+    jobs = JobRunner()
+    widget = FinetunePanel(jobs)
+    qtbot.addWidget(widget)
+    widget.resize(1300, 800)
+    widget.show()
+    widget.set_context(tiny_images, "image", [run], {})
+    yield widget
+    assert jobs.wait_all(30_000)
+
+
+def test_evaluate_suggest_label_and_export(qtbot, panel, tmp_path):
+    panel.shots.setText("1 3 all")
+    panel.seeds.setValue(2)
+    with qtbot.waitSignal(panel.sig_evaluated, timeout=120_000):
+        panel.evaluate()
+    curve = panel.curve
+    assert curve.shots == [1, 3, 0] and set(curve.mean) == {"ssl", "random_init", "raw"}
+    assert len(panel.plot.getPlotItem().listDataItems()) == 3  # one line per feature set
+    classes = panel.errors.classes
+    assert panel.confusion.rowCount() == len(classes) == 4
+    counted = sum(int(panel.confusion.item(i, j).text()) for i in range(4) for j in range(4))
+    assert counted == curve.n_test
+    assert panel.mistakes.count() == len(panel.errors.misclassified)
+
+    # Label these next: forget some folder labels so there is something to suggest.
+    panel.samples.labels[:10] = [None] * 10
+    qtbot.waitUntil(lambda: panel.suggest_button.isEnabled(), timeout=10_000)
+    panel.suggest()
+    qtbot.waitUntil(lambda: panel.suggestions.count() > 0 and not panel.busy, timeout=30_000)
+    suggested = [panel.suggestions.item(i).data(256) for i in range(panel.suggestions.count())]
+    assert set(suggested) == set(range(10))  # exactly the unlabelled ones, there being fewer than 24
+    for i in range(3):
+        panel.suggestions.item(i).setSelected(True)
+    panel.class_box.setEditText(classes[0])
+    with qtbot.waitSignal(panel.sig_labels_changed) as changed:
+        panel.label_chosen()
+    assert len(changed.args[0]) == 3 and set(changed.args[0].values()) == {classes[0]}
+
+    with qtbot.waitSignal(panel.sig_exported, timeout=120_000):
+        panel.export(tmp_path / "model.onnx", "onnx")
+    assert (tmp_path / "model.onnx").is_file() and "top-1 agreement 100.0%" in panel.status.text()
+    info = json.loads((tmp_path / "model.onnx.json").read_text())
+    assert info["classes"] == classes and np.isfinite(curve.mean["ssl"]).all()
