@@ -89,6 +89,14 @@ def main() -> None:
     panel.open_sample(17)
     wait(500)
     shot("embeddings-map")
+    window.go_to_step(4)
+    finetune = window.finetune_panel
+    finetune.seeds.setValue(2)
+    finetune.evaluate()
+    wait(signal=finetune.sig_evaluated)
+    shot("finetune-curve")
+    finetune.tabs.setCurrentIndex(1)
+    shot("finetune-confusion")
     window.dirty = False
     window.close()
 

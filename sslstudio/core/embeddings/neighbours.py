@@ -1,4 +1,4 @@
-"""Nearest neighbours by cosine similarity in the embedding space, and k-means clusters.
+"""Nearest neighbours by (centred) cosine similarity in the embedding space, and k-means clusters.
 
 Exact search: the vectors are L2-normalised once, and a query is one matrix-vector
 product and a partial sort. At 100k x 512 that is about 10 ms per query on two
@@ -11,10 +11,14 @@ import numpy as np
 
 
 class NeighbourIndex:
+    """Vectors are centred on their mean before the cosine, as the kNN probe does (CL2N): pooled
+    post-ReLU features share a large positive component that puts every plain cosine near 1."""
+
     def __init__(self, vectors: np.ndarray):
         vectors = np.asarray(vectors, dtype=np.float32)
-        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        self.unit = vectors / np.maximum(norms, 1e-12)
+        self.centre = vectors.mean(axis=0)
+        centred = vectors - self.centre
+        self.unit = centred / np.maximum(np.linalg.norm(centred, axis=1, keepdims=True), 1e-12)
 
     def __len__(self) -> int:
         return len(self.unit)
@@ -26,7 +30,7 @@ class NeighbourIndex:
         return _top(similarity, k)
 
     def query_vector(self, vector: np.ndarray, k: int = 12) -> tuple[np.ndarray, np.ndarray]:
-        unit = np.asarray(vector, dtype=np.float32)
+        unit = np.asarray(vector, dtype=np.float32) - self.centre
         unit = unit / max(float(np.linalg.norm(unit)), 1e-12)
         return _top(self.unit @ unit, k)
 

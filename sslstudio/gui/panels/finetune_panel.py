@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -107,12 +108,18 @@ class FinetunePanel(QWidget):
             column.addWidget(widget)
         column.addStretch(1)
 
+        from sslstudio.gui.widgets.training_plots import apply_plot_theme
+
+        apply_plot_theme()
         self.plot = pg.PlotWidget(title="accuracy against labels per class")
         self.plot.setLabel("bottom", "labels per class (log scale)")
         self.plot.setLabel("left", "test accuracy")
+        self.plot.getAxis("left").enableAutoSIPrefix(False)
         self.plot.setLogMode(x=True, y=False)
-        self.plot.addLegend(offset=(10, 10))
+        self.plot.showGrid(x=True, y=True, alpha=0.2)
+        self.plot.addLegend(offset=(-10, -10))
         self.confusion = QTableWidget(toolTip="Rows: true class; columns: predicted")
+        self.confusion.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)  # no side scroll
         self.mistakes = self._gallery("Misclassified test samples: true → predicted")
         self.suggestions = self._gallery("Suggested for labelling: select some, pick a class, Label chosen")
         self.suggestions.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
@@ -237,6 +244,9 @@ class FinetunePanel(QWidget):
             self.plot.plot(x, mean, pen=pg.mkPen(colour, width=2), symbol="o", symbolBrush=colour, symbolSize=6,
                            name=CURVE_NAMES.get(name, name))
             self.plot.addItem(pg.ErrorBarItem(x=np.log10(x), y=mean, height=2 * std, pen=pg.mkPen(colour)))
+        labels = ["all" if k == 0 else str(k) for k in self.curve.shots]
+        self.plot.getAxis("bottom").setTicks([[(float(np.log10(v)), text) for v, text in zip(x, labels, strict=True)]])
+        self.plot.setYRange(0, 1)
 
     def _show_errors(self) -> None:
         errors = self.errors

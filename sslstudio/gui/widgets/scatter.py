@@ -138,6 +138,9 @@ class ScatterView(pg.PlotWidget):
     sig_selected = Signal(object)
 
     def __init__(self, parent=None):
+        from sslstudio.gui.widgets.training_plots import apply_plot_theme
+
+        apply_plot_theme()  # the application's light or dark background, not pyqtgraph's black
         super().__init__(parent)
         self.setMouseTracking(True)
         self.cloud = PointCloud()
