@@ -247,14 +247,14 @@ def cmd_probe(args) -> int:
 def cmd_curve(args) -> int:
     from sslstudio.core.data.labels import load_labelled
     from sslstudio.core.evaluation.label_efficiency import label_efficiency
-    from sslstudio.core.evaluation.report import baseline_features
+    from sslstudio.core.evaluation.report import feature_sets
     from sslstudio.core.training.session import load_run
 
     run = load_run(args.run, args.checkpoint)
     samples = load_labelled(args.labelled, run.modality, run.pipeline.spec)
     for bad in samples.bad:
         _say(f"skipped {bad.path}: {bad.reason}")
-    features = baseline_features(run, samples, args.device, args.seeds[0])
+    features = feature_sets(run, samples, args.method, args.device, args.seeds[0])
     curve = label_efficiency(features, [label or "" for label in samples.labels], args.shots, args.seeds,
                              args.method, samples.splits, progress=_progress_printer("probing"))
     if args.json:

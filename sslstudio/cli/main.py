@@ -10,7 +10,7 @@ import sys
 
 from sslstudio.core.errors import UserError
 
-PROBE_METHODS = ("knn", "linear")
+PROBE_METHODS = ("knn", "linear", "finetune")  # core.evaluation.probe.METHODS, without torch
 EXPORT_FORMATS = ("torchscript", "onnx", "state_dict")  # core.export.FORMATS, without importing torch
 
 

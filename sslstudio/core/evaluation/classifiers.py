@@ -47,3 +47,14 @@ def fit_linear(train: np.ndarray, y_train: np.ndarray, seed: int = 0, tol: float
 
 def linear_predict(train, y_train, test, seed: int) -> np.ndarray:
     return fit_linear(train, y_train, seed).predict(test)
+
+
+def predict(features, labels: np.ndarray, train: np.ndarray, test: np.ndarray, method: str, seed: int) -> np.ndarray:
+    """Predicted classes of the test rows. `features` is a matrix (rows = samples) for kNN and linear
+    probes, or a callable `predict(train_rows, train_labels, test_rows, seed)` for a model trained per
+    draw (fine-tuning). A matrix under the fine-tuning protocol (raw inputs) gets the linear probe."""
+    if callable(features):
+        return features(train, labels[train], test, seed)
+    if method == "knn":
+        return knn_predict(features[train], labels[train], features[test])
+    return linear_predict(features[train], labels[train], features[test], seed)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sslstudio.core.errors import UserError
-from sslstudio.core.evaluation.classifiers import knn_predict, linear_predict
+from sslstudio.core.evaluation.classifiers import predict
 
 SHOTS = (1, 2, 5, 10, 20, 50, 0)  # 0: every labelled sample in the pool
 TEST_FRACTION = 0.3
@@ -64,11 +64,12 @@ def holdout(labels: np.ndarray, seed: int, splits: Sequence[str | None] | None =
     return pools, np.array(sorted(test), dtype=np.int64)
 
 
-def label_efficiency(features: Mapping[str, np.ndarray], labels: Sequence[str], shots: Sequence[int] = SHOTS,
+def label_efficiency(features: Mapping[str, np.ndarray | Callable], labels: Sequence[str], shots: Sequence[int] = SHOTS,
                      seeds: Sequence[int] = (0, 1, 2), method: str = "linear",
                      splits: Sequence[str | None] | None = None,
                      progress: Callable[[int, int], None] | None = None) -> LabelCurve:
-    """Mean and std accuracy over seeds at each K, for each named feature set (rows = samples, in label order)."""
+    """Mean and std accuracy over seeds at each K, for each named feature set (rows = samples, in label
+    order), or for each named predictor `predict(train_rows, train_labels, test_rows, seed)`."""
     labels = np.asarray(labels)
     # Pool sizes do not depend on the seed; a K at or above the largest pool is the "all" point.
     largest_pool = max(len(pool) for pool in holdout(labels, seeds[0], splits)[0].values())
@@ -84,8 +85,7 @@ def label_efficiency(features: Mapping[str, np.ndarray], labels: Sequence[str], 
             if s == 0:
                 curve.n_train.append(int(len(train)))
             for name, matrix in features.items():
-                predicted = (knn_predict(matrix[train], labels[train], matrix[test]) if method == "knn"
-                             else linear_predict(matrix[train], labels[train], matrix[test], seed))
+                predicted = predict(matrix, labels, train, test, method, seed)
                 scores[name][s, j] = float((predicted == labels[test]).mean())
                 done += 1
                 if progress is not None:

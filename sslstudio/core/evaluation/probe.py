@@ -12,20 +12,16 @@ import torch
 from sslstudio.core.data.dataset import SampleSet
 from sslstudio.core.data.labels import few_shot_split
 from sslstudio.core.errors import UserError
-from sslstudio.core.evaluation.classifiers import knn_predict, linear_predict
+from sslstudio.core.evaluation.classifiers import predict
 from sslstudio.core.training.session import LoadedRun
 
-METHODS = ("knn", "linear")
+METHODS = ("knn", "linear", "finetune")
 
 
 def score(features, labels: np.ndarray, train: np.ndarray, test: np.ndarray, method: str, seed: int) -> float:
-    if method == "knn":
-        predicted = knn_predict(features[train], labels[train], features[test])
-    elif method == "linear":
-        predicted = linear_predict(features[train], labels[train], features[test], seed)
-    else:
+    if method not in METHODS:
         raise UserError(f"unknown probe method {method!r}; choose one of {', '.join(METHODS)}")
-    return float((predicted == labels[test]).mean())
+    return float((predict(features, labels, train, test, method, seed) == labels[test]).mean())
 
 
 def raw_features(run: LoadedRun, samples: SampleSet) -> np.ndarray:
@@ -42,20 +38,19 @@ def raw_features(run: LoadedRun, samples: SampleSet) -> np.ndarray:
 
 def probe(run: LoadedRun, samples: SampleSet, per_class: int, method: str = "linear", seed: int = 0,
           baselines: bool = False, device: str = "auto") -> dict:
-    from sslstudio.core.embeddings.extract import compute_embeddings
+    """One few-label score. With `baselines`: the same draw on a random-init copy (for fine-tuning,
+    that is a supervised model trained from scratch) and on raw inputs."""
+    from sslstudio.core.evaluation.report import feature_sets
 
     if method not in METHODS:
         raise UserError(f"unknown probe method {method!r}; choose one of {', '.join(METHODS)}")
     labels = np.array([label or "" for label in samples.labels])
     train, test = few_shot_split(labels, per_class, seed, samples.splits)
-    features = compute_embeddings(run, samples, device=device)
-    result = {"method": method, "accuracy": score(features, labels, train, test, method, seed),
+    features = feature_sets(run, samples, method, device, seed, baselines=baselines)
+    result = {"method": method, "accuracy": score(features["ssl"], labels, train, test, method, seed),
               "n_train": int(len(train)), "n_test": int(len(test)), "per_class": per_class,
               "classes": sorted(set(labels.tolist())), "seed": seed}
     if baselines:
-        random_features = compute_embeddings(run.with_random_backbone(seed), samples, device=device)
-        result["baselines"] = {
-            "random_init": score(random_features, labels, train, test, method, seed),
-            "raw": score(raw_features(run, samples), labels, train, test, method, seed),
-        }
+        result["baselines"] = {name: score(features[name], labels, train, test, method, seed)
+                               for name in ("random_init", "raw")}
     return result

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sslstudio.core.data.dataset import SampleSet
-from sslstudio.core.evaluation.classifiers import knn_predict, linear_predict
+from sslstudio.core.evaluation.classifiers import predict
 from sslstudio.core.evaluation.label_efficiency import SHOTS, LabelCurve, holdout, label_efficiency
 
 
@@ -26,24 +26,42 @@ class Errors:
     accuracy: float
 
 
-def baseline_features(run, samples: SampleSet, device: str = "auto", seed: int = 0) -> dict[str, np.ndarray]:
-    """The run's embeddings and the two baselines every claim needs, on the same samples."""
+def feature_sets(run, samples: SampleSet, method: str = "linear", device: str = "auto", seed: int = 0,
+                 baselines: bool = True) -> dict:
+    """The run's features and the two baselines every claim needs, on the same samples.
+
+    For fine-tuning the run and its random-init copy are predictors that train per draw (the copy
+    then is a supervised model from scratch); raw inputs stay a matrix for the linear probe.
+    """
     from sslstudio.core.embeddings.extract import compute_embeddings
     from sslstudio.core.evaluation.probe import raw_features
 
-    return {"ssl": compute_embeddings(run, samples, device=device),
-            "random_init": compute_embeddings(run.with_random_backbone(seed), samples, device=device),
-            "raw": raw_features(run, samples)}
+    if method == "finetune":
+        from sslstudio.core.evaluation.finetune import finetune_predict
+
+        raw = run.pipeline.raw(samples)
+
+        def tuned(model_run):
+            return lambda train, y, test, s: finetune_predict(model_run, raw, train, y, test, s, device=device)
+
+        sets = {"ssl": tuned(run)}
+        if baselines:
+            sets.update(random_init=tuned(run.with_random_backbone(seed)), raw=raw_features(run, samples))
+        return sets
+    sets = {"ssl": compute_embeddings(run, samples, device=device)}
+    if baselines:
+        sets.update(random_init=compute_embeddings(run.with_random_backbone(seed), samples, device=device),
+                    raw=raw_features(run, samples))
+    return sets
 
 
-def errors(features: np.ndarray, labels: Sequence[str], method: str = "linear", seed: int = 0,
+def errors(features, labels: Sequence[str], method: str = "linear", seed: int = 0,
            splits: Sequence[str | None] | None = None) -> Errors:
     """Train on the whole pool (every labelled sample outside the held-out test set), test on the rest."""
     labels = np.asarray(labels)
     pools, test = holdout(labels, seed, splits)
     train = np.sort(np.concatenate(list(pools.values())))
-    predicted = (knn_predict(features[train], labels[train], features[test]) if method == "knn"
-                 else linear_predict(features[train], labels[train], features[test], seed))
+    predicted = predict(features, labels, train, test, method, seed)
     classes = sorted(set(labels[train].tolist()) | set(labels[test].tolist()))
     lookup = {name: i for i, name in enumerate(classes)}
     confusion = np.zeros((len(classes), len(classes)), dtype=np.int64)

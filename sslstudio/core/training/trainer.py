@@ -80,7 +80,10 @@ class Trainer:
         if run_dir is not None and self.rank == 0:
             run_dir.path.mkdir(parents=True, exist_ok=True)
         self.wrapped = self._wrap_distributed(model)
-        self.optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+        # A task may give parts of the model their own learning-rate scale (fine-tuning: the
+        # pretrained backbone learns slower than the new head).
+        groups = task.param_groups(model) if hasattr(task, "param_groups") else [{"params": model.parameters()}]
+        self.optimizer = torch.optim.AdamW(groups, lr=config.lr, weight_decay=config.weight_decay)
         self.amp_dtype = _amp_dtype(self.device)
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
         self.step = 0
@@ -192,7 +195,7 @@ class Trainer:
     def _set_lr(self) -> None:
         self.current_lr = self.config.lr * lr_factor(self._progress(), self.config.warmup_fraction)
         for group in self.optimizer.param_groups:
-            group["lr"] = self.current_lr
+            group["lr"] = self.current_lr * group.get("lr_scale", 1.0)
 
     def _progress(self) -> float:
         """Share of the budget used: steps, or wall time when a time budget is tighter."""

@@ -46,13 +46,13 @@ def load_features(run: Path, checkpoint: str | None, folder: Path, modality: str
     """The labelled samples (folder labels, or a CSV's) and their three feature sets."""
     from sslstudio.core.data.dataset import load_folder
     from sslstudio.core.data.labels import load_labelled
-    from sslstudio.core.evaluation.report import baseline_features
+    from sslstudio.core.evaluation.report import feature_sets
     from sslstudio.core.training.session import load_run
 
     loaded = load_run(run, checkpoint)
     spec = loaded.pipeline.spec
     samples = load_labelled(csv, modality, spec) if csv else load_folder(folder, modality, spec=spec)
-    return loaded, samples, baseline_features(loaded, samples)
+    return loaded, samples, feature_sets(loaded, samples)
 
 
 class FinetunePanel(QWidget):
@@ -77,8 +77,10 @@ class FinetunePanel(QWidget):
         self.checkpoint = QLineEdit(placeholderText="last checkpoint",
                                     toolTip="A kept checkpoint file of the run; empty for the last")
         self.method_box = QComboBox(toolTip="kNN: no training, cosine votes. Linear: logistic regression on "
-                                            "frozen features")
-        self.method_box.addItems(["linear", "knn"])
+                                            "frozen features. Finetune: the whole backbone (at a tenth of the "
+                                            "head's learning rate), 200 steps per point; its random-init baseline "
+                                            "is a supervised model from scratch")
+        self.method_box.addItems(["linear", "knn", "finetune"])
         self.shots = QLineEdit("1 2 5 10 20 50 all", toolTip="Labels per class at each point of the curve")
         self.seeds = QSpinBox(minimum=1, maximum=10, value=3, toolTip="Label draws per point (mean ± std)")
         self.csv_button = QPushButton("Labels from CSV…", toolTip="path,label[,split] rows; replaces folder labels")
@@ -217,6 +219,16 @@ class FinetunePanel(QWidget):
             labels = [app_labels.get(sample_id, folder[i]) for i, sample_id in enumerate(samples.ids)]
             rows = np.flatnonzero(np.array(labels) != "")
             subset = {name: matrix[rows] for name, matrix in features.items()}
+            if method == "finetune":  # the run and a from-scratch copy train per draw; raw stays linear
+                from sslstudio.core.evaluation.finetune import finetune_predict
+
+                raw = loaded.pipeline.raw(samples)
+
+                def tuned(model_run):
+                    return lambda train, y, test, seed: finetune_predict(model_run, raw, rows[train], y, rows[test],
+                                                                         seed)
+
+                subset.update(ssl=tuned(loaded), random_init=tuned(loaded.with_random_backbone(0)))
             curve, errors = evaluate(subset, [labels[i] for i in rows], shots, seeds, method,
                                      [samples.splits[i] for i in rows] if samples.splits else None)
             return (loaded, samples, features), rows, curve, errors
