@@ -77,6 +77,7 @@ class MainWindow(QMainWindow):
         self.embeddings_panel.sig_labels_changed.connect(self._on_labels_changed)
         self.finetune_panel = FinetunePanel(self.jobs)
         self.finetune_panel.sig_labels_changed.connect(self._on_labels_changed)
+        self.finetune_panel.sig_show_sample.connect(self._show_on_map)
         self.pages: dict[str, QWidget] = {
             "data": self.data_panel,
             "task": self.task_panel,
@@ -226,6 +227,13 @@ class MainWindow(QMainWindow):
         if self.project.folder and self.project.modality:
             for panel in (self.embeddings_panel, self.finetune_panel):
                 panel.set_context(Path(self.project.folder), self.project.modality, runs, self.project.labels)
+
+    @Slot(str)
+    def _show_on_map(self, sample_id: str) -> None:
+        self.go_to_step([key for key, _ in STEPS].index("embeddings"))
+        if not self.embeddings_panel.open_id(sample_id):
+            self.statusBar().showMessage("Map the folder (Extract & map) to see this sample among its neighbours",
+                                         5000)
 
     @Slot(dict)
     def _on_labels_changed(self, labels: dict) -> None:

@@ -1,4 +1,5 @@
 """The whole workbench flow on real data, training included, and what happens when things go wrong."""
+import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
@@ -116,3 +117,42 @@ def test_a_crash_in_the_worker_reaches_the_error_dialog(qtbot, window, tiny_text
     assert shown and shown[0][0] == "RuntimeError: disk on fire" and "broken_prepare" in shown[0][1]
     assert "disk on fire" in window.train_panel.alerts.text()
     assert window.isVisible() and window.train_panel.start_button.isEnabled()  # the app carries on
+
+
+def test_after_training_map_label_evaluate_and_export(qtbot, window, tiny_images, tmp_path):
+    """extract -> map -> select -> label -> the project keeps it -> the curve uses it -> a mistake opens on the map
+    -> export."""
+    open_and_pick(qtbot, window, tiny_images, "rotation")
+    panel = window.train_panel
+    panel.minutes.setValue(0)
+    panel.epochs.setValue(1)
+    panel.batch.setValue(8)
+    assert panel.start() is not None
+    qtbot.waitUntil(lambda: not panel.is_running(), timeout=120_000)
+    window.go_to_step([key for key, _ in STEPS].index("embeddings"))
+    emb = window.embeddings_panel
+    assert emb.run_box.count() == 1
+    emb.extract_and_map()
+    qtbot.waitUntil(lambda: emb.busy_job is None, timeout=60_000)
+    assert emb.coords is not None and "48 samples mapped" in emb.note.text()
+    chosen = np.arange(0, len(emb.coords), 7)
+    emb.scatter.select(chosen)
+    emb.class_box.setEditText("picked")
+    emb.assign_selection()
+    assert window.project.labels == {emb.samples.ids[r]: "picked" for r in chosen} and window.dirty
+
+    window.go_to_step([key for key, _ in STEPS].index("finetune"))
+    tune = window.finetune_panel
+    assert tune.app_labels == window.project.labels  # labels made on the map reach the Fine-tune page
+    tune.shots.setText("1 2")
+    tune.seeds.setValue(1)
+    with qtbot.waitSignal(tune.sig_evaluated, timeout=120_000):
+        tune.evaluate()
+    assert "picked" in tune.errors.classes  # the app's class takes part in the probe
+    if tune.mistakes.count():
+        tune.mistakes.itemClicked.emit(tune.mistakes.item(0))
+        assert window.stack.currentWidget() is emb and len(emb.scatter.selected_rows()) == 1
+    qtbot.waitUntil(lambda: tune.export_button.isEnabled(), timeout=10_000)
+    with qtbot.waitSignal(tune.sig_exported, timeout=120_000):
+        tune.export(tmp_path / "model.pt", "torchscript")
+    assert (tmp_path / "model.pt").is_file()

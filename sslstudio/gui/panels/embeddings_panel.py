@@ -357,6 +357,15 @@ class EmbeddingsPanel(QWidget):
         if self.samples is not None and 0 <= row < len(self.samples.ids):
             self.inspector.open(self.samples, row, self.labels(), self.index)
 
+    def open_id(self, sample_id: str) -> bool:
+        """Open and select a sample by id, once the folder is mapped (False when it is not)."""
+        if self.samples is None or sample_id not in self.samples.ids:
+            return False
+        row = self.samples.ids.index(sample_id)
+        self.open_sample(row)
+        self.scatter.select(np.array([row]))
+        return True
+
     # ---------------------------------------------------------------- labelling
     @Slot(object)
     def _on_selected(self, rows: np.ndarray) -> None:

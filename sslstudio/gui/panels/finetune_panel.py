@@ -59,6 +59,7 @@ class FinetunePanel(QWidget):
     sig_labels_changed = Signal(dict)
     sig_evaluated = Signal()
     sig_exported = Signal(str)
+    sig_show_sample = Signal(str)  # a sample id to open on the Embeddings page
 
     def __init__(self, jobs: JobRunner, parent: QWidget | None = None):
         super().__init__(parent)
@@ -122,7 +123,10 @@ class FinetunePanel(QWidget):
         self.plot.addLegend(offset=(-10, -10))
         self.confusion = QTableWidget(toolTip="Rows: true class; columns: predicted")
         self.confusion.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)  # no side scroll
-        self.mistakes = self._gallery("Misclassified test samples: true → predicted")
+        self.mistakes = self._gallery("Misclassified test samples: true → predicted. Click one to open it on "
+                                      "the Embeddings page, among its neighbours")
+        self.mistakes.itemClicked.connect(
+            lambda item: self.sig_show_sample.emit(self.samples.ids[item.data(Qt.ItemDataRole.UserRole)]))
         self.suggestions = self._gallery("Suggested for labelling: select some, pick a class, Label chosen")
         self.suggestions.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
         tabs = QTabWidget()
