@@ -51,6 +51,12 @@ def test_evaluate_suggest_label_and_export(qtbot, panel, tmp_path):
         panel.label_chosen()
     assert len(changed.args[0]) == 3 and set(changed.args[0].values()) == {classes[0]}
 
+    qtbot.waitUntil(lambda: panel.evaluate_button.isEnabled(), timeout=10_000)
+    with qtbot.waitSignal(panel.sig_evaluated, timeout=120_000):
+        panel.evaluate()  # again, on the cached features, now with the three new labels
+    assert len(panel.rows) == 48 - 10 + 3  # the three labelled suggestions joined the labelled set
+
+    qtbot.waitUntil(lambda: panel.export_button.isEnabled(), timeout=10_000)
     with qtbot.waitSignal(panel.sig_exported, timeout=120_000):
         panel.export(tmp_path / "model.onnx", "onnx")
     assert (tmp_path / "model.onnx").is_file() and "top-1 agreement 100.0%" in panel.status.text()

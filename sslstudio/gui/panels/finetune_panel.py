@@ -211,7 +211,10 @@ class FinetunePanel(QWidget):
         if not run or self.busy or self.folder is None:
             return
         args = (Path(run), self.checkpoint.text().strip() or None, self.folder, self.modality, self.csv)
-        cached = self.features if self.features is not None and self.run == args else None
+        # Features depend on the run, checkpoint, folder and label source, not on the labels made in
+        # the app: evaluating again after labelling refits on the arrays already computed.
+        reuse = self.features is not None and self.run == args
+        cached = (self.loaded, self.samples, self.features) if reuse else None
         method, shots, seeds = self.method_box.currentText(), self._shots(), tuple(range(self.seeds.value()))
         app_labels = dict(self.app_labels)
 
