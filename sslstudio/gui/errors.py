@@ -57,6 +57,14 @@ class ErrorDialog(QDialog):
         QGuiApplication.clipboard().setText(text)
 
 
+def report_failure(parent: QWidget, status, message: str, details: str) -> None:
+    """A background job failed: the message in the page's status line, and for a bug (it has a
+    traceback) the error dialog too. Bad input needs no dialog; the line says what to fix."""
+    status.setText(message)
+    if details:
+        show_error(parent, message, details)
+
+
 def show_error(parent: QWidget | None, message: str, details: str = "") -> None:
     """A user error (no traceback) as a plain warning; a bug with its traceback."""
     if not details:

@@ -86,3 +86,9 @@ def few_shot_split(labels: Sequence[str], per_class: int, seed: int,
     if len(train) == 0 or len(test) == 0:
         raise UserError(f"not enough labelled samples for {per_class} per class plus a test set")
     return train, test
+
+
+def merged_labels(samples: SampleSet, app_labels: dict[str, str]) -> np.ndarray:
+    """Every sample's class: a label made in the app wins over the folder's or CSV's; "" when none."""
+    return np.array([app_labels.get(sample_id, label or "") for sample_id, label in zip(samples.ids, samples.labels,
+                                                                                          strict=True)], dtype=str)

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from sslstudio.gui.errors import report_failure
 from sslstudio.gui.jobs import JobRunner
 from sslstudio.gui.widgets.sample_inspector import SampleInspector
 from sslstudio.gui.widgets.scatter import ScatterView, palette, ramp
@@ -197,11 +198,7 @@ class EmbeddingsPanel(QWidget):
         self._set_busy(job)
 
     def _failed(self, message: str, details: str) -> None:
-        self.note.setText(message)
-        if details:  # a bug, not bad input: the dialog with the traceback
-            from sslstudio.gui.errors import show_error
-
-            show_error(self, message, details)
+        report_failure(self, self.note, message, details)
 
     @Slot()
     def cancel(self) -> None:
@@ -276,10 +273,9 @@ class EmbeddingsPanel(QWidget):
     # ---------------------------------------------------------------- colours
     def labels(self) -> np.ndarray:
         """Every sample's class: a label made in the app wins over the folder's, "" when none."""
-        if self.samples is None:
-            return np.empty(0, dtype=str)
-        folder = [label or "" for label in self.samples.labels]
-        return np.array([self.app_labels.get(sample_id, folder[i]) for i, sample_id in enumerate(self.samples.ids)])
+        from sslstudio.core.data.labels import merged_labels
+
+        return np.empty(0, dtype=str) if self.samples is None else merged_labels(self.samples, self.app_labels)
 
     def _colours(self) -> np.ndarray:
         mode = self.colour_box.currentText()

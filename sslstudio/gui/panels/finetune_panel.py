@@ -35,6 +35,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from sslstudio.core.data.labels import merged_labels
+from sslstudio.gui.errors import report_failure
 from sslstudio.gui.jobs import JobRunner
 from sslstudio.gui.widgets.thumbnails import render_thumbnail
 
@@ -177,8 +179,7 @@ class FinetunePanel(QWidget):
             self.status.setText(f"labels from {Path(path).name}")
 
     def labels(self) -> np.ndarray:
-        folder = [label or "" for label in self.samples.labels]
-        return np.array([self.app_labels.get(sample_id, folder[i]) for i, sample_id in enumerate(self.samples.ids)])
+        return merged_labels(self.samples, self.app_labels)
 
     def _shots(self) -> list[int]:
         return [0 if word == "all" else int(word) for word in self.shots.text().split()
@@ -199,11 +200,7 @@ class FinetunePanel(QWidget):
         self._enable()
 
     def _failed(self, message: str, details: str) -> None:
-        self.status.setText(message)
-        if details:
-            from sslstudio.gui.errors import show_error
-
-            show_error(self, message, details)
+        report_failure(self, self.status, message, details)
 
     @Slot()
     def evaluate(self) -> None:
@@ -222,9 +219,8 @@ class FinetunePanel(QWidget):
             from sslstudio.core.evaluation.report import evaluate
 
             loaded, samples, features = cached or load_features(*args, state)
-            folder = [label or "" for label in samples.labels]
-            labels = [app_labels.get(sample_id, folder[i]) for i, sample_id in enumerate(samples.ids)]
-            rows = np.flatnonzero(np.array(labels) != "")
+            labels = merged_labels(samples, app_labels)
+            rows = np.flatnonzero(labels != "")
             subset = {name: matrix[rows] for name, matrix in features.items()}
             if method == "finetune":  # the run and a from-scratch copy train per draw; raw stays linear
                 from sslstudio.core.evaluation.finetune import finetune_predict
@@ -236,7 +232,7 @@ class FinetunePanel(QWidget):
                                                                          seed)
 
                 subset.update(ssl=tuned(loaded), random_init=tuned(loaded.with_random_backbone(0)))
-            curve, errors = evaluate(subset, [labels[i] for i in rows], shots, seeds, method,
+            curve, errors = evaluate(subset, labels[rows], shots, seeds, method,
                                      [samples.splits[i] for i in rows] if samples.splits else None)
             return (loaded, samples, features), rows, curve, errors
 
