@@ -224,6 +224,7 @@ class MainWindow(QMainWindow):
         from sslstudio.core.training.run_dir import RunDir
 
         runs = [path for path in self.project.run_paths(self.project_path) if RunDir(path).has_checkpoint()]
+        self.data_panel.set_app_labels(self.project.labels)
         if self.project.folder and self.project.modality:
             for panel in (self.embeddings_panel, self.finetune_panel):
                 panel.set_context(Path(self.project.folder), self.project.modality, runs, self.project.labels)
@@ -239,6 +240,7 @@ class MainWindow(QMainWindow):
     def _on_labels_changed(self, labels: dict) -> None:
         """Labels made on one page show on the other and go into the project."""
         self.project.labels = dict(labels)
+        self.data_panel.set_app_labels(labels)
         self.embeddings_panel.app_labels = dict(labels)
         self.finetune_panel.app_labels = dict(labels)
         self.embeddings_panel.recolour()

@@ -117,3 +117,21 @@ def test_colour_by_cluster_and_prediction_and_time_lapse(qtbot, panel):
     assert len(panel.frames) == panel.checkpoint_box.count()  # every kept checkpoint and the last
     panel.slider.setValue(0)
     np.testing.assert_allclose(panel.scatter.cloud.coords, panel.frames[0])
+
+
+def test_audio_hover_shows_the_clips_spectrogram(qtbot, tiny_audio, tmp_path):
+    run = tmp_path / "audio-run"
+    train(TrainRequest(tiny_audio, run, "masked_spectrogram", train_settings={"max_steps": 2, "batch_size": 4}))
+    jobs = JobRunner()
+    panel = EmbeddingsPanel(jobs)
+    qtbot.addWidget(panel)
+    panel.resize(1300, 800)
+    panel.show()
+    panel.set_context(tiny_audio, "audio", [run], {})
+    mapped(qtbot, panel)
+    QTest.mouseMove(panel.scatter.viewport(), point_on_screen(panel, 3))
+    hover = panel.inspector.hover
+    qtbot.waitUntil(lambda: hover.pixmap() is not None and not hover.pixmap().isNull(), timeout=5000)
+    assert hover.pixmap().width() == 2 * hover.pixmap().height()  # a spectrogram strip, not a square tile
+    panel.shutdown()
+    assert jobs.wait_all(10_000)

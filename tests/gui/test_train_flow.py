@@ -140,6 +140,8 @@ def test_after_training_map_label_evaluate_and_export(qtbot, window, tiny_images
     emb.class_box.setEditText("picked")
     emb.assign_selection()
     assert window.project.labels == {emb.samples.ids[r]: "picked" for r in chosen} and window.dirty
+    summary = window.data_panel.summary.topLevelItem(0)  # the Data page counts them too
+    assert (summary.text(0), summary.text(1)) == ("labelled in the app", str(len(chosen)))
 
     window.go_to_step([key for key, _ in STEPS].index("finetune"))
     tune = window.finetune_panel

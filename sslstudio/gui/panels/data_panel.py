@@ -40,6 +40,7 @@ class DataPanel(QWidget):
         super().__init__(parent)
         self.jobs = jobs
         self.scan: ScanResult | None = None
+        self.app_labels: dict[str, str] = {}  # sample id -> class given on a later step
         self.scan_job: Job | None = None
         self.check_job: Job | None = None
         self.modality: str | None = None
@@ -216,8 +217,21 @@ class DataPanel(QWidget):
             self.progress.hide()
             self.cancel_button.hide()
 
+    def set_app_labels(self, labels: dict[str, str]) -> None:
+        """Show the labels made in the app (Embeddings, Fine-tune) beside the folder's own."""
+        self.app_labels = dict(labels)
+        if self.scan is not None:
+            self._fill_summary(self.scan)
+
     def _fill_summary(self, scan: ScanResult) -> None:
         self.summary.clear()
+        if self.app_labels:
+            top = QTreeWidgetItem(["labelled in the app", str(len(self.app_labels))])
+            top.setToolTip(0, "Classes given on the Embeddings or Fine-tune step; they win over folder labels")
+            self.summary.addTopLevelItem(top)
+            for label, count in sorted(Counter(self.app_labels.values()).items()):
+                top.addChild(QTreeWidgetItem([label, str(count)]))
+            top.setExpanded(True)
         for modality, n in scan.counts().items():
             top = QTreeWidgetItem([modality, str(n)])
             self.summary.addTopLevelItem(top)

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QIcon, QPixmap
+from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
 from sslstudio.gui.widgets.sample_viewer import SampleViewer
@@ -40,6 +41,17 @@ class SampleInspector(QWidget):
                                                   ratio=self.devicePixelRatioF()))
 
     @staticmethod
+    def _spectrogram(samples, row: int, height: int = 160) -> QPixmap:
+        """The decoded clip's spectrogram, low frequencies at the bottom (what the model's log-mel sees)."""
+        from sslstudio.core.colour import VIRIDIS, spectrogram_rgb
+        from sslstudio.gui.widgets.sample_viewer import spectrogram_db
+
+        spec = spectrogram_db(np.asarray(samples.data[row], dtype=np.float32), samples.spec.sample_rate).T
+        rgb = spectrogram_rgb(spec, None, (0, 0, 0), VIRIDIS)
+        image = QImage(rgb.data, rgb.shape[1], rgb.shape[0], 3 * rgb.shape[1], QImage.Format.Format_RGB888)
+        return QPixmap.fromImage(image.scaled(2 * height, height))
+
+    @staticmethod
     def _snippet(samples, row: int, length: int) -> str:
         return " ".join(str(samples.data[row]).split())[:length]
 
@@ -50,6 +62,9 @@ class SampleInspector(QWidget):
         caption = samples.ids[row] + (f"\n{labels[row]}" if labels[row] else "")
         if samples.modality == "text":  # a text sample may be one line of a bigger file: show its own words
             self.hover.setText(self._snippet(samples, row, 300) + "\n\n" + caption)
+        elif samples.modality == "audio":
+            self.hover.setPixmap(self._spectrogram(samples, row))
+            self.hover.setToolTip(caption)
         else:
             self.hover.setPixmap(self._picture(samples, row))
             self.hover.setToolTip(caption)
