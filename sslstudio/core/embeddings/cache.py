@@ -44,15 +44,17 @@ def cache_path(run_path: Path, checkpoint: Path, samples: SampleSet) -> Path:
 
 
 def load_or_compute(run_path: str | Path, samples: SampleSet, checkpoint: str | Path | None = None,
-                    device: str = "auto", progress: Callable[[int, int], None] | None = None) -> Embeddings:
+                    device: str = "auto", progress: Callable[[int, int], None] | None = None,
+                    loaded=None) -> Embeddings:
     """The samples' embeddings under `checkpoint` (default: the run's last), from the cache when present.
 
+    `loaded`: the run already loaded with that checkpoint, so it is not read twice.
     `progress(done, total)` may raise (for example `Cancelled`) to stop; nothing is cached then.
     """
     from sslstudio.core.embeddings.extract import compute_embeddings
     from sslstudio.core.training.session import load_run
 
-    run = load_run(run_path, checkpoint)
+    run = loaded or load_run(run_path, checkpoint)
     path = cache_path(Path(run_path), run.checkpoint, samples)
     labels = np.array([label or "" for label in samples.labels], dtype=str)
     ids = np.array(samples.ids, dtype=str)

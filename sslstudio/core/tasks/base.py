@@ -103,6 +103,10 @@ class PretextTask(ABC):
     def preview(self, raw: torch.Tensor, seed: int) -> list[PreviewSample]:
         """What the model sees for each raw sample, made by `make_batch` with `seed`."""
 
+    def param_groups(self, model: nn.Module) -> list[dict]:
+        """The optimizer's parameter groups; a group may carry an `lr_scale` on the schedule's rate."""
+        return [{"params": model.parameters()}]
+
     def after_step(self, model: nn.Module, progress: float) -> None:
         """Called after each optimizer step with the share of the budget used (EMA targets live here)."""
 

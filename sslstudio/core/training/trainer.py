@@ -82,8 +82,7 @@ class Trainer:
         self.wrapped = self._wrap_distributed(model)
         # A task may give parts of the model their own learning-rate scale (fine-tuning: the
         # pretrained backbone learns slower than the new head).
-        groups = task.param_groups(model) if hasattr(task, "param_groups") else [{"params": model.parameters()}]
-        self.optimizer = torch.optim.AdamW(groups, lr=config.lr, weight_decay=config.weight_decay)
+        self.optimizer = torch.optim.AdamW(task.param_groups(model), lr=config.lr, weight_decay=config.weight_decay)
         self.amp_dtype = _amp_dtype(self.device)
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
         self.step = 0

@@ -35,8 +35,9 @@ UNLABELLED = np.array([170, 170, 170, 120], dtype=np.uint8)
 COLOUR_BY = ("label", "cluster", "predicted class", "confidence")
 
 
-def extract(run: Path, checkpoint: Path | None, folder: Path, modality: str, state):
-    """Decode the folder as the run saw it and embed it with `checkpoint` (cached per checkpoint)."""
+def extract(run: Path, checkpoint: Path | None, folder: Path, modality: str, state, samples=None):
+    """Decode the folder as the run saw it (unless `samples` are already decoded) and embed it with
+    `checkpoint` (cached per checkpoint)."""
     from sslstudio.core.data.dataset import load_folder
     from sslstudio.core.embeddings.cache import load_or_compute
     from sslstudio.core.errors import Cancelled
@@ -46,9 +47,10 @@ def extract(run: Path, checkpoint: Path | None, folder: Path, modality: str, sta
         if not state.progress(done, total):
             raise Cancelled()
 
-    spec = load_run(run, checkpoint).pipeline.spec
-    samples = load_folder(folder, modality, spec=spec)
-    return samples, load_or_compute(run, samples, checkpoint, progress=progress)
+    loaded = load_run(run, checkpoint)
+    if samples is None:
+        samples = load_folder(folder, modality, spec=loaded.pipeline.spec)
+    return samples, load_or_compute(run, samples, checkpoint, progress=progress, loaded=loaded)
 
 
 class EmbeddingsPanel(QWidget):
@@ -251,8 +253,10 @@ class EmbeddingsPanel(QWidget):
         def work(state):
             from sslstudio.core.embeddings.projection import timelapse
 
-            vectors = [extract(Path(run), checkpoint, folder, modality, state)[1].vectors
-                       for checkpoint in checkpoints]
+            vectors, samples = [], None  # every checkpoint of a run reads the same decoded samples
+            for checkpoint in checkpoints:
+                samples, embeddings = extract(Path(run), checkpoint, folder, modality, state, samples)
+                vectors.append(embeddings.vectors)
             return [frame.coords for frame in timelapse(vectors, method, cap if method != "pca" else 0)]
 
         def done(frames):
