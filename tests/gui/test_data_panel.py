@@ -1,6 +1,7 @@
 import shutil
 
 import pytest
+from PySide6.QtCore import QPoint, Qt
 
 from sslstudio.gui.jobs import JobRunner
 from sslstudio.gui.panels.data_panel import DataPanel
@@ -53,6 +54,29 @@ def test_labelled_folder_lists_classes_and_a_click_shows_the_sample(qtbot, panel
     panel.grid.setCurrentIndex(panel.model.index(13))
     assert "12 ×" not in panel.viewer.title.text()
     assert "28 × 28 px" in panel.viewer.title.text() and "label <b>" in panel.viewer.title.text()
+
+
+def test_labels_made_in_the_app_show_on_the_grid_and_in_the_viewer(qtbot, panel, tiny_images):
+    open_and_check(qtbot, panel, tiny_images)
+    row = 13
+    relpath = panel.model.relpaths[row]
+    qtbot.waitUntil(lambda: panel.model.cached_count() > row, timeout=10_000)
+    rect = panel.grid.visualRect(panel.model.index(row))
+    corner = rect.topLeft() + QPoint(8, 9)  # where the badge goes
+
+    def pixel():
+        panel.grid.viewport().repaint()
+        return panel.grid.viewport().grab().toImage().pixelColor(corner)
+
+    before = pixel()
+    panel.set_app_labels({relpath: "boots"})
+    after = pixel()
+    assert (after.red(), after.green(), after.blue()) != (before.red(), before.green(), before.blue())
+    assert after.red() > after.blue() + 60  # the badge's orange
+    assert "labelled in the app: boots" in panel.model.data(panel.model.index(row), Qt.ItemDataRole.ToolTipRole)
+    panel.grid.setCurrentIndex(panel.model.index(row))
+    assert "label <b>boots</b>" in panel.viewer.title.text()
+    assert panel.summary.topLevelItem(0).text(0) == "labelled in the app"
 
 
 @pytest.mark.parametrize("modality", ["audio", "text"])

@@ -45,7 +45,7 @@ def point_on_screen(panel, row) -> QPoint:
 
 
 def test_map_hover_click_neighbours(qtbot, panel, tiny_images):
-    assert panel.checkpoint_box.count() >= 2  # "last" and the kept checkpoints
+    assert panel.picker.checkpoint_count() >= 2  # "last" and the kept checkpoints
     count = mapped(qtbot, panel)
     assert count == panel.coords.shape[0] == len(list(tiny_images.rglob("*.png")))
     # Hover: the sample's picture appears.
@@ -114,7 +114,7 @@ def test_colour_by_cluster_and_prediction_and_time_lapse(qtbot, panel):
     assert len(panel.probe.predicted) == len(panel.coords)
     panel.build_timelapse()
     qtbot.waitUntil(lambda: panel.slider.isEnabled() and panel.busy_job is None, timeout=60_000)
-    assert len(panel.frames) == panel.checkpoint_box.count()  # every kept checkpoint and the last
+    assert len(panel.frames) == panel.picker.checkpoint_count()  # every kept checkpoint and the last
     panel.slider.setValue(0)
     np.testing.assert_allclose(panel.scatter.cloud.coords, panel.frames[0])
 
@@ -133,5 +133,31 @@ def test_audio_hover_shows_the_clips_spectrogram(qtbot, tiny_audio, tmp_path):
     hover = panel.inspector.hover
     qtbot.waitUntil(lambda: hover.pixmap() is not None and not hover.pixmap().isNull(), timeout=5000)
     assert hover.pixmap().width() == 2 * hover.pixmap().height()  # a spectrogram strip, not a square tile
+    panel.shutdown()
+    assert jobs.wait_all(10_000)
+
+
+def test_a_text_sample_opens_as_its_own_line_not_the_whole_file(qtbot, tiny_text, tmp_path):
+    import json
+
+    folder = tmp_path / "lines"
+    folder.mkdir()
+    texts = [" ".join(path.read_text().split()[:40]) for path in sorted(tiny_text.rglob("*.txt"))[:24]]
+    (folder / "notes #1.jsonl").write_text("\n".join(json.dumps({"text": t}) for t in texts) + "\n")
+    run = tmp_path / "text-run"
+    train(TrainRequest(folder, run, "mlm", train_settings={"max_steps": 2, "batch_size": 4}))
+    jobs = JobRunner()
+    panel = EmbeddingsPanel(jobs)
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.set_context(folder, "text", [run], {})
+    mapped(qtbot, panel)
+    row = 7
+    assert panel.samples.ids[row] == "notes #1.jsonl#8"
+    panel.open_sample(row)
+    page = panel.inspector.viewer.stack.currentWidget()
+    assert page.toPlainText() == texts[row]
+    assert "notes #1.jsonl" in panel.inspector.viewer.title.text()
+    assert "cannot be read" not in panel.inspector.viewer.title.text()
     panel.shutdown()
     assert jobs.wait_all(10_000)

@@ -131,7 +131,7 @@ def test_after_training_map_label_evaluate_and_export(qtbot, window, tiny_images
     qtbot.waitUntil(lambda: not panel.is_running(), timeout=120_000)
     window.go_to_step([key for key, _ in STEPS].index("embeddings"))
     emb = window.embeddings_panel
-    assert emb.run_box.count() == 1
+    assert emb.picker.run_box.count() == 1
     emb.extract_and_map()
     qtbot.waitUntil(lambda: emb.busy_job is None, timeout=60_000)
     assert emb.coords is not None and "48 samples mapped" in emb.note.text()

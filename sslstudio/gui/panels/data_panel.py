@@ -220,6 +220,7 @@ class DataPanel(QWidget):
     def set_app_labels(self, labels: dict[str, str]) -> None:
         """Show the labels made in the app (Embeddings, Fine-tune) beside the folder's own."""
         self.app_labels = dict(labels)
+        self.model.set_app_labels(self.app_labels)
         if self.scan is not None:
             self._fill_summary(self.scan)
 
@@ -253,7 +254,7 @@ class DataPanel(QWidget):
     def _on_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if current.isValid() and self.modality:
             self.viewer.show_sample(self.model.data(current, Qt.ItemDataRole.UserRole), self.modality,
-                                    self.model.labels[current.row()])
+                                    self.model.label_of(current.row()))
             self.tabs.setCurrentWidget(self.viewer)
 
     def clear(self) -> None:

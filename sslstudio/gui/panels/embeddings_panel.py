@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from sslstudio.gui.errors import report_failure
 from sslstudio.gui.jobs import JobRunner
+from sslstudio.gui.widgets.run_picker import RunPicker
 from sslstudio.gui.widgets.sample_inspector import SampleInspector
 from sslstudio.gui.widgets.scatter import ScatterView, palette, ramp
 
@@ -74,9 +75,7 @@ class EmbeddingsPanel(QWidget):
 
     # ---------------------------------------------------------------- layout
     def _build(self) -> None:
-        self.run_box = QComboBox(toolTip="The training run whose model maps the samples")
-        self.run_box.currentIndexChanged.connect(self._fill_checkpoints)
-        self.checkpoint_box = QComboBox(toolTip="Which of the run's checkpoints: the last, or any kept one")
+        self.picker = RunPicker("The training run whose model maps the samples")
         self.method_box = QComboBox(toolTip="PCA: linear and instant. t-SNE: local neighbourhoods. "
                                             "UMAP: local and some global structure")
         for key, name in (("pca", "PCA"), ("tsne", "t-SNE"), ("umap", "UMAP")):
@@ -111,8 +110,6 @@ class EmbeddingsPanel(QWidget):
         self.legend = QLabel(wordWrap=True, textFormat=Qt.TextFormat.RichText)
 
         form = QFormLayout()
-        form.addRow("run", self.run_box)
-        form.addRow("checkpoint", self.checkpoint_box)
         form.addRow("map", self.method_box)
         form.addRow("fit on at most", self.cap)
         form.addRow("colour by", self.colour_box)
@@ -122,6 +119,7 @@ class EmbeddingsPanel(QWidget):
         buttons.addWidget(self.cancel_button)
         left = QWidget()
         left_layout = QVBoxLayout(left)
+        left_layout.addWidget(self.picker)
         left_layout.addLayout(form)
         left_layout.addLayout(buttons)
         left_layout.addWidget(self.progress)
@@ -154,30 +152,10 @@ class EmbeddingsPanel(QWidget):
     def set_context(self, folder: Path, modality: str, runs: list[Path], labels: dict[str, str]) -> None:
         changed = self.folder != Path(folder)
         self.folder, self.modality, self.app_labels = Path(folder), modality, dict(labels)
-        current = self.run_box.currentData()
-        self.run_box.blockSignals(True)
-        self.run_box.clear()
-        for run in runs:
-            self.run_box.addItem(run.name, str(run))
-        self.run_box.blockSignals(False)
-        index = self.run_box.findData(current)
-        self.run_box.setCurrentIndex(index if index >= 0 else self.run_box.count() - 1)
-        self._fill_checkpoints()
+        self.picker.set_runs(runs)
         if changed:
             self.samples = self.embeddings = self.coords = None
         self._update_classes()
-
-    @Slot()
-    def _fill_checkpoints(self) -> None:
-        from sslstudio.core.training.run_dir import RunDir
-
-        self.checkpoint_box.clear()
-        run = self.run_box.currentData()
-        if not run:
-            return
-        self.checkpoint_box.addItem("last", None)
-        for step, path in reversed(RunDir(run).checkpoints()):
-            self.checkpoint_box.addItem(f"step {step}", str(path))
 
     # ---------------------------------------------------------------- jobs
     def _set_busy(self, job) -> None:
@@ -209,10 +187,10 @@ class EmbeddingsPanel(QWidget):
 
     @Slot()
     def extract_and_map(self) -> None:
-        run, folder, modality = self.run_box.currentData(), self.folder, self.modality
+        run, folder, modality = self.picker.run(), self.folder, self.modality
         if not run or folder is None or self.busy_job is not None:
             return
-        checkpoint = self.checkpoint_box.currentData()
+        checkpoint = self.picker.checkpoint()
         method, cap = self.method_box.currentData(), self.cap.value()
         self.note.setText("Embedding every sample…")
 
@@ -236,12 +214,14 @@ class EmbeddingsPanel(QWidget):
         self.note.setText(projection.note or f"{len(self.coords):,} samples mapped with "
                           f"{self.method_box.currentText()} ({self.embeddings.checkpoint}).")
         self.scatter.set_points(self.coords, self._colours())
+        if self.colour_box.currentText() != "label":
+            QTimer.singleShot(0, self.recolour)  # once this job is over: clustering or the probe may start
         self._update_classes()
         self.sig_mapped.emit(len(self.coords))
 
     @Slot()
     def build_timelapse(self) -> None:
-        run, folder, modality = self.run_box.currentData(), self.folder, self.modality
+        run, folder, modality = self.picker.run(), self.folder, self.modality
         if not run or folder is None or self.busy_job is not None:
             return
         from sslstudio.core.training.run_dir import RunDir
@@ -282,8 +262,8 @@ class EmbeddingsPanel(QWidget):
         return np.empty(0, dtype=str) if self.samples is None else merged_labels(self.samples, self.app_labels)
 
     def _colours(self) -> np.ndarray:
+        """The colours for the chosen mode from what is computed; by label until the rest is ready."""
         mode = self.colour_box.currentText()
-        count = 0 if self.coords is None else len(self.coords)
         if mode == "cluster" and self.clusters is not None:
             return self._categorical(self.clusters.astype(str), "cluster ")
         if mode == "predicted class" and self.probe is not None:
@@ -291,10 +271,7 @@ class EmbeddingsPanel(QWidget):
         if mode == "confidence" and self.probe is not None:
             self.legend.setText("confidence of the probe's prediction: blue low, orange high")
             return ramp(self.probe.confidence)
-        if mode != "label":
-            self._compute_for_colours(mode)
-        labels = self.labels() if count else np.empty(0, dtype=str)
-        return self._categorical(labels, "")
+        return self._categorical(self.labels() if self.coords is not None else np.empty(0, dtype=str), "")
 
     def _categorical(self, values: np.ndarray, prefix: str) -> np.ndarray:
         classes = sorted(set(values.tolist()) - {""})
@@ -337,8 +314,14 @@ class EmbeddingsPanel(QWidget):
 
     @Slot()
     def recolour(self) -> None:
-        if self.coords is not None:
-            self.scatter.set_colours(self._colours())
+        """Colour the map by the chosen mode, clustering or fitting the probe first when that is missing."""
+        if self.coords is None:
+            return
+        mode = self.colour_box.currentText()
+        missing = self.clusters is None if mode == "cluster" else self.probe is None if mode != "label" else False
+        if missing:
+            self._compute_for_colours(mode)  # recolours again when it is done
+        self.scatter.set_colours(self._colours())
 
     def _invalidate_clusters(self) -> None:
         self.clusters = None

@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 from sslstudio.core.data.labels import merged_labels
 from sslstudio.gui.errors import report_failure
 from sslstudio.gui.jobs import JobRunner
+from sslstudio.gui.widgets.run_picker import RunPicker
 from sslstudio.gui.widgets.thumbnails import render_thumbnail
 
 CURVE_COLOURS = {"ssl": "#1f5fbf", "random_init": "#d0702c", "raw": "#6b6b6b"}
@@ -76,9 +77,7 @@ class FinetunePanel(QWidget):
         self._build()
 
     def _build(self) -> None:
-        self.run_box = QComboBox(toolTip="The training run to evaluate")
-        self.checkpoint = QLineEdit(placeholderText="last checkpoint",
-                                    toolTip="A kept checkpoint file of the run; empty for the last")
+        self.picker = RunPicker("The training run to evaluate")
         self.method_box = QComboBox(toolTip="kNN: no training, cosine votes. Linear: logistic regression on "
                                             "frozen features. Finetune: the whole backbone (at a tenth of the "
                                             "head's learning rate), 200 steps per point; its random-init baseline "
@@ -92,7 +91,7 @@ class FinetunePanel(QWidget):
         self.evaluate_button.clicked.connect(self.evaluate)
         self.status = QLabel(wordWrap=True)
         form = QFormLayout()
-        for name, widget in (("run", self.run_box), ("checkpoint", self.checkpoint), ("method", self.method_box),
+        for name, widget in (("method", self.method_box),
                              ("labels per class", self.shots), ("seeds", self.seeds)):
             form.addRow(name, widget)
         self.suggest_button = QPushButton("Suggest what to label", toolTip="Uncertain and diverse samples: label "
@@ -107,6 +106,7 @@ class FinetunePanel(QWidget):
         self.export_button.clicked.connect(self.export_dialog)
         left = QWidget()
         column = QVBoxLayout(left)
+        column.addWidget(self.picker)
         column.addLayout(form)
         for widget in (self.csv_button, self.evaluate_button, self.status, self.suggest_button, self.class_box,
                        self.label_button, self.export_box, self.export_button):
@@ -155,7 +155,7 @@ class FinetunePanel(QWidget):
 
     def _enable(self) -> None:
         ready = self.features is not None and not self.busy
-        self.evaluate_button.setEnabled(not self.busy and self.run_box.count() > 0)
+        self.evaluate_button.setEnabled(not self.busy and self.picker.run() is not None)
         for widget in (self.suggest_button, self.label_button, self.export_button):
             widget.setEnabled(ready)
 
@@ -164,12 +164,7 @@ class FinetunePanel(QWidget):
         if self.folder != Path(folder) or self.modality != modality:
             self.features = None
         self.folder, self.modality, self.app_labels = Path(folder), modality, dict(labels)
-        current = self.run_box.currentData()
-        self.run_box.clear()
-        for run in runs:
-            self.run_box.addItem(run.name, str(run))
-        index = self.run_box.findData(current)
-        self.run_box.setCurrentIndex(index if index >= 0 else self.run_box.count() - 1)
+        self.picker.set_runs(runs)
         self._enable()
 
     def _choose_csv(self) -> None:
@@ -204,10 +199,10 @@ class FinetunePanel(QWidget):
 
     @Slot()
     def evaluate(self) -> None:
-        run = self.run_box.currentData()
+        run = self.picker.run()
         if not run or self.busy or self.folder is None:
             return
-        args = (Path(run), self.checkpoint.text().strip() or None, self.folder, self.modality, self.csv)
+        args = (run, self.picker.checkpoint(), self.folder, self.modality, self.csv)
         # Features depend on the run, checkpoint, folder and label source, not on the labels made in
         # the app: evaluating again after labelling refits on the arrays already computed.
         reuse = self.features is not None and self.run == args

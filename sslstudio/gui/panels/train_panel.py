@@ -17,8 +17,6 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QSplitter,
     QTabWidget,
-    QTreeWidget,
-    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -28,10 +26,9 @@ from sslstudio.gui.errors import show_error
 from sslstudio.gui.jobs import JobRunner
 from sslstudio.gui.training_job import TrainingJob
 from sslstudio.gui.widgets.preview_grid import PreviewGrid
+from sslstudio.gui.widgets.runs_tree import RunsTree
 
 LOG_EVERY = 5  # steps between logged metrics: frequent enough for live curves, cheap enough for health metrics
-RUN_ROLE = Qt.ItemDataRole.UserRole
-CHECKPOINT_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
 def device_and_backbone_choices(modality: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
@@ -97,12 +94,9 @@ class TrainPanel(QWidget):
         for button in (self.start_button, self.pause_button, self.stop_button):
             buttons.addWidget(button)
 
-        self.runs = QTreeWidget()
-        self.runs.setHeaderLabels(["run", "steps"])
-        self.runs.setColumnWidth(0, 210)
-        self.runs.setToolTip("Runs of this project. Tick a run to overlay its loss; pick a checkpoint to resume it")
-        self.runs.currentItemChanged.connect(self._on_run_selected)
-        self.runs.itemChanged.connect(self._on_run_ticked)
+        self.runs = RunsTree()
+        self.runs.sig_run_chosen.connect(self._on_run_chosen)
+        self.runs.sig_ticked_changed.connect(self._overlay_runs)
         self.resume_button = QPushButton("Resume from selected checkpoint")
         self.resume_button.clicked.connect(self.resume_selected)
 
@@ -189,26 +183,7 @@ class TrainPanel(QWidget):
                 box.setItemData(box.count() - 1, about, Qt.ItemDataRole.ToolTipRole)
 
     def show_runs(self, runs: list[Path]) -> None:
-        from sslstudio.core.training.run_dir import RunDir
-
-        self.runs.blockSignals(True)
-        self.runs.clear()
-        for path in runs:
-            run_dir = RunDir(path)
-            if not run_dir.config_path.is_file():
-                continue
-            records = run_dir.read_metrics()
-            item = QTreeWidgetItem([path.name, str(records[-1]["step"] if records else 0)])
-            item.setData(0, RUN_ROLE, str(path))
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(0, Qt.CheckState.Unchecked)
-            for step, checkpoint in reversed(run_dir.checkpoints()):
-                child = QTreeWidgetItem([f"checkpoint at step {step}", str(step)])
-                child.setData(0, RUN_ROLE, str(path))
-                child.setData(0, CHECKPOINT_ROLE, str(checkpoint))
-                item.addChild(child)
-            self.runs.addTopLevelItem(item)
-        self.runs.blockSignals(False)
+        self.runs.show_runs(runs)
 
     # ---------------------------------------------------------------- running
     def _settings(self) -> dict:
@@ -236,10 +211,10 @@ class TrainPanel(QWidget):
     def resume_selected(self) -> TrainingJob | None:
         from sslstudio.core.training.session import TrainRequest
 
-        item = self.runs.currentItem()
-        if item is None or self.context is None or self.is_running():
+        chosen = self.runs.chosen()
+        if chosen is None or self.context is None or self.is_running():
             return None
-        run, checkpoint = Path(item.data(0, RUN_ROLE)), item.data(0, CHECKPOINT_ROLE)
+        run, checkpoint = chosen
         settings = {k: v for k, v in self._settings().items() if k in ("epochs", "max_minutes")}
         request = TrainRequest(self.context["folder"], run, resume=True, resume_from=checkpoint,
                                train_settings=settings, device=self.device_box.currentData() or "auto",
@@ -365,23 +340,20 @@ class TrainPanel(QWidget):
             widget.setEnabled(not running)
 
     # ---------------------------------------------------------------- runs
-    def _on_run_selected(self, item, _previous) -> None:
+    @Slot(str)
+    def _on_run_chosen(self, run: str) -> None:
         from sslstudio.core.training.run_dir import RunDir
 
-        if item is None or self.is_running():
-            return
-        self.plots.load_records(RunDir(item.data(0, RUN_ROLE)).read_metrics())
+        if not self.is_running():
+            self.plots.load_records(RunDir(run).read_metrics())
 
-    def _on_run_ticked(self, item, column: int) -> None:
+    @Slot(list)
+    def _overlay_runs(self, ticked: list) -> None:
         from sslstudio.core.training.run_dir import RunDir
 
-        if item.parent() is not None:
-            return
         self.plots.clear_overlays()
-        for n in range(self.runs.topLevelItemCount()):
-            run = self.runs.topLevelItem(n)
-            if run.checkState(0) == Qt.CheckState.Checked:
-                self.plots.overlay(run.text(0), RunDir(run.data(0, RUN_ROLE)).read_metrics())
+        for name, run in ticked:
+            self.plots.overlay(name, RunDir(run).read_metrics())
 
 
 def _duration(seconds: float) -> str:

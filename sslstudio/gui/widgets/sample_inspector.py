@@ -18,6 +18,16 @@ from sslstudio.gui.widgets.thumbnails import THUMB, render_thumbnail
 NEIGHBOURS = 12
 
 
+def sample_file(samples, row: int) -> Path:
+    """The file a sample came from: a text sample "notes.jsonl#12" is line 12 of notes.jsonl."""
+    sample_id = samples.ids[row]
+    if samples.modality == "text":
+        name, _, line = sample_id.rpartition("#")
+        if name and line.isdigit():
+            sample_id = name
+    return Path(samples.root) / sample_id
+
+
 class SampleInspector(QWidget):
     sig_open = Signal(int)  # a neighbour was clicked: open it in turn
 
@@ -70,7 +80,8 @@ class SampleInspector(QWidget):
             self.hover.setToolTip(caption)
 
     def open(self, samples, row: int, labels, index) -> None:
-        self.viewer.show_sample(Path(samples.root) / samples.ids[row], samples.modality, labels[row] or None)
+        self.viewer.show_sample(sample_file(samples, row), samples.modality, labels[row] or None,
+                                text=str(samples.data[row]) if samples.modality == "text" else None)
         self.gallery.clear()
         rows, similarity = index.query(row, NEIGHBOURS)
         for neighbour, score in zip(rows.tolist(), similarity.tolist(), strict=True):

@@ -4,6 +4,7 @@ pyqtgraph and QtMultimedia load on the first audio sample, not at launch.
 """
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import numpy as np
@@ -158,6 +159,10 @@ class _TextPage(QPlainTextEdit):
         self.setPlainText(text + ("\n…" if len(data) > TEXT_VIEW_BYTES else ""))
         return f"{len(text.split())} words shown" + (" (start of the file)" if len(data) > TEXT_VIEW_BYTES else "")
 
+    def show_text(self, text: str) -> str:
+        self.setPlainText(text)
+        return f"{len(text.split())} words"
+
 
 class SampleViewer(QWidget):
     def __init__(self, parent: QWidget | None = None):
@@ -177,16 +182,17 @@ class SampleViewer(QWidget):
             self.stack.addWidget(self.pages[modality])
         return self.pages[modality]
 
-    def show_sample(self, path: Path, modality: str, label: str | None = None) -> None:
+    def show_sample(self, path: Path, modality: str, label: str | None = None, text: str | None = None) -> None:
+        """Show a file, or with `text`, one text sample of it (a line of a .jsonl or a row of a .csv)."""
         page = self._page(modality)
         self.stack.setCurrentWidget(page)
         try:
-            details = page.show_file(path)
+            details = page.show_file(path) if text is None else page.show_text(text)
         except Exception as error:  # noqa: BLE001 - a broken file is shown as such, never a crash
             details = f"cannot be read: {type(error).__name__}: {error}"
         size = path.stat().st_size if path.exists() else 0
-        self.title.setText(f"<b>{path.name}</b><br>{details} · {size / 1024:.1f} KB"
-                           + (f" · label <b>{label}</b>" if label else "")
+        self.title.setText(f"<b>{html.escape(path.name)}</b><br>{details} · {size / 1024:.1f} KB"
+                           + (f" · label <b>{html.escape(label)}</b>" if label else "")
                            + f"<br><small>{display_path_html(path)}</small>")
 
     def shutdown(self) -> None:

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QAbstractItemView, QListView, QStyle, QStyledItemD
 THUMB = 96
 TILE = QSize(THUMB + 18, THUMB + 30)
 CACHE_PIXELS = 3000 * THUMB * THUMB  # 3000 tiles at 1x, fewer on HiDPI: about 110 MB at most
+BADGE = QColor(200, 80, 20, 220)  # a label given in the app
 
 
 def render_thumbnail(path: Path, modality: str, size: int = THUMB, ratio: float = 1.0) -> QImage:
@@ -126,6 +127,7 @@ class ThumbnailModel(QAbstractListModel):
         self.modality = "image"
         self.relpaths: list[str] = []
         self.labels: list[str | None] = []
+        self.app_labels: dict[str, str] = {}  # relative path -> class given in the app; wins over the folder's
         self._cache: OrderedDict[int, QPixmap] = OrderedDict()
         self._pending: dict[int, Future] = {}
         self._wanted: dict[int, None] = {}  # rows asked for during the current paint, in order
@@ -164,18 +166,27 @@ class ThumbnailModel(QAbstractListModel):
             return None
         if role == Qt.ItemDataRole.DisplayRole:
             return Path(self.relpaths[row]).name
-        if role == Qt.ItemDataRole.DecorationRole:
-            return self._picture(row)
         if role == Qt.ItemDataRole.ToolTipRole:
-            label = self.labels[row]
-            return self.relpaths[row] + (f"\nlabel: {label}" if label else "")
+            label, app_label = self.labels[row], self.app_labels.get(self.relpaths[row])
+            return (self.relpaths[row] + (f"\nlabelled in the app: {app_label}" if app_label else "")
+                    + (f"\nfolder label: {label}" if label else ""))
         if role == Qt.ItemDataRole.UserRole:
             return self.root / self.relpaths[row]
         return None
 
-    def tile(self, row: int) -> tuple[QPixmap, str]:
-        """What the grid paints for a row: its picture (a placeholder until drawn) and its name."""
-        return self._picture(row), self.relpaths[row].rsplit("/", 1)[-1]
+    def tile(self, row: int) -> tuple[QPixmap, str, str | None]:
+        """What the grid paints for a row: its picture (a placeholder until drawn), its name and the
+        class given in the app, if any."""
+        relpath = self.relpaths[row]
+        return self._picture(row), relpath.rsplit("/", 1)[-1], self.app_labels.get(relpath)
+
+    def set_app_labels(self, labels: dict[str, str]) -> None:
+        self.app_labels = dict(labels)
+        self.sig_pictures_arrived.emit()  # a repaint, no new layout
+
+    def label_of(self, row: int) -> str | None:
+        """The sample's class: the one given in the app, else its folder's."""
+        return self.app_labels.get(self.relpaths[row]) or self.labels[row]
 
     def _picture(self, row: int) -> QPixmap:
         cached = self._cache.get(row)
@@ -254,7 +265,7 @@ class _TileDelegate(QStyledItemDelegate):
         row = index.row()
         if row >= self.model.rowCount():
             return
-        picture, name = self.model.tile(row)
+        picture, name, app_label = self.model.tile(row)
         rect = option.rect
         if option.state & QStyle.StateFlag.State_Selected:
             painter.fillRect(rect.adjusted(2, 2, -2, -2), option.palette.highlight())
@@ -263,9 +274,25 @@ class _TileDelegate(QStyledItemDelegate):
             painter.setPen(option.palette.text().color())
         width = round(picture.deviceIndependentSize().width())
         painter.drawPixmap(rect.x() + (rect.width() - width) // 2, rect.y() + 4, picture)
+        if app_label:
+            self._badge(painter, option, rect, app_label)
         text_rect = QRect(rect.x() + 3, rect.y() + THUMB + 6, rect.width() - 6, rect.height() - THUMB - 8)
         name = option.fontMetrics.elidedText(name, Qt.TextElideMode.ElideMiddle, text_rect.width())
         painter.drawText(text_rect, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, name)
+
+    @staticmethod
+    def _badge(painter: QPainter, option: QStyleOptionViewItem, rect: QRect, label: str) -> None:
+        """The class given in the app, on the picture's top edge."""
+        metrics = option.fontMetrics
+        text = metrics.elidedText(label, Qt.TextElideMode.ElideRight, rect.width() - 14)
+        badge = QRect(rect.x() + 5, rect.y() + 6, metrics.horizontalAdvance(text) + 8, metrics.height() + 2)
+        painter.save()
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(BADGE)
+        painter.drawRoundedRect(badge, 4, 4)
+        painter.setPen(QColor("white"))
+        painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, text)
+        painter.restore()
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:  # noqa: N802 (Qt)
         return TILE

@@ -1,0 +1,68 @@
+"""The project's runs, each with its kept checkpoints: tick runs to compare, pick one to resume."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem, QWidget
+
+RUN_ROLE = Qt.ItemDataRole.UserRole
+CHECKPOINT_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+class RunsTree(QTreeWidget):
+    sig_run_chosen = Signal(str)  # a run (or one of its checkpoints) became current: its folder
+    sig_ticked_changed = Signal(list)  # [(name, run folder)] of the ticked runs, to overlay
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setHeaderLabels(["run", "steps"])
+        self.setColumnWidth(0, 210)
+        self.setToolTip("Runs of this project. Tick a run to overlay its loss; pick a checkpoint to resume it")
+        self.currentItemChanged.connect(self._on_current)
+        self.itemChanged.connect(self._on_ticked)
+
+    def show_runs(self, runs: list[Path]) -> None:
+        from sslstudio.core.training.run_dir import RunDir
+
+        self.blockSignals(True)
+        self.clear()
+        for path in runs:
+            run_dir = RunDir(path)
+            if not run_dir.config_path.is_file():
+                continue
+            records = run_dir.read_metrics()
+            item = QTreeWidgetItem([path.name, str(records[-1]["step"] if records else 0)])
+            item.setData(0, RUN_ROLE, str(path))
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(0, Qt.CheckState.Unchecked)
+            for step, checkpoint in reversed(run_dir.checkpoints()):
+                child = QTreeWidgetItem([f"checkpoint at step {step}", str(step)])
+                child.setData(0, RUN_ROLE, str(path))
+                child.setData(0, CHECKPOINT_ROLE, str(checkpoint))
+                item.addChild(child)
+            self.addTopLevelItem(item)
+        self.blockSignals(False)
+
+    def chosen(self) -> tuple[Path, str | None] | None:
+        """The current run and checkpoint file (None: the run's last), or None when nothing is picked."""
+        item = self.currentItem()
+        if item is None:
+            return None
+        return Path(item.data(0, RUN_ROLE)), item.data(0, CHECKPOINT_ROLE)
+
+    @Slot(QTreeWidgetItem, QTreeWidgetItem)
+    def _on_current(self, item: QTreeWidgetItem | None, _previous) -> None:
+        if item is not None:
+            self.sig_run_chosen.emit(item.data(0, RUN_ROLE))
+
+    @Slot(QTreeWidgetItem, int)
+    def _on_ticked(self, item: QTreeWidgetItem, _column: int) -> None:
+        if item.parent() is not None:
+            return
+        ticked = []
+        for n in range(self.topLevelItemCount()):
+            run = self.topLevelItem(n)
+            if run.checkState(0) == Qt.CheckState.Checked:
+                ticked.append((run.text(0), run.data(0, RUN_ROLE)))
+        self.sig_ticked_changed.emit(ticked)
