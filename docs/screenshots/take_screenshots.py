@@ -11,6 +11,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import numpy as np
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))
@@ -97,6 +99,13 @@ def main() -> None:
     shot("finetune-curve")
     finetune.tabs.setCurrentIndex(1)
     shot("finetune-confusion")
+    window.go_to_step(3)
+    panel.scatter.select(np.arange(0, len(panel.coords), 3))
+    panel.class_box.setEditText("picked on the map")
+    panel.assign_selection()
+    window.go_to_step(0)
+    wait(1500)
+    shot("data-app-labels")
     window.dirty = False
     window.close()
 

@@ -6,6 +6,7 @@ With --json, stdout carries exactly one JSON object; progress goes to stderr.
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import sys
 
 from sslstudio.core.errors import UserError
@@ -17,6 +18,9 @@ EXPORT_FORMATS = ("torchscript", "onnx", "state_dict")  # core.export.FORMATS, w
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sslstudio", description="Self-supervised learning workbench.")
     parser.add_argument("--version", action="store_true", help="print the version and exit")
+    parser.add_argument("--self-test", action="store_true",
+                        help="check every stage (scan, train, embed, probe, export, window) on the bundled demo "
+                             "data, headless; exit 0 only if all worked")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("tasks", help="list the pretext tasks")
@@ -122,7 +126,15 @@ def _add_input_options(p: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # First, before anything can start a process: in a frozen app a child process re-runs this
+    # executable, and freeze_support() turns it into the child instead of a second app.
+    multiprocessing.freeze_support()
     args_list = sys.argv[1:] if argv is None else argv
+    if getattr(sys, "frozen", False) and args_list[:1] == ["-c"]:
+        # Libraries probe the interpreter with `sys.executable -c CODE` (torch.compile does); in the
+        # packaged app that would open a second workbench. Answer as a Python without that feature.
+        print("sslstudio: the packaged app is not a Python interpreter (no -c)", file=sys.stderr)
+        return 1
     parser = build_parser()
     args = parser.parse_args(args_list)
     if args.version:
@@ -130,6 +142,10 @@ def main(argv: list[str] | None = None) -> int:
 
         print(sslstudio.__version__)
         return 0
+    if args.self_test:
+        from sslstudio.cli.selftest import run_self_test
+
+        return run_self_test()
     from sslstudio.cli import commands
 
     if args.command is None:
