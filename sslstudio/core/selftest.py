@@ -48,7 +48,8 @@ def loop_checks(workdir: Path, modalities: list[str] | None = None) -> list[tupl
                    (f"{modality}: embed", lambda s=state: _embed(s)),
                    (f"{modality}: probe", lambda s=state: _probe(s))]
         if modality == "image":
-            checks.append(("image: export ONNX", lambda s=state: _export(s, workdir)))
+            checks.append(("image: map (PCA, t-SNE, UMAP)", lambda s=state: _map(s)))
+            checks.append(("image: export TorchScript + ONNX", lambda s=state: _export(s, workdir)))
     return checks
 
 
@@ -96,8 +97,21 @@ def _embed(state: dict) -> str:
     vectors = compute_embeddings(run, samples, device="cpu")
     if not np.isfinite(vectors).all() or float(vectors.std(axis=0).max()) == 0.0:
         raise AssertionError("the embeddings are not finite or do not vary between samples")
-    state["samples"] = samples
+    state["samples"], state["vectors"] = samples, vectors
     return f"{vectors.shape[0]} x {vectors.shape[1]}"
+
+
+def _map(state: dict) -> str:
+    import numpy as np
+
+    from sslstudio.core.embeddings.projection import project
+
+    vectors = _need(state, "vectors")
+    for method in ("pca", "tsne", "umap"):
+        coords = project(vectors, method, cap=500).coords  # fits 500, places the rest with transform
+        if coords.shape != (len(vectors), 2) or not np.isfinite(coords).all():
+            raise AssertionError(f"{method} gave {coords.shape} coordinates, or some not finite")
+    return f"{len(vectors)} points, 500 fitted and the rest placed"
 
 
 def _probe(state: dict) -> str:
@@ -114,10 +128,14 @@ def _export(state: dict, workdir: Path) -> str:
     from sslstudio.core.export import export
 
     run, samples = state["run"], _need(state, "samples")
-    report = export(run, workdir / "model.onnx", "onnx", run.pipeline.raw(samples.subset(list(range(16)))))
-    if not report.passed:
-        raise AssertionError(f"exported model disagrees with the app: {report.to_dict()}")
-    return f"parity on {report.samples} samples, max abs difference {report.max_abs_diff:.1e}"
+    inputs = run.pipeline.raw(samples.subset(list(range(16))))
+    worst = 0.0
+    for fmt, name in (("torchscript", "model.pt"), ("onnx", "model.onnx")):
+        report = export(run, workdir / name, fmt, inputs)
+        if not report.passed:
+            raise AssertionError(f"the {fmt} export disagrees with the app: {report.to_dict()}")
+        worst = max(worst, report.max_abs_diff)
+    return f"both match the app on {report.samples} samples, max abs difference {worst:.1e}"
 
 
 def self_test(extra: list[tuple[str, Callable[[], str]]] = (), log: Callable[[str], None] = print,

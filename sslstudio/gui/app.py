@@ -5,6 +5,7 @@ imports torch to describe the device (launch to window stays under a second).
 """
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -45,11 +46,29 @@ def run_gui(target: str | None = None, first_run_demo: bool = True) -> int:
     hook.install()
     window.show()
     window.open_initial(Path(target) if target else None, first_run_demo)
+    if os.environ.get("SSLSTUDIO_QUIT_WHEN_SHOWN"):
+        _quit_when_shown(app, window)
     try:
         return app.exec()
     finally:
         hook.uninstall()
         tear_down(window)
+
+
+def _quit_when_shown(app, window) -> None:
+    """Say when the window is on screen, then quit without asking to save: how the installer build
+    times launch -> window on the packaged app, and checks that it closes cleanly."""
+    from PySide6.QtCore import QTimer
+
+    def check() -> None:
+        if window.windowHandle() is not None and window.windowHandle().isExposed():
+            poll.stop()
+            print(f"sslstudio: window shown on the {app.platformName()} platform", flush=True)
+            window.dirty = False  # nothing to save: the demo folder was opened by the launch itself
+            app.quit()
+
+    poll = QTimer(window, interval=10, timeout=check)
+    poll.start()
 
 
 def tear_down(widget) -> None:
@@ -73,8 +92,6 @@ def run_alone(build) -> int:
     `build` returns the widget and, optionally, a cleanup callable. With
     SSLSTUDIO_QUIT_AFTER_MS set, the window closes itself (the tests use it).
     """
-    import os
-
     from PySide6.QtCore import QTimer
 
     app = create_application()
