@@ -94,7 +94,8 @@ def require_xcb_libraries() -> None:
 def freeze(out: Path, minimal: bool) -> float:
     start = time.perf_counter()
     env = {**os.environ, "SSLSTUDIO_FREEZE": "minimal" if minimal else "full"}
-    subprocess.run([sys.executable, "-m", "PyInstaller", "--noconfirm", "--log-level", "WARN",
+    # --clean: PyInstaller's cache in the work folder has kept a changed module's old code.
+    subprocess.run([sys.executable, "-m", "PyInstaller", "--noconfirm", "--clean", "--log-level", "WARN",
                     "--distpath", str(out / "dist"), "--workpath", str(out / "work"),
                     str(HERE / "sslstudio.spec")], check=True, env=env, cwd=ROOT)
     return round(time.perf_counter() - start, 1)
