@@ -79,12 +79,15 @@ def test_a_minimal_freeze_runs_and_finds_the_bundled_resources(tmp_path):
 @pytest.mark.skipif(not os.environ.get("SSLSTUDIO_TEST_INSTALLER"), reason="set SSLSTUDIO_TEST_INSTALLER=1 "
                     "to build the full installer (about 10 minutes and 15 GB of disk)")
 def test_the_full_installer_builds_self_tests_installs_and_purges(tmp_path):
-    result = subprocess.run([sys.executable, str(PACKAGING / "build.py"), "--out", str(tmp_path)],
-                            capture_output=True, text=True, timeout=3600)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert "self-test passed" in result.stdout
-    info = json.loads((tmp_path / "build-info.json").read_text())
-    assert (tmp_path / info["deb"]).is_file()
-    assert info["launch_to_window_s"]["offscreen"] > 0 and info["installed_launcher_to_window_s"] > 0
-    if os.geteuid() == 0:
-        assert info["purge_leaves"] == []
+    try:
+        result = subprocess.run([sys.executable, str(PACKAGING / "build.py"), "--out", str(tmp_path)],
+                                capture_output=True, text=True, timeout=3600)
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        assert "self-test passed" in result.stdout
+        info = json.loads((tmp_path / "build-info.json").read_text())
+        assert (tmp_path / info["deb"]).is_file()
+        assert info["launch_to_window_s"]["offscreen"] > 0 and info["installed_launcher_to_window_s"] > 0
+        if os.geteuid() == 0:
+            assert info["purge_leaves"] == []
+    finally:
+        shutil.rmtree(tmp_path, ignore_errors=True)  # gigabytes: pytest would keep them among its last runs
