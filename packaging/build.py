@@ -153,16 +153,14 @@ def launch_to_window(executable: Path, platform: str, attempts: int = 2) -> floa
 
 
 def _start_xvfb() -> tuple[str, subprocess.Popen]:
-    for number in range(90, 120):
-        if not Path(f"/tmp/.X11-unix/X{number}").exists():
-            server = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", "1360x860x24", "-nolisten", "tcp"],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            for _ in range(100):
-                if Path(f"/tmp/.X11-unix/X{number}").exists():
-                    return f":{number}", server
-                time.sleep(0.05)
-            server.terminate()
-    raise SystemExit("could not start Xvfb")
+    """A private X server on a free display: Xvfb picks the number and writes it once it is ready."""
+    server = subprocess.Popen(["Xvfb", "-displayfd", "1", "-screen", "0", "1360x860x24", "-nolisten", "tcp"],
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    number = server.stdout.readline().strip()
+    if not number.isdigit():
+        server.terminate()
+        raise SystemExit("could not start Xvfb")
+    return f":{number}", server
 
 
 def tree_mb(folder: Path) -> float:
