@@ -148,10 +148,11 @@ def cmd_train(args) -> int:
     _say(f"{'resuming' if args.resume else 'training'} {prepared.task.name} on {len(prepared.samples)} samples, "
          f"{describe_device(device)} -> {args.out}")
     printer = _TrainPrinter()
+    result = None
     try:
         result = train(request, [printer], prepared=prepared)
     finally:
-        leave_process_group()
+        leave_process_group(together=result is not None and not isinstance(result, TrainingFailed))
     payload = {"run": str(args.out), **asdict(result), "last": printer.last}
     if isinstance(result, TrainingFailed):
         _say(f"training failed at step {result.step}: {result.message}")

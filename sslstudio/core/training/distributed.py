@@ -46,10 +46,15 @@ def any_rank(flag: bool, device: torch.device) -> bool:
     return bool(value.item())
 
 
-def leave_process_group() -> None:
-    """Tear the process group down before exit: left to interpreter exit, Gloo's threads can abort
-    a rank ("terminate called without an active exception") after training succeeded."""
+def leave_process_group(together: bool = True) -> None:
+    """Tear the process group down before exit. Left to interpreter exit, Gloo's threads can abort a
+    rank ("terminate called without an active exception") after training succeeded; so did a rank that
+    tore down while rank 0 was still writing its last checkpoint. `together` waits at a barrier until
+    every rank is done; after a failure it must not, since the others may never arrive (torchrun stops
+    them when this rank exits)."""
     import torch.distributed as dist
 
     if dist.is_available() and dist.is_initialized():
+        if together:
+            dist.barrier()
         dist.destroy_process_group()
