@@ -109,6 +109,9 @@ def test_colour_by_cluster_and_prediction_and_time_lapse(qtbot, panel):
     qtbot.waitUntil(lambda: panel.clusters is not None and panel.busy_job is None, timeout=30_000)
     assert len(set(panel.clusters.tolist())) == panel.clusters_spin.value()
     assert "cluster" in panel.legend.text()
+    mapped(qtbot, panel)  # a new map clears the clusters, and colouring by cluster computes them again
+    qtbot.waitUntil(lambda: panel.clusters is not None and panel.busy_job is None, timeout=30_000)
+    assert "cluster" in panel.legend.text()
     panel.colour_box.setCurrentText("predicted class")  # the folder's labels train the probe
     qtbot.waitUntil(lambda: panel.probe is not None and panel.busy_job is None, timeout=30_000)
     assert len(panel.probe.predicted) == len(panel.coords)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -71,6 +71,7 @@ class EmbeddingsPanel(QWidget):
         self.clusters: np.ndarray | None = None
         self.probe = None
         self.busy_job = None
+        self._recolour_when_idle = False
         self._build()
 
     # ---------------------------------------------------------------- layout
@@ -165,6 +166,9 @@ class EmbeddingsPanel(QWidget):
         self.progress.setVisible(running)
         for widget in (self.map_button, self.timelapse_button):
             widget.setEnabled(not running)
+        if not running and self._recolour_when_idle:
+            self._recolour_when_idle = False
+            self.recolour()
 
     def _start(self, name: str, function, on_done) -> None:
         job = self.jobs.start(name, function, self)
@@ -214,8 +218,8 @@ class EmbeddingsPanel(QWidget):
         self.note.setText(projection.note or f"{len(self.coords):,} samples mapped with "
                           f"{self.method_box.currentText()} ({self.embeddings.checkpoint}).")
         self.scatter.set_points(self.coords, self._colours())
-        if self.colour_box.currentText() != "label":
-            QTimer.singleShot(0, self.recolour)  # once this job is over: clustering or the probe may start
+        # Colouring by cluster or prediction needs a job of its own, which can start once this one is over.
+        self._recolour_when_idle = self.colour_box.currentText() != "label"
         self._update_classes()
         self.sig_mapped.emit(len(self.coords))
 
