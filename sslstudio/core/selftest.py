@@ -39,7 +39,8 @@ def run_checks(checks: list[tuple[str, Callable[[], str]]]) -> Iterator[StepResu
 
 
 def loop_checks(workdir: Path, modalities: list[str] | None = None) -> list[tuple[str, Callable[[], str]]]:
-    """scan -> train -> embed -> probe for each modality, and an ONNX export with its parity check."""
+    """scan -> train -> embed -> probe for each modality; for images also the 2-D maps and the
+    TorchScript and ONNX exports with their parity checks."""
     checks = []
     for modality in modalities or list(DEMO_TASKS):
         state: dict = {}
