@@ -55,8 +55,9 @@ def main(argv: list[str] | None = None) -> int:
         report(info, out, started)
         return result.returncode
 
-    info["glibc_floor"], info["build_glibc"] = ".".join(map(str, glibc_floor(bundle))), host_glibc()
-    if glibc_floor(bundle) > tuple(map(int, host_glibc().split("."))):
+    floor = glibc_floor(bundle)
+    info["glibc_floor"], info["build_glibc"] = ".".join(map(str, floor)), host_glibc()
+    if floor > tuple(map(int, host_glibc().split("."))):
         raise SystemExit(f"the bundle needs glibc {info['glibc_floor']}, newer than this machine's {host_glibc()}")
     info["self_test_s"] = self_test(executable)
     info["launch_to_window_s"] = {"offscreen": launch_to_window(executable, "offscreen")}
