@@ -1,4 +1,4 @@
-"""GUI tests: offscreen Qt, settings in a temp folder, and a check that no job thread outlives its test."""
+"""GUI tests: offscreen Qt, settings in a temp folder, no job thread outliving its test, no modal error dialog."""
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -43,3 +43,15 @@ def no_questions(monkeypatch):
 
     monkeypatch.setattr(QMessageBox, "question", answer)
     return asked
+
+
+@pytest.fixture(autouse=True)
+def modal_error_dialogs_fail_the_test(monkeypatch):
+    """A modal error dialog would wait for a click that never comes, and the suite would hang; record
+    it instead, and fail the test with its message and traceback."""
+    from sslstudio.gui.errors import ErrorDialog
+
+    shown = []
+    monkeypatch.setattr(ErrorDialog, "exec", lambda dialog: shown.append(dialog.details.toPlainText()) or 0)
+    yield
+    assert not shown, "an error dialog opened:\n" + "\n---\n".join(shown)
