@@ -9,7 +9,8 @@
    a .desktop entry, icons at the usual sizes and a MIME type for .sslproj projects.
 4. Check the .deb: unpack it into a scratch root and start the unpacked launcher; as root,
    install and purge it with dpkg in a scratch root and check that nothing is left behind.
-5. Print the figures (also in OUT/build-info.json).
+5. The same app as a portable .tar.zst for other distributions, unpacked and run once.
+6. Print the figures (also in OUT/build-info.json).
 
 --minimal freezes only the launcher and the resources (CI's check of the spec; no .deb).
 """
@@ -29,7 +30,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from linux_package import build_deb, check_deb  # noqa: E402
+from linux_package import build_deb, build_tarball, check_deb, check_tarball  # noqa: E402
 from native_libs import glibc_floor, host_glibc  # noqa: E402
 
 
@@ -69,6 +70,9 @@ def main(argv: list[str] | None = None) -> int:
     info["deb"] = deb.name
     info["deb_mb"] = round(deb.stat().st_size / 2**20, 1)
     info.update(check_deb(deb, launch_to_window))
+    archive = build_tarball(bundle, out, info["variant"])
+    check_tarball(archive)
+    info["tarball"], info["tarball_mb"] = archive.name, round(archive.stat().st_size / 2**20, 1)
     report(info, out, started)
     return 0
 

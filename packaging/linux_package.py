@@ -43,6 +43,25 @@ def build_deb(bundle: Path, out: Path, variant: str) -> Path:
     return deb
 
 
+def build_tarball(bundle: Path, out: Path, variant: str) -> Path:
+    """The same app as a portable archive for other distributions (any with glibc >= the floor):
+    unpack anywhere and run sslstudio/sslstudio."""
+    archive = out / f"sslstudio-{version()}-linux-x86_64-{variant}.tar.zst"
+    subprocess.run(["tar", "--zstd", "-cf", str(archive), "-C", str(bundle.parent), bundle.name], check=True,
+                   env={**os.environ, "ZSTD_NBTHREADS": "0"})
+    return archive
+
+
+def check_tarball(archive: Path) -> None:
+    """Unpack the archive into a scratch folder and run the app's --version from there."""
+    with tempfile.TemporaryDirectory(prefix="sslstudio-tar-") as scratch:
+        subprocess.run(["tar", "--zstd", "-xf", str(archive), "-C", scratch], check=True)
+        result = subprocess.run([str(Path(scratch) / "sslstudio" / "sslstudio"), "--version"], capture_output=True,
+                                text=True, timeout=60)
+        if result.returncode != 0 or result.stdout.strip() != version():
+            raise SystemExit(f"the unpacked {archive.name} does not run: {result.stderr[-2000:]}")
+
+
 def _install(source: Path, target: Path, mode: int = 0o644) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source, target)
