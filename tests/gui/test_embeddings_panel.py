@@ -18,16 +18,29 @@ def run(tiny_images, tmp_path):
 
 
 @pytest.fixture
-def panel(qtbot, tiny_images, run):
-    jobs = JobRunner()
-    widget = EmbeddingsPanel(jobs)
-    qtbot.addWidget(widget)
-    widget.resize(1300, 800)
-    widget.show()
-    widget.set_context(tiny_images, "image", [run], {})
-    yield widget
-    widget.shutdown()
-    assert jobs.wait_all(10_000)
+def open_panel(qtbot):
+    """open_panel(folder, modality, run): the page shown on a run, shut down after the test."""
+    opened = []
+
+    def make(folder, modality, run):
+        jobs = JobRunner()
+        widget = EmbeddingsPanel(jobs)
+        qtbot.addWidget(widget)
+        widget.resize(1300, 800)
+        widget.show()
+        widget.set_context(folder, modality, [run], {})
+        opened.append((widget, jobs))
+        return widget
+
+    yield make
+    for widget, jobs in opened:
+        widget.shutdown()
+        assert jobs.wait_all(10_000)
+
+
+@pytest.fixture
+def panel(open_panel, tiny_images, run):
+    return open_panel(tiny_images, "image", run)
 
 
 def mapped(qtbot, panel):
@@ -122,25 +135,18 @@ def test_colour_by_cluster_and_prediction_and_time_lapse(qtbot, panel):
     np.testing.assert_allclose(panel.scatter.cloud.coords, panel.frames[0])
 
 
-def test_audio_hover_shows_the_clips_spectrogram(qtbot, tiny_audio, tmp_path):
+def test_audio_hover_shows_the_clips_spectrogram(qtbot, open_panel, tiny_audio, tmp_path):
     run = tmp_path / "audio-run"
     train(TrainRequest(tiny_audio, run, "masked_spectrogram", train_settings={"max_steps": 2, "batch_size": 4}))
-    jobs = JobRunner()
-    panel = EmbeddingsPanel(jobs)
-    qtbot.addWidget(panel)
-    panel.resize(1300, 800)
-    panel.show()
-    panel.set_context(tiny_audio, "audio", [run], {})
+    panel = open_panel(tiny_audio, "audio", run)
     mapped(qtbot, panel)
     QTest.mouseMove(panel.scatter.viewport(), point_on_screen(panel, 3))
     hover = panel.inspector.hover
     qtbot.waitUntil(lambda: hover.pixmap() is not None and not hover.pixmap().isNull(), timeout=5000)
     assert hover.pixmap().width() == 2 * hover.pixmap().height()  # a spectrogram strip, not a square tile
-    panel.shutdown()
-    assert jobs.wait_all(10_000)
 
 
-def test_a_text_sample_opens_as_its_own_line_not_the_whole_file(qtbot, tiny_text, tmp_path):
+def test_a_text_sample_opens_as_its_own_line_not_the_whole_file(qtbot, open_panel, tiny_text, tmp_path):
     import json
 
     folder = tmp_path / "lines"
@@ -149,11 +155,7 @@ def test_a_text_sample_opens_as_its_own_line_not_the_whole_file(qtbot, tiny_text
     (folder / "notes #1.jsonl").write_text("\n".join(json.dumps({"text": t}) for t in texts) + "\n")
     run = tmp_path / "text-run"
     train(TrainRequest(folder, run, "mlm", train_settings={"max_steps": 2, "batch_size": 4}))
-    jobs = JobRunner()
-    panel = EmbeddingsPanel(jobs)
-    qtbot.addWidget(panel)
-    panel.show()
-    panel.set_context(folder, "text", [run], {})
+    panel = open_panel(folder, "text", run)
     mapped(qtbot, panel)
     row = 7
     assert panel.samples.ids[row] == "notes #1.jsonl#8"
@@ -162,5 +164,3 @@ def test_a_text_sample_opens_as_its_own_line_not_the_whole_file(qtbot, tiny_text
     assert page.toPlainText() == texts[row]
     assert "notes #1.jsonl" in panel.inspector.viewer.title.text()
     assert "cannot be read" not in panel.inspector.viewer.title.text()
-    panel.shutdown()
-    assert jobs.wait_all(10_000)
