@@ -167,10 +167,9 @@ def export(run: LoadedRun, out: str | os.PathLike, fmt: str, check_inputs: torch
         out.unlink(missing_ok=True)
         logits = (f", logits {report.logits_max_abs_diff:.2e} (allowed {report.logits_allowed:.2e})"
                   if report.logits_max_abs_diff is not None else "")
-        raise ExportMismatch(f"the exported {fmt} {run.modality} model disagrees with the app's: embeddings max abs "
-                             f"difference "
-                             f"{report.max_abs_diff:.2e} (allowed {TOLERANCE:.0e}){logits}, top-1 agreement "
-                             f"{report.top1_agreement:.1%}; nothing was kept")
+        raise ExportMismatch(f"the exported {fmt} {run.modality} model disagrees with the app's: embeddings max "
+                             f"abs difference {report.max_abs_diff:.2e} (allowed {TOLERANCE:.0e}){logits}, "
+                             f"top-1 agreement {report.top1_agreement:.1%}; nothing was kept")
     return report
 
 

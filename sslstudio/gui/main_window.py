@@ -240,10 +240,8 @@ class MainWindow(QMainWindow):
     def _on_labels_changed(self, labels: dict) -> None:
         """Labels made on one page show on the other and go into the project."""
         self.project.labels = dict(labels)
-        self.data_panel.set_app_labels(labels)
-        self.embeddings_panel.app_labels = dict(labels)
-        self.finetune_panel.app_labels = dict(labels)
-        self.embeddings_panel.recolour()
+        for panel in (self.data_panel, self.embeddings_panel, self.finetune_panel):
+            panel.set_app_labels(labels)
         self._mark_dirty()
 
     @Slot(str, str)

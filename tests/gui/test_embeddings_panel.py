@@ -164,3 +164,13 @@ def test_a_text_sample_opens_as_its_own_line_not_the_whole_file(qtbot, open_pane
     assert page.toPlainText() == texts[row]
     assert "notes #1.jsonl" in panel.inspector.viewer.title.text()
     assert "cannot be read" not in panel.inspector.viewer.title.text()
+
+
+def test_labels_made_on_another_page_recolour_the_map(qtbot, panel):
+    mapped(qtbot, panel)
+    first = panel.samples.ids[0]
+    assert panel.labels()[0] != "picked elsewhere"  # read once, so a stale cache would show
+    panel.set_app_labels({first: "picked elsewhere"})
+    assert panel.labels()[0] == "picked elsewhere"
+    assert "picked elsewhere" in panel.legend.text()
+    assert panel.class_box.findText("picked elsewhere") >= 0

@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from sslstudio.core.errors import UserError
 from sslstudio.core.tasks.args import TaskArgs
 from sslstudio.core.tasks.base import Batch, PretextTask, TaskOutput
 
@@ -84,6 +85,7 @@ def finetune_predict(run, raw: torch.Tensor, train_rows: np.ndarray, train_label
                      batch_size: int = 32, device: str = "auto") -> np.ndarray:
     """Fine-tune a copy of the run's backbone on the training rows; predicted classes for the test rows."""
     from sslstudio.core.training.device import resolve_device
+    from sslstudio.core.training.events import TrainingFailed
     from sslstudio.core.training.trainer import TaskModel, TrainConfig, Trainer
 
     classes, targets = np.unique(train_labels, return_inverse=True)
@@ -96,9 +98,7 @@ def finetune_predict(run, raw: torch.Tensor, train_rows: np.ndarray, train_label
     target = resolve_device(device)
     data = LabelledRaw(raw[torch.as_tensor(train_rows)], torch.as_tensor(targets, dtype=torch.long))
     result = Trainer(task, model, data, config, run_dir=None, device=target).fit()
-    if type(result).__name__ == "TrainingFailed":
-        from sslstudio.core.errors import UserError
-
+    if isinstance(result, TrainingFailed):
         raise UserError(f"fine-tuning failed: {result.message}")
     model.eval()
     predictions = []

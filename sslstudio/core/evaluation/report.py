@@ -37,22 +37,32 @@ def feature_sets(run, samples: SampleSet, method: str = "linear", device: str = 
     from sslstudio.core.evaluation.probe import raw_features
 
     if method == "finetune":
-        from sslstudio.core.evaluation.finetune import finetune_predict
-
-        raw = run.pipeline.raw(samples)
-
-        def tuned(model_run):
-            return lambda train, y, test, s: finetune_predict(model_run, raw, train, y, test, s, device=device)
-
-        sets = {"ssl": tuned(run)}
-        if baselines:
-            sets.update(random_init=tuned(run.with_random_backbone(seed)), raw=raw_features(run, samples))
-        return sets
+        sets = finetune_predictors(run, samples, seed=seed, device=device)
+        if not baselines:
+            return {"ssl": sets["ssl"]}
+        return {**sets, "raw": raw_features(run, samples)}
     sets = {"ssl": compute_embeddings(run, samples, device=device)}
     if baselines:
         sets.update(random_init=compute_embeddings(run.with_random_backbone(seed), samples, device=device),
                     raw=raw_features(run, samples))
     return sets
+
+
+def finetune_predictors(run, samples: SampleSet, rows: np.ndarray | None = None, seed: int = 0,
+                        device: str = "auto") -> dict[str, Callable]:
+    """Predictors `predict(train, train_labels, test, seed)` that fine-tune the run ("ssl") and a
+    random-init copy ("random_init") per draw. `rows` maps the indices they are given to samples
+    (a labelled subset); by default they index the samples directly."""
+    from sslstudio.core.evaluation.finetune import finetune_predict
+
+    raw = run.pipeline.raw(samples)
+    rows = np.arange(len(samples)) if rows is None else np.asarray(rows)
+
+    def tuned(model_run):
+        return lambda train, y, test, s: finetune_predict(model_run, raw, rows[train], y, rows[test], s,
+                                                          device=device)
+
+    return {"ssl": tuned(run), "random_init": tuned(run.with_random_backbone(seed))}
 
 
 def errors(features, labels: Sequence[str], method: str = "linear", seed: int = 0,

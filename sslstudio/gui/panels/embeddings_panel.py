@@ -70,6 +70,8 @@ class EmbeddingsPanel(QWidget):
         self.frames: list[np.ndarray] = []
         self.clusters: np.ndarray | None = None
         self.probe = None
+        self.index = None  # nearest neighbours in the embedding space, once mapped
+        self._labels: np.ndarray | None = None  # merged labels, cached: hover reads them on every mouse move
         self.busy_job = None
         self._recolour_when_idle = False
         self._build()
@@ -151,11 +153,12 @@ class EmbeddingsPanel(QWidget):
 
     # ---------------------------------------------------------------- context
     def set_context(self, folder: Path, modality: str, runs: list[Path], labels: dict[str, str]) -> None:
-        changed = self.folder != Path(folder)
-        self.folder, self.modality, self.app_labels = Path(folder), modality, dict(labels)
-        self.picker.set_runs(runs)
-        if changed:
+        if self.folder != Path(folder):
             self.samples = self.embeddings = self.coords = None
+            self._labels = None
+        self.folder, self.modality = Path(folder), modality
+        self.picker.set_runs(runs)
+        self.set_app_labels(labels)
         self._update_classes()
 
     # ---------------------------------------------------------------- jobs
@@ -208,8 +211,10 @@ class EmbeddingsPanel(QWidget):
         self._start("embedding", work, self._on_mapped)
 
     def _on_mapped(self, result) -> None:
-        self.samples, self.embeddings, projection = result
         from sslstudio.core.embeddings.neighbours import NeighbourIndex
+
+        self.samples, self.embeddings, projection = result
+        self._labels = None
 
         self.index = NeighbourIndex(self.embeddings.vectors)
         self.coords, self.frames = projection.coords, []
@@ -260,10 +265,15 @@ class EmbeddingsPanel(QWidget):
 
     # ---------------------------------------------------------------- colours
     def labels(self) -> np.ndarray:
-        """Every sample's class: a label made in the app wins over the folder's, "" when none."""
+        """Every sample's class: a label made in the app wins over the folder's, "" when none. Cached
+        until the samples or the app's labels change (merging 100k labels takes about 18 ms)."""
         from sslstudio.core.data.labels import merged_labels
 
-        return np.empty(0, dtype=str) if self.samples is None else merged_labels(self.samples, self.app_labels)
+        if self.samples is None:
+            return np.empty(0, dtype=str)
+        if self._labels is None:
+            self._labels = merged_labels(self.samples, self.app_labels)
+        return self._labels
 
     def _colours(self) -> np.ndarray:
         """The colours for the chosen mode from what is computed; by label until the rest is ready."""
@@ -368,18 +378,26 @@ class EmbeddingsPanel(QWidget):
         if current:
             self.class_box.setEditText(current)
 
+    def set_app_labels(self, labels: dict[str, str]) -> None:
+        """The labels made in the app (here or on the Fine-tune page) changed: recolour, refit later."""
+        if labels == self.app_labels:
+            return
+        self.app_labels = dict(labels)
+        self._labels = None
+        self.probe = None  # predictions refit on the next look
+        self._update_classes()
+        self.recolour()
+
     @Slot()
     def assign_selection(self) -> None:
         rows = self.scatter.selected_rows()
         name = self.class_box.currentText().strip()
         if self.samples is None or not len(rows) or not name:
             return
-        for row in rows.tolist():
-            self.app_labels[self.samples.ids[row]] = name
-        self.probe = None  # the labels changed: predictions refit on the next look
+        labels = dict(self.app_labels)
+        labels.update((self.samples.ids[row], name) for row in rows.tolist())
+        self.set_app_labels(labels)
         self.sig_labels_changed.emit(dict(self.app_labels))
-        self._update_classes()
-        self.recolour()
         self.note.setText(f"{len(rows):,} samples labelled {name!r}; the project keeps it.")
 
     def shutdown(self) -> None:

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QSize, Qt, Signal, Slot
-from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
-    QListWidgetItem,
     QPushButton,
     QSpinBox,
     QSplitter,
@@ -39,7 +38,7 @@ from sslstudio.core.data.labels import merged_labels
 from sslstudio.gui.errors import report_failure
 from sslstudio.gui.jobs import JobRunner
 from sslstudio.gui.widgets.run_picker import RunPicker
-from sslstudio.gui.widgets.thumbnails import render_thumbnail
+from sslstudio.gui.widgets.sample_gallery import SampleGallery
 
 CURVE_COLOURS = {"ssl": "#1f5fbf", "random_init": "#d0702c", "raw": "#6b6b6b"}
 CURVE_NAMES = {"ssl": "self-supervised", "random_init": "random init", "raw": "raw inputs"}
@@ -71,7 +70,8 @@ class FinetunePanel(QWidget):
         self.modality = "image"
         self.app_labels: dict[str, str] = {}
         self.csv: str | None = None
-        self.run = self.samples = self.features = None
+        self.run = self.loaded = self.samples = self.features = None
+        self.rows: np.ndarray | None = None  # the labelled samples of the last evaluation
         self.curve = self.errors = None
         self.busy = False
         self._build()
@@ -125,11 +125,10 @@ class FinetunePanel(QWidget):
         self.plot.addLegend(offset=(-10, -10))
         self.confusion = QTableWidget(toolTip="Rows: true class; columns: predicted")
         self.confusion.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)  # no side scroll
-        self.mistakes = self._gallery("Misclassified test samples: true → predicted. Click one to open it on "
+        self.mistakes = SampleGallery("Misclassified test samples: true → predicted. Click one to open it on "
                                       "the Embeddings page, among its neighbours")
-        self.mistakes.itemClicked.connect(
-            lambda item: self.sig_show_sample.emit(self.samples.ids[item.data(Qt.ItemDataRole.UserRole)]))
-        self.suggestions = self._gallery("Suggested for labelling: select some, pick a class, Label chosen")
+        self.mistakes.sig_chosen.connect(lambda row: self.sig_show_sample.emit(self.samples.ids[row]))
+        self.suggestions = SampleGallery("Suggested for labelling: select some, pick a class, Label chosen")
         self.suggestions.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
         tabs = QTabWidget()
         tabs.addTab(self.plot, "Label efficiency")
@@ -146,13 +145,6 @@ class FinetunePanel(QWidget):
         layout.addWidget(splitter)
         self._enable()
 
-    @staticmethod
-    def _gallery(tip: str) -> QListWidget:
-        gallery = QListWidget(viewMode=QListWidget.ViewMode.IconMode, iconSize=QSize(72, 72),
-                              resizeMode=QListWidget.ResizeMode.Adjust, movement=QListWidget.Movement.Static)
-        gallery.setToolTip(tip)
-        return gallery
-
     def _enable(self) -> None:
         ready = self.features is not None and not self.busy
         self.evaluate_button.setEnabled(not self.busy and self.picker.run() is not None)
@@ -163,9 +155,14 @@ class FinetunePanel(QWidget):
     def set_context(self, folder: Path, modality: str, runs: list[Path], labels: dict[str, str]) -> None:
         if self.folder != Path(folder) or self.modality != modality:
             self.features = None
-        self.folder, self.modality, self.app_labels = Path(folder), modality, dict(labels)
+        self.folder, self.modality = Path(folder), modality
+        self.set_app_labels(labels)
         self.picker.set_runs(runs)
         self._enable()
+
+    def set_app_labels(self, labels: dict[str, str]) -> None:
+        """The labels made in the app changed; the next evaluation uses them (the features stay)."""
+        self.app_labels = dict(labels)
 
     def _choose_csv(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Labels CSV", str(self.folder or ""), "CSV (*.csv)")
@@ -211,22 +208,14 @@ class FinetunePanel(QWidget):
         app_labels = dict(self.app_labels)
 
         def work(state):
-            from sslstudio.core.evaluation.report import evaluate
+            from sslstudio.core.evaluation.report import evaluate, finetune_predictors
 
             loaded, samples, features = cached or load_features(*args, state)
             labels = merged_labels(samples, app_labels)
             rows = np.flatnonzero(labels != "")
             subset = {name: matrix[rows] for name, matrix in features.items()}
             if method == "finetune":  # the run and a from-scratch copy train per draw; raw stays linear
-                from sslstudio.core.evaluation.finetune import finetune_predict
-
-                raw = loaded.pipeline.raw(samples)
-
-                def tuned(model_run):
-                    return lambda train, y, test, seed: finetune_predict(model_run, raw, rows[train], y, rows[test],
-                                                                         seed)
-
-                subset.update(ssl=tuned(loaded), random_init=tuned(loaded.with_random_backbone(0)))
+                subset.update(finetune_predictors(loaded, samples, rows))
             curve, errors = evaluate(subset, labels[rows], shots, seeds, method,
                                      [samples.splits[i] for i in rows] if samples.splits else None)
             return (loaded, samples, features), rows, curve, errors
@@ -278,17 +267,7 @@ class FinetunePanel(QWidget):
         self.mistakes.clear()
         for row, predicted in zip(errors.misclassified[:200].tolist(), errors.predicted[:200].tolist(), strict=True):
             sample = int(self.rows[row])
-            self.mistakes.addItem(self._item(sample, f"{labels[sample]} → {predicted}"))
-
-    def _item(self, sample: int, text: str) -> QListWidgetItem:
-        if self.modality == "text":
-            item = QListWidgetItem(" ".join(str(self.samples.data[sample]).split())[:60] + f"… {text}")
-        else:
-            path = Path(self.samples.root) / self.samples.ids[sample]
-            item = QListWidgetItem(QIcon(QPixmap.fromImage(render_thumbnail(path, self.modality, 72))), text)
-        item.setData(Qt.ItemDataRole.UserRole, sample)
-        item.setToolTip(self.samples.ids[sample])
-        return item
+            self.mistakes.add(self.samples, sample, f"{labels[sample]} → {predicted}")
 
     # ---------------------------------------------------------------- label next
     @Slot()
@@ -306,7 +285,7 @@ class FinetunePanel(QWidget):
         def done(rows):
             self.suggestions.clear()
             for sample in rows.tolist():
-                self.suggestions.addItem(self._item(sample, "unlabelled" if not labels[sample] else labels[sample]))
+                self.suggestions.add(self.samples, sample, labels[sample] or "unlabelled")
             self.class_box.clear()
             self.class_box.addItems(sorted(set(labels.tolist()) - {""}))
             self.tabs.setCurrentWidget(self.suggestions)
@@ -321,7 +300,7 @@ class FinetunePanel(QWidget):
         if not name or not chosen:
             return
         for item in chosen:
-            self.app_labels[self.samples.ids[item.data(Qt.ItemDataRole.UserRole)]] = name
+            self.app_labels[self.samples.ids[SampleGallery.row_of(item)]] = name
             item.setText(name)
         self.sig_labels_changed.emit(dict(self.app_labels))
         self.status.setText(f"{len(chosen)} labelled {name!r}. Evaluate again to extend the curve.")
@@ -338,14 +317,14 @@ class FinetunePanel(QWidget):
     def export(self, path: Path, fmt: str) -> None:
         if self.features is None or self.busy:
             return
-        loaded, samples, labels = self.loaded, self.samples, self.labels()
+        loaded, samples, labels, vectors = self.loaded, self.samples, self.labels(), self.features["ssl"]
         rows = np.flatnonzero(labels != "")
 
         def work(_state):
             from sslstudio.core.evaluation.classifiers import fit_linear
             from sslstudio.core.export import ProbeHead, export
 
-            head = ProbeHead.from_sklearn(fit_linear(self.features["ssl"][rows], labels[rows]))
+            head = ProbeHead.from_sklearn(fit_linear(vectors[rows], labels[rows]))
             check = np.sort(np.random.default_rng(0).choice(len(samples), min(256, len(samples)), replace=False))
             return export(loaded, path, fmt, loaded.pipeline.raw(samples.subset(check)), head)
 

@@ -5,27 +5,16 @@ map, so they show what the model thinks alike even where the projection tears ap
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QIcon, QImage, QPixmap
-from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from sslstudio.gui.widgets.sample_gallery import SampleGallery, sample_file, sample_picture, sample_snippet
 from sslstudio.gui.widgets.sample_viewer import SampleViewer
-from sslstudio.gui.widgets.thumbnails import THUMB, render_thumbnail
+from sslstudio.gui.widgets.thumbnails import THUMB
 
 NEIGHBOURS = 12
-
-
-def sample_file(samples, row: int) -> Path:
-    """The file a sample came from: a text sample "notes.jsonl#12" is line 12 of notes.jsonl."""
-    sample_id = samples.ids[row]
-    if samples.modality == "text":
-        name, _, line = sample_id.rpartition("#")
-        if name and line.isdigit():
-            sample_id = name
-    return Path(samples.root) / sample_id
 
 
 class SampleInspector(QWidget):
@@ -36,19 +25,13 @@ class SampleInspector(QWidget):
         self.hover = QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True, minimumHeight=THUMB + 30)
         self.hover.setToolTip("The sample under the mouse")
         self.viewer = SampleViewer()
-        self.gallery = QListWidget(viewMode=QListWidget.ViewMode.IconMode, iconSize=QSize(72, 72),
-                                   resizeMode=QListWidget.ResizeMode.Adjust, movement=QListWidget.Movement.Static)
-        self.gallery.setToolTip("Nearest neighbours of the opened sample, in the embedding space (cosine)")
-        self.gallery.itemClicked.connect(lambda item: self.sig_open.emit(item.data(Qt.ItemDataRole.UserRole)))
+        self.gallery = SampleGallery("Nearest neighbours of the opened sample, in the embedding space (cosine)")
+        self.gallery.sig_chosen.connect(self.sig_open)
         layout = QVBoxLayout(self)
         layout.addWidget(self.hover)
         layout.addWidget(self.viewer, 2)
         layout.addWidget(QLabel("Nearest neighbours"))
         layout.addWidget(self.gallery, 1)
-
-    def _picture(self, samples, row: int) -> QPixmap:
-        return QPixmap.fromImage(render_thumbnail(Path(samples.root) / samples.ids[row], samples.modality,
-                                                  ratio=self.devicePixelRatioF()))
 
     @staticmethod
     def _spectrogram(samples, row: int, height: int = 160) -> QPixmap:
@@ -61,22 +44,18 @@ class SampleInspector(QWidget):
         image = QImage(rgb.data, rgb.shape[1], rgb.shape[0], 3 * rgb.shape[1], QImage.Format.Format_RGB888)
         return QPixmap.fromImage(image.scaled(2 * height, height))
 
-    @staticmethod
-    def _snippet(samples, row: int, length: int) -> str:
-        return " ".join(str(samples.data[row]).split())[:length]
-
     def show_hover(self, samples, row: int, labels) -> None:
         if row < 0:
             self.hover.clear()
             return
         caption = samples.ids[row] + (f"\n{labels[row]}" if labels[row] else "")
         if samples.modality == "text":  # a text sample may be one line of a bigger file: show its own words
-            self.hover.setText(self._snippet(samples, row, 300) + "\n\n" + caption)
+            self.hover.setText(sample_snippet(samples, row, 300) + "\n\n" + caption)
         elif samples.modality == "audio":
             self.hover.setPixmap(self._spectrogram(samples, row))
             self.hover.setToolTip(caption)
         else:
-            self.hover.setPixmap(self._picture(samples, row))
+            self.hover.setPixmap(sample_picture(samples, row, ratio=self.devicePixelRatioF()))
             self.hover.setToolTip(caption)
 
     def open(self, samples, row: int, labels, index) -> None:
@@ -85,14 +64,8 @@ class SampleInspector(QWidget):
         self.gallery.clear()
         rows, similarity = index.query(row, NEIGHBOURS)
         for neighbour, score in zip(rows.tolist(), similarity.tolist(), strict=True):
-            text = f"{score:.2f}" + (f" {labels[neighbour]}" if labels[neighbour] else "")
-            if samples.modality == "text":
-                item = QListWidgetItem(f"{self._snippet(samples, neighbour, 60)}… {text}")
-            else:
-                item = QListWidgetItem(QIcon(self._picture(samples, neighbour)), text)
-            item.setData(Qt.ItemDataRole.UserRole, neighbour)
-            item.setToolTip(samples.ids[neighbour])
-            self.gallery.addItem(item)
+            label = f" {labels[neighbour]}" if labels[neighbour] else ""
+            self.gallery.add(samples, neighbour, f"{score:.2f}{label}")
 
     def shutdown(self) -> None:
         self.viewer.shutdown()
