@@ -40,15 +40,27 @@ class SampleGallery(QListWidget):
         super().__init__(parent, viewMode=QListWidget.ViewMode.IconMode, iconSize=QSize(ICON, ICON),
                          resizeMode=QListWidget.ResizeMode.Adjust, movement=QListWidget.Movement.Static)
         self.setToolTip(tip)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.itemClicked.connect(lambda item: self.sig_chosen.emit(self.row_of(item)))
 
+    def _fit(self, modality: str) -> None:
+        """Pictures in even columns (a long caption is elided, whole in the tooltip); text as a list."""
+        if modality == "text":
+            self.setViewMode(QListWidget.ViewMode.ListMode)
+            self.setGridSize(QSize())
+        else:
+            self.setViewMode(QListWidget.ViewMode.IconMode)
+            self.setGridSize(QSize(ICON + 40, ICON + 26))
+
     def add(self, samples, row: int, caption: str) -> QListWidgetItem:
+        if self.count() == 0:
+            self._fit(samples.modality)
         if samples.modality == "text":
-            item = QListWidgetItem(f"{sample_snippet(samples, row, 60)}… {caption}")
+            item = QListWidgetItem(f"{caption} · {sample_snippet(samples, row, 80)}…")  # the caption stays in view
         else:
             item = QListWidgetItem(QIcon(sample_picture(samples, row, ICON, self.devicePixelRatioF())), caption)
         item.setData(Qt.ItemDataRole.UserRole, row)
-        item.setToolTip(samples.ids[row])
+        item.setToolTip(f"{samples.ids[row]}\n{caption}")
         self.addItem(item)
         return item
 
