@@ -39,16 +39,21 @@ def test_pca_is_seeded_and_keeps_some_class_structure(digits):
     assert map_knn_accuracy(first.coords, y, rows[::2], rows[1::2]) > 0.5  # chance is 0.1
 
 
-def test_tsne_over_its_cap_fits_a_sample_places_the_rest_and_says_so(digits):
+@pytest.mark.parametrize("seed", [0, 4])  # 4: the hardest of seeds 0-7 here
+def test_tsne_over_its_cap_fits_a_sample_places_the_rest_and_says_so(digits, seed):
     x, y = digits[0][:800], digits[1][:800]
-    result = project(x, "tsne", cap=400, seed=0)
+    result = project(x, "tsne", cap=400, seed=seed)
     assert result.fitted_on == 400
     assert "fitted on 400 of 800 points" in result.note and "transform" in result.note
     assert np.isfinite(result.coords).all()
-    # The points placed by transform land among their own class in the fitted map.
-    fitted = _fitted_rows(len(x), 400, 0)
+    # The points placed by transform land among their own class about as well as the fitted points
+    # themselves do. Relative, because the map's own quality moves with the library's version;
+    # seeds 0-7 gave 0.89-1.02 with openTSNE 1.0.2 to 1.0.4, a misplacing transform gives 0.5-0.6.
+    fitted = _fitted_rows(len(x), 400, seed)
     placed = np.setdiff1d(np.arange(len(x)), fitted)
-    assert map_knn_accuracy(result.coords, y, fitted, placed) > 0.85
+    placed_accuracy = map_knn_accuracy(result.coords, y, fitted, placed)
+    fitted_accuracy = map_knn_accuracy(result.coords, y, fitted[::2], fitted[1::2])
+    assert placed_accuracy >= 0.85 * fitted_accuracy and fitted_accuracy > 0.8  # chance is 0.1
 
 
 def _fitted_rows(count, cap, seed):
