@@ -9,6 +9,14 @@ import pytest
 DEMO = Path(__file__).resolve().parent.parent / "resources" / "demo"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def private_sample_stores(tmp_path_factory):
+    """Sample stores go to a folder of this test session, not the user's cache (subprocesses inherit it)."""
+    import os
+
+    os.environ["SSLSTUDIO_STORE"] = str(tmp_path_factory.mktemp("stores"))
+
+
 def copy_subset(modality: str, dest: Path, classes: int, per_class: int) -> Path:
     for class_dir in sorted(p for p in (DEMO / modality).iterdir() if p.is_dir())[:classes]:
         target = dest / class_dir.name

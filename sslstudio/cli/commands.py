@@ -5,7 +5,7 @@ import argparse
 import json
 import os
 import sys
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from pathlib import Path
 
 from sslstudio.core.data.loaders import InputSpec
@@ -25,11 +25,7 @@ def _emit_json(payload: dict) -> None:
 def _spec_from(args) -> InputSpec:
     given = {"image_size": args.image_size, "audio_seconds": args.audio_seconds,
              "sample_rate": args.sample_rate, "text_tokens": args.text_tokens}
-    spec = replace(InputSpec(), **{k: v for k, v in given.items() if v is not None})
-    if spec.image_size < 8 or spec.audio_seconds <= 0 or spec.sample_rate < 1000 or spec.text_tokens < 8:
-        raise UserError("input sizes too small: --image-size >= 8, --audio-seconds > 0, "
-                        "--sample-rate >= 1000, --text-tokens >= 8")
-    return spec
+    return InputSpec.from_mapping({k: v for k, v in given.items() if v is not None})
 
 
 # ------------------------------------------------------------------ tasks
@@ -90,12 +86,12 @@ def _progress_printer(label: str):
 
 # ---------------------------------------------------------------- preview
 def cmd_preview(args) -> int:
-    import numpy as np
     import torch
 
     from sslstudio.core.data.dataset import load_folder
     from sslstudio.core.models.inputs import Pipeline
-    from sslstudio.core.tasks.args import parse_assignments
+    from sslstudio.core.settings import parse_assignments
+    from sslstudio.core.tasks.base import preview_indices
     from sslstudio.core.tasks.registry import get_task
     from sslstudio.core.tasks.sheet import save_sheet
     from sslstudio.core.training.session import load_task_model
@@ -115,11 +111,9 @@ def cmd_preview(args) -> int:
         task_args = task_cls.Args.from_mapping(settings)
         samples = load_folder(args.folder, task_cls.modality, spec=_spec_from(args))
         task, model = task_cls(task_args, Pipeline.fit(samples)), None
-    chosen = np.sort(np.random.default_rng(args.seed).permutation(len(samples))[: args.n])
-    raw = task.pipeline.raw(samples.subset(chosen.tolist()))
+    chosen = preview_indices(len(samples), args.n, args.seed)
     with torch.no_grad():
-        previews = (task.live_preview(model.backbone, model.heads, raw, args.seed) if model is not None
-                    else task.preview(raw, args.seed))
+        previews = task.preview_samples(samples, chosen, args.seed, model)
     title = f"{task.name} on {Path(args.folder).name}: " + ", ".join(
         f"{k}={v}" for k, v in task.args.to_dict().items()) + (f" (model: {args.run})" if args.run else "")
     save_sheet(previews, title, args.out)
@@ -129,7 +123,7 @@ def cmd_preview(args) -> int:
 
 # ------------------------------------------------------------------ train
 def cmd_train(args) -> int:
-    from sslstudio.core.tasks.args import parse_assignments
+    from sslstudio.core.settings import parse_assignments
     from sslstudio.core.training.device import describe_device, resolve_device
     from sslstudio.core.training.distributed import init_from_environment, leave_process_group
     from sslstudio.core.training.session import TrainRequest, prepare, train
@@ -297,7 +291,7 @@ def cmd_export(args) -> int:
         pool = load_folder(folder, run.modality, labels="none", spec=run.pipeline.spec)
     rng = np.random.default_rng(args.seed)
     chosen = np.sort(rng.choice(len(pool), min(args.check_samples, len(pool)), replace=False))
-    report = export(run, args.out, args.format, run.pipeline.raw(pool.subset(chosen)), head)
+    report = export(run, args.out, args.format, run.pipeline.eval_raw(pool, chosen), head)
     summary = {"out": str(args.out), "format": args.format, "checkpoint": run.checkpoint.name,
                "classes": head.classes if head else None, "parity": report.to_dict() if report else None}
     if args.json:

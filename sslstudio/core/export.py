@@ -33,7 +33,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from sslstudio.core.errors import UserError
-from sslstudio.core.training.atomic import atomic_write, atomic_write_text
+from sslstudio.core.io import atomic_write, atomic_write_text
 from sslstudio.core.training.session import LoadedRun
 
 FORMATS = ("torchscript", "onnx", "state_dict")

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from sslstudio.core.errors import UserError
-from sslstudio.core.training.atomic import atomic_write_text
+from sslstudio.core.io import atomic_write_text
 
 SUFFIX = ".sslproj"
 VERSION = 2

@@ -56,7 +56,8 @@ class _TrainingWorker(QObject):
             samples = self._prepared.samples
             self.sig_log.emit(f"{len(samples)} samples loaded, {len(samples.bad)} skipped; "
                               f"training {self._prepared.task.name} on {self.request.device}")
-            self._live_raw = self._prepared.task.pipeline.raw(samples.subset(range(min(LIVE_SAMPLES, len(samples)))))
+            self._live_raw = self._prepared.task.pipeline.training_raw(samples, range(min(LIVE_SAMPLES, len(samples))),
+                                                                        seed=0)
             result = train(self.request, [self._on_event], self.control, prepared=self._prepared)
             self._flush()
             self.sig_done.emit(result)

@@ -1,7 +1,7 @@
 import pytest
 
 from sslstudio.core.errors import ArgsError
-from sslstudio.core.tasks.args import parse_assignments
+from sslstudio.core.settings import parse_assignments
 from sslstudio.core.tasks.masked_spectrogram import MaskedSpectrogramArgs
 from sslstudio.core.tasks.mlm import MLMArgs
 from sslstudio.core.tasks.registry import TASKS, get_task

@@ -40,21 +40,21 @@ def reason(loader, path, *extra):
 
 def test_corrupt_png(tmp_path):
     (tmp_path / "bad.png").write_bytes(png_bytes()[:40])
-    assert "corrupt" in reason(load_image, tmp_path / "bad.png", SPEC) or "truncated" in reason(
-        load_image, tmp_path / "bad.png", SPEC)
+    assert "corrupt" in reason(load_image, tmp_path / "bad.png", 32) or "truncated" in reason(
+        load_image, tmp_path / "bad.png", 32)
 
 
 def test_text_named_png(tmp_path):
     (tmp_path / "fake.png").write_text("hello")
-    assert "not a readable image" in reason(load_image, tmp_path / "fake.png", SPEC)
+    assert "not a readable image" in reason(load_image, tmp_path / "fake.png", 32)
 
 
 def test_image_modes_and_sizes_are_normalised(tmp_path):
     (tmp_path / "grey.png").write_bytes(png_bytes((50, 30), "L"))
     (tmp_path / "alpha.png").write_bytes(png_bytes((10, 40), "RGBA"))
     for name in ("grey.png", "alpha.png"):
-        pixels = load_image(str(tmp_path / name), SPEC)
-        assert pixels.shape == (32, 32, 3) and pixels.dtype == np.uint8
+        pixels = load_image(str(tmp_path / name), 37)
+        assert pixels.shape == (37, 37, 3) and pixels.dtype == np.uint8
 
 
 def test_truncated_wav_mid_data_and_mid_header(tmp_path):
@@ -66,12 +66,11 @@ def test_truncated_wav_mid_data_and_mid_header(tmp_path):
         load_audio, tmp_path / "stub.wav", SPEC)
 
 
-def test_good_wav_is_mixed_to_mono_resampled_and_fitted(tmp_path):
+def test_good_wav_is_mixed_to_mono_and_resampled(tmp_path):
     (tmp_path / "ok.wav").write_bytes(wav_bytes(seconds=0.5, rate=8000))
     clip = load_audio(str(tmp_path / "ok.wav"), SPEC)
-    assert clip.shape == (16000,) and clip.dtype == np.float32
+    assert clip.shape == (8000,) and clip.dtype == np.float32  # 0.5 s at 16 kHz
     assert np.abs(clip).max() > 0.1  # the tone survived
-    assert np.abs(clip[:3000]).max() == 0  # padded centrally: the start is silence
 
 
 def test_binary_named_txt_empty_and_non_utf8(tmp_path):

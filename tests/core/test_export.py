@@ -27,7 +27,7 @@ def test_image_export_with_a_probe_head_matches_the_app(tiny_images, tmp_path, f
     samples = load_folder(tiny_images)
     labels = np.array(samples.labels)
     head = ProbeHead.from_sklearn(fit_linear(compute_embeddings(run, samples), labels))
-    raw = run.pipeline.raw(samples)
+    raw = run.pipeline.eval_raw(samples)
     report = export(run, tmp_path / f"model.{fmt}", fmt, raw, head)
     assert report.passed and report.samples == len(samples)
     assert report.max_abs_diff <= 1e-4 and report.top1_agreement == 1.0
@@ -43,7 +43,7 @@ def test_image_export_with_a_probe_head_matches_the_app(tiny_images, tmp_path, f
 
 def test_the_exported_image_model_resizes_inside(tiny_images, tmp_path):
     run = trained(tiny_images, tmp_path, "rotation")
-    raw = run.pipeline.raw(load_folder(tiny_images).subset(range(6)))
+    raw = run.pipeline.eval_raw(load_folder(tiny_images), range(6))
     export(run, tmp_path / "model.pt", "torchscript", raw)
     bigger = torch.nn.functional.interpolate(raw.float(), scale_factor=2, mode="nearest").round().byte()
     [embedding] = run_exported(tmp_path / "model.pt", "torchscript", bigger)  # 2x the pixels, same content
@@ -55,11 +55,11 @@ def test_the_exported_image_model_resizes_inside(tiny_images, tmp_path):
 
 def test_audio_and_text_export_with_their_preprocessing(tiny_audio, tiny_text, tmp_path):
     audio = trained(tiny_audio, tmp_path, "masked_spectrogram")
-    waves = audio.pipeline.raw(load_folder(tiny_audio).subset(range(8)))
+    waves = audio.pipeline.eval_raw(load_folder(tiny_audio), range(8))
     assert waves.dtype == torch.float32 and waves.dim() == 2  # raw waveforms in: log-mel happens inside
     assert export(audio, tmp_path / "audio.onnx", "onnx", waves).passed
     text = trained(tiny_text, tmp_path, "mlm")
-    ids = text.pipeline.raw(load_folder(tiny_text).subset(range(8)))
+    ids = text.pipeline.eval_raw(load_folder(tiny_text), range(8))
     assert export(text, tmp_path / "text.pt", "torchscript", ids).passed
     tokenizer = (tmp_path / "tokenizer.json").read_text()
     assert json.loads(tokenizer)["model"]["vocab"] and tokenizer == text.pipeline.tokenizer.to_str()
@@ -67,7 +67,7 @@ def test_audio_and_text_export_with_their_preprocessing(tiny_audio, tiny_text, t
 
 def test_a_disagreeing_export_fails_and_keeps_nothing(tiny_images, tmp_path, monkeypatch):
     run = trained(tiny_images, tmp_path, "rotation")
-    raw = run.pipeline.raw(load_folder(tiny_images).subset(range(8)))
+    raw = run.pipeline.eval_raw(load_folder(tiny_images), range(8))
     from sslstudio.core import export as export_module
 
     honest = export_module.run_exported
@@ -90,7 +90,7 @@ def test_a_resnet18_state_dict_loads_into_torchvision(tiny_images, tmp_path):
     net.conv1 = torch.nn.Conv2d(3, 64, 3, 1, 1, bias=False)
     net.maxpool = net.fc = torch.nn.Identity()
     net.load_state_dict(torch.load(tmp_path / "backbone.pt"))
-    raw = run.pipeline.raw(load_folder(tiny_images).subset(range(4)))
+    raw = run.pipeline.eval_raw(load_folder(tiny_images), range(4))
     with torch.no_grad():
         mine = net.eval()(run.pipeline.preprocess(raw))
     np.testing.assert_allclose(mine.numpy(), in_app_outputs(run, raw, None)[0], atol=1e-5)

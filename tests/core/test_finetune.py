@@ -26,8 +26,7 @@ def test_finetuning_learns_the_classes_and_leaves_the_run_untouched(tiny_images,
         return optimizer
 
     monkeypatch.setattr(torch.optim, "AdamW", recording_adamw)
-    raw = run.pipeline.raw(samples)
-    predicted = finetune_predict(run, raw, rows_train, labels[rows_train], rows_test, seed=0, steps=60, device="cpu")
+    predicted = finetune_predict(run, samples, rows_train, labels[rows_train], rows_test, seed=0, steps=60, device="cpu")
     assert predicted.shape == (len(rows_test),) and set(predicted) <= set(labels)
     assert (predicted == labels[rows_test]).mean() > 0.5  # four classes: chance is 0.25
     [groups] = seen_groups

@@ -110,10 +110,11 @@ def _fingerprint(previews):
 def test_rotation_random_angle_mode_matches_targets(tiny_images):
     task, _, raw = build(tiny_images, "rotation", all_rotations=False, shift=0, flip=False)
     batch = task.make_batch(raw[:8], make_generator(1))
-    assert batch.size == 8
+    cropped, _ = task.crop_stored(raw[:8], make_generator(1))  # the first draws: a square of the stored image
+    assert batch.size == 8 and cropped.shape[-1] == task.pipeline.spec.image_size < raw.shape[-1]
     for i in range(8):
         k = int(batch.targets[i])
-        expected = task.pipeline.preprocess(torch.rot90(raw[i:i + 1], k, dims=(2, 3)))
+        expected = task.pipeline.preprocess(torch.rot90(cropped[i:i + 1], k, dims=(2, 3)))
         torch.testing.assert_close(batch.inputs[i:i + 1], expected)
 
 
@@ -200,7 +201,7 @@ def test_jigsaw_permutations_are_distinct_and_far_apart():
 def test_jigsaw_tiles_come_from_the_cells_the_permutation_names(tiny_images):
     task, _, raw = build(tiny_images, "jigsaw", gap=0.0)
     batch = task.make_batch(raw[:2], make_generator(3))
-    images = task.pipeline.preprocess(raw[:2])
+    images = task.pipeline.preprocess(task.crop_stored(raw[:2], make_generator(3))[0])
     cell = images.shape[-1] // 3
     for b in range(2):
         for slot, source in enumerate(batch.params["order"][b].tolist()):

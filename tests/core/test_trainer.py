@@ -127,8 +127,8 @@ def test_online_knn_is_measured_within_its_time_budget(tiny_images, tmp_path, bu
     from sslstudio.core.training.knn_monitor import KnnMonitor
 
     trainer = trainer_for(tiny_images, tmp_path / "run")
-    labels = load_folder(tiny_images, "image").labels
-    trainer.monitor = KnnMonitor(trainer.raw, labels, trainer.task.pipeline.preprocess, budget_share=budget)
+    samples = load_folder(tiny_images, "image")
+    trainer.monitor = KnnMonitor(samples, trainer.task.pipeline, budget_share=budget)
     events = []
     trainer.callbacks.append(events.append)
     trainer.fit()

@@ -1,26 +1,29 @@
-"""Decode a folder (or a list of files) into one in-memory SampleSet.
+"""A folder (or a list of files) as a SampleSet: ids, labels, and where each decoded sample lies.
 
-Decoding runs on a thread pool: Pillow and libsndfile release the GIL, so two
-cores decode about twice as fast. Files that fail are kept in `bad` with their
-reason; the rest load. Samples are stored decoded and resized, so training
-reads them from memory and never waits on the disk.
+Files are decoded once into the folder's sample store (`store.py`) and read back from there by
+every command, so memory is bounded by what a step reads, never by the folder. A handful of
+files that the store does not hold yet (a preview's samples while the store is still being
+built) are decoded in memory instead, with the very same decoder. Files that fail are kept in
+`bad` with their reason; the rest load.
 """
 from __future__ import annotations
 
 import hashlib
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
-from sslstudio.core.data.loaders import InputSpec, Unusable, load_audio, load_image, load_text
+from sslstudio.core.data.loaders import InputSpec, Unusable
+from sslstudio.core.data.records import FileBlob, Records, decode_all, in_memory, stored_side
 from sslstudio.core.data.scan import BadFile, label_from_relpath, scan_folder
+from sslstudio.core.data.store import SampleStore
 from sslstudio.core.errors import UserError
 
-Progress = Callable[[int, int], None]
+Progress = Callable[[int, int], None]  # (done, total); may raise Cancelled; (0, 0) while waiting
+IN_MEMORY_FILES = 512  # at most this many files missing from the store are decoded without it
 
 
 @dataclass
@@ -31,7 +34,7 @@ class SampleSet:
     root: Path
     ids: list[str]
     labels: list[str | None]
-    data: np.ndarray | list[str]  # images (N,H,W,3) uint8, audio (N,T) float32, or texts
+    records: Records
     spec: InputSpec
     bad: list[BadFile] = field(default_factory=list)
     splits: list[str | None] | None = None
@@ -40,26 +43,40 @@ class SampleSet:
         return len(self.ids)
 
     def subset(self, indices: Sequence[int]) -> "SampleSet":
-        idx = list(indices)
-        data = [self.data[i] for i in idx] if isinstance(self.data, list) else self.data[idx]
+        idx = [int(i) for i in indices]
         splits = [self.splits[i] for i in idx] if self.splits is not None else None
-        return SampleSet(self.modality, self.root, [self.ids[i] for i in idx],
-                         [self.labels[i] for i in idx], data, self.spec, list(self.bad), splits)
+        return replace(self, ids=[self.ids[i] for i in idx], labels=[self.labels[i] for i in idx],
+                       records=self.records.take(idx), bad=list(self.bad), splits=splits)
 
     @property
     def has_labels(self) -> bool:
         return any(label is not None for label in self.labels)
 
     def fingerprint(self) -> str:
+        """Changes when the samples or their decoded contents change (a re-decoded file moves)."""
         digest = hashlib.sha1()
         for sample_id in self.ids:
             digest.update(sample_id.encode("utf-8", "surrogateescape") + b"\n")
+        if self.records.store is not None:
+            digest.update(self.records.offsets.tobytes())
         return digest.hexdigest()[:16]
+
+    def item(self, i: int):
+        """One sample as a viewer shows it: an HWC image at the stored side, a clip's waveform, a text."""
+        if self.modality == "image":
+            return self.records.images(np.array([i]))[0].transpose(1, 2, 0)
+        if self.modality == "audio":
+            length = int(self.records.clip_lengths()[i])
+            return self.records.audio(np.array([i]), length)[0]
+        return self.records.text(i)
+
+    def texts(self, indices: Sequence[int] | None = None) -> list[str]:
+        return self.records.texts(indices)
 
 
 def load_folder(root: str | os.PathLike, modality: str | None = None, labels: str = "auto",
-                spec: InputSpec = InputSpec(), progress: Progress | None = None) -> SampleSet:
-    """Scan and decode every file of one modality under `root`.
+                spec: InputSpec = InputSpec(), progress: Progress | None = None, sync: bool = True) -> SampleSet:
+    """Scan and decode (once, into the store) every file of one modality under `root`.
 
     labels: "folders" takes each first-level subfolder name as the class, "none"
     ignores them, "auto" uses folders when every file sits in one of two or more.
@@ -69,45 +86,85 @@ def load_folder(root: str | os.PathLike, modality: str | None = None, labels: st
     relpaths = scan.files[modality]
     use_folders = labels == "folders" or (labels == "auto" and scan.looks_labelled(modality))
     file_labels = [label_from_relpath(p) if use_folders else None for p in relpaths]
-    samples = load_files(Path(root), relpaths, modality, spec, file_labels, progress=progress)
+    samples = load_files(Path(root), relpaths, modality, spec, file_labels, progress=progress, whole_folder=True,
+                         sync=sync)
     samples.bad = scan.bad + samples.bad
     return samples
 
 
 def load_files(root: Path, relpaths: Sequence[str], modality: str, spec: InputSpec,
                labels: Sequence[str | None] | None = None, splits: Sequence[str | None] | None = None,
-               progress: Progress | None = None) -> SampleSet:
-    """Decode the given files (paths relative to root, or absolute) of one modality."""
+               progress: Progress | None = None, whole_folder: bool = False, sync: bool = True) -> SampleSet:
+    """Decode the given files (paths relative to root, or absolute) of one modality.
+
+    `whole_folder`: these are all the folder's files, so the store forgets any others.
+    `sync=False` reads the store as it is (another process, rank 0 under torchrun, filled it).
+    """
+    root = Path(root)
     labels = list(labels) if labels is not None else [None] * len(relpaths)
-    decoded = _decode_all(root, relpaths, modality, spec, progress)
-    ids, out_labels, out_splits, arrays, bad = [], [], [], [], []
-    for i, (relpath, result) in enumerate(zip(relpaths, decoded)):
-        if isinstance(result, Unusable):
-            bad.append(BadFile(relpath, str(result)))
-            continue
-        pieces = result if modality == "text" else [(relpath, result)]
-        for sample_id, value in pieces:
-            ids.append(sample_id)
+    store = SampleStore.for_folder(root, modality, spec)
+    small = len(relpaths) <= IN_MEMORY_FILES
+    if sync and not (small and not whole_folder and store.is_current(relpaths)):
+        # A few files wait for nobody: while another job builds the store, they are decoded here.
+        if not store.sync(relpaths, decode_threads(), progress, prune=whole_folder, wait=not small):
+            return _decode_in_memory(root, relpaths, modality, spec, labels, splits)
+    entries = store.entries(relpaths)
+    ids, out_labels, out_splits, offsets, sizes, bad = [], [], [], [], [], []
+    for i, relpath in enumerate(relpaths):
+        entry = entries.get(relpath)
+        if entry is None:
+            raise UserError(f"the sample store of {root} does not hold {relpath}; it is being built by another "
+                            f"process, or was cleared (run the command again)")
+        if entry.reason is not None:
+            bad.append(BadFile(relpath, entry.reason))
+        for suffix, offset, size in entry.records:
+            ids.append(relpath + suffix)
             out_labels.append(labels[i])
             out_splits.append(splits[i] if splits is not None else None)
-            arrays.append(value)
+            offsets.append(offset)
+            sizes.append(size)
+    _refuse_empty(ids, bad, modality, root)
+    records = Records(modality, FileBlob(store.data_path), np.array(offsets, dtype=np.int64),
+                      np.array(sizes, dtype=np.int64), stored_side(spec.image_size), store)
+    return SampleSet(modality, root, ids, out_labels, records, spec, bad, out_splits if splits is not None else None)
+
+
+def _decode_in_memory(root: Path, relpaths: Sequence[str], modality: str, spec: InputSpec,
+                      labels: list, splits: Sequence[str | None] | None) -> SampleSet:
+    ids, out_labels, out_splits, payloads, bad = [], [], [], [], []
+
+    def keep(i: int, result) -> None:
+        if isinstance(result, Unusable):
+            bad.append(BadFile(relpaths[i], str(result)))
+            return
+        for suffix, payload in result:
+            ids.append(relpaths[i] + suffix)
+            out_labels.append(labels[i])
+            out_splits.append(splits[i] if splits is not None else None)
+            payloads.append(payload)
+
+    decode_all(root, relpaths, modality, spec, decode_threads(), keep)
+    _refuse_empty(ids, bad, modality, root)
+    blob, offsets, sizes = in_memory(payloads)
+    records = Records(modality, blob, offsets, sizes, stored_side(spec.image_size))
+    return SampleSet(modality, root, ids, out_labels, records, spec, bad, out_splits if splits is not None else None)
+
+
+def _refuse_empty(ids: list, bad: list[BadFile], modality: str, root: Path) -> None:
     if not ids:
         reasons = "; ".join(f"{b.path}: {b.reason}" for b in bad[:3])
         raise UserError(f"no usable {modality} files in {root}" + (f" ({reasons})" if reasons else ""))
-    data = arrays if modality == "text" else np.stack(arrays)
-    return SampleSet(modality, root, ids, out_labels, data, spec, bad,
-                     out_splits if splits is not None else None)
 
 
 def check_files(root: str | os.PathLike, relpaths: Sequence[str], modality: str, spec: InputSpec = InputSpec(),
                 progress: Progress | None = None) -> list[BadFile]:
-    """Decode every file as training would, keep nothing, and return the unusable ones with reasons.
-
-    `progress` may raise (for example `Cancelled`) to stop early.
-    """
-    results = _decode_all(Path(root), relpaths, modality, spec, progress, keep=False)
-    return [BadFile(relpath, str(result)) for relpath, result in zip(relpaths, results, strict=True)
-            if isinstance(result, Unusable)]
+    """Decode every file into the folder's store (the one decode training will read) and return the
+    unusable ones with reasons. `progress` may raise (for example `Cancelled`) to stop early; what
+    was decoded by then is kept."""
+    store = SampleStore.for_folder(root, modality, spec)
+    store.sync(relpaths, decode_threads(), progress)
+    entries = store.entries(relpaths)
+    return [BadFile(p, entries[p].reason) for p in relpaths if p in entries and entries[p].reason is not None]
 
 
 _decode_threads: int | None = None  # None: one per core, at most 8
@@ -120,27 +177,5 @@ def set_decode_threads(count: int | None) -> None:
     _decode_threads = None if count is None else max(1, min(8, count))
 
 
-def _decode_all(root: Path, relpaths: Sequence[str], modality: str, spec: InputSpec,
-                progress: Progress | None, keep: bool = True) -> list:
-    def decode(relpath: str):
-        path = os.path.join(root, relpath)
-        try:
-            if modality == "image":
-                return load_image(path, spec)
-            if modality == "audio":
-                return load_audio(path, spec)
-            return load_text(path, relpath, spec)
-        except Unusable as exc:
-            return exc
-
-    total = len(relpaths)
-    results = []
-    pool = ThreadPoolExecutor(max_workers=_decode_threads or min(8, os.cpu_count() or 1))
-    try:
-        for done, result in enumerate(pool.map(decode, relpaths, chunksize=64), start=1):
-            results.append(result if keep or isinstance(result, Unusable) else None)
-            if progress is not None and (done % 256 == 0 or done == total):
-                progress(done, total)
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)  # a cancel stops here, not after every file
-    return results
+def decode_threads() -> int:
+    return _decode_threads or min(8, os.cpu_count() or 1)

@@ -2,8 +2,9 @@
 
 Every loader raises `Unusable(reason)` for a file that must be skipped; nothing
 else escapes for bad content. Images come back as uint8 HWC RGB at a fixed size,
-audio as float32 mono at a fixed rate and length, text as a list of
-(sample id, string) pairs because one .jsonl or .csv file holds many samples.
+audio as float32 mono segments at a fixed rate (a long recording streams in
+segments, never whole), text as a list of (sample id, string) pairs because one
+.jsonl or .csv file holds many samples.
 """
 from __future__ import annotations
 
@@ -15,8 +16,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sslstudio.core.settings import Settings, setting
+
 MAX_TEXT_BYTES = 1 << 20  # a single .txt/.md sample longer than this is cut, not skipped
-MAX_TABLE_BYTES = 512 << 20
+MAX_FILE_BYTES = 512 << 20  # images, and .jsonl/.csv tables, larger than this are refused
 MAX_IMAGE_PIXELS = 16384 * 16384
 
 
@@ -25,15 +28,33 @@ class Unusable(Exception):
 
 
 @dataclass(frozen=True)
-class InputSpec:
-    """How raw files become fixed-size arrays; stored with each run."""
+class InputSpec(Settings):
+    """How raw files become model inputs; stored with each run. Each modality reads its own fields."""
 
-    image_size: int = 32
-    sample_rate: int = 16000
-    audio_seconds: float = 1.0
-    text_column: str = "text"
-    text_tokens: int = 64
-    vocab_size: int = 4000
+    image_size: int = setting(32, "Side of the square images the model sees, in pixels. Files are stored "
+                                  "a little larger (256 for 224) so training crops cut real pixels.",
+                              min=8, max=1024)
+    sample_rate: int = setting(16000, "Audio is resampled to this rate, in Hz, and mixed to mono.",
+                               min=1000, max=96000)
+    audio_seconds: float = setting(1.0, "Length of the audio window the model sees. Training draws it at "
+                                        "a random place in each clip, so longer clips are not wasted.",
+                                   min=0.05, max=60.0)
+    audio_segment_seconds: float = setting(10.0, "Recordings longer than this become several samples of this "
+                                                 "length, each starting where its id says (talk.wav#t=30).",
+                                           min=1.0, max=600.0)
+    text_tokens: int = setting(64, "Tokens the model sees per text. Training takes a random window of a "
+                                   "longer text; evaluation its beginning.", min=8, max=4096)
+    vocab_size: int = setting(4000, "Size of the WordPiece vocabulary trained on your texts.",
+                              min=100, max=65000)
+    text_column: str = setting("text", "The column (.csv) or field (.jsonl) that holds the text.")
+
+    MODALITY_FIELDS = {"image": ("image_size",), "audio": ("audio_seconds", "sample_rate", "audio_segment_seconds"),
+                       "text": ("text_tokens", "vocab_size", "text_column")}
+
+    @classmethod
+    def schema_for(cls, modality: str) -> list[dict]:
+        names = cls.MODALITY_FIELDS[modality]
+        return sorted((f for f in cls.schema() if f["name"] in names), key=lambda f: names.index(f["name"]))
 
     @property
     def audio_samples(self) -> int:
@@ -57,11 +78,11 @@ def _read_bytes(path: str, limit: int, allow_cut: bool = False) -> bytes:
 
 
 # ---------------------------------------------------------------- images
-def load_image(path: str, spec: InputSpec) -> np.ndarray:
+def load_image(path: str, size: int) -> np.ndarray:
     """RGB uint8 (size, size, 3): shorter side resized to `size`, centre-cropped."""
     from PIL import Image, UnidentifiedImageError
 
-    data = _read_bytes(path, MAX_TABLE_BYTES)
+    data = _read_bytes(path, MAX_FILE_BYTES)
     try:
         with Image.open(io.BytesIO(data)) as img:
             width, height = img.size
@@ -69,13 +90,13 @@ def load_image(path: str, spec: InputSpec) -> np.ndarray:
                 raise Unusable(f"image too large ({width}x{height} pixels)")
             if width == 0 or height == 0:
                 raise Unusable("image has no pixels")
-            img.draft("RGB", (spec.image_size, spec.image_size))  # JPEG: decode at reduced scale
+            img.draft("RGB", (size, size))  # JPEG: decode at reduced scale
             rgb = _to_rgb(img)
     except UnidentifiedImageError:
         raise Unusable("not a readable image (corrupt data or wrong extension)") from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise Unusable(f"corrupt or truncated image data ({exc})") from None
-    return _resize_center_crop(rgb, spec.image_size)
+    return _resize_center_crop(rgb, size)
 
 
 def _to_rgb(img):
@@ -107,41 +128,73 @@ def _resize_center_crop(img, size: int) -> np.ndarray:
 
 
 # ----------------------------------------------------------------- audio
-def load_audio(path: str, spec: InputSpec) -> np.ndarray:
-    """Mono float32 at spec.sample_rate, centre-cropped or zero-padded to spec.audio_samples."""
+def load_audio_segments(path: str, rate: int, segment_seconds: float) -> list[tuple[float, np.ndarray]]:
+    """(start in seconds, mono float32 at `rate`) for each segment of at most `segment_seconds`.
+
+    The file is read one segment at a time, so an hours-long recording never sits in memory whole.
+    """
     import soundfile
 
-    data = _read_bytes(path, MAX_TABLE_BYTES)
-    if path.lower().endswith(".wav"):
-        _check_wav_length(data)
+    _check_audio_file(path)
+    segments = []
     try:
-        wave, rate = soundfile.read(io.BytesIO(data), dtype="float32", always_2d=True)
+        with soundfile.SoundFile(path) as f:
+            file_rate, frames = f.samplerate, f.frames
+            step = max(1, int(round(segment_seconds * file_rate)))
+            for start in range(0, max(frames, 1), step):
+                block = f.read(min(step, frames - start), dtype="float32", always_2d=True)
+                if block.shape[0] == 0:
+                    break
+                if not np.isfinite(block).all():
+                    raise Unusable("audio holds NaN or infinite samples")
+                mono = block.mean(axis=1)
+                if file_rate != rate:
+                    mono = _resample(mono, file_rate, rate)
+                segments.append((round(start / file_rate, 3), np.ascontiguousarray(mono, dtype=np.float32)))
     except (soundfile.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
         raise Unusable(f"not readable audio ({_short(exc)})") from None
-    if wave.shape[0] == 0:
+    if not segments:
         raise Unusable("audio has no samples")
-    if not np.isfinite(wave).all():
-        raise Unusable("audio holds NaN or infinite samples")
-    mono = wave.mean(axis=1)
-    if rate != spec.sample_rate:
-        mono = _resample(mono, rate, spec.sample_rate)
-    return _fit_length(mono, spec.audio_samples)
+    if len(segments) > 1 and len(segments[-1][1]) < 0.25 * len(segments[0][1]):
+        segments.pop()  # a tail shorter than a quarter segment would be mostly padding
+    return segments
 
 
-def _check_wav_length(data: bytes) -> None:
+def load_audio(path: str, spec: InputSpec) -> np.ndarray:
+    """The first segment of a clip, mono float32 at spec.sample_rate (for viewers and checks)."""
+    return load_audio_segments(path, spec.sample_rate, max(spec.audio_segment_seconds, spec.audio_seconds))[0][1]
+
+
+def _check_audio_file(path: str) -> None:
+    try:
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            header = f.read(1 << 16)
+    except PermissionError:
+        raise Unusable("permission denied") from None
+    except OSError as exc:
+        raise Unusable(f"cannot read: {exc.strerror or exc}") from None
+    if size == 0:
+        raise Unusable("empty file")
+    if path.lower().endswith(".wav"):
+        _check_wav_length(header, size)
+
+
+def _check_wav_length(header: bytes, size: int) -> None:
     """libsndfile quietly reads what is there; a WAV cut short must be reported instead."""
-    if len(data) < 12 or data[:4] not in (b"RIFF", b"RIFX") or data[8:12] != b"WAVE":
+    if len(header) < 12 or header[:4] not in (b"RIFF", b"RIFX") or header[8:12] != b"WAVE":
         return  # not RIFF/WAVE: let soundfile say what it is
     pos = 12
-    while pos + 8 <= len(data):
-        chunk, size = data[pos:pos + 4], int.from_bytes(data[pos + 4:pos + 8], "little")
+    while pos + 8 <= len(header):
+        chunk, chunk_size = header[pos:pos + 4], int.from_bytes(header[pos + 4:pos + 8], "little")
         if chunk == b"data":
-            have = len(data) - pos - 8
-            if size != 0xFFFFFFFF and have < size:
-                raise Unusable(f"truncated WAV: header promises {size} bytes of audio, file holds {have}")
+            have = size - pos - 8
+            if chunk_size != 0xFFFFFFFF and have < chunk_size:
+                raise Unusable(f"truncated WAV: header promises {chunk_size} bytes of audio, file holds {have}")
             return
-        pos += 8 + size + (size & 1)
-    raise Unusable("truncated WAV: no audio data chunk")
+        pos += 8 + chunk_size + (chunk_size & 1)
+    if size <= len(header):
+        raise Unusable("truncated WAV: no audio data chunk")
 
 
 def _resample(mono: np.ndarray, rate: int, target: int) -> np.ndarray:
@@ -149,16 +202,6 @@ def _resample(mono: np.ndarray, rate: int, target: int) -> np.ndarray:
     import torchaudio.functional as AF
 
     return AF.resample(torch.from_numpy(np.ascontiguousarray(mono)), rate, target).numpy()
-
-
-def _fit_length(mono: np.ndarray, n: int) -> np.ndarray:
-    if len(mono) >= n:
-        start = (len(mono) - n) // 2
-        return np.ascontiguousarray(mono[start:start + n], dtype=np.float32)
-    out = np.zeros(n, dtype=np.float32)
-    start = (n - len(mono)) // 2
-    out[start:start + len(mono)] = mono
-    return out
 
 
 def _short(exc: Exception) -> str:
@@ -170,7 +213,7 @@ def _short(exc: Exception) -> str:
 def load_text(path: str, relpath: str, spec: InputSpec) -> list[tuple[str, str]]:
     """(sample id, text) pairs: one for .txt/.md, one per line or row for .jsonl/.csv."""
     suffix = os.path.splitext(path)[1].lower()
-    limit = MAX_TABLE_BYTES if suffix in (".jsonl", ".csv") else MAX_TEXT_BYTES
+    limit = MAX_FILE_BYTES if suffix in (".jsonl", ".csv") else MAX_TEXT_BYTES
     data = _read_bytes(path, limit, allow_cut=suffix not in (".jsonl", ".csv"))
     text = _decode_text(data[:limit], cut=len(data) > limit)
     if suffix == ".jsonl":

@@ -2,12 +2,15 @@
 
 A cached file is keyed by the checkpoint (its name, size and modification time,
 so a checkpoint rewritten in place is not mistaken for the old one) and by the
-folder's sample fingerprint (the ordered sample ids). Files are written
-atomically, so a crash mid-extraction leaves no half file behind.
+folder's sample fingerprint (the ordered sample ids and where their decoded data
+lies). Vectors stream into a `.npy` file a batch at a time and it is renamed
+into place only when complete, so a crash mid-extraction leaves no half file
+behind.
 """
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from sslstudio.core.data.dataset import SampleSet
-from sslstudio.core.training.atomic import atomic_write
+from sslstudio.core.io import atomic_write
 
 CACHE_FOLDER = "embeddings"
 
@@ -40,7 +43,7 @@ def cache_key(checkpoint: Path, samples: SampleSet) -> str:
 
 
 def cache_path(run_path: Path, checkpoint: Path, samples: SampleSet) -> Path:
-    return Path(run_path) / CACHE_FOLDER / f"{cache_key(checkpoint, samples)}.npz"
+    return Path(run_path) / CACHE_FOLDER / f"{cache_key(checkpoint, samples)}.npy"
 
 
 def load_or_compute(run_path: str | Path, samples: SampleSet, checkpoint: str | Path | None = None,
@@ -51,21 +54,29 @@ def load_or_compute(run_path: str | Path, samples: SampleSet, checkpoint: str | 
     `loaded`: the run already loaded with that checkpoint, so it is not read twice.
     `progress(done, total)` may raise (for example `Cancelled`) to stop; nothing is cached then.
     """
-    from sslstudio.core.embeddings.extract import compute_embeddings
+    from sslstudio.core.embeddings.extract import compute_embeddings, open_npy
     from sslstudio.core.training.session import load_run
 
     run = loaded or load_run(run_path, checkpoint)
     path = cache_path(Path(run_path), run.checkpoint, samples)
+    ids_path = path.with_suffix(".ids.npy")
     labels = np.array([label or "" for label in samples.labels], dtype=str)
     ids = np.array(samples.ids, dtype=str)
-    if path.is_file():
+    if path.is_file() and ids_path.is_file():
         try:
-            with np.load(path) as stored:
-                if stored["ids"].tolist() == ids.tolist():
-                    return Embeddings(stored["vectors"], ids, labels, run.checkpoint.name)
-        except (OSError, ValueError, KeyError):
+            if np.load(ids_path).tolist() == ids.tolist():
+                return Embeddings(np.load(path), ids, labels, run.checkpoint.name)
+        except (OSError, ValueError):
             pass  # an unreadable cache file is recomputed and replaced
-    vectors = compute_embeddings(run, samples, device=device, progress=progress)
     path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, lambda f: np.savez(f, vectors=vectors, ids=ids))
-    return Embeddings(vectors, ids, labels, run.checkpoint.name)
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        vectors = compute_embeddings(run, samples, device=device, progress=progress,
+                                     into=lambda dim: open_npy(partial, len(samples), dim))
+        vectors.flush()
+        del vectors
+        atomic_write(ids_path, lambda f: np.save(f, ids))
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return Embeddings(np.load(path), ids, labels, run.checkpoint.name)

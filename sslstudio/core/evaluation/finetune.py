@@ -2,8 +2,8 @@
 cross-entropy through the same Trainer as pretraining, the backbone at a tenth of the head's
 learning rate so the few labels adjust the features rather than overwrite them.
 
-The training set is a `LabelledRaw`: raw samples with their class index, indexed together, so
-the Trainer's loop, schedule, AMP and device handling are reused unchanged.
+The training set is a `LabelledData`: the labelled samples' raw batches with their class index,
+so the Trainer's loop, feed, schedule, AMP and device handling are reused unchanged.
 """
 from __future__ import annotations
 
@@ -23,20 +23,29 @@ BACKBONE_LR_SCALE = 0.1
 
 
 class LabelledRaw:
-    """Raw samples and their targets, indexed together (what `Trainer` indexes and moves)."""
+    """A raw batch and its targets, moved together."""
 
     def __init__(self, raw: torch.Tensor, targets: torch.Tensor):
         self.raw, self.targets = raw, targets
 
-    def __len__(self) -> int:
-        return len(self.raw)
-
-    def __getitem__(self, index) -> "LabelledRaw":
-        return LabelledRaw(self.raw[index], self.targets[index])
-
     def to(self, device, non_blocking: bool = False) -> "LabelledRaw":
         return LabelledRaw(self.raw.to(device, non_blocking=non_blocking),
                            self.targets.to(device, non_blocking=non_blocking))
+
+
+class LabelledData:
+    """The training rows of a sample set with their class indices: what the Trainer's feed reads."""
+
+    def __init__(self, samples, pipeline, rows: np.ndarray, targets: np.ndarray):
+        self.samples, self.pipeline = samples, pipeline
+        self.rows, self.targets = np.asarray(rows), torch.as_tensor(targets, dtype=torch.long)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def batch(self, indices: np.ndarray, seed: int, pin: bool = False) -> LabelledRaw:
+        raw = self.pipeline.training_raw(self.samples, self.rows[indices], seed, pin)
+        return LabelledRaw(raw, self.targets[torch.as_tensor(indices)])
 
 
 @dataclass(frozen=True)
@@ -64,10 +73,12 @@ class FineTuneTask(PretextTask):
                 {"params": model.heads.parameters(), "lr_scale": 1.0}]
 
     def make_batch(self, raw: LabelledRaw, generator: torch.Generator) -> Batch:
-        inputs = self.pipeline.preprocess(raw.raw)
-        if self.modality == "image":  # horizontal flips: the one augmentation safe for any image class
-            flip = torch.rand(len(inputs), generator=generator) < 0.5
-            inputs = torch.where(flip.to(inputs.device)[:, None, None, None], inputs.flip(-1), inputs)
+        if self.modality != "image":
+            return Batch(self.pipeline.preprocess(raw.raw), raw.targets)
+        # Crops of the stored margin and horizontal flips: the augmentations safe for any image class.
+        inputs = self.pipeline.preprocess(self.crop_stored(raw.raw, generator)[0])
+        flip = torch.rand(len(inputs), generator=generator) < 0.5
+        inputs = torch.where(flip.to(inputs.device)[:, None, None, None], inputs.flip(-1), inputs)
         return Batch(inputs, raw.targets)
 
     def forward(self, backbone: nn.Module, heads: nn.Module, batch: Batch) -> TaskOutput:
@@ -80,7 +91,7 @@ class FineTuneTask(PretextTask):
         return []
 
 
-def finetune_predict(run, raw: torch.Tensor, train_rows: np.ndarray, train_labels: np.ndarray,
+def finetune_predict(run, samples, train_rows: np.ndarray, train_labels: np.ndarray,
                      test_rows: np.ndarray, seed: int = 0, steps: int = 200, lr: float = 1e-3,
                      batch_size: int = 32, device: str = "auto") -> np.ndarray:
     """Fine-tune a copy of the run's backbone on the training rows; predicted classes for the test rows."""
@@ -96,15 +107,15 @@ def finetune_predict(run, raw: torch.Tensor, train_rows: np.ndarray, train_label
     config = TrainConfig(epochs=10_000, max_steps=steps, batch_size=min(batch_size, len(train_rows)), lr=lr,
                          weight_decay=1e-4, warmup_fraction=0.1, seed=seed, log_every=max(steps, 1))
     target = resolve_device(device)
-    data = LabelledRaw(raw[torch.as_tensor(train_rows)], torch.as_tensor(targets, dtype=torch.long))
+    data = LabelledData(samples, run.pipeline, train_rows, targets)
     result = Trainer(task, model, data, config, run_dir=None, device=target).fit()
     if isinstance(result, TrainingFailed):
         raise UserError(f"fine-tuning failed: {result.message}")
     model.eval()
     predictions = []
     with torch.no_grad():
-        for start in range(0, len(test_rows), 256):
-            chunk = raw[torch.as_tensor(test_rows[start:start + 256])].to(target)
-            predictions.append(model.heads(model.backbone(run.pipeline.preprocess(chunk))).argmax(1).cpu())
+        for chunk in run.pipeline.eval_batches(samples, 256, test_rows):
+            inputs = run.pipeline.preprocess(chunk.to(target))
+            predictions.append(model.heads(model.backbone(inputs)).argmax(1).cpu())
     run.pipeline.preprocess.cpu()
     return classes[torch.cat(predictions).numpy()]

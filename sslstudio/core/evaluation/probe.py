@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from sslstudio.core.data.dataset import SampleSet
 from sslstudio.core.data.labels import few_shot_split
@@ -24,16 +25,31 @@ def score(features, labels: np.ndarray, train: np.ndarray, test: np.ndarray, met
     return float((predict(features, labels, train, test, method, seed) == labels[test]).mean())
 
 
-def raw_features(run: LoadedRun, samples: SampleSet) -> np.ndarray:
-    """The raw-input baseline: pixels, the log-mel spectrogram, or TF-IDF of words."""
+RAW_GRID = (32, 32)  # images: pixels averaged down to at most 32 x 32; audio: at most 100 log-mel frames
+
+
+def raw_features(run: LoadedRun, samples: SampleSet, into=None) -> np.ndarray:
+    """The raw-input baseline: pixels (at most 32 x 32), the log-mel spectrogram (at most 100 frames),
+    or TF-IDF of words. Inputs are read a batch at a time; `into(dim)` gives the array to fill."""
     if run.modality == "text":
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         tfidf = TfidfVectorizer(ngram_range=(1, 2), min_df=1, sublinear_tf=True)
-        return tfidf.fit_transform(samples.data).toarray().astype(np.float32)
+        return tfidf.fit_transform(samples.texts()).toarray().astype(np.float32)
+    preprocess = run.pipeline.preprocess.cpu()
+    out, done = None, 0
     with torch.no_grad():
-        inputs = run.pipeline.preprocess.cpu()(run.pipeline.raw(samples))
-    return inputs.flatten(1).numpy()
+        for raw in run.pipeline.eval_batches(samples):
+            inputs = preprocess(raw)
+            height, width = inputs.shape[-2:]
+            grid = (min(height, RAW_GRID[0]), min(width, RAW_GRID[1])) if run.modality == "image" \
+                else (height, min(width, 100))
+            chunk = F.adaptive_avg_pool2d(inputs, grid).flatten(1).numpy()
+            if out is None:
+                out = (into or (lambda dim: np.empty((len(samples), dim), np.float32)))(chunk.shape[1])
+            out[done:done + len(chunk)] = chunk
+            done += len(chunk)
+    return out
 
 
 def probe(run: LoadedRun, samples: SampleSet, per_class: int, method: str = "linear", seed: int = 0,

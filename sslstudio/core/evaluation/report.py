@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from sslstudio.core.data.dataset import SampleSet
+from sslstudio.core.embeddings.cache import CACHE_FOLDER
+from sslstudio.core.embeddings.extract import feature_matrix
 from sslstudio.core.evaluation.classifiers import predict
 from sslstudio.core.evaluation.label_efficiency import SHOTS, LabelCurve, holdout, label_efficiency
 
@@ -31,20 +33,25 @@ def feature_sets(run, samples: SampleSet, method: str = "linear", device: str = 
     """The run's features and the two baselines every claim needs, on the same samples.
 
     For fine-tuning the run and its random-init copy are predictors that train per draw (the copy
-    then is a supervised model from scratch); raw inputs stay a matrix for the linear probe.
+    then is a supervised model from scratch); raw inputs stay a matrix for the linear probe. A large
+    folder's matrices are files beside the run, read by rows (`FeatureFile`).
     """
     from sslstudio.core.embeddings.extract import compute_embeddings
     from sslstudio.core.evaluation.probe import raw_features
 
+    def matrix(name: str, compute) -> np.ndarray:
+        folder = run.run_dir.path / CACHE_FOLDER / "probe"
+        return feature_matrix(len(samples), compute, folder, f"{name}-{samples.fingerprint()}")
+
+    raw = (lambda: matrix("raw", lambda into: raw_features(run, samples, into))) if baselines else None
     if method == "finetune":
         sets = finetune_predictors(run, samples, seed=seed, device=device)
-        if not baselines:
-            return {"ssl": sets["ssl"]}
-        return {**sets, "raw": raw_features(run, samples)}
-    sets = {"ssl": compute_embeddings(run, samples, device=device)}
+        return {**sets, "raw": raw()} if baselines else {"ssl": sets["ssl"]}
+    sets = {"ssl": matrix("ssl", lambda into: compute_embeddings(run, samples, device=device, into=into))}
     if baselines:
-        sets.update(random_init=compute_embeddings(run.with_random_backbone(seed), samples, device=device),
-                    raw=raw_features(run, samples))
+        random_run = run.with_random_backbone(seed)
+        sets.update(random_init=matrix("random", lambda into: compute_embeddings(random_run, samples, device=device,
+                                                                                 into=into)), raw=raw())
     return sets
 
 
@@ -55,11 +62,10 @@ def finetune_predictors(run, samples: SampleSet, rows: np.ndarray | None = None,
     (a labelled subset); by default they index the samples directly."""
     from sslstudio.core.evaluation.finetune import finetune_predict
 
-    raw = run.pipeline.raw(samples)
     rows = np.arange(len(samples)) if rows is None else np.asarray(rows)
 
     def tuned(model_run):
-        return lambda train, y, test, s: finetune_predict(model_run, raw, rows[train], y, rows[test], s,
+        return lambda train, y, test, s: finetune_predict(model_run, samples, rows[train], y, rows[test], s,
                                                           device=device)
 
     return {"ssl": tuned(run), "random_init": tuned(run.with_random_backbone(seed))}

@@ -1,14 +1,22 @@
-"""Input pipelines: decoded samples -> a raw tensor in memory -> the model's input.
+"""Input pipelines: stored samples -> a raw batch tensor -> the model's input.
 
-The raw tensor is what training indexes (uint8 images, float waveforms, token
-ids). `preprocess` is an nn.Module (normalisation, log-mel), so it moves to the
-device with the model and is exported with it. Its statistics are fitted once
-on the pretraining data and saved with the run, so embedding and probing use
-exactly what training used.
+The raw batch is what a task's `make_batch` takes: uint8 images at the stored side (the task
+crops them), float waveforms cut to the clip length, or token ids. It is read from the sample
+store a batch at a time, never the whole folder at once. Training reads random windows of audio
+and text, drawn from a seed, so a preview made with the same seed shows the same windows;
+evaluation reads the centre of each image and clip and the beginning of each text.
+
+`preprocess` is an nn.Module (normalisation, log-mel), so it moves to the device with the model
+and is exported with it. Its statistics are fitted once on the pretraining data and saved with
+the run, so embedding and probing use exactly what training used.
 """
 from __future__ import annotations
 
+import hashlib
 import json
+import queue
+import threading
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
 
@@ -18,6 +26,9 @@ from torch import nn
 
 from sslstudio.core.data.dataset import SampleSet
 from sslstudio.core.data.loaders import InputSpec
+from sslstudio.core.data.records import FileBlob
+from sslstudio.core.io import atomic_write_text
+from sslstudio.core.models.tokenizer import CLS_ID, SEP_ID, train_tokenizer
 
 N_MELS = 64
 
@@ -65,6 +76,7 @@ class Pipeline:
         self.modality = modality
         self.spec = spec
         self.tokenizer = tokenizer
+        self._untruncated = None  # the tokenizer without its cut at text_tokens, for the token cache
         if modality == "image":
             self.preprocess: nn.Module = ImageNormalize()
         elif modality == "audio":
@@ -77,16 +89,15 @@ class Pipeline:
     def fit(cls, samples: SampleSet) -> "Pipeline":
         tokenizer = None
         if samples.modality == "text":
-            from sslstudio.core.models.tokenizer import train_tokenizer
-
-            tokenizer = train_tokenizer(samples.data, samples.spec.vocab_size, samples.spec.text_tokens)
+            tokenizer = train_tokenizer(_texts_in_chunks(samples), samples.spec.vocab_size, samples.spec.text_tokens,
+                                        length=len(samples))
         pipeline = cls(samples.modality, samples.spec, tokenizer)
-        pipeline._fit_statistics(pipeline.raw(samples))
+        chosen = np.unique(np.linspace(0, len(samples) - 1, min(len(samples), 1024)).astype(np.int64))
+        pipeline._fit_statistics(pipeline.eval_raw(samples, chosen))
         return pipeline
 
     @torch.no_grad()
-    def _fit_statistics(self, raw: torch.Tensor) -> None:
-        sample = raw[torch.linspace(0, len(raw) - 1, min(len(raw), 1024)).long()]
+    def _fit_statistics(self, sample: torch.Tensor) -> None:
         if self.modality == "image":
             pixels = sample.float() / 255.0
             self.preprocess.mean.copy_(pixels.mean(dim=(0, 2, 3)).view(1, 3, 1, 1))
@@ -96,31 +107,109 @@ class Pipeline:
             self.preprocess.mean.copy_(spec.mean())
             self.preprocess.std.copy_(spec.std().clamp(min=1e-3))
 
-    # -- tensors
-    def raw(self, samples: SampleSet) -> torch.Tensor:
-        """The in-memory training tensor for these samples."""
+    # -- raw batches
+    def training_raw(self, samples: SampleSet, indices: Sequence[int] | np.ndarray, seed: int,
+                     pin: bool = False) -> torch.Tensor:
+        """The raw batch a task's `make_batch` takes; audio and text windows drawn from `seed`."""
+        index = np.asarray(indices, dtype=np.int64)
+        records = samples.records
         if self.modality == "image":
-            return torch.from_numpy(np.ascontiguousarray(samples.data.transpose(0, 3, 1, 2)))
+            out = _empty((len(index), 3, records.side, records.side), torch.uint8, pin)
+            records.images(index, out.numpy())
+            return out
+        rng = np.random.default_rng(seed)
         if self.modality == "audio":
-            return torch.from_numpy(samples.data)
-        return self.encode_texts(samples.data)
+            window = self.spec.audio_samples
+            lengths = records.clip_lengths()[index]
+            starts = np.floor(rng.random(len(index)) * np.maximum(lengths - window + 1, 1)).astype(np.int64)
+            out = _empty((len(index), window), torch.float32, pin)
+            records.audio(index, window, starts, out.numpy())
+            return out
+        return self._token_ids(samples, index, rng, pin)
 
-    def encode_texts(self, texts: list[str]) -> torch.Tensor:
+    def eval_raw(self, samples: SampleSet, indices: Sequence[int] | np.ndarray | None = None) -> torch.Tensor:
+        """The raw batch for embedding, probing and export: the centre of each image and clip, the
+        beginning of each text."""
+        index = np.arange(len(samples)) if indices is None else np.asarray(indices, dtype=np.int64)
+        records = samples.records
+        if self.modality == "image":
+            side, size = records.side, self.spec.image_size
+            margin = (side - size) // 2
+            stored = records.images(index)
+            return torch.from_numpy(np.ascontiguousarray(stored[:, :, margin:margin + size, margin:margin + size]))
+        if self.modality == "audio":
+            return torch.from_numpy(records.audio(index, self.spec.audio_samples))
+        return self._token_ids(samples, index, None, False)
+
+    def eval_batches(self, samples: SampleSet, batch_size: int = 256,
+                     indices: Sequence[int] | np.ndarray | None = None) -> Iterator[torch.Tensor]:
+        """`eval_raw` in batches, the next one read on a thread while the caller works on this one."""
+        index = np.arange(len(samples)) if indices is None else np.asarray(indices, dtype=np.int64)
+        chunks = [index[i:i + batch_size] for i in range(0, len(index), batch_size)]
+        yield from _read_ahead(lambda chunk: self.eval_raw(samples, chunk), chunks)
+
+    # -- text: token ids per tokenizer, kept in the store
+    def _token_ids(self, samples: SampleSet, index: np.ndarray, rng: np.random.Generator | None,
+                   pin: bool) -> torch.Tensor:
         length = self.spec.text_tokens
-        ids = torch.zeros((len(texts), length), dtype=torch.long)
-        for i, encoding in enumerate(self.tokenizer.encode_batch(texts)):
-            tokens = encoding.ids[:length]
-            ids[i, : len(tokens)] = torch.tensor(tokens, dtype=torch.long)
-        return ids
+        body = length - 2
+        rows = self._token_rows(samples, index)
+        out = _empty((len(index), length), torch.long, pin)
+        out.zero_()
+        ids = out.numpy()
+        draws = rng.random(len(index)) if rng is not None else np.zeros(len(index))
+        for i, row in enumerate(rows):
+            start = int(draws[i] * max(len(row) - body + 1, 1))
+            window = row[start:start + body]
+            ids[i, 0], ids[i, 1:1 + len(window)], ids[i, 1 + len(window)] = CLS_ID, window, SEP_ID
+        return out
+
+    def _token_rows(self, samples: SampleSet, index: np.ndarray) -> list[np.ndarray]:
+        records = samples.records
+        if records.store is None:  # a few decoded files: tokenize them now
+            return self._encode(records.texts(index))
+        key = self.tokenizer_hash
+        table = records.token_tables.get(key)
+        if table is None:
+            store = records.store
+            found = store.token_rows(key, records.offsets)
+            if found is None:
+                store.add_tokens(key, self._encode_in_chunks(samples))
+                found = store.token_rows(key, records.offsets)
+            table = records.token_tables[key] = (FileBlob(store.tokens_path(key)), *found)
+        blob, token_offsets, counts = table
+        rows = []
+        for i in index:
+            row = np.empty(int(counts[i]), dtype="<u2")
+            blob.read_into(int(token_offsets[i]), memoryview(row).cast("B"))
+            rows.append(row.astype(np.int64))
+        return rows
+
+    def _encode_in_chunks(self, samples: SampleSet, chunk: int = 2048):
+        for start in range(0, len(samples), chunk):
+            index = np.arange(start, min(start + chunk, len(samples)))
+            yield samples.records.offsets[index], self._encode(samples.texts(index))
+
+    def _encode(self, texts: list[str]) -> list[np.ndarray]:
+        if self._untruncated is None:
+            from tokenizers import Tokenizer
+
+            self._untruncated = Tokenizer.from_str(self.tokenizer.to_str())
+            self._untruncated.no_truncation()
+        cut = [text[:TEXT_CHAR_CAP] for text in texts]
+        return [np.array(e.ids[:TEXT_TOKEN_CAP], dtype=np.int64)
+                for e in self._untruncated.encode_batch(cut, add_special_tokens=False)]
+
+    @property
+    def tokenizer_hash(self) -> str:
+        return hashlib.sha1(self.tokenizer.to_str().encode("utf-8")).hexdigest()[:16]
 
     def backbone_context(self) -> dict:
         vocab = self.tokenizer.get_vocab_size() if self.tokenizer is not None else 0
-        return {"vocab_size": vocab, "max_tokens": self.spec.text_tokens}
+        return {"vocab_size": vocab, "max_tokens": self.spec.text_tokens, "image_size": self.spec.image_size}
 
     # -- persistence beside a run
     def save(self, run_dir: Path) -> None:
-        from sslstudio.core.training.atomic import atomic_write_text
-
         stats = {k: v.tolist() for k, v in self.preprocess.state_dict().items()
                  if k in ("mean", "std")}
         state = {"modality": self.modality, "spec": asdict(self.spec), "statistics": stats}
@@ -140,3 +229,52 @@ class Pipeline:
         for name, value in state["statistics"].items():
             getattr(pipeline.preprocess, name).copy_(torch.tensor(value))
         return pipeline
+
+
+TEXT_TOKEN_CAP = 4096  # tokens kept per text; training windows are drawn within them
+TEXT_CHAR_CAP = 16 * TEXT_TOKEN_CAP
+
+
+def _texts_in_chunks(samples: SampleSet, chunk: int = 4096) -> Iterator[str]:
+    for start in range(0, len(samples), chunk):
+        yield from samples.texts(range(start, min(start + chunk, len(samples))))
+
+
+def _empty(shape: tuple, dtype: torch.dtype, pin: bool) -> torch.Tensor:
+    return torch.empty(shape, dtype=dtype, pin_memory=pin)
+
+
+def _read_ahead(read, chunks: list, depth: int = 2) -> Iterator:
+    """read(chunk) for each chunk, done on a thread `depth` chunks ahead of the consumer."""
+    if len(chunks) <= 1:
+        yield from (read(c) for c in chunks)
+        return
+    ready: queue.Queue = queue.Queue(depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        for chunk in chunks:
+            try:
+                item = (read(chunk), None)
+            except Exception as exc:  # noqa: BLE001 - handed to the consumer, which raises it
+                item = (None, exc)
+            while not stop.is_set():
+                try:
+                    ready.put(item, timeout=0.1)
+                    break
+                except queue.Full:
+                    continue
+            if stop.is_set() or item[1] is not None:
+                return
+
+    thread = threading.Thread(target=produce, name="sslstudio-read-ahead", daemon=True)
+    thread.start()
+    try:
+        for _ in chunks:
+            value, error = ready.get()
+            if error is not None:
+                raise error
+            yield value
+    finally:
+        stop.set()
+        thread.join()

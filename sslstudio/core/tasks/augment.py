@@ -11,6 +11,29 @@ import torch
 import torch.nn.functional as F
 
 
+def _crop_at(images: torch.Tensor, offsets: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """Each image's (height, width) window whose top-left corner is at offsets (B, 2) = (dy, dx)."""
+    on_device = offsets.to(images.device)
+    rows = on_device[:, :1] + torch.arange(height, device=images.device)  # (B, H)
+    cols = on_device[:, 1:] + torch.arange(width, device=images.device)  # (B, W)
+    batch = torch.arange(len(images), device=images.device)[:, None, None]
+    cropped = images.permute(0, 2, 3, 1)[batch, rows[:, :, None], cols[:, None, :]]  # (B, H, W, C)
+    return cropped.permute(0, 3, 1, 2).contiguous()
+
+
+def random_crop(images: torch.Tensor, size: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """A `size` square of each image at a random place; returns (images, offsets (B, 2) as dy, dx).
+
+    The store keeps images a little larger than the model's input, so this shifts the content by
+    real pixels, never padding."""
+    n, _, height, width = images.shape
+    offsets = torch.stack([torch.randint(0, height - size + 1, (n,), generator=generator),
+                           torch.randint(0, width - size + 1, (n,), generator=generator)], dim=1)
+    if height == size and width == size:
+        return images, offsets
+    return _crop_at(images, offsets, size, size), offsets
+
+
 def shift_crop(images: torch.Tensor, pad: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
     """Zero-pad by `pad` and crop back to size at a random offset; returns (images, offsets (B, 2) as dy, dx)."""
     n, _, height, width = images.shape
@@ -18,12 +41,7 @@ def shift_crop(images: torch.Tensor, pad: int, generator: torch.Generator) -> tu
     if pad == 0:
         return images, offsets - pad
     padded = torch.nn.functional.pad(images, (pad, pad, pad, pad))
-    on_device = offsets.to(images.device)
-    rows = on_device[:, :1] + torch.arange(height, device=images.device)  # (B, H)
-    cols = on_device[:, 1:] + torch.arange(width, device=images.device)  # (B, W)
-    batch = torch.arange(n, device=images.device)[:, None, None]
-    cropped = padded.permute(0, 2, 3, 1)[batch, rows[:, :, None], cols[:, None, :]]  # (B, H, W, C)
-    return cropped.permute(0, 3, 1, 2).contiguous(), offsets - pad
+    return _crop_at(padded, offsets, height, width), offsets - pad
 
 
 def horizontal_flip(images: torch.Tensor, generator: torch.Generator,
@@ -35,11 +53,12 @@ def horizontal_flip(images: torch.Tensor, generator: torch.Generator,
 
 
 def resized_crop(images: torch.Tensor, scale: tuple[float, float], generator: torch.Generator,
-                 ratio: tuple[float, float] = (3 / 4, 4 / 3)) -> tuple[torch.Tensor, torch.Tensor]:
-    """Crop a random box of `scale` (share of the area) and aspect `ratio`, resized back to full size.
+                 ratio: tuple[float, float] = (3 / 4, 4 / 3), size: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Crop a random box of `scale` (share of the area) and aspect `ratio`, resized to `size` (default: the
+    input's own size).
 
     One affine grid per sample, so the whole batch is sampled in a single grid_sample call.
-    Returns (float images, boxes (B, 4) as x, y, width, height in pixels).
+    Returns (float images, boxes (B, 4) as x, y, width, height in pixels of the input).
     """
     n, channels, height, width = images.shape
     area = torch.empty(n).uniform_(scale[0], scale[1], generator=generator)
@@ -50,7 +69,8 @@ def resized_crop(images: torch.Tensor, scale: tuple[float, float], generator: to
     centre_y = (torch.rand(n, generator=generator) * 2 - 1) * (1 - box_h)
     theta = torch.zeros(n, 2, 3)
     theta[:, 0, 0], theta[:, 0, 2], theta[:, 1, 1], theta[:, 1, 2] = box_w, centre_x, box_h, centre_y
-    grid = F.affine_grid(theta.to(images.device), [n, channels, height, width], align_corners=False)
+    out_h, out_w = (size, size) if size else (height, width)
+    grid = F.affine_grid(theta.to(images.device), [n, channels, out_h, out_w], align_corners=False)
     cropped = F.grid_sample(images.float(), grid, mode="bilinear", padding_mode="reflection", align_corners=False)
     boxes = torch.stack([(centre_x - box_w + 1) / 2 * width, (centre_y - box_h + 1) / 2 * height,
                          box_w * width, box_h * height], dim=1)

@@ -18,6 +18,7 @@ from torch import nn
 
 from sslstudio.core.models.inputs import Pipeline
 from sslstudio.core.tasks.args import TaskArgs
+from sslstudio.core.tasks.augment import random_crop
 
 
 @dataclass
@@ -67,6 +68,11 @@ def _cpu_copy(module: nn.Module) -> nn.Module:
     return copy.deepcopy(module).cpu() if _off_cpu(module) else module
 
 
+def preview_indices(count: int, n: int, seed: int) -> np.ndarray:
+    """Which of `count` samples a preview shows: `n` drawn with `seed`, in folder order (CLI and GUI alike)."""
+    return np.sort(np.random.default_rng(seed).permutation(count)[:n])
+
+
 def make_generator(seed: int) -> torch.Generator:
     generator = torch.Generator()
     generator.manual_seed(seed)
@@ -102,6 +108,19 @@ class PretextTask(ABC):
     @abstractmethod
     def preview(self, raw: torch.Tensor, seed: int) -> list[PreviewSample]:
         """What the model sees for each raw sample, made by `make_batch` with `seed`."""
+
+    def preview_samples(self, samples, indices, seed: int, model: nn.Module | None = None) -> list[PreviewSample]:
+        """The preview of these samples as training reads them (the same windows for a seed); with a
+        model (backbone and heads), its own outputs beside them."""
+        raw = self.pipeline.training_raw(samples, indices, seed)
+        if model is None:
+            return self.preview(raw, seed)
+        return self.live_preview(model.backbone, model.heads, raw, seed)
+
+    def crop_stored(self, raw: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """Images are stored a little larger than the model's input: a random square of the input's size
+        (real pixels, a shift of up to the margin). Returns (images, offsets (B, 2) as dy, dx)."""
+        return random_crop(raw, self.pipeline.spec.image_size, generator)
 
     def param_groups(self, model: nn.Module) -> list[dict]:
         """The optimizer's parameter groups; a group may carry an `lr_scale` on the schedule's rate."""

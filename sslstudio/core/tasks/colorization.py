@@ -16,7 +16,7 @@ from torch import nn
 
 from sslstudio.core.models.heads import UpsamplingDecoder
 from sslstudio.core.tasks.args import TaskArgs, setting
-from sslstudio.core.tasks.base import Batch, PretextTask, PreviewItem, PreviewSample, TaskOutput
+from sslstudio.core.tasks.base import Batch, PretextTask, PreviewItem, PreviewSample, TaskOutput, make_generator
 
 AB_SCALE = 110.0  # ab lies in about [-110, 110]
 _RGB_TO_XYZ = torch.tensor([[0.412453, 0.357580, 0.180423],
@@ -53,13 +53,12 @@ class Colorization(PretextTask):
     summary = "See only the lightness (L of CIELAB) and predict the colour channels (ab)."
     reference = "Zhang, Isola and Efros, Colorful Image Colorization, ECCV 2016"
     Args = ColorizationArgs
-    stochastic_input = False  # nothing is drawn at random: the input is the lightness itself
 
     def build_heads(self, backbone: nn.Module) -> nn.Module:
         return UpsamplingDecoder(backbone.feature_channels, 2)
 
     def make_batch(self, raw: torch.Tensor, generator: torch.Generator) -> Batch:
-        lab = rgb_to_lab(raw.float() / 255.0)
+        lab = rgb_to_lab(self.crop_stored(raw, generator)[0].float() / 255.0)
         lightness = ((lab[:, :1] - 50.0) / 25.0).expand(-1, 3, -1, -1)  # grey input on the backbone's 3 channels
         return Batch(lightness.contiguous(), lab[:, 1:] / AB_SCALE, {"lightness": lab[:, :1]})
 
@@ -73,7 +72,7 @@ class Colorization(PretextTask):
         return (rgb * 255).round().byte().permute(0, 2, 3, 1).cpu().numpy()
 
     def preview(self, raw: torch.Tensor, seed: int) -> list[PreviewSample]:
-        batch = self.make_batch(raw, torch.Generator())
+        batch = self.make_batch(raw, make_generator(seed))
         grey = self._to_display(batch.params["lightness"], torch.zeros_like(batch.targets))
         truth = self._to_display(batch.params["lightness"], batch.targets)
         colourfulness = (batch.targets * AB_SCALE).norm(dim=1).mean(dim=(1, 2))

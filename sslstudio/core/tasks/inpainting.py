@@ -64,7 +64,7 @@ class Inpainting(PretextTask):
         return UpsamplingDecoder(backbone.feature_channels, 3)
 
     def make_batch(self, raw: torch.Tensor, generator: torch.Generator) -> Batch:
-        images = self.pipeline.preprocess(raw)
+        images = self.pipeline.preprocess(self.crop_stored(raw, generator)[0])
         n, _, height, width = images.shape
         if self.args.style == "patches":
             mask = patch_mask(n, height, width, self.args.patch_size, self.args.mask_ratio, generator)

@@ -72,7 +72,7 @@ class Jigsaw(PretextTask):
                              nn.ReLU(inplace=True), nn.Linear(hidden, self.args.permutations))
 
     def make_batch(self, raw: torch.Tensor, generator: torch.Generator) -> Batch:
-        images = self.pipeline.preprocess(raw)
+        images = self.pipeline.preprocess(self.crop_stored(raw, generator)[0])
         n, _, height, width = images.shape
         cell = min(height, width) // GRID
         tile = max(2, round(cell * (1 - self.args.gap)))

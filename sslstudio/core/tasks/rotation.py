@@ -43,6 +43,7 @@ class Rotation(PretextTask):
 
     def make_batch(self, raw: torch.Tensor, generator: torch.Generator) -> Batch:
         n = len(raw)
+        raw, _ = self.crop_stored(raw, generator)
         raw, shifts = shift_crop(raw, self.args.shift, generator)
         raw, flipped = horizontal_flip(raw, generator, 0.5 if self.args.flip else 0.0)
         if self.args.all_rotations:

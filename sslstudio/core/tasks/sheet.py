@@ -13,7 +13,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from sslstudio.core.colour import spectrogram_rgb
 from sslstudio.core.tasks.base import PreviewItem, PreviewSample
-from sslstudio.core.training.atomic import atomic_write
+from sslstudio.core.io import atomic_write
 
 TILE = 160
 LINE = 13  # caption line height in pixels

@@ -38,7 +38,7 @@ class TwoViewTask(PretextTask):
     def view(self, images: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, dict]:
         """One augmented view of float [0, 1] images, with every sampled parameter."""
         a = self.args
-        x, box = resized_crop(images, (a.crop_min_scale, 1.0), generator)
+        x, box = resized_crop(images, (a.crop_min_scale, 1.0), generator, size=self.pipeline.spec.image_size)
         x, flipped = horizontal_flip(x, generator, 0.5 if a.flip else 0.0)
         x, jitter = color_jitter(x, a.brightness, a.contrast, a.saturation, a.hue, a.jitter_prob, generator)
         x, grey = random_grayscale(x, a.grayscale_prob, generator)

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from sslstudio.core.errors import RunError
-from sslstudio.core.training.atomic import atomic_write
+from sslstudio.core.io import atomic_write
 
 
 def save_checkpoint(path: str | Path, state: dict) -> None:

@@ -1,7 +1,7 @@
 """Online kNN accuracy during training: "is my SSL run learning?" answered with labels, cheaply.
 
 When the folder has labels, up to `max_samples` of them are split per class
-into a memory bank and a query half. At a log step the backbone (in eval mode,
+into a memory bank and a query half, read from the store at each measurement. At a log step the backbone (in eval mode,
 no gradients) embeds both, and weighted cosine kNN classifies the queries.
 Measurements are skipped while their total time would exceed `budget_share`
 of training time, so the monitor cannot slow training by more than that.
@@ -18,18 +18,18 @@ from sslstudio.core.evaluation.classifiers import knn_predict
 
 
 class KnnMonitor:
-    def __init__(self, raw: torch.Tensor, labels: list[str], preprocess: nn.Module, seed: int = 0,
-                 max_samples: int = 1000, budget_share: float = 0.03):
-        labels_array = np.asarray(labels)
+    def __init__(self, samples, pipeline, seed: int = 0, max_samples: int = 1000, budget_share: float = 0.03):
+        labels_array = np.array([label or "" for label in samples.labels])
+        labelled = np.flatnonzero(labels_array != "")
         rng = np.random.default_rng(seed)
-        chosen = rng.permutation(len(labels_array))[:max_samples]
+        chosen = rng.permutation(labelled)[:max_samples]
         bank, query = [], []
         for cls in np.unique(labels_array[chosen]):
             members = chosen[labels_array[chosen] == cls]
             bank.extend(members[::2])
             query.extend(members[1::2])
-        self.bank, self.query = np.array(bank), np.array(query)
-        self.raw, self.labels, self.preprocess = raw, labels_array, preprocess
+        self.bank, self.query = np.sort(np.array(bank, dtype=np.int64)), np.sort(np.array(query, dtype=np.int64))
+        self.samples, self.pipeline, self.labels = samples, pipeline, labels_array
         self.budget_share = budget_share
         self.seconds = 0.0
 
@@ -45,11 +45,12 @@ class KnnMonitor:
         started = time.perf_counter()
         was_training = backbone.training
         backbone.eval()
+        preprocess = self.pipeline.preprocess
         try:
             features = {}
             for name, index in (("bank", self.bank), ("query", self.query)):
-                chunks = [backbone(self.preprocess(self.raw[index[i:i + batch_size]].to(device))).float().cpu()
-                          for i in range(0, len(index), batch_size)]
+                chunks = [backbone(preprocess(raw.to(device))).float().cpu()
+                          for raw in self.pipeline.eval_batches(self.samples, batch_size, index)]
                 features[name] = torch.cat(chunks).numpy()
         finally:
             backbone.train(was_training)

@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 from sslstudio.core.errors import RunError
-from sslstudio.core.training.atomic import atomic_write_text
+from sslstudio.core.io import atomic_write_text
 
 CONFIG_VERSION = 1
 KEPT_CHECKPOINTS = 5  # each is a full copy (model, optimizer): a ResNet-18's is over 100 MB

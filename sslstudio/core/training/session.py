@@ -24,6 +24,7 @@ from sslstudio.core.training.control import TrainingControl
 from sslstudio.core.training.device import resolve_device, set_cpu_threads
 from sslstudio.core.training.distributed import is_main_process
 from sslstudio.core.training.events import Event, TrainingFailed, TrainingFinished
+from sslstudio.core.training.feed import SampleData
 from sslstudio.core.training.knn_monitor import KnnMonitor
 from sslstudio.core.training.run_dir import RunDir
 from sslstudio.core.training.trainer import TaskModel, TrainConfig, Trainer
@@ -106,23 +107,22 @@ def train(request: TrainRequest, callbacks: list[Callable[[Event], None]] | None
           prepared: PreparedRun | None = None) -> TrainingFinished | TrainingFailed:
     prepared = prepared or prepare(request)
     device = resolve_device(request.device)
-    raw = prepared.task.pipeline.raw(prepared.samples)
-    trainer = Trainer(prepared.task, prepared.model, raw, prepared.config, prepared.run_dir, device, callbacks,
-                      control, _knn_monitor(prepared, raw))
+    data = SampleData(prepared.samples, prepared.task.pipeline)
+    trainer = Trainer(prepared.task, prepared.model, data, prepared.config, prepared.run_dir, device, callbacks,
+                      control, _knn_monitor(prepared))
     if prepared.resumed:
         trainer.resume_from(Path(request.resume_from) if request.resume_from else prepared.run_dir.last_checkpoint)
         prepared.run_dir.drop_metrics_after(trainer.step)
     return trainer.fit()
 
 
-def _knn_monitor(prepared: PreparedRun, raw: torch.Tensor) -> KnnMonitor | None:
+def _knn_monitor(prepared: PreparedRun) -> KnnMonitor | None:
     """Online kNN on the labelled samples of the training folder, if it has any (labels never reach the loss)."""
     samples = prepared.samples
     labelled = [i for i, label in enumerate(samples.labels) if label is not None]
     if len(set(samples.labels[i] for i in labelled)) < 2:
         return None
-    return KnnMonitor(raw[labelled], [samples.labels[i] for i in labelled], prepared.task.pipeline.preprocess,
-                      seed=prepared.config.seed)
+    return KnnMonitor(samples, prepared.task.pipeline, seed=prepared.config.seed)
 
 
 # ------------------------------------------------------------------ loading

@@ -1,9 +1,9 @@
-"""The training loop: a plain loop over in-memory batches, reporting through callbacks.
+"""The training loop: a plain loop over batches, reporting through callbacks.
 
-Batches are indexed from a tensor in memory; the permutation of epoch e and the
-random draws of step s on each rank are derived from (seed, e) and (seed, s,
-rank), so a resumed run sees exactly the batches it would have seen. The loss is read back from
-the device only every `log_every` steps, never once per step.
+Batches come from a `Feed` that reads them a few steps ahead (feed.py). The permutation of epoch e
+and the random draws of step s on each rank are derived from (seed, e) and (seed, s, rank), so a
+resumed run sees exactly the batches it would have seen. The loss is read back from the device
+only every `log_every` steps, never once per step.
 """
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from sslstudio.core.training.control import TrainingControl
 from sslstudio.core.training.distributed import any_rank, rank_and_world
 from sslstudio.core.training.events import (CheckpointSaved, Event, HealthMetrics, StepMetrics,
                                             TrainingFailed, TrainingFinished)
+from sslstudio.core.training.feed import Feed, TrainingData, as_training_data
 from sslstudio.core.training.health import collapse_std, effective_rank
 from sslstudio.core.training.knn_monitor import KnnMonitor
 from sslstudio.core.training.run_dir import RunDir
@@ -61,11 +62,11 @@ class NonFiniteLoss(RuntimeError):
 
 
 class Trainer:
-    def __init__(self, task: PretextTask, model: TaskModel, raw: torch.Tensor, config: TrainConfig,
+    def __init__(self, task: PretextTask, model: TaskModel, data: TrainingData | torch.Tensor, config: TrainConfig,
                  run_dir: RunDir | None = None, device: torch.device | str = "cpu",
                  callbacks: list[Callable[[Event], None]] | None = None,
                  control: TrainingControl | None = None, monitor: KnnMonitor | None = None):
-        self.task, self.model, self.raw, self.config = task, model, raw, config
+        self.task, self.model, self.data, self.config = task, model, as_training_data(data), config
         self.monitor = monitor
         self.run_dir = run_dir
         self.device = torch.device(device)
@@ -87,13 +88,13 @@ class Trainer:
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
         self.step = 0
         self.elapsed = 0.0
-        self.data_seconds = 0.0
         self._permutation: tuple[int, torch.Tensor] | None = None
+        self.feed: Feed | None = None
 
     # ------------------------------------------------------------ sizes
     @property
     def steps_per_epoch(self) -> int:
-        per_rank = len(self.raw) // self.world
+        per_rank = len(self.data) // self.world
         batch = min(self.config.batch_size, per_rank)
         return max(1, per_rank // batch)  # drop the ragged last batch: BatchNorm dislikes tiny ones
 
@@ -124,11 +125,24 @@ class Trainer:
 
     # ------------------------------------------------------------ loop
     def _fit(self) -> TrainingFinished:
-        config, total = self.config, self.total_steps
+        total = self.total_steps
         self.model.train()
         started, last_checkpoint = time.perf_counter() - self.elapsed, time.perf_counter()
         window = _Window(self.step, time.perf_counter())
         loss_sum = torch.zeros((), device=self.device)
+        self.feed = Feed(self.data, self._indices_of, self._read_seed, self.device, self.step, total)
+        try:
+            reason = self._loop(total, started, last_checkpoint, window, loss_sum)
+        finally:
+            self.feed.close()
+        self._save_checkpoint()
+        event = TrainingFinished(self.step, reason or "completed", round(self.elapsed, 2))
+        self._emit(event)
+        return event
+
+    def _loop(self, total: int, started: float, last_checkpoint: float, window: "_Window",
+              loss_sum: torch.Tensor) -> str | None:
+        config = self.config
         reason = None
         while self.step < total:
             self.control.wait_while_paused()
@@ -146,10 +160,7 @@ class Trainer:
             if time.perf_counter() - last_checkpoint > config.checkpoint_minutes * 60:
                 self._save_checkpoint()
                 last_checkpoint = time.perf_counter()
-        self._save_checkpoint()
-        event = TrainingFinished(self.step, reason or "completed", round(self.elapsed, 2))
-        self._emit(event)
-        return event
+        return reason
 
     def _stop_reason(self) -> str | None:
         """Cancelled or out of time. Ranks agree once per log window, so all stop at the same step."""
@@ -161,11 +172,11 @@ class Trainer:
         return "cancelled" if cancelled else "time budget" if out_of_time else None
 
     def _train_step(self, window: "_Window"):
-        fetched = time.perf_counter()
-        batch = self.task.make_batch(self._next_raw(), self._step_generator())
+        raw, waited = self.feed.next()
+        window.data_seconds += waited
+        batch = self.task.make_batch(raw, self._step_generator())
         if self.channels_last and batch.inputs.dim() == 4:  # jigsaw's tile stacks are 5-D
             batch.inputs = batch.inputs.contiguous(memory_format=torch.channels_last)
-        window.data_seconds += time.perf_counter() - fetched
         window.samples += batch.size
         self._set_lr()
         with torch.autocast(self.device.type, dtype=self.amp_dtype, enabled=self.amp_dtype is not None):
@@ -182,14 +193,18 @@ class Trainer:
         seed = np.random.SeedSequence([self.config.seed, self.step, self.rank]).generate_state(1)[0]
         return make_generator(int(seed))
 
-    def _next_raw(self) -> torch.Tensor:
-        epoch, position = divmod(self.step, self.steps_per_epoch)
+    def _read_seed(self, step: int) -> int:
+        """Where step `step` reads its audio and text windows (the feed's thread calls it)."""
+        return int(np.random.SeedSequence([self.config.seed, step, self.rank, 1]).generate_state(1)[0])
+
+    def _indices_of(self, step: int) -> np.ndarray:
+        """The samples of step `step` on this rank (the feed's thread calls it, in step order)."""
+        epoch, position = divmod(step, self.steps_per_epoch)
         if self._permutation is None or self._permutation[0] != epoch:
-            order = torch.randperm(len(self.raw), generator=make_generator(self.config.seed * 7919 + epoch))
+            order = torch.randperm(len(self.data), generator=make_generator(self.config.seed * 7919 + epoch))
             self._permutation = (epoch, order[self.rank::self.world])
         batch = min(self.config.batch_size, len(self._permutation[1]))
-        index = self._permutation[1][position * batch:(position + 1) * batch]
-        return self.raw[index].to(self.device, non_blocking=True)
+        return self._permutation[1][position * batch:(position + 1) * batch].numpy()
 
     def _set_lr(self) -> None:
         self.current_lr = self.config.lr * lr_factor(self._progress(), self.config.warmup_fraction)

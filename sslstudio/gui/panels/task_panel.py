@@ -58,13 +58,14 @@ def _spec():
 
 
 def render_preview(inputs, task_name: str, values: dict, seed: int, n: int = PREVIEW_SAMPLES):
+    from sslstudio.core.tasks.base import preview_indices
     from sslstudio.core.tasks.registry import get_task
 
     samples, pipeline = inputs
     task_cls = get_task(task_name)
     task = task_cls(task_cls.Args.from_mapping(values), pipeline)
-    picked = sorted(random.Random(seed).sample(range(len(samples)), min(n, len(samples))))
-    return task.preview(pipeline.raw(samples.subset(picked)), seed), [samples.ids[i] for i in picked]
+    picked = preview_indices(len(samples), n, seed)
+    return task.preview_samples(samples, picked, seed), [samples.ids[i] for i in picked]
 
 
 class TaskPanel(QWidget):

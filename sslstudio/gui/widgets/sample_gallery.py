@@ -30,7 +30,7 @@ def sample_picture(samples, row: int, size: int = THUMB, ratio: float = 1.0) -> 
 
 def sample_snippet(samples, row: int, length: int) -> str:
     """A text sample's own words on one line (it may be one line of a bigger file)."""
-    return " ".join(str(samples.data[row]).split())[:length]
+    return " ".join(str(samples.item(row)).split())[:length]
 
 
 class SampleGallery(QListWidget):

@@ -39,7 +39,7 @@ class SampleInspector(QWidget):
         from sslstudio.core.colour import VIRIDIS, spectrogram_rgb
         from sslstudio.gui.widgets.sample_viewer import spectrogram_db
 
-        spec = spectrogram_db(np.asarray(samples.data[row], dtype=np.float32), samples.spec.sample_rate).T
+        spec = spectrogram_db(np.asarray(samples.item(row), dtype=np.float32), samples.spec.sample_rate).T
         rgb = spectrogram_rgb(spec, None, (0, 0, 0), VIRIDIS)
         image = QImage(rgb.data, rgb.shape[1], rgb.shape[0], 3 * rgb.shape[1], QImage.Format.Format_RGB888)
         return QPixmap.fromImage(image.scaled(2 * height, height))
@@ -60,7 +60,7 @@ class SampleInspector(QWidget):
 
     def open(self, samples, row: int, labels, index) -> None:
         self.viewer.show_sample(sample_file(samples, row), samples.modality, labels[row] or None,
-                                text=str(samples.data[row]) if samples.modality == "text" else None)
+                                text=str(samples.item(row)) if samples.modality == "text" else None)
         self.gallery.clear()
         rows, similarity = index.query(row, NEIGHBOURS)
         for neighbour, score in zip(rows.tolist(), similarity.tolist(), strict=True):

@@ -1,0 +1,231 @@
+"""Decoded samples as bytes: how each modality is laid out, and how batches are read back.
+
+- Images: uint8 (3, S, S), S = `stored_side(image_size)`, about 8/7 of the training size (256 for
+  224, the usual resize-256 / crop-224 margin). Training crops cut real pixels out of the margin;
+  evaluation takes the centre `image_size` square.
+- Audio: int16 mono at the run's sample rate, one record per segment of at most
+  `segment_seconds(spec)`; a longer recording becomes several samples whose ids say where they
+  start (`talk.wav#t=30`). Training reads a window of `audio_seconds` at a random offset each
+  time; evaluation reads the centre window.
+- Text: the sample's UTF-8 text; token ids are kept per tokenizer (`TokenTable`).
+
+Records live in a `Blob`: the sample store's data file on disk (read with `pread`, so the page
+cache, not the process, holds what was read) or a bytearray for a handful of decoded files.
+"""
+from __future__ import annotations
+
+import os
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from sslstudio.core.data.loaders import InputSpec, Unusable, load_audio_segments, load_image, load_text
+
+STORE_RATIO = 8 / 7
+AUDIO_SCALE = 32767.0
+
+
+def stored_side(image_size: int) -> int:
+    return int(round(image_size * STORE_RATIO))
+
+
+def segment_seconds(spec: InputSpec) -> float:
+    return max(spec.audio_segment_seconds, spec.audio_seconds)
+
+
+def record_settings(modality: str, spec: InputSpec) -> dict:
+    """The input settings that change what is stored (others, like the clip length, only change the reading)."""
+    if modality == "image":
+        return {"stored_side": stored_side(spec.image_size)}
+    if modality == "audio":
+        return {"sample_rate": spec.sample_rate, "segment_seconds": segment_seconds(spec)}
+    return {"text_column": spec.text_column}
+
+
+Payload = tuple[str, bytes | memoryview]  # (id suffix, the record's bytes)
+
+
+def decode(path: str, relpath: str, modality: str, spec: InputSpec) -> list[Payload]:
+    """One file's records; raises `Unusable` with the reason for a file that must be skipped."""
+    if modality == "image":
+        pixels = load_image(path, stored_side(spec.image_size))
+        return [("", memoryview(np.ascontiguousarray(pixels.transpose(2, 0, 1))).cast("B"))]
+    if modality == "audio":
+        segments = load_audio_segments(path, spec.sample_rate, segment_seconds(spec))
+        many = len(segments) > 1
+        return [(f"#t={start:g}" if many else "", memoryview(_to_int16(wave)).cast("B")) for start, wave in segments]
+    return [(sample_id[len(relpath):], text.encode("utf-8", "surrogatepass")) for sample_id, text in
+            load_text(path, relpath, spec)]
+
+
+def _to_int16(wave: np.ndarray) -> np.ndarray:
+    return np.round(np.clip(wave, -1.0, 1.0) * AUDIO_SCALE).astype("<i2")
+
+
+# ------------------------------------------------------------------ where the bytes are
+class Blob:
+    def read_into(self, offset: int, out: memoryview) -> None:
+        raise NotImplementedError
+
+
+class FileBlob(Blob):
+    """A data file read with positioned reads: thread-safe, and nothing is mapped into the process."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = os.fspath(path)
+        self.fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+
+    def read_into(self, offset: int, out: memoryview) -> None:
+        done = 0
+        while done < len(out):
+            got = os.preadv(self.fd, [out[done:]], offset + done)
+            if got <= 0:
+                raise OSError(f"{self.path} ends at {offset + done} bytes; the sample store is damaged "
+                              f"(clear it with `sslstudio store clear`)")
+            done += got
+
+    def __del__(self):
+        try:
+            os.close(self.fd)
+        except (OSError, AttributeError):
+            pass
+
+
+class MemoryBlob(Blob):
+    def __init__(self, data: bytearray):
+        self.data = data
+
+    def read_into(self, offset: int, out: memoryview) -> None:
+        out[:] = memoryview(self.data)[offset:offset + len(out)]
+
+
+def in_memory(payloads: Sequence[bytes | memoryview]) -> tuple[MemoryBlob, np.ndarray, np.ndarray]:
+    """A blob holding these records back to back, with their offsets and sizes."""
+    sizes = np.array([len(p) if isinstance(p, bytes) else p.nbytes for p in payloads], dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    data = bytearray(int(sizes.sum()))
+    view = memoryview(data)
+    for payload, start, size in zip(payloads, offsets, sizes, strict=True):
+        view[start:start + size] = memoryview(payload).cast("B")
+    return MemoryBlob(data), offsets, sizes
+
+
+# ------------------------------------------------------------------ reading batches
+_readers: ThreadPoolExecutor | None = None
+
+
+def _in_parallel(work: Callable[[int], None], count: int, per_thread: int = 32) -> None:
+    """Run work(i) for i < count; large batches are spread over a few threads (preadv releases the GIL)."""
+    global _readers
+    if count < 2 * per_thread:
+        for i in range(count):
+            work(i)
+        return
+    if _readers is None:
+        _readers = ThreadPoolExecutor(4, thread_name_prefix="sslstudio-read")
+    chunks = [range(start, min(start + per_thread, count)) for start in range(0, count, per_thread)]
+    for future in [_readers.submit(lambda rows: [work(i) for i in rows], rows) for rows in chunks]:
+        future.result()
+
+
+@dataclass
+class Records:
+    """Where each sample's bytes lie. `tokens` caches token ids per tokenizer (text on disk)."""
+
+    modality: str
+    blob: Blob
+    offsets: np.ndarray  # int64, per sample
+    sizes: np.ndarray  # int64 bytes, per sample
+    side: int = 0  # images: the stored side
+    store: object | None = None  # the SampleStore the blob belongs to, if any
+    token_tables: dict = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.offsets)
+
+    def take(self, indices: Sequence[int] | np.ndarray) -> "Records":
+        index = np.asarray(indices, dtype=np.int64)
+        return replace(self, offsets=self.offsets[index], sizes=self.sizes[index], token_tables={})
+
+    # -- images
+    def images(self, indices: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """uint8 (B, 3, S, S) at the stored side."""
+        n, side = len(indices), self.side
+        out = np.empty((n, 3, side, side), dtype=np.uint8) if out is None else out
+        flat = out.reshape(n, -1)
+
+        def read(i: int) -> None:
+            self.blob.read_into(int(self.offsets[indices[i]]), memoryview(flat[i]))
+
+        _in_parallel(read, n)
+        return out
+
+    # -- audio
+    def clip_lengths(self) -> np.ndarray:
+        return self.sizes // 2
+
+    def audio(self, indices: np.ndarray, window: int, starts: np.ndarray | None = None,
+              out: np.ndarray | None = None) -> np.ndarray:
+        """float32 (B, window): from `starts` (in samples), or the centre window; a shorter clip is
+        zero-padded around its centre, as the model saw clips at their own length before."""
+        n = len(indices)
+        out = np.zeros((n, window), dtype=np.float32) if out is None else out
+        lengths = self.clip_lengths()[indices]
+
+        def read(i: int) -> None:
+            length = int(lengths[i])
+            if length >= window:
+                start = int(starts[i]) if starts is not None else (length - window) // 2
+                count, place = window, 0
+            else:
+                start, count, place = 0, length, (window - length) // 2
+                out[i, :place] = 0
+                out[i, place + count:] = 0
+            pcm = np.empty(count, dtype="<i2")
+            self.blob.read_into(int(self.offsets[indices[i]]) + 2 * start, memoryview(pcm).cast("B"))
+            np.multiply(pcm, 1.0 / AUDIO_SCALE, out=out[i, place:place + count], casting="unsafe")
+
+        _in_parallel(read, n)
+        return out
+
+    # -- text
+    def text(self, i: int) -> str:
+        raw = bytearray(int(self.sizes[i]))
+        self.blob.read_into(int(self.offsets[i]), memoryview(raw))
+        return raw.decode("utf-8", "surrogatepass")
+
+    def texts(self, indices: Sequence[int] | None = None) -> list[str]:
+        return [self.text(int(i)) for i in (range(len(self)) if indices is None else indices)]
+
+
+def decode_all(root: str | os.PathLike, relpaths: Sequence[str], modality: str, spec: InputSpec,
+               threads: int, each: Callable[[int, list[Payload] | Unusable], None],
+               stop: Callable[[], None] | None = None) -> None:
+    """Decode files on `threads` threads, calling each(i, payloads or Unusable) in file order.
+
+    At most a few files per thread are in flight, so memory stays bounded on any folder; `stop`
+    is called between files and may raise (Cancelled) to end early.
+    """
+    def one(relpath: str):
+        try:
+            return decode(os.path.join(root, relpath), relpath, modality, spec)
+        except Unusable as exc:
+            return exc
+
+    window = max(4, 4 * threads)
+    with ThreadPoolExecutor(threads, thread_name_prefix="sslstudio-decode") as pool:
+        pending: deque = deque()
+        try:
+            for i, relpath in enumerate(relpaths):
+                pending.append((i, pool.submit(one, relpath)))
+                while len(pending) >= window or (pending and i == len(relpaths) - 1):
+                    index, future = pending.popleft()
+                    each(index, future.result())
+                    if stop is not None:
+                        stop()
+        finally:
+            for _, future in pending:
+                future.cancel()

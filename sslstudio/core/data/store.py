@@ -1,0 +1,411 @@
+"""The sample store: every file of a folder decoded once, kept on disk, read by every command.
+
+One store per (folder, modality, the input settings that change what is stored). It lives in the
+platform's cache folder (`platformdirs`), or under `--store DIR` / `SSLSTUDIO_STORE`, and holds:
+
+- `samples.bin`: the records back to back (see `records.py`), appended to, read with `pread`;
+- `index.sqlite`: one row per file (size and mtime when decoded, or why it is unusable) and one
+  per record (where its bytes lie); a token table per tokenizer for text;
+- `meta.json`: the folder, modality and settings, for `sslstudio store list`.
+
+Writing is one process at a time (a lock file); reading needs no lock. A sync decodes only files
+that are new or changed (size or mtime) since they were stored, and forgets removed ones, so a
+folder that changes is updated without a rebuild. Records are flushed and fsynced before the
+index rows that point at them are committed, about once a second, so a killed build keeps what
+it committed and the next sync carries on from there; bytes past the last commit are cut off.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from sslstudio.core.data.loaders import InputSpec, Unusable
+from sslstudio.core.data.records import decode_all, record_settings
+from sslstudio.core.errors import UserError
+from sslstudio.core.io import atomic_write_text
+
+STORE_VERSION = 1
+DATA, INDEX, META, LOCK = "samples.bin", "index.sqlite", "meta.json", "write.lock"
+COMMIT_SECONDS = 1.0
+Progress = Callable[[int, int], None]  # (done, total); may raise Cancelled
+
+_configured_root: Path | None = None
+
+
+def configure(root: str | os.PathLike | None) -> None:
+    """Where stores live from now on (the CLI's --store); None: the environment or the platform default."""
+    global _configured_root
+    _configured_root = Path(root) if root else None
+
+
+def store_root() -> Path:
+    if _configured_root is not None:
+        return _configured_root
+    if os.environ.get("SSLSTUDIO_STORE"):
+        return Path(os.environ["SSLSTUDIO_STORE"])
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("sslstudio", appauthor=False)) / "stores"
+
+
+def _key(folder: Path, modality: str, settings: dict) -> str:
+    described = json.dumps({"folder": os.fsdecode(folder), "modality": modality, "settings": settings,
+                            "version": STORE_VERSION}, sort_keys=True, ensure_ascii=True)
+    return hashlib.sha1(described.encode("ascii", "backslashreplace")).hexdigest()[:16]
+
+
+@dataclass
+class FileEntry:
+    """What the store knows of one file: why it is unusable, or its records (id suffix, offset, size)."""
+
+    reason: str | None
+    records: list[tuple[str, int, int]]
+
+
+class SampleStore:
+    def __init__(self, path: Path, folder: Path, modality: str, spec: InputSpec):
+        self.path, self.folder, self.modality, self.spec = path, folder, modality, spec
+        self.settings = record_settings(modality, spec)
+
+    @classmethod
+    def for_folder(cls, folder: str | os.PathLike, modality: str, spec: InputSpec,
+                   root: Path | None = None) -> "SampleStore":
+        folder = Path(folder).resolve()
+        settings = record_settings(modality, spec)
+        name = f"{_safe(folder.name) or 'root'}-{modality}-{_key(folder, modality, settings)}"
+        store = cls((root or store_root()) / name, folder, modality, spec)
+        store._create()
+        return store
+
+    # ------------------------------------------------------------------ files on disk
+    def _create(self) -> None:
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UserError(f"cannot create the sample store in {self.path.parent}: {exc.strerror}; choose "
+                            f"another place with --store DIR or SSLSTUDIO_STORE") from None
+        meta = self.path / META
+        if not meta.exists():
+            atomic_write_text(meta, json.dumps({"version": STORE_VERSION, "folder": os.fsdecode(self.folder),
+                                                "modality": self.modality, "settings": self.settings,
+                                                "created": time.time()}, indent=1))
+        with self._connect() as db:
+            db.executescript("""
+                CREATE TABLE IF NOT EXISTS files(path BLOB PRIMARY KEY, size INTEGER, mtime_ns INTEGER,
+                                                 reason TEXT) WITHOUT ROWID;
+                CREATE TABLE IF NOT EXISTS records(path BLOB, seq INTEGER, suffix TEXT, offset INTEGER,
+                                                   nbytes INTEGER, PRIMARY KEY(path, seq)) WITHOUT ROWID;
+                CREATE TABLE IF NOT EXISTS state(key TEXT PRIMARY KEY, value INTEGER);
+                CREATE TABLE IF NOT EXISTS tokens(tokenizer TEXT, offset INTEGER, token_offset INTEGER,
+                                                  count INTEGER, PRIMARY KEY(tokenizer, offset)) WITHOUT ROWID;
+                INSERT OR IGNORE INTO state VALUES ('committed_end', 0), ('dead_bytes', 0);
+            """)
+
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self.path / INDEX, timeout=60)
+        try:
+            with db:
+                yield db
+        finally:
+            db.close()
+
+    @property
+    def data_path(self) -> Path:
+        return self.path / DATA
+
+    def size_bytes(self) -> int:
+        return sum(p.stat().st_size for p in self.path.iterdir() if p.is_file())
+
+    # ------------------------------------------------------------------ reading
+    def entries(self, relpaths: Sequence[str]) -> dict[str, FileEntry]:
+        """What is stored for each of these files (files not stored are left out)."""
+        wanted = {os.fsencode(p): p for p in relpaths}
+        found: dict[str, FileEntry] = {}
+        with self._connect() as db:
+            few = len(wanted) < 2000
+            files = (db.execute("SELECT path, reason FROM files WHERE path = ?", (k,)).fetchone() for k in wanted) \
+                if few else db.execute("SELECT path, reason FROM files")
+            for row in files:
+                if row is not None and row[0] in wanted:
+                    found[wanted[row[0]]] = FileEntry(row[1], [])
+            rows = (r for k in wanted for r in db.execute(
+                "SELECT path, seq, suffix, offset, nbytes FROM records WHERE path = ? ORDER BY seq", (k,))) \
+                if few else db.execute("SELECT path, seq, suffix, offset, nbytes FROM records ORDER BY path, seq")
+            for path, _, suffix, offset, nbytes in rows:
+                entry = found.get(wanted.get(path))
+                if entry is not None:
+                    entry.records.append((suffix, offset, nbytes))
+        return found
+
+    def is_current(self, relpaths: Sequence[str]) -> bool:
+        """True when every file is stored as it is on disk now (nothing to decode)."""
+        stored = self._stored_stats(relpaths if len(relpaths) < 2000 else None)
+        return all(stored.get(os.fsencode(p)) == _stat(self.folder, p) for p in relpaths)
+
+    def _stored_stats(self, relpaths: Sequence[str] | None = None) -> dict[bytes, tuple[int, int]]:
+        with self._connect() as db:
+            if relpaths is None:
+                rows = db.execute("SELECT path, size, mtime_ns FROM files").fetchall()
+            else:
+                rows = [r for p in relpaths for r in db.execute(
+                    "SELECT path, size, mtime_ns FROM files WHERE path = ?", (os.fsencode(p),))]
+        return {path: (size, mtime) for path, size, mtime in rows}
+
+    # ------------------------------------------------------------------ writing
+    def sync(self, relpaths: Sequence[str], threads: int, progress: Progress | None = None,
+             prune: bool = False, wait: bool = True) -> bool:
+        """Decode what is new or changed among `relpaths`; with `prune`, forget files not among them.
+
+        Returns False without doing anything when another writer holds the store and `wait` is off."""
+        relpaths = list(dict.fromkeys(relpaths))
+        with self._writing(progress, wait) as holding:
+            if not holding:
+                return False
+            stored = self._stored_stats()
+            todo = [p for p in relpaths if stored.get(os.fsencode(p)) != _stat(self.folder, p)]
+            gone = set(stored) - {os.fsencode(p) for p in relpaths} if prune else set()
+            self._forget(gone | {os.fsencode(p) for p in todo if os.fsencode(p) in stored})
+            if todo:
+                self._decode(todo, threads, progress)
+            elif progress is not None:
+                progress(len(relpaths), len(relpaths))
+            self._compact_if_wasteful()
+        return True
+
+    @contextlib.contextmanager
+    def _writing(self, progress: Progress | None, wait: bool = True):
+        """The one-writer lock; a second writer waits (and can be cancelled while it waits)."""
+        handle = open(self.path / LOCK, "a+b")
+        holding = False
+        try:
+            while not (holding := _try_lock(handle)) and wait:
+                if progress is not None:
+                    progress(0, 0)  # "waiting": lets the caller cancel
+                time.sleep(0.2)
+            if holding:
+                self._cut_uncommitted_tail()
+            yield holding
+        finally:
+            if holding:
+                _unlock(handle)
+            handle.close()
+
+    def _cut_uncommitted_tail(self) -> None:
+        with self._connect() as db:
+            end = db.execute("SELECT value FROM state WHERE key = 'committed_end'").fetchone()[0]
+        with open(self.data_path, "ab") as f:
+            if f.tell() > end:
+                f.truncate(end)
+
+    def _forget(self, paths: set[bytes]) -> None:
+        if not paths:
+            return
+        with self._connect() as db:
+            dead = 0
+            for path in paths:
+                dead += db.execute("SELECT COALESCE(SUM(nbytes), 0) FROM records WHERE path = ?", (path,)).fetchone()[0]
+                db.execute("DELETE FROM records WHERE path = ?", (path,))
+                db.execute("DELETE FROM files WHERE path = ?", (path,))
+            db.execute("UPDATE state SET value = value + ? WHERE key = 'dead_bytes'", (dead,))
+            if dead and self.modality == "text":
+                db.execute("DELETE FROM tokens")  # token tables are rebuilt from the texts left
+
+    def _decode(self, todo: list[str], threads: int, progress: Progress | None) -> None:
+        rows_files, rows_records = [], []
+        stats = {p: _stat(self.folder, p) for p in todo}
+        with open(self.data_path, "ab") as data:
+            last_commit = time.monotonic()
+
+            def commit() -> None:
+                data.flush()
+                os.fsync(data.fileno())
+                with self._connect() as db:
+                    db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)", rows_files)
+                    db.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?, ?)", rows_records)
+                    db.execute("UPDATE state SET value = ? WHERE key = 'committed_end'", (data.tell(),))
+                rows_files.clear()
+                rows_records.clear()
+
+            def store(i: int, result) -> None:
+                nonlocal last_commit
+                relpath = todo[i]
+                key, (size, mtime) = os.fsencode(relpath), stats[relpath]
+                if isinstance(result, Unusable):
+                    rows_files.append((key, size, mtime, str(result)))
+                else:
+                    for seq, (suffix, payload) in enumerate(result):
+                        rows_records.append((key, seq, suffix, data.tell(), len(payload)))
+                        data.write(payload)
+                    rows_files.append((key, size, mtime, None))
+                if progress is not None and (i % 64 == 0 or i == len(todo) - 1):
+                    progress(i + 1, len(todo))
+                if time.monotonic() - last_commit > COMMIT_SECONDS:
+                    commit()
+                    last_commit = time.monotonic()
+
+            try:
+                decode_all(self.folder, todo, self.modality, self.spec, threads, store)
+            finally:
+                commit()  # what was decoded before a cancel or an error is kept
+
+    def _compact_if_wasteful(self) -> None:
+        """Rewrite the data file without the records of removed or changed files, once they are most of it."""
+        with self._connect() as db:
+            dead = db.execute("SELECT value FROM state WHERE key = 'dead_bytes'").fetchone()[0]
+        total = self.data_path.stat().st_size
+        if dead < 64 << 20 or dead < total / 2:
+            return
+        fresh = self.data_path.with_name(DATA + ".compacting")
+        with self._connect() as db:
+            rows = db.execute("SELECT path, seq, offset, nbytes FROM records ORDER BY offset").fetchall()
+            moved, position = [], 0
+            with open(self.data_path, "rb") as old, open(fresh, "wb") as new:
+                for path, seq, offset, nbytes in rows:
+                    old.seek(offset)
+                    new.write(old.read(nbytes))
+                    moved.append((position, path, seq))
+                    position += nbytes
+                new.flush()
+                os.fsync(new.fileno())
+            db.executemany("UPDATE records SET offset = ? WHERE path = ? AND seq = ?", moved)
+            db.execute("UPDATE state SET value = ? WHERE key = 'committed_end'", (position,))
+            db.execute("UPDATE state SET value = 0 WHERE key = 'dead_bytes'")
+            db.execute("DELETE FROM tokens")
+            os.replace(fresh, self.data_path)  # readers that hold the old file keep reading it
+
+    # ------------------------------------------------------------------ token tables (text)
+    def tokens_path(self, tokenizer_hash: str) -> Path:
+        return self.path / f"tokens-{tokenizer_hash}.bin"
+
+    def token_rows(self, tokenizer_hash: str, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """(token offsets, counts) of these text records, or None if any is not tokenized yet."""
+        with self._connect() as db:
+            known = dict((o, (t, c)) for o, t, c in db.execute(
+                "SELECT offset, token_offset, count FROM tokens WHERE tokenizer = ?", (tokenizer_hash,)))
+        rows = [known.get(int(o)) for o in offsets]
+        if any(r is None for r in rows) or not self.tokens_path(tokenizer_hash).exists():
+            return None
+        return np.array([r[0] for r in rows], dtype=np.int64), np.array([r[1] for r in rows], dtype=np.int64)
+
+    def add_tokens(self, tokenizer_hash: str, batches: Iterator[tuple[np.ndarray, list[np.ndarray]]]) -> None:
+        """Append token ids (uint16) for (record offsets, ids per record) batches, under the writer lock."""
+        with self._writing(None):
+            path = self.tokens_path(tokenizer_hash)
+            with self._connect() as db:
+                end = db.execute("SELECT COALESCE(MAX(token_offset + 2 * count), 0) FROM tokens WHERE tokenizer = ?",
+                                 (tokenizer_hash,)).fetchone()[0]
+            with open(path, "ab") as f:
+                f.truncate(end)
+                for offsets, ids in batches:
+                    rows = []
+                    for offset, row in zip(offsets, ids, strict=True):
+                        rows.append((tokenizer_hash, int(offset), f.tell(), len(row)))
+                        f.write(row.astype("<u2").tobytes())
+                    f.flush()
+                    os.fsync(f.fileno())
+                    with self._connect() as db:
+                        db.executemany("INSERT OR REPLACE INTO tokens VALUES (?, ?, ?, ?)", rows)
+
+
+def _stat(folder: Path, relpath: str) -> tuple[int, int]:
+    try:
+        st = os.stat(os.path.join(folder, relpath))
+    except OSError:
+        return (-1, -1)
+    return (st.st_size, st.st_mtime_ns)
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)[:40]
+
+
+try:
+    import fcntl
+
+    def _try_lock(handle) -> bool:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            return False
+
+    def _unlock(handle) -> None:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+except ImportError:  # Windows
+    import msvcrt
+
+    def _try_lock(handle) -> bool:
+        try:
+            handle.seek(0)
+            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+            return True
+        except OSError:
+            return False
+
+    def _unlock(handle) -> None:
+        handle.seek(0)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
+
+
+# ------------------------------------------------------------------ listing and clearing
+@dataclass
+class StoreInfo:
+    path: Path
+    folder: str
+    modality: str
+    settings: dict
+    files: int
+    samples: int
+    bytes: int
+    last_used: float
+
+
+def list_stores(root: Path | None = None) -> list[StoreInfo]:
+    root = root or store_root()
+    found = []
+    for path in sorted(root.iterdir()) if root.is_dir() else []:
+        try:
+            meta = json.loads((path / META).read_text())
+            db = sqlite3.connect(f"file:{path / INDEX}?mode=ro", uri=True, timeout=5)
+            try:
+                files = db.execute("SELECT COUNT(*) FROM files").fetchone()[0]
+                samples = db.execute("SELECT COUNT(*) FROM records").fetchone()[0]
+            finally:
+                db.close()
+        except (OSError, ValueError, sqlite3.Error):
+            continue  # not a store, or one being created
+        size = sum(p.stat().st_size for p in path.iterdir() if p.is_file())
+        last_used = max(p.stat().st_mtime for p in path.iterdir())
+        found.append(StoreInfo(path, meta["folder"], meta["modality"], meta["settings"], files, samples, size,
+                               last_used))
+    return found
+
+
+def clear_stores(root: Path | None = None, folder: str | None = None) -> tuple[list[StoreInfo], list[StoreInfo]]:
+    """Delete the stores (of one folder, or all); returns (removed, in use and kept)."""
+    removed, busy = [], []
+    wanted = os.fsdecode(Path(folder).resolve()) if folder else None
+    for info in list_stores(root):
+        if wanted is not None and info.folder != wanted:
+            continue
+        with open(info.path / LOCK, "a+b") as handle:
+            if not _try_lock(handle):
+                busy.append(info)
+                continue
+            try:
+                shutil.rmtree(info.path)
+            finally:
+                _unlock(handle)
+        removed.append(info)
+    return removed, busy

@@ -1,0 +1,187 @@
+"""The sample store: decoded once, updated incrementally, resumable after a kill, read by windows."""
+import os
+import signal
+import subprocess
+import sys
+import time
+import wave
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from sslstudio.core.data.dataset import check_files, load_folder
+from sslstudio.core.data.loaders import InputSpec, load_image
+from sslstudio.core.data.records import stored_side
+from sslstudio.core.data.store import SampleStore, clear_stores, list_stores
+from sslstudio.core.errors import Cancelled
+from sslstudio.core.models.inputs import Pipeline
+
+SPEC = InputSpec(image_size=16)
+
+
+def make_images(folder, count, size=(40, 30), start=0):
+    rng = np.random.default_rng(start)
+    for i in range(start, start + count):
+        label = f"class{i % 3}"
+        (folder / label).mkdir(parents=True, exist_ok=True)
+        pixels = rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
+        Image.fromarray(pixels).save(folder / label / f"img{i:04d}.png")
+    return folder
+
+
+def store_of(folder, modality="image", spec=SPEC):
+    return SampleStore.for_folder(folder, modality, spec)
+
+
+def pixels_of(samples, i):
+    return samples.records.images(np.array([i]))[0].transpose(1, 2, 0)
+
+
+def test_a_folder_is_decoded_once_then_read_from_the_store(tmp_path):
+    folder = make_images(tmp_path / "photos", 600)  # more than a preview's handful: stored, not in memory
+    samples = load_folder(folder, "image", spec=SPEC)
+    store = store_of(folder)
+    data = store.data_path
+    assert samples.records.store is not None and len(samples) == 600
+    assert data.stat().st_size == 600 * 3 * stored_side(16) ** 2
+    for i in (0, 299, 599):  # what is read back is what the decoder makes of the file
+        expected = load_image(str(folder / samples.ids[i]), stored_side(16))
+        np.testing.assert_array_equal(pixels_of(samples, i), expected)
+    before = (data.stat().st_size, data.stat().st_mtime_ns)
+    again = load_folder(folder, "image", spec=SPEC)
+    assert (data.stat().st_size, data.stat().st_mtime_ns) == before  # nothing decoded the second time
+    assert again.ids == samples.ids and again.labels == samples.labels
+
+
+def test_added_removed_and_changed_files_update_the_store_without_a_rebuild(tmp_path):
+    folder = make_images(tmp_path / "photos", 600)
+    load_folder(folder, "image", spec=SPEC)
+    record = 3 * stored_side(16) ** 2
+    size = store_of(folder).data_path.stat().st_size
+    make_images(folder, 2, start=600)  # two new files
+    (folder / "class0" / "img0000.png").unlink()  # one removed
+    changed = folder / "class1" / "img0001.png"
+    Image.new("RGB", (40, 30), (250, 10, 10)).save(changed)  # one changed
+    os.utime(changed, ns=(time.time_ns(), time.time_ns() + 10**9))
+    samples = load_folder(folder, "image", spec=SPEC)
+    assert store_of(folder).data_path.stat().st_size == size + 3 * record  # only three records decoded
+    assert len(samples) == 601 and "class0/img0000.png" not in samples.ids
+    assert {"class0/img0600.png", "class1/img0601.png"} <= set(samples.ids)
+    red = pixels_of(samples, samples.ids.index("class1/img0001.png"))
+    assert red[..., 0].min() == 250 and red[..., 1].max() == 10
+
+
+def test_a_cancelled_build_keeps_what_it_committed_and_carries_on(tmp_path, monkeypatch):
+    import sslstudio.core.data.store as store_module
+
+    monkeypatch.setattr(store_module, "COMMIT_SECONDS", 0.0)  # commit after every file
+    folder = make_images(tmp_path / "photos", 700)
+    relpaths = sorted(str(p.relative_to(folder)) for p in folder.rglob("*.png"))
+
+    def stop_after_200(done, total):
+        if done > 200:
+            raise Cancelled("stop")
+
+    with pytest.raises(Cancelled):
+        check_files(folder, relpaths, "image", SPEC, progress=stop_after_200)
+    kept = len(store_of(folder).entries(relpaths))
+    assert 200 <= kept < 700
+    decoded = []
+    check_files(folder, relpaths, "image", SPEC, progress=lambda done, total: decoded.append(total))
+    assert decoded[-1] == 700 - kept  # the second run decodes only the rest
+    samples = load_folder(folder, "image", spec=SPEC)
+    np.testing.assert_array_equal(pixels_of(samples, 650), load_image(str(folder / samples.ids[650]), stored_side(16)))
+
+
+KILLED_BUILD = """
+import sys, time
+from sslstudio.core.data.dataset import load_folder
+from sslstudio.core.data.loaders import InputSpec
+import sslstudio.core.data.records as records
+import sslstudio.core.data.store as store
+store.COMMIT_SECONDS = 0.05
+decode = records.decode
+records.decode = lambda *args: (time.sleep(0.004), decode(*args))[1]  # slow enough to be killed mid-way
+print("started", flush=True)
+load_folder(sys.argv[1], "image", spec=InputSpec(image_size=16))
+"""
+
+
+def test_a_build_killed_mid_write_resumes_and_nothing_is_corrupt(tmp_path):
+    folder = make_images(tmp_path / "photos", 1500)
+    process = subprocess.Popen([sys.executable, "-c", KILLED_BUILD, str(folder)], stdout=subprocess.PIPE)
+    process.stdout.readline()
+    store = store_of(folder)
+    relpaths = sorted(str(p.relative_to(folder)) for p in folder.rglob("*.png"))
+    deadline = time.monotonic() + 120
+    while len(store.entries(relpaths)) < 300 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    kept = len(store.entries(relpaths))
+    assert 300 <= kept < 1500, "the build was not killed mid-way"
+    with open(store.data_path, "ab") as f:
+        f.write(b"\xff" * 5000)  # bytes written after the last commit, as a kill can leave them
+    samples = load_folder(folder, "image", spec=SPEC)
+    assert len(samples) == 1500 and store.data_path.stat().st_size == 1500 * 3 * stored_side(16) ** 2
+    for i in range(0, 1500, 97):
+        np.testing.assert_array_equal(pixels_of(samples, i), load_image(str(folder / samples.ids[i]), stored_side(16)))
+
+
+def write_wav(path, seconds, rate=16000):
+    t = np.arange(int(seconds * rate)) / rate
+    tone = (np.sin(2 * np.pi * 440 * t) * 0.5 * 32767).astype("<i2")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(tone.tobytes())
+
+
+def test_a_long_recording_becomes_samples_that_say_where_they_start(tmp_path):
+    write_wav(tmp_path / "clips" / "talk.wav", 25.0)
+    write_wav(tmp_path / "clips" / "short.wav", 0.5)
+    spec = InputSpec(audio_seconds=1.0)
+    samples = load_folder(tmp_path / "clips", "audio", spec=spec)
+    assert samples.ids == ["short.wav", "talk.wav#t=0", "talk.wav#t=10", "talk.wav#t=20"]
+    assert samples.records.clip_lengths().tolist() == [8000, 160000, 160000, 80000]
+    pipeline = Pipeline("audio", spec)
+    train = pipeline.training_raw(samples, np.arange(4), seed=1)
+    again = pipeline.training_raw(samples, np.arange(4), seed=1)
+    other = pipeline.training_raw(samples, np.arange(4), seed=2)
+    assert train.shape == (4, 16000) and np.array_equal(train, again) and not np.array_equal(train, other)
+    evaluated = pipeline.eval_raw(samples)
+    assert evaluated[0, :4000].abs().max() == 0 and evaluated[0, 4000:12000].abs().max() > 0.4  # padded around
+    assert evaluated[1:].abs().max(dim=1).values.min() > 0.4  # the long clip's windows are all sound
+
+
+def test_text_tokens_are_kept_per_tokenizer_and_read_in_windows(tmp_path):
+    folder = tmp_path / "texts"
+    folder.mkdir()
+    words = "the quick brown fox jumps over the lazy dog while seven zebras quietly graze".split()
+    rng = np.random.default_rng(0)
+    for i in range(600):
+        (folder / f"t{i:03d}.txt").write_text(" ".join(rng.choice(words, 60 if i else 400)))
+    spec = InputSpec(text_tokens=16, vocab_size=200)
+    samples = load_folder(folder, "text", spec=spec)
+    pipeline = Pipeline.fit(samples)
+    first = pipeline.eval_raw(samples, [0, 1])
+    tokens = list(store_of(folder, "text", spec).path.glob("tokens-*.bin"))
+    assert len(tokens) == 1 and first.shape == (2, 16)
+    assert first[:, 0].tolist() == [2, 2] and first[:, 15].tolist() == [3, 3]  # [CLS] ... [SEP]
+    windows = {tuple(pipeline.training_raw(samples, [0], seed=s)[0].tolist()) for s in range(6)}
+    assert len(windows) > 1  # the long text is read at different places
+    expected = pipeline.tokenizer.encode(samples.texts([1])[0]).ids[:16]
+    assert pipeline.eval_raw(samples, [1])[0].tolist()[:15] == expected[:15]
+
+
+def test_stores_are_listed_and_cleared(tmp_path):
+    folder = make_images(tmp_path / "photos", 600)
+    load_folder(folder, "image", spec=SPEC)
+    root = store_of(folder).path.parent
+    mine = [s for s in list_stores(root) if s.folder == str(folder.resolve())]
+    assert len(mine) == 1 and mine[0].samples == 600 and mine[0].bytes > 600 * 3 * 18 * 18
+    removed, busy = clear_stores(root, str(folder))
+    assert [s.path for s in removed] == [mine[0].path] and busy == [] and not mine[0].path.exists()
