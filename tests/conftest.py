@@ -26,6 +26,20 @@ def copy_subset(modality: str, dest: Path, classes: int, per_class: int) -> Path
     return dest
 
 
+def make_images(folder: Path, count: int, size: tuple[int, int] = (40, 30), start: int = 0) -> Path:
+    """`count` random-pixel PNGs in three class folders (class{i % 3}/img{i}.png)."""
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(start)
+    for i in range(start, start + count):
+        label = f"class{i % 3}"
+        (folder / label).mkdir(parents=True, exist_ok=True)
+        Image.fromarray(rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)).save(
+            folder / label / f"img{i:04d}.png")
+    return folder
+
+
 @pytest.fixture
 def tiny_images(tmp_path) -> Path:
     return copy_subset("image", tmp_path / "images", classes=4, per_class=12)

@@ -22,10 +22,13 @@ def _emit_json(payload: dict) -> None:
     print(json.dumps(payload, indent=None, default=str))
 
 
-def _spec_from(args) -> InputSpec:
+def _inputs_from(args) -> dict:
+    """The input settings given on the command line (the others are proposed from the folder)."""
     given = {"image_size": args.image_size, "audio_seconds": args.audio_seconds,
              "sample_rate": args.sample_rate, "text_tokens": args.text_tokens}
-    return InputSpec.from_mapping({k: v for k, v in given.items() if v is not None})
+    given = {k: v for k, v in given.items() if v is not None}
+    InputSpec.from_mapping(given)  # a value out of range fails here, before any decoding
+    return given
 
 
 # ------------------------------------------------------------------ tasks
@@ -52,13 +55,16 @@ def cmd_tasks(args) -> int:
 def cmd_scan(args) -> int:
     from sslstudio.core.data.dataset import load_folder
     from sslstudio.core.data.scan import scan_folder, summarise
+    from sslstudio.core.training.session import suited_inputs
 
     scan = scan_folder(args.folder)
     summary = summarise(scan)
     if not args.quick and scan.counts():
         modality = scan.choose_modality(args.modality) if args.modality or len(scan.counts()) == 1 else None
         if modality is not None:
-            samples = load_folder(args.folder, modality, progress=_progress_printer("decoding"))
+            spec, notes = suited_inputs(Path(args.folder), modality, "auto", _inputs_from(args))
+            samples = load_folder(args.folder, modality, spec=spec, progress=_progress_printer("decoding"))
+            summary["inputs"] = {"spec": asdict(spec), "notes": notes}
             summary["modality"] = modality
             summary["usable_samples"] = len(samples)
             summary["bad_files"] = [{"path": b.path, "reason": b.reason} for b in samples.bad]
@@ -94,7 +100,7 @@ def cmd_preview(args) -> int:
     from sslstudio.core.tasks.base import preview_indices
     from sslstudio.core.tasks.registry import get_task
     from sslstudio.core.tasks.sheet import save_sheet
-    from sslstudio.core.training.session import load_task_model
+    from sslstudio.core.training.session import load_task_model, suited_inputs
 
     if args.n < 1:
         raise UserError("--n must be at least 1")
@@ -109,7 +115,8 @@ def cmd_preview(args) -> int:
             raise UserError("choose a task with --task, or a trained run with --run")
         task_cls = get_task(args.task)
         task_args = task_cls.Args.from_mapping(settings)
-        samples = load_folder(args.folder, task_cls.modality, spec=_spec_from(args))
+        spec, _ = suited_inputs(Path(args.folder), task_cls.modality, "auto", _inputs_from(args))
+        samples = load_folder(args.folder, task_cls.modality, spec=spec)
         task, model = task_cls(task_args, Pipeline.fit(samples)), None
     chosen = preview_indices(len(samples), args.n, args.seed)
     with torch.no_grad():
@@ -133,12 +140,14 @@ def cmd_train(args) -> int:
     settings = {k: v for k, v in given.items() if v is not None}
     _check_train_settings(settings)
     request = TrainRequest(Path(args.folder), Path(args.out), args.task, parse_assignments(args.set),
-                           args.backbone, _spec_from(args), settings, args.device, args.resume)
+                           args.backbone, _inputs_from(args), settings, args.device, args.resume, init=args.init)
     device = resolve_device(args.device)  # a bad device name fails before minutes of data loading
     init_from_environment(args.device)
     prepared = prepare(request, progress=_progress_printer("decoding"))
     for bad in prepared.samples.bad:
         _say(f"skipped {bad.path}: {bad.reason}")
+    for note in prepared.notes:
+        _say(note)
     _say(f"{'resuming' if args.resume else 'training'} {prepared.task.name} on {len(prepared.samples)} samples, "
          f"{describe_device(device)} -> {args.out}")
     printer = _TrainPrinter()
@@ -199,14 +208,16 @@ class _TrainPrinter:
 # ------------------------------------------------------------------ embed
 def cmd_embed(args) -> int:
     from sslstudio.core.data.dataset import load_folder
-    from sslstudio.core.embeddings.extract import compute_embeddings, save_embeddings
+    from sslstudio.core.embeddings.cache import load_or_compute
+    from sslstudio.core.embeddings.extract import save_embeddings
     from sslstudio.core.training.session import load_run
 
     run = load_run(args.run)
     samples = load_folder(args.folder, run.modality, spec=run.pipeline.spec, progress=_progress_printer("decoding"))
     for bad in samples.bad:
         _say(f"skipped {bad.path}: {bad.reason}")
-    embeddings = compute_embeddings(run, samples, device=args.device)
+    embeddings = load_or_compute(args.run, samples, device=args.device, loaded=run,
+                                 progress=_progress_printer("embedding")).vectors
     save_embeddings(args.out, embeddings, samples)
     summary = {"out": str(args.out), "samples": len(samples), "dim": int(embeddings.shape[1]),
                "labelled": samples.has_labels, "skipped": len(samples.bad)}
@@ -303,6 +314,34 @@ def cmd_export(args) -> int:
               + (f", with a {len(head.classes)}-class head" if head else "") + f"): checked on {report.samples} "
               f"samples, embeddings max abs difference {report.max_abs_diff:.1e}, top-1 agreement "
               f"{report.top1_agreement:.1%}")
+    return 0
+
+
+# ------------------------------------------------------------------ store
+def cmd_store(args) -> int:
+    from sslstudio.core.data.store import clear_stores, list_stores, store_root
+    from sslstudio.core.data.survey import describe_bytes
+
+    if args.action == "list":
+        stores = list_stores()
+        if args.json:
+            _emit_json({"root": str(store_root()), "stores": [
+                {"path": str(s.path), "folder": s.folder, "modality": s.modality, "settings": s.settings,
+                 "files": s.files, "samples": s.samples, "bytes": s.bytes, "last_used": s.last_used} for s in stores]})
+            return 0
+        print(f"{store_root()}: {len(stores)} store(s), {describe_bytes(sum(s.bytes for s in stores))}")
+        for s in stores:
+            settings = ", ".join(f"{k}={v}" for k, v in s.settings.items())
+            print(f"  {describe_bytes(s.bytes):>9}  {s.samples:>8} samples  {s.modality:<5} {s.folder} ({settings})")
+        return 0
+    removed, busy = clear_stores(folder=args.folder)
+    freed = sum(s.bytes for s in removed)
+    if args.json:
+        _emit_json({"removed": [str(s.path) for s in removed], "in_use": [str(s.path) for s in busy], "bytes": freed})
+        return 0
+    print(f"removed {len(removed)} store(s), freed {describe_bytes(freed)}")
+    for s in busy:
+        print(f"  kept {s.path}: in use by a running job")
     return 0
 
 

@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--modality", choices=("image", "audio", "text"), help="also decode files of this modality")
     p.add_argument("--quick", action="store_true", help="list files only; do not decode them")
     p.add_argument("--json", action="store_true")
+    _add_input_options(p)
 
     p = sub.add_parser("preview", help="render what a task feeds the model into a PNG sheet")
     p.add_argument("folder")
@@ -53,7 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-minutes", type=float)
     p.add_argument("--batch-size", type=int)
     p.add_argument("--lr", type=float, help="peak learning rate (AdamW, warm-up then cosine)")
-    p.add_argument("--backbone")
+    p.add_argument("--backbone", help="a name from `sslstudio tasks --json`, or timm:NAME for any timm model "
+                                      "(default: one that suits the device and input size)")
+    p.add_argument("--init", metavar="FILE", help="start the backbone from a local weights file (a torchvision or "
+                                                  "timm state_dict, .pt/.pth or .safetensors)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a task setting")
     p.add_argument("--seed", type=int)
@@ -67,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="EMB.npz")
     p.add_argument("--device", default="auto")
     p.add_argument("--json", action="store_true")
+    _add_store_option(p)
 
     p = sub.add_parser("probe", help="few-label kNN or linear probe on a run's frozen features")
     p.add_argument("run")
@@ -77,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto")
     p.add_argument("--json", action="store_true")
+    _add_store_option(p)
 
     p = sub.add_parser("curve", help="label-efficiency curve: accuracy against labels per class, for the run, "
                                      "a random-init copy and raw inputs")
@@ -89,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint", metavar="CKPT.pt", help="a kept checkpoint of the run (default: its last)")
     p.add_argument("--device", default="auto")
     p.add_argument("--json", action="store_true")
+    _add_store_option(p)
 
     p = sub.add_parser("export", help="write a run's model (with its preprocessing) as TorchScript, ONNX or a "
                                       "state_dict, checked against the app on held-out samples")
@@ -105,6 +112,13 @@ def build_parser() -> argparse.ArgumentParser:
                                     "(default: the run's training folder)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true")
+    _add_store_option(p)
+
+    p = sub.add_parser("store", help="the sample stores: where each folder's decoded samples are kept")
+    p.add_argument("action", choices=("list", "clear"), help="list them with their sizes, or delete them")
+    p.add_argument("folder", nargs="?", help="clear: only the stores of this folder (default: all)")
+    p.add_argument("--json", action="store_true")
+    _add_store_option(p)
 
     p = sub.add_parser("gui", help="open the workbench (the default command)")
     p.add_argument("target", nargs="?", help="a data folder or a .sslproj project to open")
@@ -119,10 +133,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_input_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--image-size", type=int, help="images are resized and centre-cropped to this (default 32)")
-    p.add_argument("--audio-seconds", type=float, help="clips are cropped or padded to this (default 1.0)")
+    p.add_argument("--image-size", type=int, help="side of the model's square input, in pixels (default: from "
+                                                  "the folder's image sizes, at most 64 on a CPU)")
+    p.add_argument("--audio-seconds", type=float, help="length of the audio window the model hears (default: "
+                                                       "from the folder's clips, 1.0 on a CPU)")
     p.add_argument("--sample-rate", type=int, help="audio is resampled to this (default 16000)")
-    p.add_argument("--text-tokens", type=int, help="texts are cut to this many tokens (default 64)")
+    p.add_argument("--text-tokens", type=int, help="tokens the model reads per text (default 64)")
+    _add_store_option(p)
+
+
+def _add_store_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--store", metavar="DIR", help="where decoded samples are kept (default: the user's cache "
+                                                  "folder, or SSLSTUDIO_STORE); share it between torchrun nodes")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -150,6 +172,10 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command is None:
         args = parser.parse_args(["gui"])
+    if getattr(args, "store", None):
+        from sslstudio.core.data.store import configure
+
+        configure(args.store)
     handler = getattr(commands, f"cmd_{args.command.replace('-', '_')}")
     try:
         return handler(args) or 0

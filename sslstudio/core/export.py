@@ -34,6 +34,7 @@ from torch import nn
 
 from sslstudio.core.errors import UserError
 from sslstudio.core.io import atomic_write, atomic_write_text
+from sslstudio.core.models.backbones import TIMM_PREFIX, WRAPS_LIBRARY_MODEL
 from sslstudio.core.training.session import LoadedRun
 
 FORMATS = ("torchscript", "onnx", "state_dict")
@@ -183,8 +184,8 @@ def _quiet_torchscript():
 
 def _write_state_dict(run: LoadedRun, out: Path) -> None:
     state = run.backbone.state_dict()
-    if run.config["backbone"] in ("resnet18", "mel_resnet18"):
-        state = {key.removeprefix("net."): value for key, value in state.items()}  # torchvision's own keys
+    if run.config["backbone"] in WRAPS_LIBRARY_MODEL or run.config["backbone"].startswith(TIMM_PREFIX):
+        state = {key.removeprefix("net."): value for key, value in state.items()}  # torchvision's or timm's own keys
     atomic_write(out, lambda f: torch.save(state, f))
 
 

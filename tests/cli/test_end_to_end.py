@@ -115,16 +115,52 @@ def torchrun(*args):
     return result
 
 
-def test_train_under_torchrun_with_two_cpu_processes(tiny_images, tmp_path):
+def test_train_under_torchrun_with_two_cpu_processes(tmp_path):
+    from tests.conftest import make_images
+
+    folder = make_images(tmp_path / "photos", 600)  # more than a preview's handful: every rank uses the store
+    stores = tmp_path / "shared-stores"  # as on a network file system both nodes mount
     run = tmp_path / "ddp"
-    result = torchrun("train", tiny_images, "--task", "rotation", "--out", run, "--max-steps", 3)
+    result = torchrun("train", folder, "--task", "rotation", "--out", run, "--max-steps", 3, "--store", stores)
+    [store] = [p for p in stores.iterdir() if p.is_dir()]
+    data = store / "samples.bin"
+    written = (data.stat().st_size, data.stat().st_mtime_ns)
+    assert written[0] == 600 * 3 * 37 * 37  # one rank decoded every file once; the other waited and read it
+    assert result.stderr.count("finished at step 3") == 1  # rank 0 speaks for both
     assert result.stderr.count("finished at step 3") == 1  # rank 0 speaks for both
     records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in records] == [3]
     # A time budget stops both ranks at the same step; a rank left behind would hang in its gradient sync.
-    result = torchrun("train", tiny_images, "--out", run, "--resume", "--max-steps", 100_000, "--max-minutes", 0.1)
+    result = torchrun("train", folder, "--out", run, "--resume", "--max-steps", 100_000, "--max-minutes", 0.1,
+                      "--store", stores)
     assert "(time budget" in result.stderr
-    cli("embed", run, tiny_images, "--out", tmp_path / "e.npz")
+    assert (data.stat().st_size, data.stat().st_mtime_ns) == written  # both ranks read the store as it was
+    cli("embed", run, folder, "--out", tmp_path / "e.npz", "--store", stores)
+    assert (data.stat().st_size, data.stat().st_mtime_ns) == written
+
+
+def test_the_store_is_listed_and_cleared_from_the_command_line(tiny_images, tmp_path):
+    stores = tmp_path / "stores"
+    cli("scan", tiny_images, "--store", stores)
+    listed = cli_json("store", "list", "--store", stores)
+    [entry] = listed["stores"]
+    assert entry["folder"] == str(tiny_images.resolve()) and entry["samples"] == 48 and entry["bytes"] > 0
+    assert "1 store(s)" in cli("store", "list", "--store", stores).stdout
+    cleared = cli_json("store", "clear", str(tiny_images), "--store", stores)
+    assert cleared["removed"] == [entry["path"]] and cli_json("store", "list", "--store", stores)["stores"] == []
+
+
+def test_train_chooses_inputs_and_backbone_from_the_folder_and_says_so(tmp_path):
+    from tests.conftest import make_images
+
+    folder = make_images(tmp_path / "sprites", 30, size=(72, 80))
+    run = tmp_path / "run"
+    result = cli("train", folder, "--task", "rotation", "--out", run, "--max-steps", 1, "--batch-size", 4,
+                 "--device", "cpu")
+    assert "images are about 72 px" in result.stderr and "64 px on a CPU" in result.stderr
+    assert "backbone cnn_small" in result.stderr
+    config = json.loads((run / "config.json").read_text())
+    assert config["spec"]["image_size"] == 64 and config["backbone"] == "cnn_small"
 
 
 def test_demo_runs_the_whole_loop_on_the_bundled_data(tmp_path):

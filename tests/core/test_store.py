@@ -16,18 +16,9 @@ from sslstudio.core.data.records import stored_side
 from sslstudio.core.data.store import SampleStore, clear_stores, list_stores
 from sslstudio.core.errors import Cancelled
 from sslstudio.core.models.inputs import Pipeline
+from tests.conftest import make_images
 
 SPEC = InputSpec(image_size=16)
-
-
-def make_images(folder, count, size=(40, 30), start=0):
-    rng = np.random.default_rng(start)
-    for i in range(start, start + count):
-        label = f"class{i % 3}"
-        (folder / label).mkdir(parents=True, exist_ok=True)
-        pixels = rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
-        Image.fromarray(pixels).save(folder / label / f"img{i:04d}.png")
-    return folder
 
 
 def store_of(folder, modality="image", spec=SPEC):

@@ -1,14 +1,23 @@
 """Backbones: each maps a model input to one embedding vector per sample.
 
 Every backbone exposes `embed_dim`, `forward(x) -> (B, D)` and `features(x)`:
-a spatial map (B, C, H, W) for conv nets, or token states (B, L, D) for text,
-so dense tasks (reconstruction, MLM) can attach their heads. The ResNet-18
-variants keep torchvision's module names, so their state_dict loads into
-`torchvision.models.resnet18` once conv1 is swapped for the 3x3 stem.
+a spatial map (B, C, H, W) for conv nets and vision Transformers, or token
+states (B, L, D) for text, so dense tasks (reconstruction, MLM) can attach
+their heads.
+
+- Small inputs (32-64 px, CPU): `cnn_small`, and `resnet18` with the CIFAR stem.
+- Photos (96-224 px and up, GPU): `resnet18_imagenet` and `resnet50` (torchvision, ImageNet stem),
+  `vit_s16` (ViT-S/16), and any timm model as `timm:NAME`.
+
+Why timm: it is the field's zoo (1,000+ architectures, ViT-S/16 among them, which torchvision lacks),
+its models share one interface (`forward_features`, `forward_head`, `num_features`, `in_chans`),
+and with `pretrained=False` nothing is downloaded. The ResNets come from torchvision, whose state_dict
+keys are the ones users' weight files carry; `--init FILE` loads such a file (torchvision or timm).
 """
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -85,6 +94,72 @@ class ResNet18Small(nn.Module):
         return self.features_and_embedding(x)[1]
 
 
+class TorchvisionResNet(nn.Module):
+    """torchvision's ResNet with its ImageNet stem (7x7 stride-2 conv and max-pool): for 96 px and up."""
+
+    def __init__(self, name: str, in_channels: int):
+        super().__init__()
+        import torchvision.models
+
+        net = getattr(torchvision.models, name)()
+        if in_channels != 3:
+            net.conv1 = nn.Conv2d(in_channels, 64, 7, 2, 3, bias=False)
+        self.embed_dim = self.feature_channels = net.fc.in_features
+        net.fc = nn.Identity()
+        self.net = net
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        n = self.net
+        x = n.maxpool(n.relu(n.bn1(n.conv1(x))))
+        return n.layer4(n.layer3(n.layer2(n.layer1(x))))
+
+    def features_and_embedding(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        features = self.features(x)
+        return features, torch.flatten(self.net.avgpool(features), 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.features_and_embedding(x)[1]
+
+
+class TimmBackbone(nn.Module):
+    """Any timm model, randomly initialised (pretrained=False: nothing is downloaded), as a backbone.
+
+    Vision Transformers get the run's image size (their position embeddings depend on it); their
+    patch tokens, without the class token, are laid out as a (B, D, H/p, W/p) map for dense heads.
+    """
+
+    def __init__(self, name: str, in_channels: int, image_size: int):
+        super().__init__()
+        import timm
+
+        options = {"pretrained": False, "num_classes": 0, "in_chans": in_channels}
+        try:
+            self.net = timm.create_model(name, img_size=image_size, **options)
+        except TypeError:  # not a Transformer: no image size to set
+            self.net = timm.create_model(name, **options)
+        self.feature_channels = self.net.num_features
+        # Some heads widen the pooled features (MobileNetV3's conv_head): the embedding is what they give.
+        self.embed_dim = getattr(self.net, "head_hidden_size", None) or self.net.num_features
+        self.prefix_tokens = getattr(self.net, "num_prefix_tokens", 0)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        return self._as_map(self.net.forward_features(x), x)
+
+    def features_and_embedding(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        tokens = self.net.forward_features(x)
+        return self._as_map(tokens, x), self.net.forward_head(tokens, pre_logits=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+    def _as_map(self, features: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        if features.dim() == 4:
+            return features
+        patch_h, patch_w = self.net.patch_embed.patch_size
+        patches = features[:, self.prefix_tokens:]
+        return patches.transpose(1, 2).reshape(len(x), -1, x.shape[-2] // patch_h, x.shape[-1] // patch_w)
+
+
 class TextTransformer(nn.Module):
     """A small pre-norm Transformer encoder over token ids; pad id 0 is ignored when pooling."""
 
@@ -111,11 +186,18 @@ class TextTransformer(nn.Module):
 
 
 BackboneFactory = Callable[[dict], nn.Module]
+TIMM_PREFIX = "timm:"
 
 BACKBONES: dict[str, dict[str, tuple[BackboneFactory, str]]] = {
     "image": {
         "cnn_small": (lambda ctx: ConvNet(3), "4-stage CNN, 1.2M parameters; CPU-friendly at 32-64 px"),
-        "resnet18": (lambda ctx: ResNet18Small(3), "ResNet-18 with CIFAR stem, 11M parameters; for GPUs"),
+        "resnet18": (lambda ctx: ResNet18Small(3), "ResNet-18 with CIFAR stem, 11M parameters; 32-64 px on a GPU"),
+        "resnet18_imagenet": (lambda ctx: TorchvisionResNet("resnet18", 3),
+                              "ResNet-18 with ImageNet stem, 11M parameters; 96-224 px"),
+        "resnet50": (lambda ctx: TorchvisionResNet("resnet50", 3),
+                     "ResNet-50 with ImageNet stem, 24M parameters; 224 px on a GPU"),
+        "vit_s16": (lambda ctx: TimmBackbone("vit_small_patch16_224", 3, ctx.get("image_size", 224)),
+                    "ViT-S/16 (timm), 22M parameters; 224 px on a GPU, image size a multiple of 16"),
     },
     "audio": {
         "mel_cnn": (lambda ctx: ConvNet(1), "4-stage CNN over the log-mel spectrogram"),
@@ -130,12 +212,85 @@ BACKBONES: dict[str, dict[str, tuple[BackboneFactory, str]]] = {
     },
 }
 DEFAULT_BACKBONE = {"image": "cnn_small", "audio": "mel_cnn", "text": "transformer_tiny"}
+# Backbones that hold a torchvision or timm model as `net`: their state_dict is that library's, under "net.".
+WRAPS_LIBRARY_MODEL = {"resnet18", "mel_resnet18", "resnet18_imagenet", "resnet50", "vit_s16"}
+
+
+def check_backbone(modality: str, name: str) -> None:
+    """Refuse an unknown backbone name at once (before minutes of loading), listing the valid ones."""
+    if name.startswith(TIMM_PREFIX) and modality in ("image", "audio"):
+        import timm
+
+        if not timm.list_models(name[len(TIMM_PREFIX):]):
+            raise UserError(f"timm has no model {name[len(TIMM_PREFIX):]!r}; "
+                            f"`python -c \"import timm; print(timm.list_models())\"` lists them")
+        return
+    choices = BACKBONES[modality]
+    if name not in choices:
+        timm = ", or timm:NAME for any timm model" if modality != "text" else ""
+        raise UserError(f"unknown {modality} backbone {name!r}; choose one of {', '.join(choices)}{timm}")
 
 
 def build_backbone(modality: str, name: str | None, context: dict) -> nn.Module:
-    """Build a named backbone; an unknown name lists the valid ones."""
+    """Build a named backbone; an unknown name lists the valid ones. `timm:NAME` builds any timm model
+    (images: 3 channels; audio: the 1-channel log-mel)."""
     name = name or DEFAULT_BACKBONE[modality]
+    check_backbone(modality, name)
+    if name.startswith(TIMM_PREFIX):
+        return TimmBackbone(name[len(TIMM_PREFIX):], 3 if modality == "image" else 1, context.get("image_size", 224))
     choices = BACKBONES[modality]
-    if name not in choices:
-        raise UserError(f"unknown {modality} backbone {name!r}; choose one of {', '.join(choices)}")
+    if name == "vit_s16" and context.get("image_size", 224) % 16:
+        raise UserError(f"vit_s16 needs an image size that is a multiple of 16, not {context['image_size']}")
     return choices[name][0](context)
+
+
+def default_backbone(modality: str, device_type: str, image_size: int = 32) -> str:
+    """A small CNN on a CPU; on a GPU, ResNet-50 for photos (96 px and up), the CIFAR-stem ResNet-18 below."""
+    if device_type == "cpu" or modality == "text":
+        return DEFAULT_BACKBONE[modality]
+    if modality == "audio":
+        return "mel_resnet18"
+    return "resnet50" if image_size >= 96 else "resnet18"
+
+
+def load_initial_weights(backbone: nn.Module, path: str | Path) -> str:
+    """Start from a local weights file (a torchvision or timm state_dict, bare or under "state_dict",
+    "model" or "backbone"): tensors that fit by name and shape are loaded, the classifier is left
+    out. Returns what was loaded, in words; a file that fits nothing is refused."""
+    state = _read_state_dict(Path(path))
+    own = backbone.state_dict()
+    wrapped = "net." if any(k.startswith("net.") for k in own) else ""
+    matched, skipped = {}, []
+    for key, value in state.items():
+        name = key.removeprefix("module.").removeprefix("backbone.").removeprefix("encoder.")
+        target = wrapped + name if wrapped + name in own else name
+        if target in own and own[target].shape == value.shape:
+            matched[target] = value
+        elif not name.startswith(("fc.", "head.", "classifier.")):
+            skipped.append(name)
+    if len(matched) < 0.5 * len(own):
+        raise UserError(f"{path} does not fit this backbone: {len(matched)} of its {len(own)} tensors match by name "
+                        f"and shape" + (f" (for example {', '.join(skipped[:3])})" if skipped else ""))
+    backbone.load_state_dict(matched, strict=False)
+    return f"{len(matched)} of {len(own)} tensors from {Path(path).name}" + (
+        f"; {len(skipped)} did not fit and start random" if skipped else "")
+
+
+def _read_state_dict(path: Path) -> dict[str, torch.Tensor]:
+    """Tensors by name from a .safetensors file or a torch file read safely (weights_only)."""
+    if not path.is_file():
+        raise UserError(f"no weights file at {path}")
+    try:
+        if path.suffix == ".safetensors":
+            from safetensors.torch import load_file
+
+            return load_file(str(path))
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # a damaged or foreign file: say so in one line
+        raise UserError(f"cannot read weights from {path} ({type(exc).__name__}: {exc})") from None
+    for key in ("state_dict", "model", "backbone"):
+        if isinstance(state, dict) and isinstance(state.get(key), dict):
+            state = state[key]
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise UserError(f"{path} holds no state_dict of tensors")
+    return state

@@ -15,7 +15,8 @@ from torch import nn
 from sslstudio.core.data.dataset import SampleSet, load_folder
 from sslstudio.core.data.loaders import InputSpec
 from sslstudio.core.errors import RunError, UserError
-from sslstudio.core.models.backbones import DEFAULT_BACKBONE, build_backbone
+from sslstudio.core.models.backbones import (build_backbone, check_backbone, default_backbone,
+                                               load_initial_weights)
 from sslstudio.core.models.inputs import Pipeline
 from sslstudio.core.tasks.base import PretextTask
 from sslstudio.core.tasks.registry import get_task
@@ -36,12 +37,13 @@ class TrainRequest:
     out: Path
     task: str | None = None  # may be omitted when resuming
     task_args: dict = field(default_factory=dict)
-    backbone: str | None = None
-    spec: InputSpec = InputSpec()
+    backbone: str | None = None  # default: one that suits the device and the input size
+    inputs: dict = field(default_factory=dict)  # InputSpec fields given by the user; the rest suit the folder
     train_settings: dict = field(default_factory=dict)  # TrainConfig fields given by the user
     device: str = "auto"
     resume: bool = False
     resume_from: str | None = None  # a kept checkpoint of the run; default its last one
+    init: str | None = None  # a local weights file (torchvision or timm state_dict) to start the backbone from
     cpu_cores_free: int = 0  # the GUI passes 1 so its own thread keeps a core
 
 
@@ -53,53 +55,87 @@ class PreparedRun:
     run_dir: RunDir
     config: TrainConfig
     resumed: bool
+    notes: list[str] = field(default_factory=list)  # the chosen inputs and backbone, and why, in words
+
+
+@dataclass
+class _Plan:
+    """What a run is made of, before any data is loaded."""
+
+    task_cls: type[PretextTask]
+    task_args: object
+    backbone: str
+    spec: InputSpec
+    config: TrainConfig
+    pipeline: Pipeline | None = None  # a resumed run's, as saved
+    init: str | None = None
+    notes: list[str] = field(default_factory=list)
 
 
 def prepare(request: TrainRequest, progress: Callable[[int, int], None] | None = None) -> PreparedRun:
     """Load the data and build task and model, fresh or from the run's saved state."""
     set_cpu_threads(request.cpu_cores_free)  # before decoding, which also leaves those cores free
     run_dir = RunDir(request.out)
-    if request.resume:
-        if not run_dir.has_checkpoint():
-            raise RunError(f"nothing to resume: {run_dir.last_checkpoint} does not exist")
-        saved = run_dir.read_config()
-        if request.task and request.task != saved["task"]:
-            raise RunError(f"{request.out} holds a {saved['task']!r} run, not {request.task!r}")
-        task_cls = get_task(saved["task"])
-        task_args = task_cls.Args.from_mapping(saved["task_args"])
-        backbone_name = saved["backbone"]
-        pipeline = Pipeline.load(run_dir.path)
-        spec = pipeline.spec
-        config = replace(TrainConfig(**saved["train"]), **request.train_settings)
-    else:
-        if run_dir.has_checkpoint():
-            raise RunError(f"{request.out} already holds a run; pass --resume to continue it "
-                           f"or choose another --out")
-        if not request.task:
-            raise UserError("choose a task with --task (see `sslstudio tasks`)")
-        task_cls = get_task(request.task)
-        task_args = task_cls.Args.from_mapping(request.task_args)
-        backbone_name = request.backbone or DEFAULT_BACKBONE[task_cls.modality]
-        pipeline, spec = None, request.spec
-        config = TrainConfig(**request.train_settings)
-    samples = load_folder(request.folder, task_cls.modality, spec=spec, progress=progress)
-    torch.manual_seed(config.seed)
-    pipeline = pipeline or Pipeline.fit(samples)
-    task = task_cls(task_args, pipeline)
-    backbone = build_backbone(task_cls.modality, backbone_name, pipeline.backbone_context())
+    plan = _resumed_plan(request, run_dir) if request.resume else _fresh_plan(request, run_dir)
+    samples = load_folder(request.folder, plan.task_cls.modality, spec=plan.spec, progress=progress)
+    torch.manual_seed(plan.config.seed)
+    pipeline = plan.pipeline or Pipeline.fit(samples)
+    task = plan.task_cls(plan.task_args, pipeline)
+    backbone = build_backbone(plan.task_cls.modality, plan.backbone, pipeline.backbone_context())
+    if plan.init and not request.resume:
+        plan.notes.append("started from " + load_initial_weights(backbone, plan.init))
     model = TaskModel(task, backbone, task.build_heads(backbone))
+    prepared = PreparedRun(task, model, samples, run_dir, plan.config, request.resume, plan.notes)
     if not is_main_process():  # under torchrun only rank 0 writes the run folder
-        return PreparedRun(task, model, samples, run_dir, config, request.resume)
+        return prepared
     if not request.resume:
         run_dir.path.mkdir(parents=True, exist_ok=True)
         pipeline.save(run_dir.path)
     run_dir.write_config({
-        "task": task_cls.name, "task_args": task_args.to_dict(), "modality": task_cls.modality,
-        "backbone": backbone_name, "spec": asdict(spec), "train": asdict(config),
+        "task": plan.task_cls.name, "task_args": plan.task_args.to_dict(), "modality": plan.task_cls.modality,
+        "backbone": plan.backbone, "init": plan.init, "spec": asdict(plan.spec), "train": asdict(plan.config),
         "data": {"folder": str(Path(request.folder).resolve()), "fingerprint": samples.fingerprint(),
                  "samples": len(samples), "skipped": len(samples.bad)},
     })
-    return PreparedRun(task, model, samples, run_dir, config, request.resume)
+    return prepared
+
+
+def _fresh_plan(request: TrainRequest, run_dir: RunDir) -> _Plan:
+    if run_dir.has_checkpoint():
+        raise RunError(f"{request.out} already holds a run; pass --resume to continue it or choose another --out")
+    if not request.task:
+        raise UserError("choose a task with --task (see `sslstudio tasks`)")
+    task_cls = get_task(request.task)
+    task_args = task_cls.Args.from_mapping(request.task_args)
+    spec, notes = suited_inputs(request.folder, task_cls.modality, request.device, request.inputs)
+    backbone = request.backbone or default_backbone(task_cls.modality, resolve_device(request.device).type,
+                                                    spec.image_size)
+    check_backbone(task_cls.modality, backbone)
+    if not request.backbone:
+        notes.append(f"backbone {backbone} (--backbone to choose another)")
+    init = str(request.init) if request.init else None
+    return _Plan(task_cls, task_args, backbone, spec, TrainConfig(**request.train_settings), None, init, notes)
+
+
+def _resumed_plan(request: TrainRequest, run_dir: RunDir) -> _Plan:
+    if not run_dir.has_checkpoint():
+        raise RunError(f"nothing to resume: {run_dir.last_checkpoint} does not exist")
+    saved = run_dir.read_config()
+    if request.task and request.task != saved["task"]:
+        raise RunError(f"{request.out} holds a {saved['task']!r} run, not {request.task!r}")
+    task_cls = get_task(saved["task"])
+    pipeline = Pipeline.load(run_dir.path)
+    config = replace(TrainConfig(**saved["train"]), **request.train_settings)
+    return _Plan(task_cls, task_cls.Args.from_mapping(saved["task_args"]), saved["backbone"], pipeline.spec, config,
+                 pipeline, saved.get("init"))
+
+
+def suited_inputs(folder: Path, modality: str, device: str, given: dict) -> tuple[InputSpec, list[str]]:
+    """The input settings for this folder on this device: the user's, the rest proposed from the files."""
+    from sslstudio.core.data.survey import folder_survey, recommend
+
+    advice = recommend(folder_survey(folder, modality), resolve_device(device).type, given)
+    return advice.spec, advice.notes + advice.warnings
 
 
 def train(request: TrainRequest, callbacks: list[Callable[[Event], None]] | None = None,
