@@ -26,6 +26,7 @@ class Project:
     modality: str | None = None
     task: str | None = None
     task_args: dict = field(default_factory=dict)
+    inputs: dict = field(default_factory=dict)  # input settings (image size, clip length...), as last chosen
     train_settings: dict = field(default_factory=dict)
     runs: list[dict] = field(default_factory=list)  # {"path", "task", "created"}; path relative when inside
     labels: dict[str, str] = field(default_factory=dict)  # sample path -> class assigned in the app

@@ -69,6 +69,7 @@ class MainWindow(QMainWindow):
         self.data_panel.sig_folder_ready.connect(self._on_folder_ready)
         self.task_panel = TaskPanel(self.jobs)
         self.task_panel.sig_task_changed.connect(self._on_task_changed)
+        self.task_panel.sig_inputs_changed.connect(self._on_inputs_changed)
         self.train_panel = TrainPanel(self.jobs)
         self.train_panel.sig_run_started.connect(self._on_run_started)
         self.train_panel.sig_run_over.connect(self._on_run_over)
@@ -195,7 +196,7 @@ class MainWindow(QMainWindow):
         settings.remember("folders", folder)
         scan = self.data_panel.scan
         self.task_panel.set_folder(Path(folder), modality, scan.files[modality] if scan else [],
-                                   self.project.task, self.project.task_args)
+                                   self.project.task, self.project.task_args, self.project.inputs)
         self._update_steps()
 
     @Slot(str, dict)
@@ -204,6 +205,14 @@ class MainWindow(QMainWindow):
             self.project.task, self.project.task_args = task, values
             self._mark_dirty()
         self._update_steps()
+        self._update_train_context()
+
+    @Slot(dict)
+    def _on_inputs_changed(self, values: dict) -> None:
+        if self.project.inputs != values:
+            self.project.inputs = dict(values)
+            self.data_panel.input_settings = dict(values)
+            self._mark_dirty()
         self._update_train_context()
 
     def runs_root(self) -> Path:
@@ -216,7 +225,7 @@ class MainWindow(QMainWindow):
     def _update_train_context(self) -> None:
         if self.project.folder and self.project.modality and self.project.task:
             self.train_panel.set_context(Path(self.project.folder), self.project.modality, self.project.task,
-                                         self.project.task_args, self.runs_root(),
+                                         self.project.task_args, self.project.inputs, self.runs_root(),
                                          self.project.run_paths(self.project_path))
         self._update_embeddings_context()
 
@@ -295,6 +304,7 @@ class MainWindow(QMainWindow):
 
     def _set_project(self, project: Project, path: Path | None) -> None:
         self.project, self.project_path, self.dirty = project, path, False
+        self.data_panel.input_settings = dict(project.inputs)
         if project.folder is None:
             self.data_panel.clear()
         self._update_title()

@@ -88,3 +88,35 @@ def test_text_tasks_preview_tokens(qtbot, panel, tiny_text, task):
     open_folder(panel, tiny_text, task)
     qtbot.waitUntil(lambda: len(panel.grid.cards) > 0 and not panel.busy, timeout=60_000)
     assert "[CLS]" in " ".join(card_texts(panel))
+
+
+def test_input_settings_are_proposed_from_the_files_and_the_preview_follows_them(qtbot, panel, tmp_path):
+    from tests.conftest import make_images
+
+    folder = make_images(tmp_path / "photos", 24, size=(400, 300))
+    with qtbot.waitSignal(panel.sig_inputs_changed, timeout=30_000) as proposed:
+        open_folder(panel, folder, "rotation")
+    assert proposed.args[0]["image_size"] == 64  # 300-px images, on this CPU machine
+    estimate = panel.input_settings.estimate.text()
+    assert "Store: about" in estimate and "24 files" in estimate
+    assert "about 300 px" in estimate and "detail is thrown away" in estimate
+    qtbot.waitUntil(lambda: panel.inputs is not None and not panel.busy, timeout=30_000)
+    assert panel.inputs[0].spec.image_size == 64 and panel.inputs[0].records.side == 73
+    with qtbot.waitSignal(panel.sig_inputs_changed, timeout=10_000) as changed:
+        panel.input_settings.form.editors["image_size"].setValue(128)
+    assert changed.args[0]["image_size"] == 128
+    qtbot.waitUntil(lambda: panel.inputs is not None and panel.inputs[0].spec.image_size == 128 and not panel.busy,
+                    timeout=30_000)
+    assert panel.inputs[0].records.side == 146  # decoded again, 8/7 of the new size
+    assert "detail is thrown away" not in panel.input_settings.estimate.text()
+
+
+def test_a_projects_input_settings_win_over_the_proposal(qtbot, panel, tiny_audio):
+    scan = scan_folder(tiny_audio)
+    with qtbot.waitSignal(panel.sig_inputs_changed, timeout=30_000) as proposed:
+        panel.set_folder(tiny_audio, "audio", scan.files["audio"], "masked_spectrogram", None,
+                         {"audio_seconds": 0.5, "sample_rate": 8000})
+    assert proposed.args[0]["audio_seconds"] == 0.5 and proposed.args[0]["sample_rate"] == 8000
+    assert set(panel.input_settings.form.editors) == {"audio_seconds", "sample_rate", "audio_segment_seconds"}
+    qtbot.waitUntil(lambda: panel.inputs is not None and not panel.busy, timeout=60_000)
+    assert panel.inputs[1].spec.sample_rate == 8000

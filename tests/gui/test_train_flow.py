@@ -45,6 +45,12 @@ def test_open_pick_preview_train_pause_resume_stop_and_resume_from_a_checkpoint(
     window.task_panel.form.editors["shift"].setValue(2)  # a setting changes: the preview follows
     qtbot.waitUntil(lambda: window.task_panel.generation > generation and not window.task_panel.busy, timeout=30_000)
     assert window.project.task_args == {"shift": 2}
+    assert window.project.inputs == {"image_size": 32}  # proposed from the 28-px images
+    assert "sample store" in window.data_panel.store_label.text()  # the check decoded into the store
+    generation = window.task_panel.generation
+    window.task_panel.input_settings.form.editors["image_size"].setValue(24)  # an input setting changes too
+    qtbot.waitUntil(lambda: window.task_panel.generation > generation and not window.task_panel.busy, timeout=30_000)
+    assert window.project.inputs == {"image_size": 24}
 
     panel = window.train_panel
     window.go_to_step(2)
@@ -55,6 +61,9 @@ def test_open_pick_preview_train_pause_resume_stop_and_resume_from_a_checkpoint(
         job = panel.start()
     run = started.args[0]
     assert window.project.runs and window.project.runs[-1]["task"] == "rotation"
+    qtbot.waitUntil(lambda: (RunDir(run).path / "config.json").is_file(), timeout=60_000)
+    config = RunDir(run).read_config()
+    assert config["spec"]["image_size"] == 24 and config["backbone"] == "cnn_small"  # the automatic backbone
     qtbot.waitUntil(lambda: last_step(panel) >= 20, timeout=120_000)  # 20 steps trained
 
     panel.pause_button.click()

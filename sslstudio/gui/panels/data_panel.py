@@ -44,6 +44,7 @@ class DataPanel(QWidget):
         self.scan_job: Job | None = None
         self.check_job: Job | None = None
         self.modality: str | None = None
+        self.input_settings: dict = {}  # the project's input settings: the store is built at them
         self._build()
 
     # ---------------------------------------------------------------- layout
@@ -71,6 +72,10 @@ class DataPanel(QWidget):
         for widget in (self.modality_box, self.progress, self.cancel_button):
             bar.addWidget(widget)
         layout.addLayout(bar)
+        self.store_label = QLabel()
+        self.store_label.setToolTip("Every file is decoded once, at the input settings, into a store on disk; "
+                                    "later steps and commands read it instead of the files")
+        layout.addWidget(self.store_label)
 
         self.model = ThumbnailModel(self)
         self.grid = ThumbnailGrid(self.model)
@@ -177,29 +182,48 @@ class DataPanel(QWidget):
         self._check_files(scan.root, modality, files)
 
     def _check_files(self, root: Path, modality: str, files: list[str]) -> None:
-        """Decode every file as training will, in the background, and list the ones it cannot use."""
+        """Decode every file into the folder's sample store, as training will read it, in the background, and
+        list the ones it cannot use."""
+        wanted = dict(self.input_settings)
+
         def check(state):
+            from sslstudio.core.data.store import SampleStore
+            from sslstudio.core.training.session import suited_inputs
+
             def progress(done, total):
                 if not state.progress(done, total):
                     raise Cancelled("check stopped")
-            return check_files(root, files, modality, progress=progress)
+            spec, _ = suited_inputs(root, modality, "auto", wanted)
+            bad = check_files(root, files, modality, spec, progress=progress)
+            return bad, SampleStore.for_folder(root, modality, spec).size_bytes()
 
         if self.check_job is not None:
             self.check_job.cancel()
+        self.store_label.clear()
         self._fill_bad_files(self.scan)
         self.progress.setRange(0, len(files))
         self.progress.setFormat("checking %v / %m")
         self.progress.show()
         self.cancel_button.show()
         job = self.check_job = self.jobs.start("checking files", check, self)
-        job.sig_progress.connect(lambda done, _total: self.progress.setValue(done))
-        job.sig_done.connect(lambda bad: self._on_checked(modality, bad))
+        job.sig_progress.connect(self._show_check_progress)
+        job.sig_done.connect(lambda result: self._on_checked(modality, *result))
         job.sig_failed.connect(lambda message, details: show_error(self, message, details))
         job.sig_over.connect(lambda: self._check_over(job))
 
-    def _on_checked(self, modality: str, bad: list) -> None:
+    def _show_check_progress(self, done: int, total: int) -> None:
+        if total:  # 0 while another job holds the store: the bar waits where it is
+            self.progress.setRange(0, total)
+            self.progress.setValue(done)
+
+    def _on_checked(self, modality: str, bad: list, store_bytes: int) -> None:
         if modality != self.modality:
             return
+        from sslstudio.core.data.survey import describe_bytes
+
+        self.store_label.setText(f"Decoded samples are kept in the sample store: {describe_bytes(store_bytes)} "
+                                 f"(Train, Embeddings and Fine-tune read them from there; "
+                                 f"<code>sslstudio store list</code> shows every store)")
         for item in bad:
             self.bad_list.addTopLevelItem(QTreeWidgetItem([item.path, item.reason]))
         total_bad = self.bad_list.topLevelItemCount()
@@ -264,6 +288,7 @@ class DataPanel(QWidget):
         self.summary.clear()
         self.bad_list.clear()
         self.modality_box.hide()
+        self.store_label.clear()
         self.folder_label.setText("No folder yet: open one, or drop it on this window.")
 
     def shutdown(self) -> None:

@@ -1,10 +1,11 @@
 """The Task & Preview step: pick a pretext task, tune it, and see exactly what the model will see.
 
-The preview is the task's own `preview()`, which calls the same `make_batch`
-as training. It runs off the GUI thread, debounced while the user edits a
-setting; results of outdated requests are dropped by a generation counter.
-The first preview decodes a fixed, seeded sample of the folder and fits the
-input pipeline on it (a larger share for text, whose tokenizer needs words).
+The input settings (image size, clip length, text length) come first, proposed from the
+folder's files. The preview is the task's own `preview()`, which calls the same `make_batch`
+as training on inputs read as training reads them. It runs off the GUI thread, debounced while
+the user edits a setting; results of outdated requests are dropped by a generation counter.
+The first preview decodes a fixed, seeded sample of the folder at the chosen input settings and
+fits the input pipeline on it (a larger share for text, whose tokenizer needs words).
 """
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from PySide6.QtWidgets import (
 from sslstudio.core.errors import UserError
 from sslstudio.gui.jobs import JobRunner
 from sslstudio.gui.widgets.args_form import ArgsForm
+from sslstudio.gui.widgets.input_settings import InputSettings
 from sslstudio.gui.widgets.preview_grid import PreviewGrid
 
 DEBOUNCE_MS = 250
@@ -41,20 +43,22 @@ def task_catalogue(modality: str) -> list[dict]:
     return [task.describe() for task in tasks_for(modality)]
 
 
-def preview_inputs(root: Path, relpaths: list[str], modality: str):
-    """A seeded sample of the folder, decoded, with an input pipeline fitted on it."""
+def preview_inputs(root: Path, relpaths: list[str], modality: str, spec):
+    """A seeded sample of the folder, decoded at these input settings, with an input pipeline fitted on it."""
     from sslstudio.core.data.dataset import load_files
     from sslstudio.core.models.inputs import Pipeline
 
     chosen = sorted(random.Random(0).sample(relpaths, min(len(relpaths), POOL[modality])))
-    samples = load_files(root, chosen, modality, spec=_spec())
+    samples = load_files(root, chosen, modality, spec=spec)
     return samples, Pipeline.fit(samples)
 
 
-def _spec():
-    from sslstudio.core.data.loaders import InputSpec
+def survey_folder(root: Path, relpaths: list[str], modality: str):
+    """The folder's file sizes (headers only) and the device training will use, for the input proposal."""
+    from sslstudio.core.data.survey import survey
+    from sslstudio.core.training.device import resolve_device
 
-    return InputSpec()
+    return survey(root, relpaths, modality), resolve_device("auto").type
 
 
 def render_preview(inputs, task_name: str, values: dict, seed: int, n: int = PREVIEW_SAMPLES):
@@ -70,14 +74,19 @@ def render_preview(inputs, task_name: str, values: dict, seed: int, n: int = PRE
 
 class TaskPanel(QWidget):
     sig_task_changed = Signal(str, dict)
-    sig_catalogue_ready = Signal(str)  # modality, once its tasks are listed
     """The chosen task and its settings (only those changed from the defaults)."""
+    sig_inputs_changed = Signal(dict)
+    """The input settings: every value, as training will use them."""
+    sig_catalogue_ready = Signal(str)
+    """The modality whose tasks are now listed."""
 
     def __init__(self, jobs: JobRunner, parent: QWidget | None = None):
         super().__init__(parent)
         self.jobs = jobs
         self.folder: tuple[Path, str, list[str]] | None = None
         self.inputs = None  # (SampleSet, Pipeline) for the current folder, made by the first preview
+        self.input_values: dict | None = None  # the input settings, once proposed for the folder
+        self._pending_values: dict = {}  # a project's task settings, applied when its task is listed
         self.catalogue: list[dict] = []
         self._listing = 0  # bumps per set_folder, so a late task listing of an older folder is dropped
         self.generation = 0
@@ -89,6 +98,10 @@ class TaskPanel(QWidget):
     def _build(self) -> None:
         left = QWidget()
         left_layout = QVBoxLayout(left)
+        left_layout.addWidget(QLabel("<b>Input</b> (proposed from the folder's files)"))
+        self.input_settings = InputSettings()
+        self.input_settings.sig_changed.connect(self._on_inputs_changed)
+        left_layout.addWidget(self.input_settings)
         left_layout.addWidget(QLabel("<b>Pretext task</b>"))
         self.task_list = QListWidget()
         self.task_list.setMaximumHeight(150)
@@ -140,11 +153,12 @@ class TaskPanel(QWidget):
 
     # ---------------------------------------------------------------- inputs
     def set_folder(self, root: Path, modality: str, relpaths: list[str], task: str | None = None,
-                   values: dict | None = None) -> None:
-        """Show the tasks for this folder's modality; they are listed off the GUI thread, since
-        the first listing imports torch (seconds), and arrive through `sig_catalogue_ready`."""
+                   values: dict | None = None, inputs: dict | None = None) -> None:
+        """Show the tasks for this folder's modality and its input settings; both are made off the GUI
+        thread (the first task listing imports torch, the proposal reads file headers)."""
         self.folder = (Path(root), modality, list(relpaths))
         self.inputs = None
+        self.input_values = None  # known once the folder's files are surveyed
         self.catalogue = []
         self.task_list.clear()
         self._pending_values = values or {}
@@ -152,6 +166,20 @@ class TaskPanel(QWidget):
         listing = self._listing
         job = self.jobs.start("listing tasks", lambda _state: task_catalogue(modality), self)
         job.sig_done.connect(lambda catalogue: self._show_catalogue(listing, modality, catalogue, task))
+        survey = self.jobs.start("looking at the files", lambda _state: survey_folder(root, relpaths, modality), self)
+        survey.sig_done.connect(lambda result: self._show_inputs(listing, result, inputs))
+
+    def _show_inputs(self, listing: int, result, inputs: dict | None) -> None:
+        if listing == self._listing:
+            self.input_settings.show_folder(*result, inputs)
+
+    @Slot(dict)
+    def _on_inputs_changed(self, values: dict) -> None:
+        if values != self.input_values:
+            self.input_values = dict(values)
+            self.inputs = None  # the preview's samples are decoded again at the new settings
+            self.sig_inputs_changed.emit(dict(values))
+            self.schedule()
 
     def _show_catalogue(self, listing: int, modality: str, catalogue: list[dict], task: str | None) -> None:
         if listing != self._listing:
@@ -177,7 +205,7 @@ class TaskPanel(QWidget):
             return
         entry = self.catalogue[row]
         self.about.setText(f"{entry['description']}<br><small><i>{entry['reference']}</i></small>")
-        self.form.set_schema(entry["args"], getattr(self, "_pending_values", {}))
+        self.form.set_schema(entry["args"], self._pending_values)
         self._pending_values = {}
         self.sig_task_changed.emit(entry["name"], self.form.changed_from_defaults())
         self.refresh()
@@ -194,7 +222,7 @@ class TaskPanel(QWidget):
     # ---------------------------------------------------------------- preview
     @Slot()
     def refresh(self) -> None:
-        if self.folder is None or self.current_task() is None:
+        if self.folder is None or self.current_task() is None or self.input_values is None:
             return
         if self.busy:
             self.stale = True  # one more refresh once the running one ends
@@ -204,23 +232,28 @@ class TaskPanel(QWidget):
         folder = self.folder
         root, modality, relpaths = folder
         inputs = self.inputs
+        try:
+            spec = self.input_settings.spec()
+        except UserError as error:
+            self.error.setText(str(error))
+            return
         self.busy, self.stale = True, False
         self.status.setText("rendering preview…" if inputs else f"decoding {min(len(relpaths), POOL[modality])} "
                             "samples for the preview…")
 
         def work(_state):
-            made = inputs or preview_inputs(root, relpaths, modality)
+            made = inputs or preview_inputs(root, relpaths, modality, spec)
             return made, render_preview(made, task, values, seed)
 
         job = self.jobs.start("preview", work, self)
-        job.sig_done.connect(lambda result: self._on_rendered(generation, folder, task, result))
+        job.sig_done.connect(lambda result: self._on_rendered(generation, folder, spec, task, result))
         job.sig_failed.connect(lambda message, details: self._on_failed(generation, message, details))
         job.sig_over.connect(self._on_over)
 
-    def _on_rendered(self, generation: int, folder, task: str, result) -> None:
+    def _on_rendered(self, generation: int, folder, spec, task: str, result) -> None:
         inputs, (samples, ids) = result
-        if folder is self.folder:
-            self.inputs = inputs  # decoded once per folder; later previews reuse it
+        if folder is self.folder and spec == self._current_spec():
+            self.inputs = inputs  # decoded once per folder and input settings; later previews reuse it
         if generation != self.generation:
             return
         self.error.clear()
@@ -242,6 +275,12 @@ class TaskPanel(QWidget):
         self.busy = False
         if self.stale:
             self.refresh()
+
+    def _current_spec(self):
+        try:
+            return self.input_settings.spec()
+        except UserError:
+            return None
 
     def check_values(self) -> str | None:
         """The error a task's settings would raise, or None."""

@@ -31,12 +31,16 @@ from sslstudio.gui.widgets.runs_tree import RunsTree
 LOG_EVERY = 5  # steps between logged metrics: frequent enough for live curves, cheap enough for health metrics
 
 
+AUTOMATIC = "automatic"
+
+
 def device_and_backbone_choices(modality: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    from sslstudio.core.models.backbones import BACKBONES, DEFAULT_BACKBONE
+    from sslstudio.core.models.backbones import BACKBONES
     from sslstudio.core.training.device import available_devices
 
-    backbones = sorted(BACKBONES[modality].items(), key=lambda kv: kv[0] != DEFAULT_BACKBONE[modality])
-    return available_devices(), [(name, about) for name, (_, about) in backbones]
+    automatic = (AUTOMATIC, "A small CNN on a CPU; on a GPU, ResNet-50 for photos (96 px and up) or the CIFAR-stem "
+                            "ResNet-18 for small images. Type timm:NAME for any timm model.")
+    return available_devices(), [automatic] + [(name, about) for name, (_, about) in BACKBONES[modality].items()]
 
 
 class TrainPanel(QWidget):
@@ -62,8 +66,9 @@ class TrainPanel(QWidget):
         form = QFormLayout(settings)
         self.device_box = QComboBox()
         self.device_box.setToolTip("Where to train. Automatic picks a CUDA GPU, then Apple MPS, then the CPU")
-        self.backbone_box = QComboBox()
-        self.backbone_box.setToolTip("The network that learns the representation")
+        self.backbone_box = QComboBox(editable=True)
+        self.backbone_box.setToolTip("The network that learns the representation: pick one, or type timm:NAME "
+                                     "for any timm model (built without downloading weights)")
         for box in (self.device_box, self.backbone_box):
             box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             box.setMinimumContentsLength(14)
@@ -162,11 +167,11 @@ class TrainPanel(QWidget):
         return widget
 
     # ---------------------------------------------------------------- context
-    def set_context(self, folder: Path, modality: str, task: str, task_args: dict, runs_root: Path,
+    def set_context(self, folder: Path, modality: str, task: str, task_args: dict, inputs: dict, runs_root: Path,
                     runs: list[Path]) -> None:
         changed_modality = self.context is None or self.context["modality"] != modality
         self.context = {"folder": Path(folder), "modality": modality, "task": task, "task_args": dict(task_args),
-                        "runs_root": Path(runs_root)}
+                        "inputs": dict(inputs), "runs_root": Path(runs_root)}
         if changed_modality:
             job = self.jobs.start("listing devices", lambda _state: device_and_backbone_choices(modality), self)
             job.sig_done.connect(self._fill_choices)
@@ -186,6 +191,11 @@ class TrainPanel(QWidget):
         self.runs.show_runs(runs)
 
     # ---------------------------------------------------------------- running
+    def _backbone(self) -> str | None:
+        """The chosen backbone, a typed timm:NAME, or None for the automatic choice."""
+        text = self.backbone_box.currentText().strip()
+        return None if text in ("", AUTOMATIC) else text
+
     def _settings(self) -> dict:
         settings = {"epochs": self.epochs.value(), "batch_size": self.batch.value(), "lr": self.lr.value(),
                     "seed": self.seed.value(), "log_every": LOG_EVERY}
@@ -201,8 +211,8 @@ class TrainPanel(QWidget):
             return None
         ctx = self.context
         run = ctx["runs_root"] / f"{ctx['task']}-{time.strftime('%Y%m%d-%H%M%S')}"
-        request = TrainRequest(ctx["folder"], run, ctx["task"], ctx["task_args"],
-                               backbone=self.backbone_box.currentData(), train_settings=self._settings(),
+        request = TrainRequest(ctx["folder"], run, ctx["task"], ctx["task_args"], backbone=self._backbone(),
+                               inputs=ctx["inputs"], train_settings=self._settings(),
                                device=self.device_box.currentData() or "auto", cpu_cores_free=1)
         self.plots.clear()
         return self._launch(request, f"new run {run.name}")
@@ -379,7 +389,7 @@ if __name__ == "__main__":  # a manual look: python -m sslstudio.gui.panels.trai
         jobs = JobRunner()
         panel = TrainPanel(jobs)
         panel.resize(1300, 800)
-        panel.set_context(folder, modality, task, {}, Path(runs), [])
+        panel.set_context(folder, modality, task, {}, {}, Path(runs), [])
         return panel, lambda: (panel.shutdown(), jobs.cancel_all(), jobs.wait_all())
 
     run_alone(build)

@@ -1,4 +1,5 @@
-"""A form generated from a task's Args schema: typed widgets, ranges, help as tooltips.
+"""A form generated from a settings schema (a task's Args, the input settings): typed widgets, ranges,
+help as tooltips.
 
 The schema is the one `sslstudio tasks --json` prints, so the GUI and the CLI
 can never disagree about a setting. Values set from the model (a project being
@@ -8,7 +9,7 @@ as user edits.
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QLabel, QSpinBox, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QLabel, QLineEdit, QSpinBox, QWidget
 
 INT_LIMIT = 2_000_000_000
 
@@ -64,6 +65,9 @@ class ArgsForm(QWidget):
             editor.setSingleStep(_step(low, high))
             editor.setKeyboardTracking(False)
             editor.valueChanged.connect(self._emit)
+        elif kind == "str":
+            editor = QLineEdit()
+            editor.editingFinished.connect(self._emit)
         else:
             raise ValueError(f"setting {field['name']!r} has a type the form cannot show: {kind}")
         return editor
@@ -75,6 +79,8 @@ class ArgsForm(QWidget):
                 out[name] = editor.currentData()
             elif isinstance(editor, QCheckBox):
                 out[name] = editor.isChecked()
+            elif isinstance(editor, QLineEdit):
+                out[name] = editor.text().strip()
             else:
                 out[name] = editor.value()
         return out
@@ -89,6 +95,8 @@ class ArgsForm(QWidget):
                 editor.setCurrentIndex(max(0, editor.findData(value)))
             elif isinstance(editor, QCheckBox):
                 editor.setChecked(bool(value))
+            elif isinstance(editor, QLineEdit):
+                editor.setText(str(value))
             else:
                 editor.setValue(value)
             editor.blockSignals(False)
