@@ -1,11 +1,8 @@
 #!/usr/bin/env bash
-# One run on a CUDA machine, under 8 minutes: rotation (and SimCLR once it exists) on a 10k-image
-# Fashion-MNIST subset at 32 px, ResNet-18 (CIFAR stem), CUDA + AMP + channels_last.
-# Prints samples/s, peak GPU memory and data-wait share per task.
-#
-# The GPU machine has torch but no network: build the subset beforehand on a machine that has one,
-#   bench/gpu_check.sh --prepare         (writes bench/out/data/fashion_1000)
-# then carry bench/out/data/fashion_1000 along and run bench/gpu_check.sh there.
+# One run on a CUDA machine, under 8 minutes: SimCLR (and DINO once it exists) with ResNet-50 at 224 px on
+# 20k generated 256-px JPEGs, CUDA + AMP + channels_last; the real input pipeline against synthetic on-device
+# batches. Prints images/s, their ratio, data-wait share and peak GPU memory per task. Makes its own data:
+# the GPU machine needs no network. `bench/gpu_check.sh --smoke` checks the script on a CPU.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 if [ -z "${PYTHON:-}" ]; then

@@ -48,7 +48,7 @@ def smoke(name: str, steps: int, backbone: str | None, device: str) -> str:
         samples = load_labelled(folder, run.modality, run.pipeline.spec)
         accuracy = probe(run, samples, 5, "linear", 0, device=device)["accuracy"]
         task, model, _ = load_task_model(tmp)
-        raw = task.pipeline.raw(samples.subset(list(range(4)))).to(device)
+        raw = task.pipeline.training_raw(samples, range(4), seed=0).to(device)
         with torch.no_grad():
             live = task.live_preview(model.to(device).backbone, model.heads, raw, 0)
         return f"ok: {resumed.step} steps, probe {accuracy:.3f}, {len(live)} live previews"

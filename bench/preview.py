@@ -25,9 +25,9 @@ def main() -> None:
         folder = "emoji" if name in COLOUR else FOLDER[task_cls.modality]
         if folder not in pipelines:
             samples = load_folder(REPO / "resources" / "demo" / folder, task_cls.modality)
-            pipelines[folder] = (Pipeline.fit(samples), samples.subset(range(16)))
-        pipeline, few = pipelines[folder]
-        raw = pipeline.raw(few)
+            pipeline = Pipeline.fit(samples)
+            pipelines[folder] = (pipeline, pipeline.training_raw(samples, range(16), seed=0))
+        pipeline, raw = pipelines[folder]
         started = time.perf_counter()
         task = task_cls(task_cls.Args(), pipeline)
         with torch.no_grad():

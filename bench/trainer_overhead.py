@@ -26,7 +26,8 @@ def setup():
     task = Rotation(RotationArgs(), pipeline)
     torch.manual_seed(0)
     backbone = build_backbone("image", None, {})
-    return task, TaskModel(task, backbone, task.build_heads(backbone)), pipeline.raw(samples)
+    raw = pipeline.training_raw(samples, range(len(samples)), seed=0)  # in memory: the loops alone are compared
+    return task, TaskModel(task, backbone, task.build_heads(backbone)), raw
 
 
 def hand_loop(task, model, raw) -> float:

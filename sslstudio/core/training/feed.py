@@ -51,7 +51,12 @@ class TensorData:
         return len(self.raw)
 
     def batch(self, indices: np.ndarray, seed: int, pin: bool = False) -> torch.Tensor:
-        chosen = self.raw[torch.as_tensor(indices)]
+        if self.raw.device.type != "cpu":
+            return self.raw[torch.as_tensor(indices, device=self.raw.device)]
+        # numpy's gather on this thread: a torch op here starts a second OpenMP team beside the training
+        # thread's (bench/trainer_overhead on 2 cores: 0.91 and 0.95 of a hand-written loop with a torch
+        # gather, 1.01 and 1.02 with this one).
+        chosen = torch.from_numpy(self.raw.numpy()[indices])
         return chosen.pin_memory() if pin else chosen
 
 

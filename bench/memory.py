@@ -1,0 +1,128 @@
+"""Memory at real size: a generated folder of 200,000 JPEGs trained, embedded and probed at 224 px.
+
+Target: the process's RSS stays within 3 GB on top of the model and optimizer, in every stage:
+- building the store (decoding every file once);
+- training (SimCLR, ResNet-18 with the ImageNet stem, batch 64; a few steps: the point is the memory);
+- embedding every image (a small timm network, so 200k images take minutes on a CPU, not hours) into the
+  per-checkpoint cache, streamed a batch at a time;
+- a 10-label-per-class probe with both baselines over all 200k (features in files, read by rows).
+
+Each stage runs in its own process so its peak is its own; RSS is sampled every 50 ms.
+
+    python bench/memory.py [--images 200000] [--train-steps 20] [--keep-store]
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _common import CACHE, REPO, report
+from _images import generated_jpegs
+
+STAGE = r"""
+import json, os, sys, threading, time
+sys.path.insert(0, {repo!r})
+
+def rss_mb():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+peak = [rss_mb()]
+stop = threading.Event()
+def watch():
+    while not stop.wait(0.05):
+        peak[0] = max(peak[0], rss_mb())
+threading.Thread(target=watch, daemon=True).start()
+started = time.perf_counter()
+{body}
+stop.set()
+print(json.dumps({{"peak_rss_mb": round(peak[0]), "seconds": round(time.perf_counter() - started, 1), **extra}}))
+"""
+
+BUILD = """
+from sslstudio.core.data.dataset import load_folder
+from sslstudio.core.data.loaders import InputSpec
+samples = load_folder({folder!r}, "image", spec=InputSpec(image_size=224))
+extra = {{"samples": len(samples)}}
+"""
+
+TRAIN = """
+import torch
+from sslstudio.core.training.session import TrainRequest, prepare, train
+request = TrainRequest({folder!r}, {run!r}, "simclr", backbone="resnet18_imagenet", inputs={{"image_size": 224}},
+                       device="cpu", train_settings={{"epochs": 1000, "max_steps": {steps}, "batch_size": 64,
+                                                      "log_every": 5}})
+prepared = prepare(request)
+model_mb = sum(t.numel() * t.element_size() for t in prepared.model.parameters()) / 2**20
+baseline = rss_mb()
+result = train(request, prepared=prepared)
+extra = {{"steps": result.step, "rss_before_training_mb": round(baseline), "model_params_mb": round(model_mb, 1)}}
+"""
+
+EMBED_AND_PROBE = """
+from sslstudio.core.data.dataset import load_folder
+from sslstudio.core.embeddings.cache import load_or_compute
+from sslstudio.core.evaluation.probe import probe
+from sslstudio.core.training.session import TrainRequest, load_run, train
+train(TrainRequest({folder!r}, {run!r}, "simclr", backbone="timm:mobilenetv3_small_050",
+                   inputs={{"image_size": 224}}, device="cpu", train_settings={{"max_steps": 2, "batch_size": 16}}))
+run = load_run({run!r})
+samples = load_folder({folder!r}, "image", spec=run.pipeline.spec)
+t = time.perf_counter()
+vectors = load_or_compute({run!r}, samples, device="cpu", loaded=run).vectors
+embed_s = time.perf_counter() - t
+embed_peak = peak[0]
+t = time.perf_counter()
+scores = probe(run, samples, per_class=10, method="knn", seed=0, baselines=True, device="cpu")
+extra = {{"embedded": int(vectors.shape[0]), "dim": int(vectors.shape[1]), "embed_s": round(embed_s),
+          "embed_peak_rss_mb": round(embed_peak), "probe_s": round(time.perf_counter() - t),
+          "knn_accuracy": round(scores["accuracy"], 3), "baselines": scores["baselines"],
+          "n_test": scores["n_test"]}}
+"""
+
+
+def stage(name: str, body: str, env: dict) -> dict:
+    print(f"[{name}] …", flush=True)
+    code = STAGE.format(repo=str(REPO), body=body)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    if result.returncode != 0:
+        sys.exit(f"{name} failed:\n{result.stderr[-3000:]}")
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    print(f"[{name}] {figures}", flush=True)
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--images", type=int, default=200_000)
+    parser.add_argument("--train-steps", type=int, default=20)
+    parser.add_argument("--keep-store", action="store_true", help="leave the 40-GB store for another run")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    folder = generated_jpegs(CACHE / f"jpeg256_{args.images}", args.images)
+    print(f"{args.images} JPEGs at 256 px ({time.perf_counter() - started:.0f} s to make or find)")
+    stores = Path(tempfile.mkdtemp(prefix="stores-", dir=CACHE))
+    env = {**os.environ, "SSLSTUDIO_STORE": str(stores)}
+    with tempfile.TemporaryDirectory(dir=CACHE) as runs:
+        build = stage("build", BUILD.format(folder=str(folder)), env)
+        trained = stage("train", TRAIN.format(folder=str(folder), run=f"{runs}/train", steps=args.train_steps), env)
+        probed = stage("embed+probe", EMBED_AND_PROBE.format(folder=str(folder), run=f"{runs}/embed"), env)
+    if not args.keep_store:
+        import shutil
+
+        shutil.rmtree(stores)
+    over_model = trained["peak_rss_mb"] - trained["model_params_mb"] * 4  # weights, grads and AdamW's 2 moments
+    met = max(build["peak_rss_mb"], over_model, probed["peak_rss_mb"]) <= 3072
+    print(f"peak RSS: build {build['peak_rss_mb']} MB, training {trained['peak_rss_mb']} MB "
+          f"({over_model:.0f} MB beside the model and optimizer), embed {probed['embed_peak_rss_mb']} MB, "
+          f"embed+probe {probed['peak_rss_mb']} MB")
+    report("memory", "<= 3 GB RSS beside the model and optimizer in every stage", met, images=args.images,
+           build=build, train=trained, embed_and_probe=probed)
+
+
+if __name__ == "__main__":
+    main()
