@@ -45,6 +45,11 @@ class JobState:
             self._report(done, total)
         return not self.cancelled
 
+    def progress_or_stop(self, done: int, total: int = 0) -> None:
+        """Report progress and raise Cancelled once cancelled: the progress callback core functions take."""
+        if not self.progress(done, total):
+            raise Cancelled("stopped")
+
 
 class _Worker(QObject):
     sig_progress = Signal(int, int)

@@ -6,9 +6,10 @@ autosaved every 30 s once it has a file, and remembered in the recent list.
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, QTimer, Slot
+from PySide6.QtCore import QSettings, QSize, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -391,6 +392,10 @@ class MainWindow(QMainWindow):
         self.train_panel.shutdown()
         self.embeddings_panel.shutdown()
         self.jobs.cancel_all()
-        self.jobs.wait_all()
+        if not self.jobs.wait_all(60_000):
+            # A job that did not stop in a minute is inside one long library call. Qt aborts the process
+            # when a running thread is destroyed at exit; end it here instead, the project already settled.
+            QSettings().sync()
+            os._exit(0)
         self.data_panel.shutdown()
         event.accept()

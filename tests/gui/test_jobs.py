@@ -67,3 +67,26 @@ def test_runner_reports_what_is_busy(qtbot, runner):
         gate.set()
     assert blocker.args == [""]
     assert not job.is_running() or job.wait(2000)
+
+
+def test_a_core_function_given_progress_or_stop_ends_when_the_job_is_cancelled(qtbot, runner):
+    import numpy as np
+
+    from sslstudio.core.evaluation.label_efficiency import label_efficiency
+
+    rng = np.random.default_rng(0)
+    features = {"ssl": rng.normal(size=(400, 16)).astype(np.float32)}
+    labels = np.repeat(np.arange(4), 100).astype(str)
+    started = threading.Event()
+
+    def curve(state):
+        def progress(done, total):
+            started.set()
+            state.progress_or_stop(done, total)
+        return label_efficiency(features, labels, (1, 2, 5, 10, 20, 50, 0), tuple(range(50)), "linear",
+                                progress=progress)
+
+    job = runner.start("curve", curve)
+    assert started.wait(30)
+    with qtbot.waitSignal(job.sig_cancelled, timeout=10_000):
+        job.cancel()

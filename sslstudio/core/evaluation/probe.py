@@ -28,7 +28,7 @@ def score(features, labels: np.ndarray, train: np.ndarray, test: np.ndarray, met
 RAW_GRID = (32, 32)  # images: pixels averaged down to at most 32 x 32; audio: at most 100 log-mel frames
 
 
-def raw_features(run: LoadedRun, samples: SampleSet, into=None) -> np.ndarray:
+def raw_features(run: LoadedRun, samples: SampleSet, into=None, progress=None) -> np.ndarray:
     """The raw-input baseline: pixels (at most 32 x 32), the log-mel spectrogram (at most 100 frames),
     or TF-IDF of words. Inputs are read a batch at a time; `into(dim)` gives the array to fill."""
     if run.modality == "text":
@@ -49,6 +49,8 @@ def raw_features(run: LoadedRun, samples: SampleSet, into=None) -> np.ndarray:
                 out = (into or (lambda dim: np.empty((len(samples), dim), np.float32)))(chunk.shape[1])
             out[done:done + len(chunk)] = chunk
             done += len(chunk)
+            if progress is not None:
+                progress(done, len(samples))
     return out
 
 

@@ -29,7 +29,7 @@ class Errors:
 
 
 def feature_sets(run, samples: SampleSet, method: str = "linear", device: str = "auto", seed: int = 0,
-                 baselines: bool = True) -> dict:
+                 baselines: bool = True, progress: Callable[[int, int], None] | None = None) -> dict:
     """The run's features and the two baselines every claim needs, on the same samples.
 
     For fine-tuning the run and its random-init copy are predictors that train per draw (the copy
@@ -43,15 +43,17 @@ def feature_sets(run, samples: SampleSet, method: str = "linear", device: str = 
         folder = run.run_dir.path / CACHE_FOLDER / "probe"
         return feature_matrix(len(samples), compute, folder, f"{name}-{samples.fingerprint()}")
 
-    raw = (lambda: matrix("raw", lambda into: raw_features(run, samples, into))) if baselines else None
+    raw = (lambda: matrix("raw", lambda into: raw_features(run, samples, into, progress))) if baselines else None
     if method == "finetune":
         sets = finetune_predictors(run, samples, seed=seed, device=device)
         return {**sets, "raw": raw()} if baselines else {"ssl": sets["ssl"]}
-    sets = {"ssl": matrix("ssl", lambda into: compute_embeddings(run, samples, device=device, into=into))}
+    sets = {"ssl": matrix("ssl", lambda into: compute_embeddings(run, samples, device=device, into=into,
+                                                                  progress=progress))}
     if baselines:
         random_run = run.with_random_backbone(seed)
         sets.update(random_init=matrix("random", lambda into: compute_embeddings(random_run, samples, device=device,
-                                                                                 into=into)), raw=raw())
+                                                                                 into=into, progress=progress)),
+                    raw=raw())
     return sets
 
 

@@ -44,7 +44,7 @@ CURVE_COLOURS = {"ssl": "#1f5fbf", "random_init": "#d0702c", "raw": "#6b6b6b"}
 CURVE_NAMES = {"ssl": "self-supervised", "random_init": "random init", "raw": "raw inputs"}
 
 
-def load_features(run: Path, checkpoint: str | None, folder: Path, modality: str, csv: str | None, _state):
+def load_features(run: Path, checkpoint: str | None, folder: Path, modality: str, csv: str | None, state):
     """The labelled samples (folder labels, or a CSV's) and their three feature sets."""
     from sslstudio.core.data.dataset import load_folder
     from sslstudio.core.data.labels import load_labelled
@@ -54,7 +54,7 @@ def load_features(run: Path, checkpoint: str | None, folder: Path, modality: str
     loaded = load_run(run, checkpoint)
     spec = loaded.pipeline.spec
     samples = load_labelled(csv, modality, spec) if csv else load_folder(folder, modality, spec=spec)
-    return loaded, samples, feature_sets(loaded, samples)
+    return loaded, samples, feature_sets(loaded, samples, progress=state.progress_or_stop)
 
 
 class FinetunePanel(QWidget):
@@ -217,7 +217,8 @@ class FinetunePanel(QWidget):
             if method == "finetune":  # the run and a from-scratch copy train per draw; raw stays linear
                 subset.update(finetune_predictors(loaded, samples, rows))
             curve, errors = evaluate(subset, labels[rows], shots, seeds, method,
-                                     [samples.splits[i] for i in rows] if samples.splits else None)
+                                     [samples.splits[i] for i in rows] if samples.splits else None,
+                                     progress=state.progress_or_stop)
             return (loaded, samples, features), rows, curve, errors
 
         def done(result):
