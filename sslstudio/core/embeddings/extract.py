@@ -20,10 +20,12 @@ from sslstudio.core.training.session import LoadedRun
 IN_MEMORY_ROWS = 50_000  # feature matrices of more samples live in a file and are read in rows
 
 
+Into = Callable[[int], np.ndarray]  # the (N, dim) array to fill, given dim
+
+
 @torch.no_grad()
 def compute_embeddings(run: LoadedRun, samples: SampleSet, batch_size: int = 256, device: str = "auto",
-                       progress: Callable[[int, int], None] | None = None,
-                       into: Callable[[int], np.ndarray] | None = None) -> np.ndarray:
+                       progress: Callable[[int, int], None] | None = None, into: Into | None = None) -> np.ndarray:
     """(N, D) float32 embeddings, in the order of `samples`.
 
     `into(dim)` gives the array to fill (a memory-mapped file for a large folder); by default an array
@@ -31,16 +33,23 @@ def compute_embeddings(run: LoadedRun, samples: SampleSet, batch_size: int = 256
     target = resolve_device(device)
     backbone = run.backbone.to(target).eval()
     preprocess = run.pipeline.preprocess.to(target).eval()
-    vectors, done = None, 0
-    for raw in run.pipeline.eval_batches(samples, batch_size):
-        chunk = backbone(preprocess(raw.to(target, non_blocking=True))).float().cpu().numpy()
-        if vectors is None:
-            vectors = (into or (lambda dim: np.empty((len(samples), dim), np.float32)))(chunk.shape[1])
-        vectors[done:done + len(chunk)] = chunk
+    embed = lambda raw: backbone(preprocess(raw.to(target, non_blocking=True))).float().cpu().numpy()  # noqa: E731
+    return per_batch(run.pipeline, samples, embed, batch_size, progress, into)
+
+
+def per_batch(pipeline, samples: SampleSet, compute: Callable[[torch.Tensor], np.ndarray], batch_size: int = 256,
+              progress: Callable[[int, int], None] | None = None, into: Into | None = None) -> np.ndarray:
+    """compute(raw batch) -> (B, D) rows, for every evaluation batch of the samples, in one (N, D) array."""
+    rows, done = None, 0
+    for raw in pipeline.eval_batches(samples, batch_size):
+        chunk = compute(raw)
+        if rows is None:
+            rows = (into or (lambda dim: np.empty((len(samples), dim), np.float32)))(chunk.shape[1])
+        rows[done:done + len(chunk)] = chunk
         done += len(chunk)
         if progress is not None:
             progress(done, len(samples))
-    return vectors
+    return rows
 
 
 class FeatureFile:

@@ -36,22 +36,19 @@ def raw_features(run: LoadedRun, samples: SampleSet, into=None, progress=None) -
 
         tfidf = TfidfVectorizer(ngram_range=(1, 2), min_df=1, sublinear_tf=True)
         return tfidf.fit_transform(samples.texts()).toarray().astype(np.float32)
+    from sslstudio.core.embeddings.extract import per_batch
+
     preprocess = run.pipeline.preprocess.cpu()
-    out, done = None, 0
+
+    def pooled(raw: torch.Tensor) -> np.ndarray:
+        inputs = preprocess(raw)
+        height, width = inputs.shape[-2:]
+        grid = (min(height, RAW_GRID[0]), min(width, RAW_GRID[1])) if run.modality == "image" \
+            else (height, min(width, 100))
+        return F.adaptive_avg_pool2d(inputs, grid).flatten(1).numpy()
+
     with torch.no_grad():
-        for raw in run.pipeline.eval_batches(samples):
-            inputs = preprocess(raw)
-            height, width = inputs.shape[-2:]
-            grid = (min(height, RAW_GRID[0]), min(width, RAW_GRID[1])) if run.modality == "image" \
-                else (height, min(width, 100))
-            chunk = F.adaptive_avg_pool2d(inputs, grid).flatten(1).numpy()
-            if out is None:
-                out = (into or (lambda dim: np.empty((len(samples), dim), np.float32)))(chunk.shape[1])
-            out[done:done + len(chunk)] = chunk
-            done += len(chunk)
-            if progress is not None:
-                progress(done, len(samples))
-    return out
+        return per_batch(run.pipeline, samples, pooled, progress=progress, into=into)
 
 
 def probe(run: LoadedRun, samples: SampleSet, per_class: int, method: str = "linear", seed: int = 0,

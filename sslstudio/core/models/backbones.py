@@ -67,42 +67,21 @@ class ConvNet(nn.Module):
         return self.features_and_embedding(x)[1]
 
 
-class ResNet18Small(nn.Module):
-    """torchvision's ResNet-18 with the CIFAR stem: 3x3 conv1, stride 1, no max-pool."""
-
-    def __init__(self, in_channels: int):
-        super().__init__()
-        from torchvision.models import resnet18
-
-        net = resnet18()
-        net.conv1 = nn.Conv2d(in_channels, 64, 3, 1, 1, bias=False)
-        net.maxpool = nn.Identity()
-        net.fc = nn.Identity()
-        self.net = net
-        self.embed_dim = self.feature_channels = 512
-
-    def features(self, x: torch.Tensor) -> torch.Tensor:
-        n = self.net
-        x = n.relu(n.bn1(n.conv1(x)))
-        return n.layer4(n.layer3(n.layer2(n.layer1(x))))
-
-    def features_and_embedding(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        features = self.features(x)
-        return features, torch.flatten(self.net.avgpool(features), 1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.features_and_embedding(x)[1]
-
-
 class TorchvisionResNet(nn.Module):
-    """torchvision's ResNet with its ImageNet stem (7x7 stride-2 conv and max-pool): for 96 px and up."""
+    """torchvision's ResNet, its module names kept (its state_dict loads into torchvision's model).
 
-    def __init__(self, name: str, in_channels: int):
+    The ImageNet stem (7x7 stride-2 conv and max-pool) suits 96 px and up; the CIFAR stem (3x3 stride-1
+    conv, no max-pool) keeps 32-64 px inputs from shrinking to a 1x1 map."""
+
+    def __init__(self, name: str, in_channels: int, cifar_stem: bool = False):
         super().__init__()
         import torchvision.models
 
         net = getattr(torchvision.models, name)()
-        if in_channels != 3:
+        if cifar_stem:
+            net.conv1 = nn.Conv2d(in_channels, 64, 3, 1, 1, bias=False)
+            net.maxpool = nn.Identity()
+        elif in_channels != 3:
             net.conv1 = nn.Conv2d(in_channels, 64, 7, 2, 3, bias=False)
         self.embed_dim = self.feature_channels = net.fc.in_features
         net.fc = nn.Identity()
@@ -191,7 +170,8 @@ TIMM_PREFIX = "timm:"
 BACKBONES: dict[str, dict[str, tuple[BackboneFactory, str]]] = {
     "image": {
         "cnn_small": (lambda ctx: ConvNet(3), "4-stage CNN, 1.2M parameters; CPU-friendly at 32-64 px"),
-        "resnet18": (lambda ctx: ResNet18Small(3), "ResNet-18 with CIFAR stem, 11M parameters; 32-64 px on a GPU"),
+        "resnet18": (lambda ctx: TorchvisionResNet("resnet18", 3, cifar_stem=True),
+                     "ResNet-18 with CIFAR stem, 11M parameters; 32-64 px on a GPU"),
         "resnet18_imagenet": (lambda ctx: TorchvisionResNet("resnet18", 3),
                               "ResNet-18 with ImageNet stem, 11M parameters; 96-224 px"),
         "resnet50": (lambda ctx: TorchvisionResNet("resnet50", 3),
@@ -201,7 +181,8 @@ BACKBONES: dict[str, dict[str, tuple[BackboneFactory, str]]] = {
     },
     "audio": {
         "mel_cnn": (lambda ctx: ConvNet(1), "4-stage CNN over the log-mel spectrogram"),
-        "mel_resnet18": (lambda ctx: ResNet18Small(1), "ResNet-18 over the log-mel spectrogram; for GPUs"),
+        "mel_resnet18": (lambda ctx: TorchvisionResNet("resnet18", 1, cifar_stem=True),
+                         "ResNet-18 over the log-mel spectrogram; for GPUs"),
     },
     "text": {
         "transformer_tiny": (lambda ctx: TextTransformer(ctx["vocab_size"], ctx["max_tokens"]),
