@@ -193,6 +193,8 @@ class MainWindow(QMainWindow):
     def _on_folder_ready(self, folder: str, modality: str) -> None:
         if (self.project.folder, self.project.modality) != (folder, modality):
             self.project.folder, self.project.modality = folder, modality
+            self.project.inputs = {}  # another folder's sizes: propose them afresh from its files
+            self.data_panel.input_settings = {}
             self._mark_dirty()
         settings.remember("folders", folder)
         scan = self.data_panel.scan

@@ -50,6 +50,21 @@ def test_project_save_and_reopen(qtbot, window, tiny_images, tmp_path):
     assert not window.dirty  # reopening the same folder is not a change
 
 
+def test_input_settings_belong_to_their_folder(qtbot, window, tiny_images, tmp_path):
+    from tests.conftest import make_images
+
+    with qtbot.waitSignal(window.task_panel.sig_inputs_changed, timeout=30_000):
+        window.data_panel.open_folder(tiny_images)
+    assert window.project.inputs == {"image_size": 32}
+    window.task_panel.input_settings.form.editors["image_size"].setValue(48)
+    qtbot.waitUntil(lambda: window.project.inputs == {"image_size": 48}, timeout=10_000)
+    sprites = make_images(tmp_path / "sprites", 12, size=(72, 80))
+    with qtbot.waitSignal(window.task_panel.sig_inputs_changed, timeout=30_000) as proposed:
+        window.data_panel.open_folder(sprites)
+    assert proposed.args[0] == {"image_size": 64} == window.project.inputs  # proposed again, not carried over
+    qtbot.waitUntil(lambda: window.data_panel.check_job is None, timeout=30_000)
+
+
 def test_a_broken_project_file_is_a_message(window, tmp_path, monkeypatch):
     bad = tmp_path / "bad.sslproj"
     bad.write_text("{")
