@@ -76,3 +76,22 @@ def test_label_csv_without_header_is_a_clear_error(tmp_path):
     (tmp_path / "l.csv").write_text("a.png,cat\n")
     with pytest.raises(UserError, match="path,label"):
         load_labelled(tmp_path / "l.csv", None, InputSpec())
+
+
+def test_a_large_folders_features_live_in_files_and_score_the_same(tiny_images, tmp_path, monkeypatch):
+    import sslstudio.core.embeddings.extract as extract
+    import sslstudio.core.evaluation.classifiers as classifiers
+    from sslstudio.core.data.dataset import load_folder
+    from sslstudio.core.evaluation.probe import probe
+    from sslstudio.core.training.session import TrainRequest, load_run, train
+
+    train(TrainRequest(tiny_images, tmp_path / "run", "rotation", train_settings={"max_steps": 2, "batch_size": 8}))
+    run = load_run(tmp_path / "run")
+    samples = load_folder(tiny_images, "image", spec=run.pipeline.spec)
+    in_memory = probe(run, samples, 3, "knn", baselines=True, device="cpu")
+    monkeypatch.setattr(extract, "IN_MEMORY_ROWS", 10)  # as if the folder had a million samples
+    monkeypatch.setattr(classifiers, "TEST_CHUNK", 7)  # and its test rows were scored in chunks
+    from_files = probe(run, samples, 3, "knn", baselines=True, device="cpu")
+    assert from_files == in_memory
+    written = sorted(p.name.split("-")[0] for p in (tmp_path / "run" / "embeddings" / "probe").glob("*.npy"))
+    assert written == ["random", "raw", "ssl"]

@@ -54,7 +54,7 @@ def load_or_compute(run_path: str | Path, samples: SampleSet, checkpoint: str | 
     `loaded`: the run already loaded with that checkpoint, so it is not read twice.
     `progress(done, total)` may raise (for example `Cancelled`) to stop; nothing is cached then.
     """
-    from sslstudio.core.embeddings.extract import compute_embeddings, open_npy
+    from sslstudio.core.embeddings.extract import NpyRows, compute_embeddings
     from sslstudio.core.training.session import load_run
 
     run = loaded or load_run(run_path, checkpoint)
@@ -71,10 +71,8 @@ def load_or_compute(run_path: str | Path, samples: SampleSet, checkpoint: str | 
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.partial")
     try:
-        vectors = compute_embeddings(run, samples, device=device, progress=progress,
-                                     into=lambda dim: open_npy(partial, len(samples), dim))
-        vectors.flush()
-        del vectors
+        compute_embeddings(run, samples, device=device, progress=progress,
+                           into=lambda dim: NpyRows(partial, len(samples), dim)).close()
         atomic_write(ids_path, lambda f: np.save(f, ids))
         os.replace(partial, path)
     finally:

@@ -6,6 +6,7 @@ chunk by chunk: memory holds one batch of inputs, never the folder's.
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -81,13 +82,34 @@ def feature_matrix(n: int, compute: Callable[[Callable[[int], np.ndarray] | None
         return compute(None)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.npy"
-    compute(lambda dim: open_npy(path, n, dim))
+    compute(lambda dim: NpyRows(path, n, dim)).close()
     return FeatureFile(path)
 
 
-def open_npy(path: Path, n: int, dim: int) -> np.ndarray:
-    """A float32 (n, dim) `.npy` file mapped for writing; its pages go back to the file as they fill."""
-    return np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(n, dim))
+class NpyRows:
+    """A float32 (n, dim) `.npy` file written row block by row block, in order (what `per_batch` fills).
+
+    Plain writes, not a memory map: a mapped file's written pages count in the process's RSS until the
+    kernel drops them, and 200k embeddings are a gigabyte."""
+
+    def __init__(self, path: Path, n: int, dim: int):
+        self.shape, self.written = (n, dim), 0
+        self.file = open(path, "wb")
+        np.lib.format.write_array_header_1_0(self.file, {"descr": np.lib.format.dtype_to_descr(np.dtype(np.float32)),
+                                                         "fortran_order": False, "shape": self.shape})
+
+    def __setitem__(self, rows: slice, block: np.ndarray) -> None:
+        if rows.start != self.written:
+            raise ValueError(f"rows must come in order: expected {self.written}, got {rows.start}")
+        self.file.write(np.ascontiguousarray(block, dtype=np.float32).tobytes())
+        self.written = rows.stop
+
+    def close(self) -> None:
+        self.file.flush()
+        os.fsync(self.file.fileno())
+        self.file.close()
+        if self.written != self.shape[0]:
+            raise ValueError(f"{self.written} of {self.shape[0]} rows written")
 
 
 def save_embeddings(path: str | Path, embeddings: np.ndarray, samples: SampleSet) -> None:
