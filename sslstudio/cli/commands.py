@@ -319,7 +319,8 @@ def cmd_export(args) -> int:
 
 # ------------------------------------------------------------------ store
 def cmd_store(args) -> int:
-    from sslstudio.core.data.store import clear_stores, list_stores, store_root
+    from sslstudio.core.data.store import store_root
+    from sslstudio.core.data.store_list import clear_stores, list_stores
     from sslstudio.core.data.survey import describe_bytes
 
     if args.action == "list":

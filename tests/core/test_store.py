@@ -13,7 +13,8 @@ from PIL import Image
 from sslstudio.core.data.dataset import check_files, load_folder
 from sslstudio.core.data.loaders import InputSpec, load_image
 from sslstudio.core.data.records import stored_side
-from sslstudio.core.data.store import SampleStore, clear_stores, list_stores
+from sslstudio.core.data.store import SampleStore
+from sslstudio.core.data.store_list import clear_stores, list_stores
 from sslstudio.core.errors import Cancelled
 from sslstudio.core.models.inputs import Pipeline
 from tests.conftest import make_images

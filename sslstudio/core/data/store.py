@@ -20,7 +20,6 @@ import contextlib
 import hashlib
 import json
 import os
-import shutil
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -189,7 +188,7 @@ class SampleStore:
         handle = open(self.path / LOCK, "a+b")
         holding = False
         try:
-            while not (holding := _try_lock(handle)) and wait:
+            while not (holding := try_lock(handle)) and wait:
                 if progress is not None:
                     progress(0, 0)  # "waiting": lets the caller cancel
                 time.sleep(0.2)
@@ -198,7 +197,7 @@ class SampleStore:
             yield holding
         finally:
             if holding:
-                _unlock(handle)
+                unlock(handle)
             handle.close()
 
     def _cut_uncommitted_tail(self) -> None:
@@ -333,19 +332,19 @@ def _safe(name: str) -> str:
 try:
     import fcntl
 
-    def _try_lock(handle) -> bool:
+    def try_lock(handle) -> bool:
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
             return True
         except BlockingIOError:
             return False
 
-    def _unlock(handle) -> None:
+    def unlock(handle) -> None:
         fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 except ImportError:  # Windows
     import msvcrt
 
-    def _try_lock(handle) -> bool:
+    def try_lock(handle) -> bool:
         try:
             handle.seek(0)
             msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
@@ -353,59 +352,6 @@ except ImportError:  # Windows
         except OSError:
             return False
 
-    def _unlock(handle) -> None:
+    def unlock(handle) -> None:
         handle.seek(0)
         msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
-
-
-# ------------------------------------------------------------------ listing and clearing
-@dataclass
-class StoreInfo:
-    path: Path
-    folder: str
-    modality: str
-    settings: dict
-    files: int
-    samples: int
-    bytes: int
-    last_used: float
-
-
-def list_stores(root: Path | None = None) -> list[StoreInfo]:
-    root = root or store_root()
-    found = []
-    for path in sorted(root.iterdir()) if root.is_dir() else []:
-        try:
-            meta = json.loads((path / META).read_text())
-            db = sqlite3.connect(f"file:{path / INDEX}?mode=ro", uri=True, timeout=5)
-            try:
-                files = db.execute("SELECT COUNT(*) FROM files").fetchone()[0]
-                samples = db.execute("SELECT COUNT(*) FROM records").fetchone()[0]
-            finally:
-                db.close()
-        except (OSError, ValueError, sqlite3.Error):
-            continue  # not a store, or one being created
-        size = sum(p.stat().st_size for p in path.iterdir() if p.is_file())
-        last_used = max(p.stat().st_mtime for p in path.iterdir())
-        found.append(StoreInfo(path, meta["folder"], meta["modality"], meta["settings"], files, samples, size,
-                               last_used))
-    return found
-
-
-def clear_stores(root: Path | None = None, folder: str | None = None) -> tuple[list[StoreInfo], list[StoreInfo]]:
-    """Delete the stores (of one folder, or all); returns (removed, in use and kept)."""
-    removed, busy = [], []
-    wanted = os.fsdecode(Path(folder).resolve()) if folder else None
-    for info in list_stores(root):
-        if wanted is not None and info.folder != wanted:
-            continue
-        with open(info.path / LOCK, "a+b") as handle:
-            if not _try_lock(handle):
-                busy.append(info)
-                continue
-            try:
-                shutil.rmtree(info.path)
-            finally:
-                _unlock(handle)
-        removed.append(info)
-    return removed, busy

@@ -1,0 +1,61 @@
+"""The sample stores on this machine: what `sslstudio store list` shows and `store clear` frees."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from sslstudio.core.data.store import INDEX, LOCK, META, store_root, try_lock, unlock
+@dataclass
+class StoreInfo:
+    path: Path
+    folder: str
+    modality: str
+    settings: dict
+    files: int
+    samples: int
+    bytes: int
+    last_used: float
+
+
+def list_stores(root: Path | None = None) -> list[StoreInfo]:
+    root = root or store_root()
+    found = []
+    for path in sorted(root.iterdir()) if root.is_dir() else []:
+        try:
+            meta = json.loads((path / META).read_text())
+            db = sqlite3.connect(f"file:{path / INDEX}?mode=ro", uri=True, timeout=5)
+            try:
+                files = db.execute("SELECT COUNT(*) FROM files").fetchone()[0]
+                samples = db.execute("SELECT COUNT(*) FROM records").fetchone()[0]
+            finally:
+                db.close()
+        except (OSError, ValueError, sqlite3.Error):
+            continue  # not a store, or one being created
+        size = sum(p.stat().st_size for p in path.iterdir() if p.is_file())
+        last_used = max(p.stat().st_mtime for p in path.iterdir())
+        found.append(StoreInfo(path, meta["folder"], meta["modality"], meta["settings"], files, samples, size,
+                               last_used))
+    return found
+
+
+def clear_stores(root: Path | None = None, folder: str | None = None) -> tuple[list[StoreInfo], list[StoreInfo]]:
+    """Delete the stores (of one folder, or all); returns (removed, in use and kept)."""
+    removed, busy = [], []
+    wanted = os.fsdecode(Path(folder).resolve()) if folder else None
+    for info in list_stores(root):
+        if wanted is not None and info.folder != wanted:
+            continue
+        with open(info.path / LOCK, "a+b") as handle:
+            if not try_lock(handle):
+                busy.append(info)
+                continue
+            try:
+                shutil.rmtree(info.path)
+            finally:
+                unlock(handle)
+        removed.append(info)
+    return removed, busy
