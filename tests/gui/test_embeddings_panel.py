@@ -174,3 +174,14 @@ def test_labels_made_on_another_page_recolour_the_map(qtbot, panel):
     assert panel.labels()[0] == "picked elsewhere"
     assert "picked elsewhere" in panel.legend.text()
     assert panel.class_box.findText("picked elsewhere") >= 0
+
+
+def test_a_sample_opens_from_its_own_file_whatever_part_of_it_it_is():
+    from types import SimpleNamespace
+
+    from sslstudio.gui.widgets.sample_gallery import sample_file
+
+    audio = SimpleNamespace(ids=["talk.wav#t=30", "a#b.wav"], modality="audio", root="/data")
+    text = SimpleNamespace(ids=["notes.jsonl#12", "c#sharp.txt"], modality="text", root="/data")
+    assert [sample_file(audio, i).as_posix() for i in (0, 1)] == ["/data/talk.wav", "/data/a#b.wav"]
+    assert [sample_file(text, i).as_posix() for i in (0, 1)] == ["/data/notes.jsonl", "/data/c#sharp.txt"]

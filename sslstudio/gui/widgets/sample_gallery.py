@@ -15,12 +15,13 @@ ICON = 72
 
 
 def sample_file(samples, row: int) -> Path:
-    """The file a sample came from: a text sample "notes.jsonl#12" is line 12 of notes.jsonl."""
+    """The file a sample came from: a text sample "notes.jsonl#12" is line 12 of notes.jsonl, an audio
+    sample "talk.wav#t=30" the segment of talk.wav from 30 s."""
     sample_id = samples.ids[row]
-    if samples.modality == "text":
-        name, _, line = sample_id.rpartition("#")
-        if name and line.isdigit():
-            sample_id = name
+    name, _, where = sample_id.rpartition("#")
+    if name and ((samples.modality == "text" and where.isdigit()) or
+                 (samples.modality == "audio" and where.startswith("t="))):
+        sample_id = name
     return Path(samples.root) / sample_id
 
 
