@@ -102,7 +102,7 @@ class Feed:
 
     def _start_copy(self) -> None:
         """The next batch, on its way to the GPU on the side stream while this step computes."""
-        if self.copied is None and self.step + 1 < self.last and not self.ready.empty():
+        if self.copied is None and self.step < self.last and not self.ready.empty():
             step, batch = self._take()
             with torch.cuda.stream(self.copy_stream):
                 self.copied = (step, batch.to(self.device, non_blocking=True))
