@@ -54,27 +54,42 @@ def load_or_compute(run_path: str | Path, samples: SampleSet, checkpoint: str | 
     `loaded`: the run already loaded with that checkpoint, so it is not read twice.
     `progress(done, total)` may raise (for example `Cancelled`) to stop; nothing is cached then.
     """
-    from sslstudio.core.embeddings.extract import NpyRows, compute_embeddings
     from sslstudio.core.training.session import load_run
 
     run = loaded or load_run(run_path, checkpoint)
-    path = cache_path(Path(run_path), run.checkpoint, samples)
-    ids_path = path.with_suffix(".ids.npy")
     labels = np.array([label or "" for label in samples.labels], dtype=str)
+    return Embeddings(cached_vectors(run, samples, device, progress), np.array(samples.ids, dtype=str), labels,
+                      run.checkpoint.name)
+
+
+def cached_vectors(run, samples: SampleSet, device: str = "auto", progress: Callable[[int, int], None] | None = None,
+                   in_memory: bool = True):
+    """The samples' embeddings under the loaded run's checkpoint, computed into the cache if not there yet:
+    an array, or (in_memory=False) a `FeatureFile` read by rows."""
+    from sslstudio.core.embeddings.extract import FeatureFile, NpyRows, compute_embeddings
+
+    path = cache_path(run.run_dir.path, run.checkpoint, samples)
+    ids_path = path.with_suffix(".ids.npy")
     ids = np.array(samples.ids, dtype=str)
-    if path.is_file() and ids_path.is_file():
+    if not _holds(path, ids_path, ids):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f".{path.name}.partial")
         try:
-            if np.load(ids_path).tolist() == ids.tolist():
-                return Embeddings(np.load(path), ids, labels, run.checkpoint.name)
-        except (OSError, ValueError):
-            pass  # an unreadable cache file is recomputed and replaced
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial")
+            compute_embeddings(run, samples, device=device, progress=progress,
+                               into=lambda dim: NpyRows(partial, len(samples), dim)).close()
+            atomic_write(ids_path, lambda f: np.save(f, ids))
+            os.replace(partial, path)
+        finally:
+            partial.unlink(missing_ok=True)
+    return np.load(path) if in_memory else FeatureFile(path)
+
+
+def _holds(path: Path, ids_path: Path, ids: np.ndarray) -> bool:
+    """True when the cache has whole vectors for exactly these samples; a damaged file is recomputed."""
     try:
-        compute_embeddings(run, samples, device=device, progress=progress,
-                           into=lambda dim: NpyRows(partial, len(samples), dim)).close()
-        atomic_write(ids_path, lambda f: np.save(f, ids))
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
-    return Embeddings(np.load(path), ids, labels, run.checkpoint.name)
+        if not path.is_file() or np.load(ids_path).tolist() != ids.tolist():
+            return False
+        vectors = np.load(path, mmap_mode="r")  # reads the header only
+        return vectors.shape[0] == len(ids) and path.stat().st_size >= vectors.nbytes
+    except (OSError, ValueError):
+        return False

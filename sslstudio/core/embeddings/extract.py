@@ -74,11 +74,15 @@ class FeatureFile:
             del mapped
 
 
+def fits_in_memory(rows: int) -> bool:
+    return rows <= IN_MEMORY_ROWS
+
+
 def feature_matrix(n: int, compute: Callable[[Callable[[int], np.ndarray] | None], np.ndarray],
                    folder: Path, name: str) -> np.ndarray | FeatureFile:
     """compute(into) in memory for up to IN_MEMORY_ROWS samples, else into `folder/name.npy`
     (rewritten), read back by rows."""
-    if n <= IN_MEMORY_ROWS:
+    if fits_in_memory(n):
         return compute(None)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.npy"

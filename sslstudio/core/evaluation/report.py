@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from sslstudio.core.data.dataset import SampleSet
-from sslstudio.core.embeddings.cache import CACHE_FOLDER
-from sslstudio.core.embeddings.extract import feature_matrix
+from sslstudio.core.embeddings.cache import CACHE_FOLDER, cached_vectors
+from sslstudio.core.embeddings.extract import feature_matrix, fits_in_memory
 from sslstudio.core.evaluation.classifiers import predict
 from sslstudio.core.evaluation.label_efficiency import SHOTS, LabelCurve, holdout, label_efficiency
 
@@ -47,8 +47,11 @@ def feature_sets(run, samples: SampleSet, method: str = "linear", device: str = 
     if method == "finetune":
         sets = finetune_predictors(run, samples, seed=seed, device=device)
         return {**sets, "raw": raw()} if baselines else {"ssl": sets["ssl"]}
-    sets = {"ssl": matrix("ssl", lambda into: compute_embeddings(run, samples, device=device, into=into,
-                                                                  progress=progress))}
+    if run.checkpoint is not None:  # the run's own embeddings: the per-checkpoint cache the map uses too
+        sets = {"ssl": cached_vectors(run, samples, device, progress, in_memory=fits_in_memory(len(samples)))}
+    else:
+        sets = {"ssl": matrix("ssl", lambda into: compute_embeddings(run, samples, device=device, into=into,
+                                                                      progress=progress))}
     if baselines:
         random_run = run.with_random_backbone(seed)
         sets.update(random_init=matrix("random", lambda into: compute_embeddings(random_run, samples, device=device,
