@@ -64,7 +64,9 @@ def cmd_scan(args) -> int:
         if modality is not None:
             spec, notes = suited_inputs(Path(args.folder), modality, "auto", _inputs_from(args))
             samples = load_folder(args.folder, modality, spec=spec, progress=_progress_printer("decoding"))
+            store = samples.records.store
             summary["inputs"] = {"spec": asdict(spec), "notes": notes}
+            summary["store"] = {"path": str(store.path), "bytes": store.size_bytes()} if store else None
             summary["modality"] = modality
             summary["usable_samples"] = len(samples)
             summary["bad_files"] = [{"path": b.path, "reason": b.reason} for b in samples.bad]
@@ -76,6 +78,13 @@ def cmd_scan(args) -> int:
         print(f"  {modality} labels ({len(counts)}): " + ", ".join(f"{k}={v}" for k, v in counts.items()))
     if "usable_samples" in summary:
         print(f"  usable {summary['modality']} samples: {summary['usable_samples']}")
+        for note in summary["inputs"]["notes"]:
+            print(f"  {note}")
+        if summary["store"]:
+            from sslstudio.core.data.survey import describe_bytes
+
+            print(f"  decoded into the sample store: {describe_bytes(summary['store']['bytes'])} in "
+                  f"{summary['store']['path']}")
     if len(summary["counts"]) > 1 and "modality" not in summary:
         print("  mixed folder: choose one with --modality to decode and check it")
     for bad in summary["bad_files"]:

@@ -28,6 +28,7 @@ def test_whole_loop(modality, tiny_images, tiny_audio, tiny_text, tmp_path):
     scan = cli_json("scan", folder)
     assert scan["modality"] == modality and scan["usable_samples"] > 20 and scan["bad_files"] == []
     assert len(scan["labels"][modality]) >= 3
+    assert scan["store"]["bytes"] > 0  # decoded once; the commands below read the store
 
     sheet = tmp_path / "sheet.png"
     cli("preview", folder, "--task", TASK[modality], "--n", 3, "--out", sheet)

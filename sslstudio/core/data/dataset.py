@@ -94,11 +94,13 @@ def load_folder(root: str | os.PathLike, modality: str | None = None, labels: st
 
 def load_files(root: Path, relpaths: Sequence[str], modality: str, spec: InputSpec,
                labels: Sequence[str | None] | None = None, splits: Sequence[str | None] | None = None,
-               progress: Progress | None = None, whole_folder: bool = False, sync: bool = True) -> SampleSet:
+               progress: Progress | None = None, whole_folder: bool = False, sync: bool = True,
+               wait: bool = True) -> SampleSet:
     """Decode the given files (paths relative to root, or absolute) of one modality.
 
     `whole_folder`: these are all the folder's files, so the store forgets any others.
     `sync=False` reads the store as it is (another process, rank 0 under torchrun, filled it).
+    `wait=False`: while another job holds the store, decode these files here instead of waiting (a preview).
     """
     root = Path(root)
     labels = list(labels) if labels is not None else [None] * len(relpaths)
@@ -106,7 +108,7 @@ def load_files(root: Path, relpaths: Sequence[str], modality: str, spec: InputSp
     small = len(relpaths) <= IN_MEMORY_FILES
     if sync and not (small and not whole_folder and store.is_current(relpaths)):
         # A few files wait for nobody: while another job builds the store, they are decoded here.
-        if not store.sync(relpaths, decode_threads(), progress, prune=whole_folder, wait=not small):
+        if not store.sync(relpaths, decode_threads(), progress, prune=whole_folder, wait=wait and not small):
             return _decode_in_memory(root, relpaths, modality, spec, labels, splits)
     entries = store.entries(relpaths)
     ids, out_labels, out_splits, offsets, sizes, bad = [], [], [], [], [], []

@@ -49,7 +49,7 @@ def preview_inputs(root: Path, relpaths: list[str], modality: str, spec):
     from sslstudio.core.models.inputs import Pipeline
 
     chosen = sorted(random.Random(0).sample(relpaths, min(len(relpaths), POOL[modality])))
-    samples = load_files(root, chosen, modality, spec=spec)
+    samples = load_files(root, chosen, modality, spec=spec, wait=False)  # never behind the Data step's decode
     return samples, Pipeline.fit(samples)
 
 
