@@ -39,7 +39,7 @@ def main() -> None:
                                                      labels[fit_rows]))
             pool = held if len(held) >= 256 else np.arange(len(samples))  # the audio demo has 150 clips
             picked = np.random.default_rng(0).choice(pool, min(256, len(pool)), replace=False)
-            check = run.pipeline.eval_raw(samples, np.sort(picked))
+            check = run.pipeline.export_raw(samples, np.sort(picked))
             for fmt in ("torchscript", "onnx"):
                 t0 = time.perf_counter()
                 result = export(run, Path(tmp) / f"{modality}.{fmt}", fmt, check, head)

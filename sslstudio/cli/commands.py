@@ -311,7 +311,7 @@ def cmd_export(args) -> int:
         pool = load_folder(folder, run.modality, labels="none", spec=run.pipeline.spec)
     rng = np.random.default_rng(args.seed)
     chosen = np.sort(rng.choice(len(pool), min(args.check_samples, len(pool)), replace=False))
-    report = export(run, args.out, args.format, run.pipeline.eval_raw(pool, chosen), head)
+    report = export(run, args.out, args.format, run.pipeline.export_raw(pool, chosen), head)
     summary = {"out": str(args.out), "format": args.format, "checkpoint": run.checkpoint.name,
                "classes": head.classes if head else None, "parity": report.to_dict() if report else None}
     if args.json:

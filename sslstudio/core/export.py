@@ -8,7 +8,9 @@ Formats:
   `torchvision.models.resnet18(num_classes=...)` with the CIFAR stem loads it (see README).
 
 The exported graph takes what a user has, not what the training loop used:
-- images: uint8 (B, 3, H, W); resized to the run's input size and normalised inside;
+- images: uint8 (B, 3, H, W); resized inside to the side the app stores them at (8/7 of the input size),
+  then the centre input-size square is normalised, the view the app embeds (crop a photo to a square
+  first for exactly the app's view: the app resizes the shorter side);
 - audio: float waveforms (B, T) at the run's sample rate; log-mel inside;
 - text: token ids (B, L) from the run's tokenizer, written alongside as `tokenizer.json`.
 It returns the embedding (B, D), and with a probe head also the class logits (B, C).
@@ -33,6 +35,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from sslstudio.core.errors import UserError
+from sslstudio.core.data.records import stored_side
 from sslstudio.core.io import atomic_write, atomic_write_text
 from sslstudio.core.models.backbones import TIMM_PREFIX, WRAPS_LIBRARY_MODEL
 from sslstudio.core.training.session import LoadedRun
@@ -117,6 +120,7 @@ class ExportedModel(nn.Module):
         super().__init__()
         self.modality = run.modality
         self.image_size = int(run.pipeline.spec.image_size)
+        self.stored_side = stored_side(self.image_size)
         self.preprocess = run.pipeline.preprocess
         if for_onnx and run.modality == "audio":
             self.preprocess = ConvLogMel(run.pipeline.preprocess)
@@ -130,9 +134,11 @@ class ExportedModel(nn.Module):
 
     def forward(self, x: torch.Tensor):
         if self.modality == "image":
-            # Resizing to the size the model already has samples at leaves them unchanged.
-            x = F.interpolate(x.float(), size=(self.image_size, self.image_size), mode="bilinear",
+            # Resizing an image already at the stored side leaves it unchanged.
+            x = F.interpolate(x.float(), size=(self.stored_side, self.stored_side), mode="bilinear",
                               align_corners=False)
+            margin = (self.stored_side - self.image_size) // 2
+            x = x[:, :, margin:margin + self.image_size, margin:margin + self.image_size]
             x = self.preprocess(x / 255.0)
         else:
             x = self.preprocess(x)
@@ -205,7 +211,8 @@ def _write_sidecars(run: LoadedRun, out: Path, head: ProbeHead | None) -> None:
     spec = run.pipeline.spec
     info = {"modality": run.modality, "backbone": run.config["backbone"], "task": run.config["task"],
             "checkpoint": run.checkpoint.name if run.checkpoint else None,
-            "input": {"image": f"uint8 (B, 3, H, W), resized inside to {spec.image_size}x{spec.image_size}",
+            "input": {"image": f"uint8 (B, 3, H, W) square images, resized inside to {stored_side(spec.image_size)}"
+                               f" px, of which the centre {spec.image_size}x{spec.image_size} is used",
                       "audio": f"float32 waveform (B, T) at {spec.sample_rate} Hz, mono",
                       "text": f"int64 token ids (B, {spec.text_tokens}) from tokenizer.json, 0-padded"}[run.modality],
             "outputs": ["embedding"] + (["logits"] if head is not None else []),
@@ -233,7 +240,7 @@ def run_exported(path: Path, fmt: str, inputs: torch.Tensor) -> list[np.ndarray]
 def in_app_outputs(run: LoadedRun, inputs: torch.Tensor, head: nn.Module | None) -> list[np.ndarray]:
     """What the app computes for raw inputs: the embedding as extraction does it, and the head's logits."""
     with torch.no_grad():
-        embedding = run.backbone.cpu().eval()(run.pipeline.preprocess.cpu()(inputs))
+        embedding = run.backbone.cpu().eval()(run.pipeline.preprocess.cpu()(run.pipeline.model_view(inputs)))
         return [embedding.numpy()] + ([head(embedding).numpy()] if head is not None else [])
 
 

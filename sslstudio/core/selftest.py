@@ -129,7 +129,7 @@ def _export(state: dict, workdir: Path) -> str:
     from sslstudio.core.export import export
 
     run, samples = state["run"], _need(state, "samples")
-    inputs = run.pipeline.eval_raw(samples, range(16))
+    inputs = run.pipeline.export_raw(samples, range(16))
     worst = 0.0
     for fmt, name in (("torchscript", "model.pt"), ("onnx", "model.onnx")):
         report = export(run, workdir / name, fmt, inputs)

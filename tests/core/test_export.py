@@ -27,7 +27,7 @@ def test_image_export_with_a_probe_head_matches_the_app(tiny_images, tmp_path, f
     samples = load_folder(tiny_images)
     labels = np.array(samples.labels)
     head = ProbeHead.from_sklearn(fit_linear(compute_embeddings(run, samples), labels))
-    raw = run.pipeline.eval_raw(samples)
+    raw = run.pipeline.export_raw(samples, range(len(samples)))
     report = export(run, tmp_path / f"model.{fmt}", fmt, raw, head)
     assert report.passed and report.samples == len(samples)
     assert report.max_abs_diff <= 1e-4 and report.top1_agreement == 1.0
@@ -43,7 +43,7 @@ def test_image_export_with_a_probe_head_matches_the_app(tiny_images, tmp_path, f
 
 def test_the_exported_image_model_resizes_inside(tiny_images, tmp_path):
     run = trained(tiny_images, tmp_path, "rotation")
-    raw = run.pipeline.eval_raw(load_folder(tiny_images), range(6))
+    raw = run.pipeline.export_raw(load_folder(tiny_images), range(6))  # whole pictures at the stored side
     export(run, tmp_path / "model.pt", "torchscript", raw)
     bigger = torch.nn.functional.interpolate(raw.float(), scale_factor=2, mode="nearest").round().byte()
     [embedding] = run_exported(tmp_path / "model.pt", "torchscript", bigger)  # 2x the pixels, same content
@@ -67,7 +67,7 @@ def test_audio_and_text_export_with_their_preprocessing(tiny_audio, tiny_text, t
 
 def test_a_disagreeing_export_fails_and_keeps_nothing(tiny_images, tmp_path, monkeypatch):
     run = trained(tiny_images, tmp_path, "rotation")
-    raw = run.pipeline.eval_raw(load_folder(tiny_images), range(8))
+    raw = run.pipeline.export_raw(load_folder(tiny_images), range(8))
     from sslstudio.core import export as export_module
 
     honest = export_module.run_exported

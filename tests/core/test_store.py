@@ -177,3 +177,24 @@ def test_stores_are_listed_and_cleared(tmp_path):
     assert len(mine) == 1 and mine[0].samples == 600 and mine[0].bytes > 600 * 3 * 18 * 18
     removed, busy = clear_stores(root, str(folder))
     assert [s.path for s in removed] == [mine[0].path] and busy == [] and not mine[0].path.exists()
+
+
+def test_token_ids_stay_right_when_texts_change_and_after_a_killed_write(tmp_path):
+    folder = tmp_path / "texts"
+    folder.mkdir()
+    words = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda".split()
+    rng = np.random.default_rng(1)
+    for i in range(40):
+        (folder / f"t{i:02d}.txt").write_text(" ".join(rng.choice(words, 12)))
+    spec = InputSpec(text_tokens=16, vocab_size=120)
+    pipeline = Pipeline.fit(load_folder(folder, "text", spec=spec))
+    tokens = next(store_of(folder, "text", spec).path.glob("tokens-*.bin"))
+    with open(tokens, "ab") as f:
+        f.write(b"\x07" * 999)  # ids a killed tokenizing job wrote past its last commit
+    (folder / "t03.txt").write_text("kappa kappa lambda")  # a changed text
+    os.utime(folder / "t03.txt", ns=(time.time_ns(), time.time_ns() + 10**9))
+    (folder / "t40.txt").write_text("zeta eta theta")  # a new one
+    samples = load_folder(folder, "text", spec=spec)
+    stored = pipeline.eval_raw(samples)  # the same tokenizer: only the changed and new texts are tokenized
+    expected = [pipeline.tokenizer.encode(text).ids for text in samples.texts()]
+    assert [row[:len(ids)].tolist() for row, ids in zip(stored, expected, strict=True)] == expected

@@ -5,14 +5,18 @@ platform's cache folder (`platformdirs`), or under `--store DIR` / `SSLSTUDIO_ST
 
 - `samples.bin`: the records back to back (see `records.py`), appended to, read with `pread`;
 - `index.sqlite`: one row per file (size and mtime when decoded, or why it is unusable) and one
-  per record (where its bytes lie); a token table per tokenizer for text;
+  per record (where its bytes lie); for text, where each record's token ids lie per tokenizer;
+- `tokens-<tokenizer>.bin`: those token ids (uint16);
 - `meta.json`: the folder, modality and settings, for `sslstudio store list`.
 
-Writing is one process at a time (a lock file); reading needs no lock. A sync decodes only files
-that are new or changed (size or mtime) since they were stored, and forgets removed ones, so a
-folder that changes is updated without a rebuild. Records are flushed and fsynced before the
-index rows that point at them are committed, about once a second, so a killed build keeps what
-it committed and the next sync carries on from there; bytes past the last commit are cut off.
+Writing is one process at a time (a lock file for the records, another for token ids); reading
+needs no lock. A sync decodes only files that are new or changed (size or mtime) since they were
+stored, and forgets removed ones, so a folder that changes is updated without a rebuild. Records
+are only ever appended, and are flushed and fsynced before the index rows that point at them are
+committed, about once a second: a killed build keeps what it committed, the next sync cuts the
+bytes past the last commit and carries on, and a record's offset never changes while it is
+stored, so a reader's offsets stay valid. The bytes of forgotten records stay until the store is
+cleared (`store list` shows how much that would free).
 """
 from __future__ import annotations
 
@@ -34,7 +38,8 @@ from sslstudio.core.errors import UserError
 from sslstudio.core.io import atomic_write_text
 
 STORE_VERSION = 1
-DATA, INDEX, META, LOCK = "samples.bin", "index.sqlite", "meta.json", "write.lock"
+DATA, INDEX, META, LOCK, TOKENS_LOCK = "samples.bin", "index.sqlite", "meta.json", "write.lock", "tokens.lock"
+TOKEN_CHUNK = 2048
 COMMIT_SECONDS = 1.0
 Progress = Callable[[int, int], None]  # (done, total); may raise Cancelled
 
@@ -107,6 +112,7 @@ class SampleStore:
                 CREATE TABLE IF NOT EXISTS state(key TEXT PRIMARY KEY, value INTEGER);
                 CREATE TABLE IF NOT EXISTS tokens(tokenizer TEXT, offset INTEGER, token_offset INTEGER,
                                                   count INTEGER, PRIMARY KEY(tokenizer, offset)) WITHOUT ROWID;
+                CREATE INDEX IF NOT EXISTS tokens_of_record ON tokens(offset);
                 INSERT OR IGNORE INTO state VALUES ('committed_end', 0), ('dead_bytes', 0);
             """)
 
@@ -179,21 +185,26 @@ class SampleStore:
                 self._decode(todo, threads, progress)
             elif progress is not None:
                 progress(len(relpaths), len(relpaths))
-            self._compact_if_wasteful()
         return True
 
     @contextlib.contextmanager
     def _writing(self, progress: Progress | None, wait: bool = True):
-        """The one-writer lock; a second writer waits (and can be cancelled while it waits)."""
-        handle = open(self.path / LOCK, "a+b")
+        """The records' one-writer lock, with the uncommitted tail cut off once it is held."""
+        with self._locked(LOCK, progress, wait) as holding:
+            if holding:
+                self._cut_uncommitted_tail()
+            yield holding
+
+    @contextlib.contextmanager
+    def _locked(self, name: str, progress: Progress | None, wait: bool):
+        """A lock file of this store; a second taker waits (cancellable through `progress`) unless not `wait`."""
+        handle = open(self.path / name, "a+b")
         holding = False
         try:
             while not (holding := try_lock(handle)) and wait:
                 if progress is not None:
                     progress(0, 0)  # "waiting": lets the caller cancel
                 time.sleep(0.2)
-            if holding:
-                self._cut_uncommitted_tail()
             yield holding
         finally:
             if holding:
@@ -213,12 +224,12 @@ class SampleStore:
         with self._connect() as db:
             dead = 0
             for path in paths:
-                dead += db.execute("SELECT COALESCE(SUM(nbytes), 0) FROM records WHERE path = ?", (path,)).fetchone()[0]
+                records = db.execute("SELECT offset, nbytes FROM records WHERE path = ?", (path,)).fetchall()
+                dead += sum(nbytes for _, nbytes in records)
+                db.executemany("DELETE FROM tokens WHERE offset = ?", [(offset,) for offset, _ in records])
                 db.execute("DELETE FROM records WHERE path = ?", (path,))
                 db.execute("DELETE FROM files WHERE path = ?", (path,))
             db.execute("UPDATE state SET value = value + ? WHERE key = 'dead_bytes'", (dead,))
-            if dead and self.modality == "text":
-                db.execute("DELETE FROM tokens")  # token tables are rebuilt from the texts left
 
     def _decode(self, todo: list[str], threads: int, progress: Progress | None) -> None:
         rows_files, rows_records = [], []
@@ -258,63 +269,50 @@ class SampleStore:
             finally:
                 commit()  # what was decoded before a cancel or an error is kept
 
-    def _compact_if_wasteful(self) -> None:
-        """Rewrite the data file without the records of removed or changed files, once they are most of it."""
-        with self._connect() as db:
-            dead = db.execute("SELECT value FROM state WHERE key = 'dead_bytes'").fetchone()[0]
-        total = self.data_path.stat().st_size
-        if dead < 64 << 20 or dead < total / 2:
-            return
-        fresh = self.data_path.with_name(DATA + ".compacting")
-        with self._connect() as db:
-            rows = db.execute("SELECT path, seq, offset, nbytes FROM records ORDER BY offset").fetchall()
-            moved, position = [], 0
-            with open(self.data_path, "rb") as old, open(fresh, "wb") as new:
-                for path, seq, offset, nbytes in rows:
-                    old.seek(offset)
-                    new.write(old.read(nbytes))
-                    moved.append((position, path, seq))
-                    position += nbytes
-                new.flush()
-                os.fsync(new.fileno())
-            db.executemany("UPDATE records SET offset = ? WHERE path = ? AND seq = ?", moved)
-            db.execute("UPDATE state SET value = ? WHERE key = 'committed_end'", (position,))
-            db.execute("UPDATE state SET value = 0 WHERE key = 'dead_bytes'")
-            db.execute("DELETE FROM tokens")
-            os.replace(fresh, self.data_path)  # readers that hold the old file keep reading it
-
     # ------------------------------------------------------------------ token tables (text)
     def tokens_path(self, tokenizer_hash: str) -> Path:
         return self.path / f"tokens-{tokenizer_hash}.bin"
 
     def token_rows(self, tokenizer_hash: str, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
         """(token offsets, counts) of these text records, or None if any is not tokenized yet."""
-        with self._connect() as db:
-            known = dict((o, (t, c)) for o, t, c in db.execute(
-                "SELECT offset, token_offset, count FROM tokens WHERE tokenizer = ?", (tokenizer_hash,)))
+        known = self._token_table(tokenizer_hash)
         rows = [known.get(int(o)) for o in offsets]
         if any(r is None for r in rows) or not self.tokens_path(tokenizer_hash).exists():
             return None
         return np.array([r[0] for r in rows], dtype=np.int64), np.array([r[1] for r in rows], dtype=np.int64)
 
-    def add_tokens(self, tokenizer_hash: str, batches: Iterator[tuple[np.ndarray, list[np.ndarray]]]) -> None:
-        """Append token ids (uint16) for (record offsets, ids per record) batches, under the writer lock."""
-        with self._writing(None):
-            path = self.tokens_path(tokenizer_hash)
-            with self._connect() as db:
-                end = db.execute("SELECT COALESCE(MAX(token_offset + 2 * count), 0) FROM tokens WHERE tokenizer = ?",
-                                 (tokenizer_hash,)).fetchone()[0]
-            with open(path, "ab") as f:
-                f.truncate(end)
-                for offsets, ids in batches:
+    def _token_table(self, tokenizer_hash: str) -> dict[int, tuple[int, int]]:
+        with self._connect() as db:
+            return {o: (t, c) for o, t, c in db.execute(
+                "SELECT offset, token_offset, count FROM tokens WHERE tokenizer = ?", (tokenizer_hash,))}
+
+    def add_tokens(self, tokenizer_hash: str, offsets: np.ndarray,
+                   encode: Callable[[np.ndarray], list[np.ndarray]]) -> bool:
+        """Tokenize the records at `offsets` that are not tokenized yet (encode(indices into offsets) gives
+        their token ids) and append them as uint16. Returns False, doing nothing, while another job writes
+        token ids here: the caller encodes in memory meanwhile."""
+        with self._locked(TOKENS_LOCK, None, wait=False) as holding:
+            if not holding:
+                return False
+            known = self._token_table(tokenizer_hash)
+            missing = np.array([i for i, o in enumerate(offsets) if int(o) not in known], dtype=np.int64)
+            end = max((t + 2 * c for t, c in known.values()), default=0)
+            with open(self.tokens_path(tokenizer_hash), "ab") as f:
+                f.truncate(end)  # ids written after the last commit, by a killed job
+                position = end  # append mode writes at the end; tell() does not follow a truncate
+                for start in range(0, len(missing), TOKEN_CHUNK):
+                    chunk = missing[start:start + TOKEN_CHUNK]
                     rows = []
-                    for offset, row in zip(offsets, ids, strict=True):
-                        rows.append((tokenizer_hash, int(offset), f.tell(), len(row)))
-                        f.write(row.astype("<u2").tobytes())
+                    for index, ids in zip(chunk, encode(chunk), strict=True):
+                        payload = ids.astype("<u2").tobytes()
+                        rows.append((tokenizer_hash, int(offsets[index]), position, len(ids)))
+                        f.write(payload)
+                        position += len(payload)
                     f.flush()
                     os.fsync(f.fileno())
                     with self._connect() as db:
                         db.executemany("INSERT OR REPLACE INTO tokens VALUES (?, ?, ?, ?)", rows)
+        return True
 
 
 def _stat(folder: Path, relpath: str) -> tuple[int, int]:

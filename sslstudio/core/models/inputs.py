@@ -141,6 +141,21 @@ class Pipeline:
             return torch.from_numpy(records.audio(index, self.spec.audio_samples))
         return self._token_ids(samples, index, None, False)
 
+    def export_raw(self, samples: SampleSet, indices: Sequence[int] | np.ndarray) -> torch.Tensor:
+        """What an exported model is checked on: whole stored images (it crops inside, as `model_view`),
+        the evaluation windows of audio and text."""
+        if self.modality == "image":
+            return torch.from_numpy(samples.records.images(np.asarray(indices, dtype=np.int64)))
+        return self.eval_raw(samples, indices)
+
+    def model_view(self, raw: torch.Tensor) -> torch.Tensor:
+        """The centre `image_size` square of larger images (what evaluation takes of a stored image)."""
+        size = self.spec.image_size
+        if self.modality != "image" or raw.shape[-1] <= size:
+            return raw
+        top, left = (raw.shape[-2] - size) // 2, (raw.shape[-1] - size) // 2
+        return raw[..., top:top + size, left:left + size]
+
     def eval_batches(self, samples: SampleSet, batch_size: int = 256,
                      indices: Sequence[int] | np.ndarray | None = None) -> Iterator[torch.Tensor]:
         """`eval_raw` in batches, the next one read on a thread while the caller works on this one."""
@@ -166,17 +181,18 @@ class Pipeline:
 
     def _token_rows(self, samples: SampleSet, index: np.ndarray) -> list[np.ndarray]:
         records = samples.records
-        if records.store is None:  # a few decoded files: tokenize them now
-            return self._encode(records.texts(index))
-        key = self.tokenizer_hash
-        table = records.token_tables.get(key)
-        if table is None:
+        key = self.tokenizer_hash if records.store is not None else None
+        table = records.token_tables.get(key) if key else None
+        if key and table is None:
             store = records.store
             found = store.token_rows(key, records.offsets)
-            if found is None:
-                store.add_tokens(key, self._encode_in_chunks(samples))
+            if found is None and store.add_tokens(key, records.offsets,
+                                                  lambda rows: self._encode(samples.texts(rows))):
                 found = store.token_rows(key, records.offsets)
-            table = records.token_tables[key] = (FileBlob(store.tokens_path(key)), *found)
+            if found is not None:
+                table = records.token_tables[key] = (FileBlob(store.tokens_path(key)), *found)
+        if table is None:  # a few decoded files, or another job is writing token ids: tokenize these now
+            return self._encode(records.texts(index))
         blob, token_offsets, counts = table
         rows = []
         for i in index:
@@ -184,11 +200,6 @@ class Pipeline:
             blob.read_into(int(token_offsets[i]), memoryview(row).cast("B"))
             rows.append(row.astype(np.int64))
         return rows
-
-    def _encode_in_chunks(self, samples: SampleSet, chunk: int = 2048):
-        for start in range(0, len(samples), chunk):
-            index = np.arange(start, min(start + chunk, len(samples)))
-            yield samples.records.offsets[index], self._encode(samples.texts(index))
 
     def _encode(self, texts: list[str]) -> list[np.ndarray]:
         if self._untruncated is None:

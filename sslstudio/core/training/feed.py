@@ -75,7 +75,7 @@ class Feed:
         self.ready: queue.Queue = queue.Queue(depth)
         self.stop = threading.Event()
         self.copy_stream = torch.cuda.Stream(device) if self.cuda else None
-        self.copied: tuple[int, Any] | None = None
+        self.copied: tuple[int, Any, Exception | None] | None = None  # the next step's batch, on its way
         self.thread = threading.Thread(target=self._produce, name="sslstudio-feed", daemon=True)
         self.thread.start()
 
@@ -101,24 +101,31 @@ class Feed:
         return step, batch
 
     def _start_copy(self) -> None:
-        """The next batch, on its way to the GPU on the side stream while this step computes."""
+        """The next batch, on its way to the GPU on the side stream while this step computes. A read error
+        is kept for the step that needs the batch."""
         if self.copied is None and self.step < self.last and not self.ready.empty():
-            step, batch = self._take()
-            with torch.cuda.stream(self.copy_stream):
-                self.copied = (step, batch.to(self.device, non_blocking=True))
+            step, batch, error = self.ready.get()
+            if error is None:
+                with torch.cuda.stream(self.copy_stream):
+                    batch = batch.to(self.device, non_blocking=True)
+            self.copied = (step, batch, error)
 
     def next(self) -> tuple[Any, float]:
         """(the raw batch of the current step on the device, seconds spent waiting for it)."""
         started = time.perf_counter()
         if self.cuda and self.copied is not None:
-            step, batch = self.copied
+            step, batch, error = self.copied
             self.copied = None
+            if error is not None:
+                raise error
             current = torch.cuda.current_stream(self.device)
             current.wait_stream(self.copy_stream)
             _record_stream(batch, current)
         else:
             step, batch = self._take()
-            batch = batch.to(self.device, non_blocking=True)
+            # Non-blocking only from pinned memory to a GPU: a CPU -> MPS copy of pageable memory that does
+            # not wait can read the batch after it is freed.
+            batch = batch.to(self.device, non_blocking=self.cuda)
         assert step == self.step, f"feed out of step: {step} != {self.step}"
         self.step += 1
         waited = time.perf_counter() - started

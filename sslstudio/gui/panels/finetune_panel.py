@@ -327,7 +327,7 @@ class FinetunePanel(QWidget):
 
             head = ProbeHead.from_sklearn(fit_linear(vectors[rows], labels[rows]))
             check = np.sort(np.random.default_rng(0).choice(len(samples), min(256, len(samples)), replace=False))
-            return export(loaded, path, fmt, loaded.pipeline.eval_raw(samples, check), head)
+            return export(loaded, path, fmt, loaded.pipeline.export_raw(samples, check), head)
 
         def done(report):
             text = f"Wrote {path.name}."
