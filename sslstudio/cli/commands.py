@@ -337,12 +337,15 @@ def cmd_store(args) -> int:
         if args.json:
             _emit_json({"root": str(store_root()), "stores": [
                 {"path": str(s.path), "folder": s.folder, "modality": s.modality, "settings": s.settings,
-                 "files": s.files, "samples": s.samples, "bytes": s.bytes, "last_used": s.last_used} for s in stores]})
+                 "files": s.files, "samples": s.samples, "bytes": s.bytes, "reclaimable": s.reclaimable,
+                 "last_written": s.last_written} for s in stores]})
             return 0
         print(f"{store_root()}: {len(stores)} store(s), {describe_bytes(sum(s.bytes for s in stores))}")
         for s in stores:
             settings = ", ".join(f"{k}={v}" for k, v in s.settings.items())
-            print(f"  {describe_bytes(s.bytes):>9}  {s.samples:>8} samples  {s.modality:<5} {s.folder} ({settings})")
+            stale = f"; {describe_bytes(s.reclaimable)} of removed or changed files" if s.reclaimable else ""
+            print(f"  {describe_bytes(s.bytes):>9}  {s.samples:>8} samples  {s.modality:<5} {s.folder} "
+                  f"({settings}{stale})")
         return 0
     removed, busy = clear_stores(folder=args.folder)
     freed = sum(s.bytes for s in removed)

@@ -46,13 +46,14 @@ class _TrainingWorker(QObject):
 
     @Slot()
     def run(self) -> None:
+        from sslstudio.core.errors import Cancelled
         from sslstudio.core.training.events import CheckpointSaved, TrainingFailed, TrainingFinished
         from sslstudio.core.training.session import prepare, train
 
         self._urgent = (CheckpointSaved, TrainingFailed, TrainingFinished)
         try:
             self.sig_log.emit(f"loading {self.request.folder} …")
-            self._prepared = prepare(self.request)
+            self._prepared = prepare(self.request, progress=self._loading)
             samples = self._prepared.samples
             self.sig_log.emit(f"{len(samples)} samples loaded, {len(samples.bad)} skipped; "
                               f"training {self._prepared.task.name} on {self.request.device}")
@@ -61,6 +62,8 @@ class _TrainingWorker(QObject):
             result = train(self.request, [self._on_event], self.control, prepared=self._prepared)
             self._flush()
             self.sig_done.emit(result)
+        except Cancelled:  # stopped while the folder was still being decoded into its store
+            self.sig_done.emit(TrainingFinished(0, "cancelled", 0.0))
         except Exception as error:  # noqa: BLE001 - shown in the UI; the app keeps running
             from sslstudio.core.errors import UserError
 
@@ -72,6 +75,20 @@ class _TrainingWorker(QObject):
         finally:
             self._prepared = None
             self.sig_over.emit()
+
+    def _loading(self, done: int, total: int) -> None:
+        """Decoding into the store (or waiting for another job that does): say how far, stop when asked."""
+        from sslstudio.core.errors import Cancelled
+
+        if self.control.cancelled:
+            raise Cancelled("stopped while loading")
+        now = time.monotonic()
+        if total and (now - self._last_emit >= 1.0 or done == total):
+            self._last_emit = now
+            self.sig_log.emit(f"decoding into the sample store: {done}/{total}")
+        elif not total and now - self._last_emit >= 5.0:
+            self._last_emit = now
+            self.sig_log.emit("waiting for another job that is decoding this folder …")
 
     def _on_event(self, event) -> None:
         """Called by the trainer on this thread, between steps."""

@@ -75,11 +75,13 @@ class SampleSet:
 
 
 def load_folder(root: str | os.PathLike, modality: str | None = None, labels: str = "auto",
-                spec: InputSpec = InputSpec(), progress: Progress | None = None, sync: bool = True) -> SampleSet:
+                spec: InputSpec = InputSpec(), progress: Progress | None = None,
+                trust_recent_sync: bool = False) -> SampleSet:
     """Scan and decode (once, into the store) every file of one modality under `root`.
 
     labels: "folders" takes each first-level subfolder name as the class, "none"
     ignores them, "auto" uses folders when every file sits in one of two or more.
+    `trust_recent_sync`: see `SampleStore.sync` (torchrun ranks but the first).
     """
     scan = scan_folder(root)
     modality = scan.choose_modality(modality)
@@ -87,28 +89,28 @@ def load_folder(root: str | os.PathLike, modality: str | None = None, labels: st
     use_folders = labels == "folders" or (labels == "auto" and scan.looks_labelled(modality))
     file_labels = [label_from_relpath(p) if use_folders else None for p in relpaths]
     samples = load_files(Path(root), relpaths, modality, spec, file_labels, progress=progress, whole_folder=True,
-                         sync=sync)
+                         trust_recent_sync=trust_recent_sync)
     samples.bad = scan.bad + samples.bad
     return samples
 
 
 def load_files(root: Path, relpaths: Sequence[str], modality: str, spec: InputSpec,
                labels: Sequence[str | None] | None = None, splits: Sequence[str | None] | None = None,
-               progress: Progress | None = None, whole_folder: bool = False, sync: bool = True,
-               wait: bool = True) -> SampleSet:
+               progress: Progress | None = None, whole_folder: bool = False, wait: bool = True,
+               trust_recent_sync: bool = False) -> SampleSet:
     """Decode the given files (paths relative to root, or absolute) of one modality.
 
     `whole_folder`: these are all the folder's files, so the store forgets any others.
-    `sync=False` reads the store as it is (another process, rank 0 under torchrun, filled it).
     `wait=False`: while another job holds the store, decode these files here instead of waiting (a preview).
     """
     root = Path(root)
     labels = list(labels) if labels is not None else [None] * len(relpaths)
     store = SampleStore.for_folder(root, modality, spec)
     small = len(relpaths) <= IN_MEMORY_FILES
-    if sync and not (small and not whole_folder and store.is_current(relpaths)):
+    if not (small and not whole_folder and store.is_current(relpaths)):
         # A few files wait for nobody: while another job builds the store, they are decoded here.
-        if not store.sync(relpaths, decode_threads(), progress, prune=whole_folder, wait=wait and not small):
+        if not store.sync(relpaths, decode_threads(), progress, prune=whole_folder, wait=wait and not small,
+                          trust_recent=trust_recent_sync):
             return _decode_in_memory(root, relpaths, modality, spec, labels, splits)
     entries = store.entries(relpaths)
     ids, out_labels, out_splits, offsets, sizes, bad = [], [], [], [], [], []

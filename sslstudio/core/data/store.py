@@ -98,11 +98,25 @@ class SampleStore:
         except OSError as exc:
             raise UserError(f"cannot create the sample store in {self.path.parent}: {exc.strerror}; choose "
                             f"another place with --store DIR or SSLSTUDIO_STORE") from None
-        meta = self.path / META
-        if not meta.exists():
-            atomic_write_text(meta, json.dumps({"version": STORE_VERSION, "folder": os.fsdecode(self.folder),
-                                                "modality": self.modality, "settings": self.settings,
-                                                "created": time.time()}, indent=1))
+        if self._exists():
+            return  # opening an existing store writes nothing (every torchrun rank opens it)
+        with self._locked(LOCK, None, wait=True):
+            if not self._exists():
+                self._write_schema()
+
+    def _exists(self) -> bool:
+        if not (self.path / META).is_file() or not (self.path / INDEX).is_file():
+            return False
+        try:
+            with self._connect(read_only=True) as db:
+                return db.execute("SELECT value FROM state WHERE key = 'committed_end'").fetchone() is not None
+        except sqlite3.Error:
+            return False
+
+    def _write_schema(self) -> None:
+        atomic_write_text(self.path / META, json.dumps({
+            "version": STORE_VERSION, "folder": os.fsdecode(self.folder), "modality": self.modality,
+            "settings": self.settings, "created": time.time()}, indent=1))
         with self._connect() as db:
             db.executescript("""
                 CREATE TABLE IF NOT EXISTS files(path BLOB PRIMARY KEY, size INTEGER, mtime_ns INTEGER,
@@ -117,8 +131,10 @@ class SampleStore:
             """)
 
     @contextlib.contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path / INDEX, timeout=60)
+    def _connect(self, read_only: bool = False) -> Iterator[sqlite3.Connection]:
+        index = (self.path / INDEX).absolute()
+        db = sqlite3.connect(f"{index.as_uri()}?mode=ro", uri=True, timeout=60) if read_only \
+            else sqlite3.connect(index, timeout=60)
         try:
             with db:
                 yield db
@@ -169,14 +185,20 @@ class SampleStore:
 
     # ------------------------------------------------------------------ writing
     def sync(self, relpaths: Sequence[str], threads: int, progress: Progress | None = None,
-             prune: bool = False, wait: bool = True) -> bool:
+             prune: bool = False, wait: bool = True, trust_recent: bool = False) -> bool:
         """Decode what is new or changed among `relpaths`; with `prune`, forget files not among them.
 
+        `trust_recent`: a sync of this very file list that ended in the last two minutes stands, and no
+        file is looked at again (torchrun ranks after the one that synced, each of which would otherwise
+        stat every file of the folder in turn, on a network file system too).
         Returns False without doing anything when another writer holds the store and `wait` is off."""
         relpaths = list(dict.fromkeys(relpaths))
+        listing = int(hashlib.sha1("\n".join(relpaths).encode("utf-8", "surrogateescape")).hexdigest()[:15], 16)
         with self._writing(progress, wait) as holding:
             if not holding:
                 return False
+            if trust_recent and self._synced_lately(listing):
+                return True
             stored = self._stored_stats()
             todo = [p for p in relpaths if stored.get(os.fsencode(p)) != _stat(self.folder, p)]
             gone = set(stored) - {os.fsencode(p) for p in relpaths} if prune else set()
@@ -185,7 +207,15 @@ class SampleStore:
                 self._decode(todo, threads, progress)
             elif progress is not None:
                 progress(len(relpaths), len(relpaths))
+            with self._connect() as db:
+                db.executemany("INSERT OR REPLACE INTO state VALUES (?, ?)",
+                               [("synced_listing", listing), ("synced_at", int(time.time()))])
         return True
+
+    def _synced_lately(self, listing: int) -> bool:
+        with self._connect() as db:
+            state = dict(db.execute("SELECT key, value FROM state WHERE key IN ('synced_listing', 'synced_at')"))
+        return state.get("synced_listing") == listing and time.time() - state.get("synced_at", 0) < 120
 
     @contextlib.contextmanager
     def _writing(self, progress: Progress | None, wait: bool = True):

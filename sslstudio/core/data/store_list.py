@@ -18,7 +18,8 @@ class StoreInfo:
     files: int
     samples: int
     bytes: int
-    last_used: float
+    reclaimable: int  # bytes of records whose files were removed or changed
+    last_written: float
 
 
 def list_stores(root: Path | None = None) -> list[StoreInfo]:
@@ -27,18 +28,18 @@ def list_stores(root: Path | None = None) -> list[StoreInfo]:
     for path in sorted(root.iterdir()) if root.is_dir() else []:
         try:
             meta = json.loads((path / META).read_text())
-            db = sqlite3.connect(f"file:{path / INDEX}?mode=ro", uri=True, timeout=5)
+            db = sqlite3.connect(f"{(path / INDEX).absolute().as_uri()}?mode=ro", uri=True, timeout=5)
             try:
                 files = db.execute("SELECT COUNT(*) FROM files").fetchone()[0]
                 samples = db.execute("SELECT COUNT(*) FROM records").fetchone()[0]
+                dead = db.execute("SELECT value FROM state WHERE key = 'dead_bytes'").fetchone()[0]
             finally:
                 db.close()
-        except (OSError, ValueError, sqlite3.Error):
-            continue  # not a store, or one being created
-        size = sum(p.stat().st_size for p in path.iterdir() if p.is_file())
-        last_used = max(p.stat().st_mtime for p in path.iterdir())
-        found.append(StoreInfo(path, meta["folder"], meta["modality"], meta["settings"], files, samples, size,
-                               last_used))
+            stats = [p.stat() for p in path.iterdir() if p.is_file()]
+        except (OSError, ValueError, TypeError, sqlite3.Error):
+            continue  # not a store, or one being created or cleared
+        found.append(StoreInfo(path, meta["folder"], meta["modality"], meta["settings"], files, samples,
+                               sum(st.st_size for st in stats), dead, max(st.st_mtime for st in stats)))
     return found
 
 

@@ -29,8 +29,8 @@ def compute_embeddings(run: LoadedRun, samples: SampleSet, batch_size: int = 256
                        progress: Callable[[int, int], None] | None = None, into: Into | None = None) -> np.ndarray:
     """(N, D) float32 embeddings, in the order of `samples`.
 
-    `into(dim)` gives the array to fill (a memory-mapped file for a large folder); by default an array
-    in memory."""
+    `into(dim)` gives the array to fill (`NpyRows`, a file, for a large folder); by default an array in
+    memory."""
     target = resolve_device(device)
     backbone = run.backbone.to(target).eval()
     preprocess = run.pipeline.preprocess.to(target).eval()
@@ -55,7 +55,8 @@ def per_batch(pipeline, samples: SampleSet, compute: Callable[[torch.Tensor], np
 
 class FeatureFile:
     """A (N, D) float32 matrix in a `.npy` file, read by rows; each read maps the file only for as long as it
-    copies the rows out, so a pass over every row does not leave the file in the process's memory."""
+    copies the rows out, so a pass over every row does not leave the file in the process's memory. Code
+    that needs the whole matrix (suggestions, the neighbour index) gets it with np.asarray."""
 
     def __init__(self, path: Path):
         self.path = Path(path)
@@ -72,6 +73,11 @@ class FeatureFile:
             return np.array(mapped[rows])
         finally:
             del mapped
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        """The whole matrix in one read (numpy would otherwise ask for it row by row)."""
+        whole = self[:]
+        return whole if dtype is None else whole.astype(dtype)
 
 
 def fits_in_memory(rows: int) -> bool:

@@ -219,27 +219,37 @@ class Pipeline:
         vocab = self.tokenizer.get_vocab_size() if self.tokenizer is not None else 0
         return {"vocab_size": vocab, "max_tokens": self.spec.text_tokens, "image_size": self.spec.image_size}
 
-    # -- persistence beside a run
-    def save(self, run_dir: Path) -> None:
-        stats = {k: v.tolist() for k, v in self.preprocess.state_dict().items()
-                 if k in ("mean", "std")}
-        state = {"modality": self.modality, "spec": asdict(self.spec), "statistics": stats}
-        atomic_write_text(run_dir / "pipeline.json", json.dumps(state, indent=1))
-        if self.tokenizer is not None:
-            atomic_write_text(run_dir / "tokenizer.json", self.tokenizer.to_str())
+    # -- persistence beside a run, and passing between processes
+    def to_state(self) -> dict:
+        stats = {k: v.tolist() for k, v in self.preprocess.state_dict().items() if k in ("mean", "std")}
+        return {"modality": self.modality, "spec": asdict(self.spec), "statistics": stats,
+                "tokenizer": self.tokenizer.to_str() if self.tokenizer is not None else None}
 
     @classmethod
-    def load(cls, run_dir: Path) -> "Pipeline":
-        state = json.loads((run_dir / "pipeline.json").read_text())
+    def from_state(cls, state: dict) -> "Pipeline":
         tokenizer = None
-        if state["modality"] == "text":
+        if state.get("tokenizer"):
             from tokenizers import Tokenizer
 
-            tokenizer = Tokenizer.from_file(str(run_dir / "tokenizer.json"))
+            tokenizer = Tokenizer.from_str(state["tokenizer"])
         pipeline = cls(state["modality"], InputSpec(**state["spec"]), tokenizer)
         for name, value in state["statistics"].items():
             getattr(pipeline.preprocess, name).copy_(torch.tensor(value))
         return pipeline
+
+    def save(self, run_dir: Path) -> None:
+        state = self.to_state()
+        tokenizer = state.pop("tokenizer")
+        atomic_write_text(run_dir / "pipeline.json", json.dumps(state, indent=1))
+        if tokenizer is not None:
+            atomic_write_text(run_dir / "tokenizer.json", tokenizer)
+
+    @classmethod
+    def load(cls, run_dir: Path) -> "Pipeline":
+        state = json.loads((run_dir / "pipeline.json").read_text())
+        if state["modality"] == "text":
+            state["tokenizer"] = (run_dir / "tokenizer.json").read_text(encoding="utf-8")
+        return cls.from_state(state)
 
 
 TEXT_TOKEN_CAP = 4096  # tokens kept per text; training windows are drawn within them

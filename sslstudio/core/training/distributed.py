@@ -19,10 +19,6 @@ def rank_and_world() -> tuple[int, int]:
     return int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
 
 
-def is_main_process() -> bool:
-    return rank_and_world()[0] == 0
-
-
 def init_from_environment(device: str) -> None:
     """Join the process group when launched by torchrun: NCCL on GPUs, Gloo on CPUs."""
     import torch.distributed as dist

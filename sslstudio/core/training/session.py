@@ -23,7 +23,7 @@ from sslstudio.core.tasks.registry import get_task
 from sslstudio.core.training.checkpoint import load_checkpoint
 from sslstudio.core.training.control import TrainingControl
 from sslstudio.core.training.device import resolve_device, set_cpu_threads
-from sslstudio.core.training.distributed import is_main_process
+from sslstudio.core.training.distributed import rank_and_world
 from sslstudio.core.training.events import Event, TrainingFailed, TrainingFinished
 from sslstudio.core.training.feed import SampleData
 from sslstudio.core.training.knn_monitor import KnnMonitor
@@ -77,16 +77,18 @@ def prepare(request: TrainRequest, progress: Callable[[int, int], None] | None =
     set_cpu_threads(request.cpu_cores_free)  # before decoding, which also leaves those cores free
     run_dir = RunDir(request.out)
     plan = _resumed_plan(request, run_dir) if request.resume else _fresh_plan(request, run_dir)
-    samples = load_folder(request.folder, plan.task_cls.modality, spec=plan.spec, progress=progress)
+    rank, world = rank_and_world()
+    samples = load_folder(request.folder, plan.task_cls.modality, spec=plan.spec, progress=progress,
+                          trust_recent_sync=rank > 0)
     torch.manual_seed(plan.config.seed)
-    pipeline = plan.pipeline or Pipeline.fit(samples)
+    pipeline = plan.pipeline or _fitted_pipeline(samples, rank, world)
     task = plan.task_cls(plan.task_args, pipeline)
     backbone = build_backbone(plan.task_cls.modality, plan.backbone, pipeline.backbone_context())
     if plan.init and not request.resume:
         plan.notes.append("started from " + load_initial_weights(backbone, plan.init))
     model = TaskModel(task, backbone, task.build_heads(backbone))
     prepared = PreparedRun(task, model, samples, run_dir, plan.config, request.resume, plan.notes)
-    if not is_main_process():  # under torchrun only rank 0 writes the run folder
+    if rank != 0:  # under torchrun only rank 0 writes the run folder
         return prepared
     if not request.resume:
         run_dir.path.mkdir(parents=True, exist_ok=True)
@@ -98,6 +100,18 @@ def prepare(request: TrainRequest, progress: Callable[[int, int], None] | None =
                  "samples": len(samples), "skipped": len(samples.bad)},
     })
     return prepared
+
+
+def _fitted_pipeline(samples: SampleSet, rank: int, world: int) -> Pipeline:
+    """Fitted on the pretraining data. Under torchrun rank 0 fits and the others receive its pipeline: the
+    WordPiece trainer is not deterministic across processes, and every rank must tokenize alike."""
+    import torch.distributed as dist
+
+    if world == 1 or not dist.is_initialized():
+        return Pipeline.fit(samples)
+    state = [Pipeline.fit(samples).to_state() if rank == 0 else None]
+    dist.broadcast_object_list(state, src=0)
+    return Pipeline.from_state(state[0])
 
 
 def _fresh_plan(request: TrainRequest, run_dir: RunDir) -> _Plan:

@@ -50,7 +50,7 @@ def extract(run: Path, checkpoint: Path | None, folder: Path, modality: str, sta
 
     loaded = load_run(run, checkpoint)
     if samples is None:
-        samples = load_folder(folder, modality, spec=loaded.pipeline.spec)
+        samples = load_folder(folder, modality, spec=loaded.pipeline.spec, progress=progress)
     return samples, load_or_compute(run, samples, checkpoint, progress=progress, loaded=loaded)
 
 

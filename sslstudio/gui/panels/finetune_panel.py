@@ -53,7 +53,8 @@ def load_features(run: Path, checkpoint: str | None, folder: Path, modality: str
 
     loaded = load_run(run, checkpoint)
     spec = loaded.pipeline.spec
-    samples = load_labelled(csv, modality, spec) if csv else load_folder(folder, modality, spec=spec)
+    samples = load_labelled(csv, modality, spec) if csv else load_folder(folder, modality, spec=spec,
+                                                                        progress=state.progress_or_stop)
     return loaded, samples, feature_sets(loaded, samples, progress=state.progress_or_stop)
 
 
