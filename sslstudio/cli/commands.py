@@ -271,7 +271,8 @@ def cmd_curve(args) -> int:
         _say(f"skipped {bad.path}: {bad.reason}")
     features = feature_sets(run, samples, args.method, args.device, args.seeds[0])
     curve = label_efficiency(features, [label or "" for label in samples.labels], args.shots, args.seeds,
-                             args.method, samples.splits, progress=_progress_printer("probing"))
+                             args.method, samples.splits, progress=_progress_printer("probing"),
+                             groups=samples.groups())
     if args.json:
         _emit_json(curve.to_dict())
         return 0
@@ -300,7 +301,7 @@ def cmd_export(args) -> int:
         samples = load_labelled(args.labelled, run.modality, run.pipeline.spec)
         labels = np.array([label or "" for label in samples.labels])
         if args.per_class > 0:
-            train, held_out = few_shot_split(labels, args.per_class, args.seed, samples.splits)
+            train, held_out = few_shot_split(labels, args.per_class, args.seed, samples.splits, samples.groups())
         else:
             train = held_out = np.arange(len(samples))
         head = ProbeHead.from_sklearn(fit_linear(compute_embeddings(run, samples.subset(train)), labels[train],

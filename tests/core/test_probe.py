@@ -91,8 +91,28 @@ def test_a_large_folders_features_live_in_files_and_score_the_same(tiny_images, 
     in_memory = probe(run, samples, 3, "knn", baselines=True, device="cpu")
     monkeypatch.setattr(extract, "IN_MEMORY_ROWS", 10)  # as if the folder had a million samples
     monkeypatch.setattr(classifiers, "TEST_CHUNK", 7)  # and its test rows were scored in chunks
+    seen = []
+    real_feature_file = extract.FeatureFile
+
+    def recording(path, scratch=False):
+        seen.append(path.name.split("-")[0])
+        return real_feature_file(path, scratch)
+
+    monkeypatch.setattr(extract, "FeatureFile", recording)
     from_files = probe(run, samples, 3, "knn", baselines=True, device="cpu")
     assert from_files == in_memory
-    written = sorted(p.name.split("-")[0] for p in (tmp_path / "run" / "embeddings" / "probe").glob("*.npy"))
-    assert written == ["random", "raw"]  # the run's own embeddings are the per-checkpoint cache the map uses
-    assert len(list((tmp_path / "run" / "embeddings").glob("last-*.npy"))) == 2  # vectors and ids
+    assert sorted(seen) == ["last", "random0", "raw"]  # the run's own: the per-checkpoint cache the map uses
+    assert list((tmp_path / "run" / "embeddings" / "probe").glob("*.npy")) == []  # working files are gone
+
+
+def test_segments_of_one_recording_stay_on_one_side_of_a_split():
+    from sslstudio.core.evaluation.label_efficiency import holdout
+
+    labels = np.repeat(np.array(["a", "b"]), 12)
+    groups = np.array([f"{label}{i // 3}.wav" for i, label in enumerate(labels)])  # 4 recordings of 3 segments
+    train, test = few_shot_split(labels, 2, seed=0, groups=groups)
+    assert not set(groups[train]) & set(groups[test]) and len(train) == 4 and len(test) > 0
+    for seed in range(5):
+        pools, held = holdout(labels, seed, groups=groups)
+        pooled = np.concatenate(list(pools.values()))
+        assert not set(groups[pooled]) & set(groups[held]) and len(held) >= 2

@@ -73,6 +73,13 @@ class SampleSet:
     def texts(self, indices: Sequence[int] | None = None) -> list[str]:
         return self.records.texts(indices)
 
+    def groups(self) -> np.ndarray | None:
+        """The source of each sample, where some share one: the segments of a recording (talk.wav#t=30)
+        share its file, so a probe keeps them on one side of its split. None when every sample is its own."""
+        if self.modality != "audio" or not any("#t=" in i for i in self.ids):
+            return None
+        return np.array([i.rpartition("#t=")[0] if "#t=" in i else i for i in self.ids])
+
 
 def load_folder(root: str | os.PathLike, modality: str | None = None, labels: str = "auto",
                 spec: InputSpec = InputSpec(), progress: Progress | None = None,

@@ -59,11 +59,12 @@ def _modality_of(files: Sequence[str], csv_path: Path) -> str:
     return found.pop()
 
 
-def few_shot_split(labels: Sequence[str], per_class: int, seed: int,
-                   splits: Sequence[str | None] | None = None) -> tuple[np.ndarray, np.ndarray]:
+def few_shot_split(labels: Sequence[str], per_class: int, seed: int, splits: Sequence[str | None] | None = None,
+                   groups: Sequence[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Train indices: `per_class` per class drawn with `seed`; test: the rest.
 
-    With a split column, training draws only from 'train' rows and tests on 'test' rows.
+    With a split column, training draws only from 'train' rows and tests on 'test' rows. With `groups`,
+    samples of a group that has a training sample (other segments of the same recording) are not tested.
     """
     labels = np.asarray(labels)
     if splits is not None and any(splits):
@@ -83,6 +84,9 @@ def few_shot_split(labels: Sequence[str], per_class: int, seed: int,
     train = np.array(sorted(train), dtype=np.int64)
     if test is None:
         test = np.setdiff1d(np.arange(len(labels)), train)
+        if groups is not None:
+            groups = np.asarray(groups)
+            test = test[~np.isin(groups[test], groups[train])]
     if len(train) == 0 or len(test) == 0:
         raise UserError(f"not enough labelled samples for {per_class} per class plus a test set")
     return train, test

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,7 +74,9 @@ def cached_vectors(run, samples: SampleSet, device: str = "auto", progress: Call
     ids = np.array(samples.ids, dtype=str)
     if not _holds(path, ids_path, ids):
         path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(f".{path.name}.partial")
+        handle, name = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".partial", dir=path.parent)
+        os.close(handle)  # a file of this job's own: two jobs embedding at once do not write into one
+        partial = Path(name)
         try:
             compute_embeddings(run, samples, device=device, progress=progress,
                                into=lambda dim: NpyRows(partial, len(samples), dim)).close()

@@ -7,6 +7,7 @@ chunk by chunk: memory holds one batch of inputs, never the folder's.
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -58,11 +59,15 @@ class FeatureFile:
     copies the rows out, so a pass over every row does not leave the file in the process's memory. Code
     that needs the whole matrix (suggestions, the neighbour index) gets it with np.asarray."""
 
-    def __init__(self, path: Path):
-        self.path = Path(path)
+    def __init__(self, path: Path, scratch: bool = False):
+        self.path, self.scratch = Path(path), scratch
         header = np.load(self.path, mmap_mode="r")
         self.shape, self.dtype = header.shape, header.dtype
         del header
+
+    def __del__(self):
+        if getattr(self, "scratch", False):
+            self.path.unlink(missing_ok=True)  # a probe's working file goes with the last one reading it
 
     def __len__(self) -> int:
         return self.shape[0]
@@ -86,14 +91,20 @@ def fits_in_memory(rows: int) -> bool:
 
 def feature_matrix(n: int, compute: Callable[[Callable[[int], np.ndarray] | None], np.ndarray],
                    folder: Path, name: str) -> np.ndarray | FeatureFile:
-    """compute(into) in memory for up to IN_MEMORY_ROWS samples, else into `folder/name.npy`
-    (rewritten), read back by rows."""
+    """compute(into) in memory for up to IN_MEMORY_ROWS samples, else into a working file `folder/name-*.npy`
+    of its own (two probes at once never share one), read back by rows and removed with its FeatureFile."""
     if fits_in_memory(n):
         return compute(None)
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}.npy"
-    compute(lambda dim: NpyRows(path, n, dim)).close()
-    return FeatureFile(path)
+    handle, name_on_disk = tempfile.mkstemp(prefix=f"{name}-", suffix=".npy", dir=folder)
+    os.close(handle)
+    path = Path(name_on_disk)
+    try:
+        compute(lambda dim: NpyRows(path, n, dim)).close()
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return FeatureFile(path, scratch=True)
 
 
 class NpyRows:

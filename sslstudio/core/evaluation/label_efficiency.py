@@ -38,10 +38,12 @@ class LabelCurve:
 
 
 def holdout(labels: np.ndarray, seed: int, splits: Sequence[str | None] | None = None,
-            test_fraction: float = TEST_FRACTION) -> tuple[dict[str, np.ndarray], np.ndarray]:
+            test_fraction: float = TEST_FRACTION,
+            groups: Sequence[str] | None = None) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """(each class's shuffled training pool, test indices).
 
-    Classes with a single sample cannot be tested and are left out."""
+    `groups` keeps samples of one source (the segments of a recording) on one side: whole groups are
+    held out. Classes with a single sample (or group) cannot be tested and are left out."""
     rng = np.random.default_rng(seed)
     pools, test = {}, []
     use_splits = splits is not None and any(splits)
@@ -50,6 +52,8 @@ def holdout(labels: np.ndarray, seed: int, splits: Sequence[str | None] | None =
         if use_splits:
             in_test = np.array([splits[i] == "test" for i in members])
             pool, held = members[np.array([splits[i] == "train" for i in members])], members[in_test]
+        elif groups is not None:
+            held, pool = _held_groups(members, np.asarray(groups)[members], test_fraction, rng)
         else:
             if len(members) < 2:
                 continue
@@ -64,21 +68,37 @@ def holdout(labels: np.ndarray, seed: int, splits: Sequence[str | None] | None =
     return pools, np.array(sorted(test), dtype=np.int64)
 
 
+def _held_groups(members: np.ndarray, member_groups: np.ndarray, test_fraction: float,
+                 rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """(held-out members, pool members): whole groups, shuffled, held out until test_fraction is reached."""
+    names = rng.permutation(np.unique(member_groups))
+    if len(names) < 2:
+        return members[:0], members[:0]
+    wanted, held_names = max(1, math.ceil(test_fraction * len(members))), []
+    for name in names[:-1]:  # at least one group stays in the pool
+        held_names.append(name)
+        if np.isin(member_groups, held_names).sum() >= wanted:
+            break
+    in_test = np.isin(member_groups, held_names)
+    return rng.permutation(members[in_test]), members[~in_test]
+
+
 def label_efficiency(features: Mapping[str, np.ndarray | Callable], labels: Sequence[str], shots: Sequence[int] = SHOTS,
                      seeds: Sequence[int] = (0, 1, 2), method: str = "linear",
                      splits: Sequence[str | None] | None = None,
-                     progress: Callable[[int, int], None] | None = None) -> LabelCurve:
+                     progress: Callable[[int, int], None] | None = None,
+                     groups: Sequence[str] | None = None) -> LabelCurve:
     """Mean and std accuracy over seeds at each K, for each named feature set (rows = samples, in label
     order), or for each named predictor `predict(train_rows, train_labels, test_rows, seed)`."""
     labels = np.asarray(labels)
     # Pool sizes do not depend on the seed; a K at or above the largest pool is the "all" point.
-    largest_pool = max(len(pool) for pool in holdout(labels, seeds[0], splits)[0].values())
+    largest_pool = max(len(pool) for pool in holdout(labels, seeds[0], splits, groups=groups)[0].values())
     shots = [k for k in shots if 0 < k < largest_pool] + [0]
     scores = {name: np.full((len(seeds), len(shots)), np.nan) for name in features}
     curve = LabelCurve(list(shots), seeds=tuple(seeds), method=method)
     total, done = len(seeds) * len(shots) * len(features), 0
     for s, seed in enumerate(seeds):
-        pools, test = holdout(labels, seed, splits)
+        pools, test = holdout(labels, seed, splits, groups=groups)
         curve.n_test = len(test)
         for j, k in enumerate(shots):
             train = np.sort(np.concatenate([pool if k <= 0 else pool[:k] for pool in pools.values()]))

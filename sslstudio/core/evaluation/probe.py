@@ -60,7 +60,7 @@ def probe(run: LoadedRun, samples: SampleSet, per_class: int, method: str = "lin
     if method not in METHODS:
         raise UserError(f"unknown probe method {method!r}; choose one of {', '.join(METHODS)}")
     labels = np.array([label or "" for label in samples.labels])
-    train, test = few_shot_split(labels, per_class, seed, samples.splits)
+    train, test = few_shot_split(labels, per_class, seed, samples.splits, samples.groups())
     features = feature_sets(run, samples, method, device, seed, baselines=baselines)
     result = {"method": method, "accuracy": score(features["ssl"], labels, train, test, method, seed),
               "n_train": int(len(train)), "n_test": int(len(test)), "per_class": per_class,

@@ -54,8 +54,8 @@ def feature_sets(run, samples: SampleSet, method: str = "linear", device: str = 
                                                                       progress=progress))}
     if baselines:
         random_run = run.with_random_backbone(seed)
-        sets.update(random_init=matrix("random", lambda into: compute_embeddings(random_run, samples, device=device,
-                                                                                 into=into, progress=progress)),
+        sets.update(random_init=matrix(f"random{seed}", lambda into: compute_embeddings(
+                        random_run, samples, device=device, into=into, progress=progress)),
                     raw=raw())
     return sets
 
@@ -77,10 +77,10 @@ def finetune_predictors(run, samples: SampleSet, rows: np.ndarray | None = None,
 
 
 def errors(features, labels: Sequence[str], method: str = "linear", seed: int = 0,
-           splits: Sequence[str | None] | None = None) -> Errors:
+           splits: Sequence[str | None] | None = None, groups: Sequence[str] | None = None) -> Errors:
     """Train on the whole pool (every labelled sample outside the held-out test set), test on the rest."""
     labels = np.asarray(labels)
-    pools, test = holdout(labels, seed, splits)
+    pools, test = holdout(labels, seed, splits, groups=groups)
     train = np.sort(np.concatenate(list(pools.values())))
     predicted = predict(features, labels, train, test, method, seed)
     classes = sorted(set(labels[train].tolist()) | set(labels[test].tolist()))
@@ -95,6 +95,7 @@ def errors(features, labels: Sequence[str], method: str = "linear", seed: int = 
 
 def evaluate(features: dict[str, np.ndarray], labels: Sequence[str], shots: Sequence[int] = SHOTS,
              seeds: Sequence[int] = (0, 1, 2), method: str = "linear", splits: Sequence[str | None] | None = None,
-             progress: Callable[[int, int], None] | None = None) -> tuple[LabelCurve, Errors]:
-    curve = label_efficiency(features, labels, shots, seeds, method, splits, progress)
-    return curve, errors(features["ssl"], labels, method, seeds[0], splits)
+             progress: Callable[[int, int], None] | None = None,
+             groups: Sequence[str] | None = None) -> tuple[LabelCurve, Errors]:
+    curve = label_efficiency(features, labels, shots, seeds, method, splits, progress, groups)
+    return curve, errors(features["ssl"], labels, method, seeds[0], splits, groups)

@@ -23,11 +23,16 @@ class KnnMonitor:
         labelled = np.flatnonzero(labels_array != "")
         rng = np.random.default_rng(seed)
         chosen = rng.permutation(labelled)[:max_samples]
+        # Alternate sources, not samples: the segments of one recording must not be both bank and query.
+        groups = samples.groups()
+        groups = groups if groups is not None else np.arange(len(samples)).astype(str)
         bank, query = [], []
         for cls in np.unique(labels_array[chosen]):
             members = chosen[labels_array[chosen] == cls]
-            bank.extend(members[::2])
-            query.extend(members[1::2])
+            sources = list(dict.fromkeys(groups[members].tolist()))
+            in_bank = np.isin(groups[members], sources[::2])
+            bank.extend(members[in_bank])
+            query.extend(members[~in_bank])
         self.bank, self.query = np.sort(np.array(bank, dtype=np.int64)), np.sort(np.array(query, dtype=np.int64))
         self.samples, self.pipeline, self.labels = samples, pipeline, labels_array
         self.budget_share = budget_share

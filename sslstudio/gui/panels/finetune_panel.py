@@ -58,6 +58,10 @@ def load_features(run: Path, checkpoint: str | None, folder: Path, modality: str
     return loaded, samples, feature_sets(loaded, samples, progress=state.progress_or_stop)
 
 
+def _rows_of(values: np.ndarray | None, rows: np.ndarray) -> np.ndarray | None:
+    return None if values is None else values[rows]
+
+
 class FinetunePanel(QWidget):
     sig_labels_changed = Signal(dict)
     sig_evaluated = Signal()
@@ -219,7 +223,7 @@ class FinetunePanel(QWidget):
                 subset.update(finetune_predictors(loaded, samples, rows))
             curve, errors = evaluate(subset, labels[rows], shots, seeds, method,
                                      [samples.splits[i] for i in rows] if samples.splits else None,
-                                     progress=state.progress_or_stop)
+                                     progress=state.progress_or_stop, groups=_rows_of(samples.groups(), rows))
             return (loaded, samples, features), rows, curve, errors
 
         def done(result):
