@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from sslstudio.core.data.dataset import load_folder
-from sslstudio.core.data.loaders import InputSpec, Unusable, load_audio, load_image, load_text
+from sslstudio.core.data.loaders import AudioSegments, InputSpec, Unusable, load_image, load_text
 from sslstudio.core.errors import UserError
 
 SPEC = InputSpec()
@@ -60,16 +60,16 @@ def test_image_modes_and_sizes_are_normalised(tmp_path):
 def test_truncated_wav_mid_data_and_mid_header(tmp_path):
     data = wav_bytes()
     (tmp_path / "cut.wav").write_bytes(data[: len(data) // 2])
-    assert "truncated WAV" in reason(load_audio, tmp_path / "cut.wav", SPEC)
+    assert "truncated WAV" in reason(AudioSegments, tmp_path / "cut.wav", 16000, 10.0)
     (tmp_path / "stub.wav").write_bytes(data[:30])
-    assert "truncated" in reason(load_audio, tmp_path / "stub.wav", SPEC) or "not readable" in reason(
-        load_audio, tmp_path / "stub.wav", SPEC)
+    assert "truncated" in reason(AudioSegments, tmp_path / "stub.wav", 16000, 10.0) or "not readable" in reason(
+        AudioSegments, tmp_path / "stub.wav", 16000, 10.0)
 
 
 def test_good_wav_is_mixed_to_mono_and_resampled(tmp_path):
     (tmp_path / "ok.wav").write_bytes(wav_bytes(seconds=0.5, rate=8000))
-    clip = load_audio(str(tmp_path / "ok.wav"), SPEC)
-    assert clip.shape == (8000,) and clip.dtype == np.float32  # 0.5 s at 16 kHz
+    [(start, clip)] = AudioSegments(str(tmp_path / "ok.wav"), 16000, 10.0)
+    assert start == 0 and clip.shape == (8000,) and clip.dtype == np.float32  # 0.5 s at 16 kHz
     assert np.abs(clip).max() > 0.1  # the tone survived
 
 

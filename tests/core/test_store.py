@@ -198,3 +198,22 @@ def test_token_ids_stay_right_when_texts_change_and_after_a_killed_write(tmp_pat
     stored = pipeline.eval_raw(samples)  # the same tokenizer: only the changed and new texts are tokenized
     expected = [pipeline.tokenizer.encode(text).ids for text in samples.texts()]
     assert [row[:len(ids)].tolist() for row, ids in zip(stored, expected, strict=True)] == expected
+
+
+def test_a_long_recording_is_written_as_it_is_read_and_a_hostile_file_does_not_stop_the_folder(tmp_path):
+    import struct
+    import zlib
+
+    write_wav(tmp_path / "clips" / "hour.wav", 65.0)  # seven segments: read while written, never whole
+    write_wav(tmp_path / "clips" / "short.wav", 2.0)
+    header = struct.pack(">IIBBBBB", 100_000, 100_000, 8, 2, 0, 0, 0)  # a 69-byte PNG claiming 10^10 pixels
+    chunk = b"IHDR" + header
+    bomb = b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + chunk + struct.pack(">I", zlib.crc32(chunk))
+    (tmp_path / "pictures").mkdir()
+    (tmp_path / "pictures" / "bomb.png").write_bytes(bomb + b"\x00\x00\x00\x00IEND\xaeB`\x82")
+    make_images(tmp_path / "pictures", 3)
+    samples = load_folder(tmp_path / "clips", "audio", spec=InputSpec())
+    assert [i for i in samples.ids if i.startswith("hour")] == [f"hour.wav#t={10 * k}" for k in range(7)]
+    assert samples.records.clip_lengths()[samples.ids.index("hour.wav#t=60")] == 16000 * 5  # the last 5 s
+    pictures = load_folder(tmp_path / "pictures", "image", spec=SPEC)
+    assert len(pictures) == 3 and "cannot be decoded" in pictures.bad[0].reason

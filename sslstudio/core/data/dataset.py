@@ -145,6 +145,11 @@ def _decode_in_memory(root: Path, relpaths: Sequence[str], modality: str, spec: 
     ids, out_labels, out_splits, payloads, bad = [], [], [], [], []
 
     def keep(i: int, result) -> None:
+        if not isinstance(result, Unusable):
+            try:
+                result = list(result)
+            except Unusable as exc:
+                result = exc
         if isinstance(result, Unusable):
             bad.append(BadFile(relpaths[i], str(result)))
             return

@@ -2,8 +2,8 @@
 
 Every loader raises `Unusable(reason)` for a file that must be skipped; nothing
 else escapes for bad content. Images come back as uint8 HWC RGB at a fixed size,
-audio as float32 mono segments at a fixed rate (a long recording streams in
-segments, never whole), text as a list of (sample id, string) pairs because one
+audio as float32 mono segments at a fixed rate (`AudioSegments`: a long
+recording streams in segments, never whole), text as a list of (sample id, string) pairs because one
 .jsonl or .csv file holds many samples.
 """
 from __future__ import annotations
@@ -128,41 +128,53 @@ def _resize_center_crop(img, size: int) -> np.ndarray:
 
 
 # ----------------------------------------------------------------- audio
-def load_audio_segments(path: str, rate: int, segment_seconds: float) -> list[tuple[float, np.ndarray]]:
-    """(start in seconds, mono float32 at `rate`) for each segment of at most `segment_seconds`.
+class AudioSegments:
+    """A recording as segments of at most `segment_seconds`: (start in seconds, mono float32 at `rate`).
 
-    The file is read one segment at a time, so an hours-long recording never sits in memory whole.
+    Opening checks the file (raising `Unusable`); the segments are read one at a time as they are
+    iterated, so an hours-long recording never sits in memory whole. A read error part-way raises
+    `Unusable` from the iteration.
     """
-    import soundfile
 
-    _check_audio_file(path)
-    segments = []
-    try:
-        with soundfile.SoundFile(path) as f:
-            file_rate, frames = f.samplerate, f.frames
-            step = max(1, int(round(segment_seconds * file_rate)))
-            for start in range(0, max(frames, 1), step):
-                block = f.read(min(step, frames - start), dtype="float32", always_2d=True)
-                if block.shape[0] == 0:
-                    break
-                if not np.isfinite(block).all():
-                    raise Unusable("audio holds NaN or infinite samples")
-                mono = block.mean(axis=1)
-                if file_rate != rate:
-                    mono = _resample(mono, file_rate, rate)
-                segments.append((round(start / file_rate, 3), np.ascontiguousarray(mono, dtype=np.float32)))
-    except (soundfile.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
-        raise Unusable(f"not readable audio ({_short(exc)})") from None
-    if not segments:
-        raise Unusable("audio has no samples")
-    if len(segments) > 1 and len(segments[-1][1]) < 0.25 * len(segments[0][1]):
-        segments.pop()  # a tail shorter than a quarter segment would be mostly padding
-    return segments
+    def __init__(self, path: str, rate: int, segment_seconds: float):
+        import soundfile
 
+        _check_audio_file(path)
+        self.path, self.rate = path, rate
+        try:
+            info = soundfile.info(path)
+        except (soundfile.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
+            raise Unusable(f"not readable audio ({_short(exc)})") from None
+        if info.frames <= 0:
+            raise Unusable("audio has no samples")
+        self.file_rate, self.frames = info.samplerate, info.frames
+        self.step = max(1, int(round(segment_seconds * self.file_rate)))
+        starts = list(range(0, self.frames, self.step))
+        if len(starts) > 1 and self.frames - starts[-1] < 0.25 * self.step:
+            starts.pop()  # a tail shorter than a quarter segment would be mostly padding
+        self.starts = starts
 
-def load_audio(path: str, spec: InputSpec) -> np.ndarray:
-    """The first segment of a clip, mono float32 at spec.sample_rate (for viewers and checks)."""
-    return load_audio_segments(path, spec.sample_rate, max(spec.audio_segment_seconds, spec.audio_seconds))[0][1]
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def __iter__(self):
+        import soundfile
+
+        try:
+            with soundfile.SoundFile(self.path) as f:
+                for start in self.starts:
+                    f.seek(start)
+                    block = f.read(min(self.step, self.frames - start), dtype="float32", always_2d=True)
+                    if block.shape[0] == 0:
+                        raise Unusable(f"audio ends early, at {start / self.file_rate:.1f} s")
+                    if not np.isfinite(block).all():
+                        raise Unusable("audio holds NaN or infinite samples")
+                    mono = block.mean(axis=1)
+                    if self.file_rate != self.rate:
+                        mono = _resample(mono, self.file_rate, self.rate)
+                    yield round(start / self.file_rate, 3), np.ascontiguousarray(mono, dtype=np.float32)
+        except (soundfile.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
+            raise Unusable(f"not readable audio ({_short(exc)})") from None
 
 
 def _check_audio_file(path: str) -> None:

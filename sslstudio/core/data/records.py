@@ -7,7 +7,7 @@
   `segment_seconds(spec)`; a longer recording becomes several samples whose ids say where they
   start (`talk.wav#t=30`). Training reads a window of `audio_seconds` at a random offset each
   time; evaluation reads the centre window.
-- Text: the sample's UTF-8 text; token ids are kept per tokenizer (`TokenTable`).
+- Text: the sample's UTF-8 text; the store also keeps token ids per tokenizer (see `Pipeline`).
 
 Records live in a `Blob`: the sample store's data file on disk (read with `pread`, so the page
 cache, not the process, holds what was read) or a bytearray for a handful of decoded files.
@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import os
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from sslstudio.core.data.loaders import InputSpec, Unusable, load_audio_segments, load_image, load_text
+from sslstudio.core.data.loaders import AudioSegments, InputSpec, Unusable, load_image, load_text
 
 STORE_RATIO = 8 / 7
 AUDIO_SCALE = 32767.0
@@ -46,17 +46,22 @@ def record_settings(modality: str, spec: InputSpec) -> dict:
 
 
 Payload = tuple[str, bytes | memoryview]  # (id suffix, the record's bytes)
+LONG_RECORDING_SEGMENTS = 4  # a recording of more segments is read as it is written, not decoded ahead
 
 
-def decode(path: str, relpath: str, modality: str, spec: InputSpec) -> list[Payload]:
-    """One file's records; raises `Unusable` with the reason for a file that must be skipped."""
+def decode(path: str, relpath: str, modality: str, spec: InputSpec) -> Iterable[Payload]:
+    """One file's records; raises `Unusable` with the reason for a file that must be skipped. A long
+    recording's come as a lazy iterable, read segment by segment as the consumer takes them (which may
+    raise `Unusable` part-way)."""
     if modality == "image":
         pixels = load_image(path, stored_side(spec.image_size))
         return [("", memoryview(np.ascontiguousarray(pixels.transpose(2, 0, 1))).cast("B"))]
     if modality == "audio":
-        segments = load_audio_segments(path, spec.sample_rate, segment_seconds(spec))
+        segments = AudioSegments(path, spec.sample_rate, segment_seconds(spec))
         many = len(segments) > 1
-        return [(f"#t={start:g}" if many else "", memoryview(_to_int16(wave)).cast("B")) for start, wave in segments]
+        payloads = ((f"#t={start:g}" if many else "", memoryview(_to_int16(wave)).cast("B"))
+                    for start, wave in segments)
+        return payloads if len(segments) > LONG_RECORDING_SEGMENTS else list(payloads)
     return [(sample_id[len(relpath):], text.encode("utf-8", "surrogatepass")) for sample_id, text in
             load_text(path, relpath, spec)]
 
@@ -202,18 +207,20 @@ class Records:
 
 
 def decode_all(root: str | os.PathLike, relpaths: Sequence[str], modality: str, spec: InputSpec,
-               threads: int, each: Callable[[int, list[Payload] | Unusable], None],
-               stop: Callable[[], None] | None = None) -> None:
+               threads: int, each: Callable[[int, Iterable[Payload] | Unusable], None]) -> None:
     """Decode files on `threads` threads, calling each(i, payloads or Unusable) in file order.
 
-    At most a few files per thread are in flight, so memory stays bounded on any folder; `stop`
-    is called between files and may raise (Cancelled) to end early.
+    At most a few files per thread are in flight, so memory stays bounded on any folder; `each` may
+    raise (Cancelled) to end early. Whatever a decoder raises makes that file unusable, with the
+    error as its reason: one odd file never stops a folder.
     """
     def one(relpath: str):
         try:
             return decode(os.path.join(root, relpath), relpath, modality, spec)
         except Unusable as exc:
             return exc
+        except Exception as exc:  # noqa: BLE001 - a library's own error on a hostile file (a decompression bomb)
+            return Unusable(f"cannot be decoded ({type(exc).__name__}: {str(exc).strip()[:200]})")
 
     window = max(4, 4 * threads)
     with ThreadPoolExecutor(threads, thread_name_prefix="sslstudio-decode") as pool:
@@ -224,8 +231,6 @@ def decode_all(root: str | os.PathLike, relpaths: Sequence[str], modality: str, 
                 while len(pending) >= window or (pending and i == len(relpaths) - 1):
                     index, future = pending.popleft()
                     each(index, future.result())
-                    if stop is not None:
-                        stop()
         finally:
             for _, future in pending:
                 future.cancel()

@@ -281,13 +281,17 @@ class SampleStore:
                 nonlocal last_commit
                 relpath = todo[i]
                 key, (size, mtime) = os.fsencode(relpath), stats[relpath]
-                if isinstance(result, Unusable):
-                    rows_files.append((key, size, mtime, str(result)))
-                else:
-                    for seq, (suffix, payload) in enumerate(result):
-                        rows_records.append((key, seq, suffix, data.tell(), len(payload)))
-                        data.write(payload)
-                    rows_files.append((key, size, mtime, None))
+                if not isinstance(result, Unusable):
+                    rows = []
+                    try:  # a long recording is read here, segment by segment, as it is written
+                        for seq, (suffix, payload) in enumerate(result):
+                            rows.append((key, seq, suffix, data.tell(), len(payload)))
+                            data.write(payload)
+                    except Unusable as exc:
+                        result = exc  # the segments written before the bad one stay unreferenced
+                    else:
+                        rows_records.extend(rows)
+                rows_files.append((key, size, mtime, str(result) if isinstance(result, Unusable) else None))
                 if progress is not None and (i % 64 == 0 or i == len(todo) - 1):
                     progress(i + 1, len(todo))
                 if time.monotonic() - last_commit > COMMIT_SECONDS:
