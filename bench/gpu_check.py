@@ -58,6 +58,8 @@ class Rate:
             self.waits.append(event.data_wait_share)
 
     def images_per_s(self) -> float:
+        if len(self.marks) < 2:
+            sys.exit("gpu_check: fewer than two steps were logged after the warm-up; give it more --minutes")
         (first_step, first_t), (last_step, last_t) = self.marks[0], self.marks[-1]
         return (last_step - first_step) * self.batch / max(last_t - first_t, 1e-9)
 

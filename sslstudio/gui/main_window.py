@@ -213,9 +213,11 @@ class MainWindow(QMainWindow):
     @Slot(dict)
     def _on_inputs_changed(self, values: dict) -> None:
         if self.project.inputs != values:
+            proposed_for_an_older_project = not self.project.inputs and self.project_path is not None
             self.project.inputs = dict(values)
             self.data_panel.input_settings = dict(values)
-            self._mark_dirty()
+            if not proposed_for_an_older_project:  # opening a project saved before inputs existed changes nothing
+                self._mark_dirty()
         self._update_train_context()
 
     def runs_root(self) -> Path:

@@ -15,6 +15,7 @@ from tests.conftest import make_images
     ("resnet18_imagenet", 96, 512, 3),  # stride 32
     ("resnet50", 64, 2048, 2),
     ("vit_s16", 64, 384, 4),  # 16-px patches
+    ("vit_s16", 72, 384, 5),  # a side that is not a multiple of 16 is padded
     ("timm:resnet10t", 64, 512, 2),
 ])
 def test_photo_backbones_give_an_embedding_and_a_feature_map(name, size, dim, grid):
@@ -25,9 +26,12 @@ def test_photo_backbones_give_an_embedding_and_a_feature_map(name, size, dim, gr
     assert features.shape == (2, backbone.feature_channels, grid, grid)
 
 
-def test_a_timm_model_over_audio_takes_the_one_channel_log_mel():
-    backbone = build_backbone("audio", "timm:resnet10t", {})
-    assert backbone(torch.randn(2, 1, 64, 101)).shape == (2, backbone.embed_dim)
+@pytest.mark.parametrize("name", ["timm:resnet10t", "timm:vit_tiny_patch16_224"])
+def test_a_timm_model_over_audio_takes_the_one_channel_log_mel(name):
+    backbone = build_backbone("audio", name, {})
+    spectrogram = torch.randn(2, 1, 64, 101)
+    assert backbone(spectrogram).shape == (2, backbone.embed_dim)
+    assert backbone.features(spectrogram).shape[:2] == (2, backbone.feature_channels)
 
 
 def test_unknown_backbones_are_refused_with_the_choices():
@@ -35,8 +39,9 @@ def test_unknown_backbones_are_refused_with_the_choices():
         build_backbone("image", "resnet9000", {})
     with pytest.raises(UserError, match="timm has no model 'no_such_net'"):
         build_backbone("image", "timm:no_such_net", {})
-    with pytest.raises(UserError, match="multiple of 16"):
-        build_backbone("image", "vit_s16", {"image_size": 72})
+    with pytest.raises(UserError, match="timm has no model"):
+        build_backbone("image", "timm:vit*", {})  # a pattern is not a model
+    assert build_backbone("image", "timm:resnet10t.c3_in1k", {}).embed_dim == 512  # a pretrained tag names one
 
 
 def test_starting_weights_load_from_torchvision_and_timm_files(tmp_path):

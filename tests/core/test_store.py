@@ -94,7 +94,7 @@ import sslstudio.core.data.records as records
 import sslstudio.core.data.store as store
 store.COMMIT_SECONDS = 0.05
 decode = records.decode
-records.decode = lambda *args: (time.sleep(0.004), decode(*args))[1]  # slow enough to be killed mid-way
+records.decode = lambda *args: (time.sleep(0.01), decode(*args))[1]  # slow enough to be killed mid-way
 print("started", flush=True)
 load_folder(sys.argv[1], "image", spec=InputSpec(image_size=16))
 """
@@ -102,13 +102,13 @@ load_folder(sys.argv[1], "image", spec=InputSpec(image_size=16))
 
 def test_a_build_killed_mid_write_resumes_and_nothing_is_corrupt(tmp_path):
     folder = make_images(tmp_path / "photos", 1500)
+    store = store_of(folder)  # created here: creating it waits for a build that holds it
     process = subprocess.Popen([sys.executable, "-c", KILLED_BUILD, str(folder)], stdout=subprocess.PIPE)
     process.stdout.readline()
-    store = store_of(folder)
     relpaths = sorted(str(p.relative_to(folder)) for p in folder.rglob("*.png"))
     deadline = time.monotonic() + 120
-    while len(store.entries(relpaths)) < 300 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    while stored_files(store) < 300 and time.monotonic() < deadline:
+        time.sleep(0.02)
     process.send_signal(signal.SIGKILL)
     process.wait()
     kept = len(store.entries(relpaths))
@@ -119,6 +119,13 @@ def test_a_build_killed_mid_write_resumes_and_nothing_is_corrupt(tmp_path):
     assert len(samples) == 1500 and store.data_path.stat().st_size == 1500 * 3 * stored_side(16) ** 2
     for i in range(0, 1500, 97):
         np.testing.assert_array_equal(pixels_of(samples, i), load_image(str(folder / samples.ids[i]), stored_side(16)))
+
+
+def stored_files(store) -> int:
+    import sqlite3
+
+    with sqlite3.connect(store.path / "index.sqlite", timeout=30) as db:
+        return db.execute("SELECT COUNT(*) FROM files").fetchone()[0]
 
 
 def write_wav(path, seconds, rate=16000):

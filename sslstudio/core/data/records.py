@@ -86,7 +86,7 @@ class FileBlob(Blob):
     def read_into(self, offset: int, out: memoryview) -> None:
         done = 0
         while done < len(out):
-            got = os.preadv(self.fd, [out[done:]], offset + done)
+            got = _pread_into(self.fd, out[done:], offset + done)
             if got <= 0:
                 raise OSError(f"{self.path} ends at {offset + done} bytes; the sample store is damaged "
                               f"(clear it with `sslstudio store clear`)")
@@ -97,6 +97,22 @@ class FileBlob(Blob):
             os.close(self.fd)
         except (OSError, AttributeError):
             pass
+
+
+if hasattr(os, "preadv"):
+    def _pread_into(fd: int, out: memoryview, offset: int) -> int:
+        return os.preadv(fd, [out], offset)
+else:  # Windows has no positioned read in os: one seek-and-read at a time
+    import threading
+
+    _seek_lock = threading.Lock()
+
+    def _pread_into(fd: int, out: memoryview, offset: int) -> int:
+        with _seek_lock:
+            os.lseek(fd, offset, os.SEEK_SET)
+            data = os.read(fd, len(out))
+        out[:len(data)] = data
+        return len(data)
 
 
 class MemoryBlob(Blob):

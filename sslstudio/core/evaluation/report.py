@@ -12,8 +12,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from sslstudio.core.data.dataset import SampleSet
-from sslstudio.core.embeddings.cache import CACHE_FOLDER, cached_vectors
-from sslstudio.core.embeddings.extract import feature_matrix, fits_in_memory
 from sslstudio.core.evaluation.classifiers import predict
 from sslstudio.core.evaluation.label_efficiency import SHOTS, LabelCurve, holdout, label_efficiency
 
@@ -36,7 +34,8 @@ def feature_sets(run, samples: SampleSet, method: str = "linear", device: str = 
     then is a supervised model from scratch); raw inputs stay a matrix for the linear probe. A large
     folder's matrices are files beside the run, read by rows (`FeatureFile`).
     """
-    from sslstudio.core.embeddings.extract import compute_embeddings
+    from sslstudio.core.embeddings.cache import CACHE_FOLDER, cached_vectors
+    from sslstudio.core.embeddings.extract import compute_embeddings, feature_matrix, fits_in_memory  # torch
     from sslstudio.core.evaluation.probe import raw_features
 
     def matrix(name: str, compute) -> np.ndarray:

@@ -103,18 +103,19 @@ class TorchvisionResNet(nn.Module):
 class TimmBackbone(nn.Module):
     """Any timm model, randomly initialised (pretrained=False: nothing is downloaded), as a backbone.
 
-    Vision Transformers get the run's image size (their position embeddings depend on it); their
-    patch tokens, without the class token, are laid out as a (B, D, H/p, W/p) map for dense heads.
+    Vision Transformers take any input size (their position embeddings are resized, and a side that is
+    not a multiple of the patch is padded), so they work on images of any size and on spectrograms;
+    their patch tokens, without the class token, are laid out as a (B, D, H/p, W/p) map for dense heads.
     """
 
-    def __init__(self, name: str, in_channels: int, image_size: int):
+    def __init__(self, name: str, in_channels: int):
         super().__init__()
         import timm
 
         options = {"pretrained": False, "num_classes": 0, "in_chans": in_channels}
         try:
-            self.net = timm.create_model(name, img_size=image_size, **options)
-        except TypeError:  # not a Transformer: no image size to set
+            self.net = timm.create_model(name, dynamic_img_size=True, dynamic_img_pad=True, **options)
+        except TypeError:  # not a Transformer: its input size is free anyway
             self.net = timm.create_model(name, **options)
         self.feature_channels = self.net.num_features
         # Some heads widen the pooled features (MobileNetV3's conv_head): the embedding is what they give.
@@ -136,7 +137,8 @@ class TimmBackbone(nn.Module):
             return features
         patch_h, patch_w = self.net.patch_embed.patch_size
         patches = features[:, self.prefix_tokens:]
-        return patches.transpose(1, 2).reshape(len(x), -1, x.shape[-2] // patch_h, x.shape[-1] // patch_w)
+        rows, columns = -(-x.shape[-2] // patch_h), -(-x.shape[-1] // patch_w)  # a padded side has one more
+        return patches.transpose(1, 2).reshape(len(x), -1, rows, columns)
 
 
 class TextTransformer(nn.Module):
@@ -176,8 +178,8 @@ BACKBONES: dict[str, dict[str, tuple[BackboneFactory, str]]] = {
                               "ResNet-18 with ImageNet stem, 11M parameters; 96-224 px"),
         "resnet50": (lambda ctx: TorchvisionResNet("resnet50", 3),
                      "ResNet-50 with ImageNet stem, 24M parameters; 224 px on a GPU"),
-        "vit_s16": (lambda ctx: TimmBackbone("vit_small_patch16_224", 3, ctx.get("image_size", 224)),
-                    "ViT-S/16 (timm), 22M parameters; 224 px on a GPU, image size a multiple of 16"),
+        "vit_s16": (lambda ctx: TimmBackbone("vit_small_patch16_224", 3),
+                    "ViT-S/16 (timm), 22M parameters; 224 px on a GPU"),
     },
     "audio": {
         "mel_cnn": (lambda ctx: ConvNet(1), "4-stage CNN over the log-mel spectrogram"),
@@ -202,7 +204,7 @@ def check_backbone(modality: str, name: str) -> None:
     if name.startswith(TIMM_PREFIX) and modality in ("image", "audio"):
         import timm
 
-        if not timm.list_models(name[len(TIMM_PREFIX):]):
+        if not timm.is_model(name[len(TIMM_PREFIX):]):
             raise UserError(f"timm has no model {name[len(TIMM_PREFIX):]!r}; "
                             f"`python -c \"import timm; print(timm.list_models())\"` lists them")
         return
@@ -218,11 +220,8 @@ def build_backbone(modality: str, name: str | None, context: dict) -> nn.Module:
     name = name or DEFAULT_BACKBONE[modality]
     check_backbone(modality, name)
     if name.startswith(TIMM_PREFIX):
-        return TimmBackbone(name[len(TIMM_PREFIX):], 3 if modality == "image" else 1, context.get("image_size", 224))
-    choices = BACKBONES[modality]
-    if name == "vit_s16" and context.get("image_size", 224) % 16:
-        raise UserError(f"vit_s16 needs an image size that is a multiple of 16, not {context['image_size']}")
-    return choices[name][0](context)
+        return TimmBackbone(name[len(TIMM_PREFIX):], 3 if modality == "image" else 1)
+    return BACKBONES[modality][name][0](context)
 
 
 def default_backbone(modality: str, device_type: str, image_size: int = 32) -> str:
