@@ -189,3 +189,18 @@ def test_label_efficiency_curve_from_the_command_line(tiny_images, tmp_path):
     assert curve["n_train"][:2] == [4, 12]  # four classes
     table = cli("curve", run, "--labelled", tiny_images, "--shots", 2, "--seeds", 0).stdout
     assert "labels/class" in table and "all" in table
+
+
+def test_a_full_disk_while_building_the_store_is_one_line_and_keeps_what_was_decoded(tmp_path):
+    from tests.conftest import make_images
+
+    folder = make_images(tmp_path / "photos", 800)
+    limited = ("import resource, signal, sys; signal.signal(signal.SIGXFSZ, signal.SIG_IGN); "
+               "resource.setrlimit(resource.RLIMIT_FSIZE, (300_000, 300_000)); "  # files stop growing at 300 KB
+               "from sslstudio.cli.main import main; sys.exit(main(sys.argv[1:]))")
+    result = subprocess.run([sys.executable, "-c", limited, "scan", str(folder), "--image-size", "16",
+                             "--store", str(tmp_path / "stores")], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "could not be written (File too large)" in result.stderr and "Traceback" not in result.stderr
+    again = cli_json("scan", folder, "--image-size", "16", "--store", tmp_path / "stores")  # room again: it carries on
+    assert again["usable_samples"] == 800

@@ -15,6 +15,7 @@ cache, not the process, holds what was read) or a bytearray for a handful of dec
 from __future__ import annotations
 
 import os
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -103,8 +104,6 @@ if hasattr(os, "preadv"):
     def _pread_into(fd: int, out: memoryview, offset: int) -> int:
         return os.preadv(fd, [out], offset)
 else:  # Windows has no positioned read in os: one seek-and-read at a time
-    import threading
-
     _seek_lock = threading.Lock()
 
     def _pread_into(fd: int, out: memoryview, offset: int) -> int:
@@ -136,6 +135,7 @@ def in_memory(payloads: Sequence[bytes | memoryview]) -> tuple[MemoryBlob, np.nd
 
 # ------------------------------------------------------------------ reading batches
 _readers: ThreadPoolExecutor | None = None
+_readers_made = threading.Lock()
 
 
 def _in_parallel(work: Callable[[int], None], count: int, per_thread: int = 32) -> None:
@@ -145,8 +145,9 @@ def _in_parallel(work: Callable[[int], None], count: int, per_thread: int = 32) 
         for i in range(count):
             work(i)
         return
-    if _readers is None:
-        _readers = ThreadPoolExecutor(4, thread_name_prefix="sslstudio-read")
+    with _readers_made:
+        if _readers is None:
+            _readers = ThreadPoolExecutor(4, thread_name_prefix="sslstudio-read")
     chunks = [range(start, min(start + per_thread, count)) for start in range(0, count, per_thread)]
     for future in [_readers.submit(lambda rows: [work(i) for i in rows], rows) for rows in chunks]:
         future.result()

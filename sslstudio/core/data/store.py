@@ -192,7 +192,15 @@ class SampleStore:
         file is looked at again (torchrun ranks after the one that synced, each of which would otherwise
         stat every file of the folder in turn, on a network file system too).
         Returns False without doing anything when another writer holds the store and `wait` is off."""
-        relpaths = list(dict.fromkeys(relpaths))
+        try:
+            return self._sync(list(dict.fromkeys(relpaths)), threads, progress, prune, wait, trust_recent)
+        except (OSError, sqlite3.OperationalError) as exc:  # a full disk, a read-only or vanished folder
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise UserError(f"the sample store in {self.path} could not be written ({reason}); what was decoded "
+                            f"before is kept. Free some space, or keep stores elsewhere with --store DIR") from None
+
+    def _sync(self, relpaths: list[str], threads: int, progress: Progress | None, prune: bool, wait: bool,
+              trust_recent: bool) -> bool:
         listing = int(hashlib.sha1("\n".join(relpaths).encode("utf-8", "surrogateescape")).hexdigest()[:15], 16)
         with self._writing(progress, wait) as holding:
             if not holding:

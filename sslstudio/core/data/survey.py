@@ -130,7 +130,25 @@ def recommend(found: Survey, device_type: str, given: dict | None = None, batch_
         if found.median_bytes and found.median_bytes > 20 * spec.text_tokens:
             notes.append(f"texts are about {found.median_bytes // 5} words: training reads {spec.text_tokens} tokens "
                          f"from a random place in each")
+    free = _free_bytes()
+    if free is not None and store > free:
+        warnings.append(f"the store needs about {describe_bytes(store)} but only {describe_bytes(free)} is free "
+                        f"where stores are kept; keep them elsewhere with --store DIR (or SSLSTUDIO_STORE)")
     return Recommendation(spec, int(store), int(batch), notes, warnings)
+
+
+def _free_bytes() -> int | None:
+    import shutil
+
+    from sslstudio.core.data.store import store_root
+
+    place = store_root()
+    while not place.exists() and place != place.parent:
+        place = place.parent
+    try:
+        return shutil.disk_usage(place).free
+    except OSError:
+        return None
 
 
 def describe_bytes(count: float) -> str:
