@@ -56,3 +56,25 @@ def test_nt_xent_rewards_matching_pairs():
     assert accuracy == 1.0 and loss < 0.5
     loss, _ = nt_xent(z, torch.randn(16, 32, generator=make_generator(2)), temperature=1.0)
     assert abs(loss.item() - math.log(31)) < 0.5
+
+
+def test_uint8_crops_stay_uint8_cut_the_drawn_box_and_shrink_with_antialiasing():
+    pictures = (images(n=3, size=40) * 255).round().to(torch.uint8)
+    crops, boxes = resized_crop(pictures, (0.2, 0.6), make_generator(3), size=24)
+    assert crops.dtype == torch.uint8 and crops.shape == (3, 3, 24, 24)
+    for picture, crop, (x, y, w, h) in zip(pictures, crops, boxes.tolist(), strict=True):
+        region = picture[None, :, round(y):round(y + h), round(x):round(x + w)].float()  # cut at whole pixels
+        expected = torch.nn.functional.interpolate(region, size=(24, 24), mode="bilinear", antialias=True)
+        assert (crop.float() - expected[0]).abs().max() <= 1.0  # the same box, resampled; uint8 rounding
+
+
+def test_crop_and_flip_in_one_pass_equals_the_two_steps():
+    from sslstudio.core.tasks.augment import horizontal_flip, resized_crop_and_flip
+
+    pictures = (images(n=6, size=40) * 255).round().to(torch.uint8)
+    together, boxes, flipped = resized_crop_and_flip(pictures, (0.2, 0.9), make_generator(5), size=24)
+    generator = make_generator(5)
+    cropped, same_boxes = resized_crop(pictures, (0.2, 0.9), generator, size=24)
+    apart, same_flips = horizontal_flip(cropped, generator)
+    assert torch.equal(boxes, same_boxes) and torch.equal(flipped, same_flips) and 0 < int(flipped.sum()) < 6
+    assert (together.int() - apart.int()).abs().max() <= 1  # mirroring before or after the resize

@@ -27,7 +27,7 @@ def store_of(folder, modality="image", spec=SPEC):
 
 
 def pixels_of(samples, i):
-    return samples.records.images(np.array([i]))[0].transpose(1, 2, 0)
+    return samples.records.images(np.array([i]))[0]
 
 
 def test_a_folder_is_decoded_once_then_read_from_the_store(tmp_path):

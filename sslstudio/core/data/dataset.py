@@ -64,7 +64,7 @@ class SampleSet:
     def item(self, i: int):
         """One sample as a viewer shows it: an HWC image at the stored side, a clip's waveform, a text."""
         if self.modality == "image":
-            return self.records.images(np.array([i]))[0].transpose(1, 2, 0)
+            return self.records.images(np.array([i]))[0]
         if self.modality == "audio":
             length = int(self.records.clip_lengths()[i])
             return self.records.audio(np.array([i]), length)[0]

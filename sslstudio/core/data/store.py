@@ -37,7 +37,7 @@ from sslstudio.core.data.records import decode_all, record_settings
 from sslstudio.core.errors import UserError
 from sslstudio.core.io import atomic_write_text
 
-STORE_VERSION = 1
+STORE_VERSION = 2  # 2: images channels last
 DATA, INDEX, META, LOCK, TOKENS_LOCK = "samples.bin", "index.sqlite", "meta.json", "write.lock", "tokens.lock"
 TOKEN_CHUNK = 2048
 COMMIT_SECONDS = 1.0

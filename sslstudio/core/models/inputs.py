@@ -1,7 +1,7 @@
 """Input pipelines: stored samples -> a raw batch tensor -> the model's input.
 
-The raw batch is what a task's `make_batch` takes: uint8 images at the stored side (the task
-crops them), float waveforms cut to the clip length, or token ids. It is read from the sample
+The raw batch is what a task's `make_batch` takes: uint8 images at the stored side, (B, 3, S, S)
+in shape and channels last in memory, as stored (the task crops them), float waveforms cut to the clip length, or token ids. It is read from the sample
 store a batch at a time, never the whole folder at once. Training reads random windows of audio
 and text, drawn from a seed, so a preview made with the same seed shows the same windows;
 evaluation reads the centre of each image and clip and the beginning of each text.
@@ -114,9 +114,9 @@ class Pipeline:
         index = np.asarray(indices, dtype=np.int64)
         records = samples.records
         if self.modality == "image":
-            out = _empty((len(index), 3, records.side, records.side), torch.uint8, pin)
+            out = _empty((len(index), records.side, records.side, 3), torch.uint8, pin)
             records.images(index, out.numpy())
-            return out
+            return out.permute(0, 3, 1, 2)  # (B, 3, S, S), channels last in memory
         rng = np.random.default_rng(seed)
         if self.modality == "audio":
             window = self.spec.audio_samples
@@ -136,7 +136,8 @@ class Pipeline:
             side, size = records.side, self.spec.image_size
             margin = (side - size) // 2
             stored = records.images(index)
-            return torch.from_numpy(np.ascontiguousarray(stored[:, :, margin:margin + size, margin:margin + size]))
+            centre = np.ascontiguousarray(stored[:, margin:margin + size, margin:margin + size])
+            return torch.from_numpy(centre).permute(0, 3, 1, 2)
         if self.modality == "audio":
             return torch.from_numpy(records.audio(index, self.spec.audio_samples))
         return self._token_ids(samples, index, None, False)
@@ -145,7 +146,7 @@ class Pipeline:
         """What an exported model is checked on: whole stored images (it crops inside, as `model_view`),
         the evaluation windows of audio and text."""
         if self.modality == "image":
-            return torch.from_numpy(samples.records.images(np.asarray(indices, dtype=np.int64)))
+            return torch.from_numpy(samples.records.images(np.asarray(indices, dtype=np.int64))).permute(0, 3, 1, 2)
         return self.eval_raw(samples, indices)
 
     def model_view(self, raw: torch.Tensor) -> torch.Tensor:

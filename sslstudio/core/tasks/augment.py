@@ -6,6 +6,9 @@ draws come from a CPU generator, so a seed fixes them on any device.
 from __future__ import annotations
 
 import math
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import torch
 import torch.nn.functional as F
@@ -48,6 +51,11 @@ def horizontal_flip(images: torch.Tensor, generator: torch.Generator,
                     probability: float = 0.5) -> tuple[torch.Tensor, torch.Tensor]:
     """Mirror each image left-right with `probability`; returns (images, flipped (B,) bool)."""
     flipped = torch.rand(len(images), generator=generator) < probability
+    if images.device.type == "cpu":  # one image at a time: 5x a batched flip and where on uint8 here
+        out = images.clone()
+        for i in flipped.nonzero().flatten().tolist():
+            out[i] = images[i].flip(-1)
+        return out, flipped
     mask = flipped.to(images.device).view(-1, 1, 1, 1)
     return torch.where(mask, images.flip(3), images), flipped
 
@@ -55,11 +63,25 @@ def horizontal_flip(images: torch.Tensor, generator: torch.Generator,
 def resized_crop(images: torch.Tensor, scale: tuple[float, float], generator: torch.Generator,
                  ratio: tuple[float, float] = (3 / 4, 4 / 3), size: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Crop a random box of `scale` (share of the area) and aspect `ratio`, resized to `size` (default: the
-    input's own size).
+    input's own size). The output has the input's dtype (uint8 stays uint8).
 
-    One affine grid per sample, so the whole batch is sampled in a single grid_sample call.
-    Returns (float images, boxes (B, 4) as x, y, width, height in pixels of the input).
+    The boxes are drawn on the CPU from `generator`, so they are the same on any device. How they are
+    resampled suits the device: on a GPU, one affine grid per sample, the whole batch in a single
+    grid_sample call; on a CPU, each box is cut at whole pixels and resized with antialiasing, on uint8
+    where the input is (3-6x the batched grid_sample there, and no float copy of the batch), which can
+    differ from the GPU's pixels by a level or two.
+    Returns (images, boxes (B, 4) as x, y, width, height in pixels of the input, as drawn).
     """
+    cropped, boxes, _ = resized_crop_and_flip(images, scale, generator, ratio, size, flip_probability=None)
+    return cropped, boxes
+
+
+def resized_crop_and_flip(images: torch.Tensor, scale: tuple[float, float], generator: torch.Generator,
+                          ratio: tuple[float, float] = (3 / 4, 4 / 3), size: int | None = None,
+                          flip_probability: float | None = 0.5) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """`resized_crop` followed by `horizontal_flip`, with the same draws in the same order, done in one pass
+    over the batch on a CPU (a separate flip there costs as much again as the crop: it rereads and copies
+    the whole batch). `flip_probability=None` draws no flips. Returns (images, boxes, flipped (B,) bool)."""
     n, channels, height, width = images.shape
     area = torch.empty(n).uniform_(scale[0], scale[1], generator=generator)
     log_ratio = torch.empty(n).uniform_(math.log(ratio[0]), math.log(ratio[1]), generator=generator)
@@ -67,14 +89,69 @@ def resized_crop(images: torch.Tensor, scale: tuple[float, float], generator: to
     box_h = torch.sqrt(area / torch.exp(log_ratio)).clamp(max=1.0)
     centre_x = (torch.rand(n, generator=generator) * 2 - 1) * (1 - box_w)
     centre_y = (torch.rand(n, generator=generator) * 2 - 1) * (1 - box_h)
-    theta = torch.zeros(n, 2, 3)
-    theta[:, 0, 0], theta[:, 0, 2], theta[:, 1, 1], theta[:, 1, 2] = box_w, centre_x, box_h, centre_y
-    out_h, out_w = (size, size) if size else (height, width)
-    grid = F.affine_grid(theta.to(images.device), [n, channels, out_h, out_w], align_corners=False)
-    cropped = F.grid_sample(images.float(), grid, mode="bilinear", padding_mode="reflection", align_corners=False)
     boxes = torch.stack([(centre_x - box_w + 1) / 2 * width, (centre_y - box_h + 1) / 2 * height,
                          box_w * width, box_h * height], dim=1)
-    return cropped, boxes
+    flipped = torch.zeros(n, dtype=torch.bool) if flip_probability is None else \
+        torch.rand(n, generator=generator) < flip_probability
+    out_h, out_w = (size, size) if size else (height, width)
+    if images.device.type == "cpu":
+        return _crop_each(images, boxes, flipped, out_h, out_w), boxes, flipped
+    theta = torch.zeros(n, 2, 3)
+    theta[:, 0, 0], theta[:, 0, 2], theta[:, 1, 1], theta[:, 1, 2] = box_w, centre_x, box_h, centre_y
+    grid = F.affine_grid(theta.to(images.device), [n, channels, out_h, out_w], align_corners=False)
+    cropped = F.grid_sample(images.float(), grid, mode="bilinear", padding_mode="reflection", align_corners=False)
+    if images.dtype == torch.uint8:
+        cropped = cropped.round_().clamp_(0, 255).to(torch.uint8)
+    if flipped.any():
+        cropped = torch.where(flipped.to(images.device).view(-1, 1, 1, 1), cropped.flip(3), cropped)
+    return cropped, boxes, flipped
+
+
+def _crop_each(images: torch.Tensor, boxes: torch.Tensor, flipped: torch.Tensor, out_h: int, out_w: int) -> torch.Tensor:
+    """Each image's box, at whole pixels, mirrored where `flipped`, resized to (out_h, out_w) with
+    antialiasing. The images are shared out over a thread per core: one small resize gains nothing from
+    torch's own threads (4.2k img/s with them, 9.5k split over two threads, 256-px crops to 224 on 2 cores)."""
+    height, width = images.shape[-2:]
+    left = boxes[:, 0].round().long().clamp(0, width - 1)
+    top = boxes[:, 1].round().long().clamp(0, height - 1)
+    right = torch.maximum(left + 1, (boxes[:, 0] + boxes[:, 2]).round().long().clamp(max=width)).tolist()
+    bottom = torch.maximum(top + 1, (boxes[:, 1] + boxes[:, 3]).round().long().clamp(max=height)).tolist()
+    left, top, mirror = left.tolist(), top.tolist(), flipped.tolist()
+    out = torch.empty((len(images), images.shape[1], out_h, out_w), dtype=images.dtype,
+                      memory_format=torch.channels_last)  # what the resize gives, and 2.6x faster on uint8
+
+    def crop(rows: range) -> None:
+        for i in rows:
+            region = images[i:i + 1, :, top[i]:bottom[i], left[i]:right[i]]
+            if mirror[i]:
+                region = region.flip(-1)  # the small region, before the resize: the same as after
+            if region.shape[-2:] == (out_h, out_w):
+                out[i] = region[0]
+            else:
+                out[i] = F.interpolate(region, size=(out_h, out_w), mode="bilinear", antialias=True,
+                                       align_corners=False)[0]
+
+    _on_each_core(crop, len(images))
+    return out
+
+
+_cores: ThreadPoolExecutor | None = None
+_cores_made = threading.Lock()
+
+
+def _on_each_core(work, count: int) -> None:
+    """work(rows) over `count` rows, split into one range per core (each range runs on a pool thread)."""
+    global _cores
+    parts = min(os.cpu_count() or 1, max(1, count // 16))
+    if parts == 1:
+        work(range(count))
+        return
+    with _cores_made:
+        if _cores is None:
+            _cores = ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="sslstudio-augment")
+    bounds = [count * k // parts for k in range(parts + 1)]
+    for future in [_cores.submit(work, range(bounds[k], bounds[k + 1])) for k in range(parts)]:
+        future.result()
 
 
 def _grey(images: torch.Tensor) -> torch.Tensor:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import torch
 
 from sslstudio.core.tasks.args import TaskArgs, setting
-from sslstudio.core.tasks.augment import color_jitter, gaussian_blur, horizontal_flip, random_grayscale, resized_crop
+from sslstudio.core.tasks.augment import color_jitter, gaussian_blur, random_grayscale, resized_crop_and_flip
 from sslstudio.core.tasks.base import Batch, PretextTask, PreviewItem, PreviewSample, make_generator
 
 
@@ -36,19 +36,19 @@ class TwoViewTask(PretextTask):
     modality = "image"
 
     def view(self, images: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, dict]:
-        """One augmented view of float [0, 1] images, with every sampled parameter."""
+        """One augmented view, float [0, 1], of uint8 images, with every sampled parameter."""
         a = self.args
-        x, box = resized_crop(images, (a.crop_min_scale, 1.0), generator, size=self.pipeline.spec.image_size)
-        x, flipped = horizontal_flip(x, generator, 0.5 if a.flip else 0.0)
+        x, box, flipped = resized_crop_and_flip(images, (a.crop_min_scale, 1.0), generator,
+                                                size=self.pipeline.spec.image_size, flip_probability=0.5 if a.flip else 0.0)
+        x = x.float() / 255.0
         x, jitter = color_jitter(x, a.brightness, a.contrast, a.saturation, a.hue, a.jitter_prob, generator)
         x, grey = random_grayscale(x, a.grayscale_prob, generator)
         x, blur = gaussian_blur(x, a.blur_prob, (0.1, 2.0), generator)
         return x, {"crop_box": box, "flipped": flipped, "jitter": jitter, "grayscale": grey, "blur_sigma": blur}
 
     def make_batch(self, raw: torch.Tensor, generator: torch.Generator) -> Batch:
-        images = raw.float() / 255.0
-        first, params1 = self.view(images, generator)
-        second, params2 = self.view(images, generator)
+        first, params1 = self.view(raw, generator)
+        second, params2 = self.view(raw, generator)
         params = {f"view1_{k}": v for k, v in params1.items()} | {f"view2_{k}": v for k, v in params2.items()}
         inputs = self.pipeline.preprocess(torch.cat([first, second]))
         return Batch(inputs, torch.arange(len(raw), device=raw.device), params)
