@@ -322,8 +322,8 @@ def cmd_export(args) -> int:
     else:
         print(f"wrote {args.out} ({args.format}"
               + (f", with a {len(head.classes)}-class head" if head else "") + f"): checked on {report.samples} "
-              f"samples, embeddings max abs difference {report.max_abs_diff:.1e}, top-1 agreement "
-              f"{report.top1_agreement:.1%}")
+              f"samples, embeddings max abs difference {report.max_abs_diff:.1e}, "
+              f"{report.agreement_text()}")
     return 0
 
 

@@ -338,7 +338,7 @@ class FinetunePanel(QWidget):
             text = f"Wrote {path.name}."
             if report is not None:
                 text += (f" Checked on {report.samples} samples: embeddings differ by at most "
-                         f"{report.max_abs_diff:.1e}, top-1 agreement {report.top1_agreement:.1%}.")
+                         f"{report.max_abs_diff:.1e}, {report.agreement_text()}.")
             self.status.setText(text)
             self.sig_exported.emit(str(path))
 
