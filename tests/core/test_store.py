@@ -223,4 +223,4 @@ def test_a_long_recording_is_written_as_it_is_read_and_a_hostile_file_does_not_s
     assert [i for i in samples.ids if i.startswith("hour")] == [f"hour.wav#t={10 * k}" for k in range(7)]
     assert samples.records.clip_lengths()[samples.ids.index("hour.wav#t=60")] == 16000 * 5  # the last 5 s
     pictures = load_folder(tmp_path / "pictures", "image", spec=SPEC)
-    assert len(pictures) == 3 and "cannot be decoded" in pictures.bad[0].reason
+    assert len(pictures) == 3 and pictures.bad[0].reason.startswith("image too large")

@@ -145,6 +145,9 @@ def _decode_in_memory(root: Path, relpaths: Sequence[str], modality: str, spec: 
     ids, out_labels, out_splits, payloads, bad = [], [], [], [], []
 
     def keep(i: int, result) -> None:
+        note = getattr(result, "note", None)
+        if note is not None:
+            bad.append(BadFile(relpaths[i], note))
         if not isinstance(result, Unusable):
             try:
                 result = list(result)

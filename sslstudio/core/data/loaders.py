@@ -8,10 +8,15 @@ recording streams in segments, never whole), text as a list of (sample id, strin
 """
 from __future__ import annotations
 
+import contextlib
 import csv
+import functools
 import io
 import json
 import os
+import stat
+import threading
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,7 +25,15 @@ from sslstudio.core.settings import Settings, setting
 
 MAX_TEXT_BYTES = 1 << 20  # a single .txt/.md sample longer than this is cut, not skipped
 MAX_FILE_BYTES = 512 << 20  # images, and .jsonl/.csv tables, larger than this are refused
-MAX_IMAGE_PIXELS = 16384 * 16384
+# Pillow warns of a decompression bomb above 89.5 million pixels and refuses above twice that; the app
+# refuses where Pillow starts to warn, so neither reaches the user. A side is capped too: a 4 KB PNG of
+# 1 x 1,000,000 pixels is within the product but not a picture.
+MAX_IMAGE_PIXELS = 89_478_485
+MAX_IMAGE_SIDE = 65_535
+DECODE_MEMORY_BUDGET = 1 << 30  # bytes of decoded pixels held at once by all decoding threads together
+SKIPPED_SHOWN = 3  # broken lines named in a table's note; the rest are counted
+
+csv.field_size_limit(MAX_FILE_BYTES)  # a text in a CSV cell may be long: the file's own cap applies
 
 
 class Unusable(Exception):
@@ -61,15 +74,40 @@ class InputSpec(Settings):
         return int(round(self.sample_rate * self.audio_seconds))
 
 
-def _read_bytes(path: str, limit: int, allow_cut: bool = False) -> bytes:
-    """The file's bytes; over `limit` it is refused, or (allow_cut) returned with limit + 1 bytes."""
+def open_regular(path: str):
+    """The file opened for reading in binary, if it is a regular file. A FIFO, a device or a socket
+    (perhaps swapped in since the scan) is refused without blocking on it: the open does not wait for
+    a writer, and nothing is read from anything that is not a regular file."""
     try:
-        with open(path, "rb") as f:
-            data = f.read(limit + 1)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except PermissionError:
         raise Unusable("permission denied") from None
     except OSError as exc:
         raise Unusable(f"cannot read: {exc.strerror or exc}") from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise Unusable(f"not a regular file ({_kind_of(mode)})")
+    if hasattr(os, "set_blocking"):
+        os.set_blocking(fd, True)
+    return os.fdopen(fd, "rb")
+
+
+def _kind_of(mode: int) -> str:
+    for test, name in ((stat.S_ISFIFO, "a pipe"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"),
+                       (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a folder")):
+        if test(mode):
+            return name
+    return "not a plain file"
+
+
+def _read_bytes(path: str, limit: int, allow_cut: bool = False) -> bytes:
+    """The file's bytes; over `limit` it is refused, or (allow_cut) returned with limit + 1 bytes."""
+    with open_regular(path) as f:
+        try:
+            data = f.read(limit + 1)
+        except OSError as exc:
+            raise Unusable(f"cannot read: {exc.strerror or exc}") from None
     if not data:
         raise Unusable("empty file")
     if len(data) > limit and not allow_cut:
@@ -79,24 +117,80 @@ def _read_bytes(path: str, limit: int, allow_cut: bool = False) -> bytes:
 
 # ---------------------------------------------------------------- images
 def load_image(path: str, size: int) -> np.ndarray:
-    """RGB uint8 (size, size, 3): shorter side resized to `size`, centre-cropped."""
+    """RGB uint8 (size, size, 3): the centre square of the picture, resized to `size`."""
     from PIL import Image, UnidentifiedImageError
 
+    _quiet_pillow()
     data = _read_bytes(path, MAX_FILE_BYTES)
     try:
         with Image.open(io.BytesIO(data)) as img:
             width, height = img.size
-            if width * height > MAX_IMAGE_PIXELS:
-                raise Unusable(f"image too large ({width}x{height} pixels)")
+            if width * height > MAX_IMAGE_PIXELS or max(width, height) > MAX_IMAGE_SIDE:
+                raise Unusable(f"image too large ({width}x{height} pixels; at most {MAX_IMAGE_PIXELS / 1e6:.0f} "
+                               f"million pixels and {MAX_IMAGE_SIDE} per side)")
             if width == 0 or height == 0:
                 raise Unusable("image has no pixels")
             img.draft("RGB", (size, size))  # JPEG: decode at reduced scale
-            rgb = _to_rgb(img)
+            with _DECODE_BUDGET.holding(_decoded_bytes(img)):
+                return _center_square(img, size)
     except UnidentifiedImageError:
         raise Unusable("not a readable image (corrupt data or wrong extension)") from None
+    except Image.DecompressionBombError:
+        raise Unusable(f"image too large (its header claims over {2 * MAX_IMAGE_PIXELS / 1e6:.0f} million "
+                       f"pixels, a decompression bomb)") from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise Unusable(f"corrupt or truncated image data ({exc})") from None
-    return _resize_center_crop(rgb, size)
+
+
+@functools.cache
+def _quiet_pillow() -> None:
+    """Pictures over the cap are refused in words; Pillow's own warning would only reach the terminal."""
+    from PIL import Image
+
+    warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+
+
+def _decoded_bytes(img) -> int:
+    width, height = img.size
+    return width * height * max(4, len(img.getbands()) * (2 if img.mode.startswith("I") else 1))
+
+
+class _MemoryBudget:
+    """Bytes the decoding threads may hold at once; a file larger than the whole budget waits until it
+    is alone. Eight threads each decoding a 9000 x 9000 PNG would otherwise hold 2 GB together."""
+
+    def __init__(self, budget: int):
+        self.budget, self.used = budget, 0
+        self.changed = threading.Condition()
+
+    @contextlib.contextmanager
+    def holding(self, nbytes: int):
+        with self.changed:
+            self.changed.wait_for(lambda: self.used == 0 or self.used + nbytes <= self.budget)
+            self.used += nbytes
+        try:
+            yield
+        finally:
+            with self.changed:
+                self.used -= nbytes
+                self.changed.notify_all()
+
+
+_DECODE_BUDGET = _MemoryBudget(DECODE_MEMORY_BUDGET)
+
+
+def _center_square(img, size: int) -> np.ndarray:
+    """Cut the centre square first, then convert and resize it: a 1 x 1,000,000 strip is never
+    scaled up to 32 x 32,000,000 on the way."""
+    from PIL import Image
+
+    width, height = img.size
+    side = min(width, height)
+    left, top = (width - side) // 2, (height - side) // 2
+    square = _to_rgb(img.crop((left, top, left + side, top + side)))
+    if side != size:
+        square = square.resize((size, size), Image.Resampling.BILINEAR, reducing_gap=3.0)
+    return np.asarray(square, dtype=np.uint8)
 
 
 def _to_rgb(img):
@@ -115,18 +209,6 @@ def _to_rgb(img):
     return img.convert("RGB")
 
 
-def _resize_center_crop(img, size: int) -> np.ndarray:
-    from PIL import Image
-
-    width, height = img.size
-    scale = size / min(width, height)
-    new_w, new_h = max(size, round(width * scale)), max(size, round(height * scale))
-    if (new_w, new_h) != (width, height):
-        img = img.resize((new_w, new_h), Image.Resampling.BILINEAR, reducing_gap=3.0)
-    left, top = (new_w - size) // 2, (new_h - size) // 2
-    return np.asarray(img.crop((left, top, left + size, top + size)), dtype=np.uint8)
-
-
 # ----------------------------------------------------------------- audio
 class AudioSegments:
     """A recording as segments of at most `segment_seconds`: (start in seconds, mono float32 at `rate`).
@@ -139,12 +221,13 @@ class AudioSegments:
     def __init__(self, path: str, rate: int, segment_seconds: float):
         import soundfile
 
-        _check_audio_file(path)
         self.path, self.rate = path, rate
-        try:
-            info = soundfile.info(path)
-        except (soundfile.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
-            raise Unusable(f"not readable audio ({_short(exc)})") from None
+        with open_regular(path) as f:
+            _check_audio_file(f, path)
+            try:
+                info = soundfile.info(f)
+            except (soundfile.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
+                raise Unusable(f"not readable audio ({_short(exc)})") from None
         if info.frames <= 0:
             raise Unusable("audio has no samples")
         self.file_rate, self.frames = info.samplerate, info.frames
@@ -161,7 +244,7 @@ class AudioSegments:
         import soundfile
 
         try:
-            with soundfile.SoundFile(self.path) as f:
+            with open_regular(self.path) as raw, soundfile.SoundFile(raw) as f:
                 for start in self.starts:
                     f.seek(start)
                     block = f.read(min(self.step, self.frames - start), dtype="float32", always_2d=True)
@@ -177,13 +260,11 @@ class AudioSegments:
             raise Unusable(f"not readable audio ({_short(exc)})") from None
 
 
-def _check_audio_file(path: str) -> None:
+def _check_audio_file(f, path: str) -> None:
     try:
-        with open(path, "rb") as f:
-            size = os.fstat(f.fileno()).st_size
-            header = f.read(1 << 16)
-    except PermissionError:
-        raise Unusable("permission denied") from None
+        size = os.fstat(f.fileno()).st_size
+        header = f.read(1 << 16)
+        f.seek(0)
     except OSError as exc:
         raise Unusable(f"cannot read: {exc.strerror or exc}") from None
     if size == 0:
@@ -222,7 +303,7 @@ def _short(exc: Exception) -> str:
 
 
 # ------------------------------------------------------------------ text
-def load_text(path: str, relpath: str, spec: InputSpec) -> list[tuple[str, str]]:
+def load_text(path: str, relpath: str, spec: InputSpec) -> TextSamples:
     """(sample id, text) pairs: one for .txt/.md, one per line or row for .jsonl/.csv."""
     suffix = os.path.splitext(path)[1].lower()
     limit = MAX_FILE_BYTES if suffix in (".jsonl", ".csv") else MAX_TEXT_BYTES
@@ -234,7 +315,7 @@ def load_text(path: str, relpath: str, spec: InputSpec) -> list[tuple[str, str]]
         return _csv_samples(text, relpath, spec.text_column)
     if not text.strip():
         raise Unusable("file holds only whitespace")
-    return [(relpath, text.strip())]
+    return TextSamples([(relpath, text.strip())])
 
 
 def _decode_text(data: bytes, cut: bool) -> str:
@@ -248,31 +329,53 @@ def _decode_text(data: bytes, cut: bool) -> str:
         raise Unusable(f"not UTF-8 text (invalid byte 0x{data[exc.start]:02x} at offset {exc.start})") from None
 
 
-def _jsonl_samples(text: str, relpath: str, column: str) -> list[tuple[str, str]]:
-    samples = []
+class TextSamples(list):
+    """(sample id, text) pairs of one file; `skipped` says which lines of a table were left out, and why."""
+
+    skipped: str | None = None
+
+
+def _skipped_note(broken: list[tuple[int, str]], total: int) -> str | None:
+    if not broken:
+        return None
+    named = "; ".join(f"line {number}: {why}" for number, why in broken[:SKIPPED_SHOWN])
+    more = f"; and {len(broken) - SKIPPED_SHOWN} more" if len(broken) > SKIPPED_SHOWN else ""
+    return f"{len(broken)} of {total} lines skipped ({named}{more})"
+
+
+def _jsonl_samples(text: str, relpath: str, column: str) -> TextSamples:
+    samples, broken, total = TextSamples(), [], 0
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
+        total += 1
         try:
             value = json.loads(line)
-        except json.JSONDecodeError:
+        except json.JSONDecodeError as exc:
+            broken.append((number, f"not valid JSON ({exc.msg})"))
+            continue
+        except RecursionError:
+            broken.append((number, "JSON nested too deeply"))
             continue
         found = value.get(column) if isinstance(value, dict) else value if isinstance(value, str) else None
         if isinstance(found, str) and found.strip():
             samples.append((f"{relpath}#{number}", found.strip()))
     if not samples:
-        raise Unusable(f"no line holds a JSON object with a non-empty {column!r} string")
+        first = f" ({_skipped_note(broken, total)})" if broken else ""
+        raise Unusable(f"no line holds a JSON object with a non-empty {column!r} string{first}")
+    samples.skipped = _skipped_note(broken, total)
     return samples
 
 
-def _csv_samples(text: str, relpath: str, column: str) -> list[tuple[str, str]]:
-    reader = csv.DictReader(io.StringIO(text))
-    fields = {name.strip().lower(): name for name in (reader.fieldnames or [])}
-    if column.lower() not in fields:
-        raise Unusable(f"no {column!r} column (columns: {', '.join(fields) or 'none'})")
-    key = fields[column.lower()]
-    samples = []
+def _csv_samples(text: str, relpath: str, column: str) -> TextSamples:
+    samples = TextSamples()
     try:
+        reader = csv.DictReader(io.StringIO(text))
+        fields = {name.strip().lower(): name for name in (reader.fieldnames or [])}
+        if column.lower() not in fields:
+            named = ", ".join(name[:40] for name in list(fields)[:20])
+            raise Unusable(f"no {column!r} column (columns: {named or 'none'})")
+        key = fields[column.lower()]
         for number, row in enumerate(reader, start=2):
             value = (row.get(key) or "").strip()
             if value:

@@ -64,8 +64,17 @@ def decode(path: str, relpath: str, modality: str, spec: InputSpec) -> Iterable[
         payloads = ((f"#t={start:g}" if many else "", memoryview(_to_int16(wave)).cast("B"))
                     for start, wave in segments)
         return payloads if len(segments) > LONG_RECORDING_SEGMENTS else list(payloads)
-    return [(sample_id[len(relpath):], text.encode("utf-8", "surrogatepass")) for sample_id, text in
-            load_text(path, relpath, spec)]
+    texts = load_text(path, relpath, spec)
+    return Decoded([(sample_id[len(relpath):], text.encode("utf-8", "surrogatepass")) for sample_id, text in texts],
+                   note=texts.skipped)
+
+
+class Decoded(list):
+    """A usable file's records, with a note of what in it was left out (a table's broken lines)."""
+
+    def __init__(self, payloads: Iterable[Payload], note: str | None = None):
+        super().__init__(payloads)
+        self.note = note
 
 
 def _to_int16(wave: np.ndarray) -> np.ndarray:

@@ -7,6 +7,7 @@ and its errors belong to `loaders`. Symlinked folders are followed once each
 from __future__ import annotations
 
 import os
+import stat
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -139,10 +140,21 @@ def _scan_entries(entries, rel: str, result: ScanResult, stack: list) -> None:
             result.ignored += 1
         elif is_file:
             files[modality].append(relpath)
-        elif entry.is_symlink():
-            result.bad.append(BadFile(relpath, "broken symbolic link: its target does not exist"))
         else:
-            result.bad.append(BadFile(relpath, "not a regular file (device, pipe or socket)"))
+            result.bad.append(BadFile(relpath, _not_a_file(entry)))
+
+
+def _not_a_file(entry: os.DirEntry) -> str:
+    """Why an entry that looks like a data file is not one, from what it is (or what a link points at)."""
+    try:
+        mode = os.stat(entry.path).st_mode  # follows a link
+    except FileNotFoundError:
+        return "broken symbolic link: its target does not exist"
+    except OSError as exc:
+        return f"cannot inspect: {exc.strerror}"
+    kind = ("a pipe" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "a socket" if stat.S_ISSOCK(mode) else "something else")
+    return f"symbolic link to {kind}, not a regular file" if entry.is_symlink() else f"not a regular file ({kind})"
 
 
 def summarise(scan: ScanResult) -> dict:

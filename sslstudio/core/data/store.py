@@ -35,9 +35,9 @@ import numpy as np
 from sslstudio.core.data.loaders import InputSpec, Unusable
 from sslstudio.core.data.records import decode_all, record_settings
 from sslstudio.core.errors import UserError
-from sslstudio.core.io import atomic_write_text
+from sslstudio.core.io import atomic_write_text, try_lock, unlock
 
-STORE_VERSION = 2  # 2: images channels last
+STORE_VERSION = 3  # 2: images channels last; 3: the centre square cut before resizing, tables' skipped lines
 DATA, INDEX, META, LOCK, TOKENS_LOCK = "samples.bin", "index.sqlite", "meta.json", "write.lock", "tokens.lock"
 TOKEN_CHUNK = 2048
 COMMIT_SECONDS = 1.0
@@ -70,7 +70,8 @@ def _key(folder: Path, modality: str, settings: dict) -> str:
 
 @dataclass
 class FileEntry:
-    """What the store knows of one file: why it is unusable, or its records (id suffix, offset, size)."""
+    """What the store knows of one file: its records (id suffix, offset, size), and why it is unusable
+    (no records) or what in it was left out (a table's broken lines, beside its records)."""
 
     reason: str | None
     records: list[tuple[str, int, int]]
@@ -289,6 +290,7 @@ class SampleStore:
                 nonlocal last_commit
                 relpath = todo[i]
                 key, (size, mtime) = os.fsencode(relpath), stats[relpath]
+                note = getattr(result, "note", None)  # a usable file with a note keeps it as its reason
                 if not isinstance(result, Unusable):
                     rows = []
                     try:  # a long recording is read here, segment by segment, as it is written
@@ -299,7 +301,7 @@ class SampleStore:
                         result = exc  # the segments written before the bad one stay unreferenced
                     else:
                         rows_records.extend(rows)
-                rows_files.append((key, size, mtime, str(result) if isinstance(result, Unusable) else None))
+                rows_files.append((key, size, mtime, str(result) if isinstance(result, Unusable) else note))
                 if progress is not None and (i % 64 == 0 or i == len(todo) - 1):
                     progress(i + 1, len(todo))
                 if time.monotonic() - last_commit > COMMIT_SECONDS:
@@ -367,31 +369,3 @@ def _stat(folder: Path, relpath: str) -> tuple[int, int]:
 
 def _safe(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)[:40]
-
-
-try:
-    import fcntl
-
-    def try_lock(handle) -> bool:
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return True
-        except BlockingIOError:
-            return False
-
-    def unlock(handle) -> None:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-except ImportError:  # Windows
-    import msvcrt
-
-    def try_lock(handle) -> bool:
-        try:
-            handle.seek(0)
-            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
-            return True
-        except OSError:
-            return False
-
-    def unlock(handle) -> None:
-        handle.seek(0)
-        msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)

@@ -8,7 +8,8 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from sslstudio.core.data.store import INDEX, LOCK, META, store_root, try_lock, unlock
+from sslstudio.core.data.store import INDEX, LOCK, META, store_root
+from sslstudio.core.io import try_lock, unlock
 @dataclass
 class StoreInfo:
     path: Path
