@@ -10,14 +10,14 @@ import numpy as np
 
 from sslstudio.core.data.dataset import SampleSet, load_files, load_folder
 from sslstudio.core.data.loaders import InputSpec
-from sslstudio.core.data.scan import MODALITY_OF_SUFFIX
+from sslstudio.core.data.scan import MODALITY_OF_SUFFIX, BadFile
 from sslstudio.core.errors import UserError
 
 
 def load_labelled(source: str | os.PathLike, modality: str | None, spec: InputSpec) -> SampleSet:
     """Labelled samples from FOLDER/<class>/<files> or from a CSV with path,label[,split]."""
     source = Path(source)
-    if source.is_file() and source.suffix.lower() == ".csv":
+    if source.suffix.lower() == ".csv" and source.exists() and not source.is_dir():
         return _load_csv(source, modality, spec)
     samples = load_folder(source, modality, labels="folders", spec=spec)
     if not samples.has_labels:
@@ -26,30 +26,57 @@ def load_labelled(source: str | os.PathLike, modality: str | None, spec: InputSp
     return samples.subset(keep) if len(keep) < len(samples) else samples
 
 
+NAMED_MISSING = 20  # rows naming a missing file that are reported one by one; the rest are counted
+
+
 def _load_csv(path: Path, modality: str | None, spec: InputSpec) -> SampleSet:
+    from sslstudio.core.data.loaders import Unusable, open_regular
+
     try:
-        with open(path, newline="", encoding="utf-8-sig") as f:
+        with open_regular(str(path)) as raw, open(raw.fileno(), newline="", encoding="utf-8-sig", closefd=False) as f:
             rows = list(csv.DictReader(f))
+    except Unusable as exc:
+        raise UserError(f"cannot read label CSV {path}: {exc}") from None
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise UserError(f"cannot read label CSV {path}: {exc}") from None
     if not rows or not {"path", "label"} <= set(rows[0]):
         raise UserError(f"{path} must have a header with path,label[,split] columns")
-    files, labels, splits = [], [], []
+    files, labels, splits, first_label = [], [], [], {}
+    repeated, conflicting, missing = 0, 0, []
     for row in rows:
         file_path = (row.get("path") or "").strip()
         label = (row.get("label") or "").strip()
         if not file_path or not label:
             continue
+        if file_path in first_label:  # the same file twice would sit in training and test at once
+            repeated += 1
+            conflicting += first_label[file_path] != label
+            continue
+        first_label[file_path] = label
+        if not os.path.isfile(path.parent / file_path):  # checked here: a million missing rows cost seconds
+            missing.append(file_path)
+            continue
         files.append(file_path)
         labels.append(label)
         split = (row.get("split") or "").strip().lower() or None
         splits.append(split)
+    notes = [BadFile(f, "listed in the label CSV, but not found (or not a regular file)")
+             for f in missing[:NAMED_MISSING]]
+    if len(missing) > NAMED_MISSING:
+        notes.append(BadFile(path.name, f"{len(missing) - NAMED_MISSING} more rows name files that are not found"))
+    if repeated:
+        notes.append(BadFile(path.name, f"{repeated} rows repeat a file listed above ({conflicting} with another "
+                                        f"label); each file is used once, with its first label"))
+    if not files:
+        raise UserError(f"{path} names no file that exists" + (f" (for example {missing[0]})" if missing else ""))
     modality = modality or _modality_of(files, path)
     files_of_modality = [i for i, f in enumerate(files) if MODALITY_OF_SUFFIX.get(Path(f).suffix.lower()) == modality]
     has_split = any(splits[i] for i in files_of_modality)
-    return load_files(path.parent, [files[i] for i in files_of_modality], modality, spec,
-                      [labels[i] for i in files_of_modality],
-                      [splits[i] for i in files_of_modality] if has_split else None)
+    samples = load_files(path.parent, [files[i] for i in files_of_modality], modality, spec,
+                         [labels[i] for i in files_of_modality],
+                         [splits[i] for i in files_of_modality] if has_split else None)
+    samples.bad = notes + samples.bad
+    return samples
 
 
 def _modality_of(files: Sequence[str], csv_path: Path) -> str:

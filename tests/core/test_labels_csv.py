@@ -1,0 +1,60 @@
+"""Label CSVs as users make them: repeated rows, rows naming missing files by the million, a pipe."""
+import os
+import threading
+import time
+
+import pytest
+
+from sslstudio.core.data.labels import load_labelled
+from sslstudio.core.data.loaders import InputSpec
+from sslstudio.core.errors import UserError
+
+
+def csv_of(folder, rows, name="labels.csv"):
+    path = folder / name
+    path.write_text("path,label\n" + "".join(f"{p},{label}\n" for p, label in rows))
+    return path
+
+
+def real_rows(tiny_images):
+    return [(p.relative_to(tiny_images).as_posix(), p.parent.name) for p in sorted(tiny_images.glob("*/*.png"))]
+
+
+def test_repeated_rows_are_used_once_and_said(tiny_images):
+    rows = real_rows(tiny_images)
+    path = csv_of(tiny_images, rows + rows[:5] + [(rows[0][0], "another-class")])
+    samples = load_labelled(path, None, InputSpec())
+    assert len(samples) == len(rows) == len(set(samples.ids))  # a file in training and test inflated kNN
+    [note] = samples.bad
+    assert note.reason.startswith("6 rows repeat a file listed above (1 with another label)")
+    assert dict(zip(samples.ids, samples.labels))[rows[0][0]] == rows[0][1]  # the first label wins
+
+
+def test_a_million_rows_of_missing_files_are_counted_quickly(tiny_images):
+    rows = real_rows(tiny_images) + [(f"gone/{i}.png", "x") for i in range(1_000_000)]
+    path = csv_of(tiny_images, rows)
+    started = time.perf_counter()
+    samples = load_labelled(path, None, InputSpec())
+    assert time.perf_counter() - started < 30  # it took 66 s and 5 GB
+    assert len(samples) == 48 and len(samples.bad) == 21  # 20 named, then one line for the rest
+    assert samples.bad[-1].reason == "999980 more rows name files that are not found"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
+def test_a_csv_naming_a_pipe_or_being_one_never_waits(tiny_images, tmp_path):
+    os.mkfifo(tiny_images / "pipe.png")
+    os.mkfifo(tmp_path / "fifo.csv")
+    outcome = {}
+
+    def load():
+        outcome["samples"] = load_labelled(csv_of(tiny_images, real_rows(tiny_images) + [("pipe.png", "a")]),
+                                           None, InputSpec())
+        with pytest.raises(UserError, match="not a regular file"):
+            load_labelled(tmp_path / "fifo.csv", None, InputSpec())
+        outcome["done"] = True
+
+    worker = threading.Thread(target=load, daemon=True)
+    worker.start()
+    worker.join(60)
+    assert outcome.get("done"), "a pipe was waited on"
+    assert [b.path for b in outcome["samples"].bad] == ["pipe.png"]
