@@ -8,15 +8,37 @@ import shutil
 from pathlib import Path
 
 from sslstudio.core.errors import RunError
-from sslstudio.core.io import atomic_write_text
+from sslstudio.core.io import atomic_write, atomic_write_text, try_lock, unlock
 
 CONFIG_VERSION = 1
+LOCK = ".training.lock"
 KEPT_CHECKPOINTS = 5  # each is a full copy (model, optimizer): a ResNet-18's is over 100 MB
 
 
 class RunDir:
     def __init__(self, path: str | Path):
         self.path = Path(path)
+        self._lock = None
+
+    def lock(self) -> None:
+        """Take the run folder for one training process (creating it): a second one, on the same --out,
+        is refused in words instead of interleaving its checkpoints and metrics with the first's."""
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            handle = open(self.path / LOCK, "a+b")
+        except OSError as exc:
+            raise RunError(f"cannot write the run folder {self.path} ({exc.strerror or exc})") from None
+        if not try_lock(handle):
+            handle.close()
+            raise RunError(f"{self.path} is being written by another training process; wait for it to end, "
+                           f"or choose another --out")
+        self._lock = handle
+
+    def unlock(self) -> None:
+        if self._lock is not None:
+            unlock(self._lock)
+            self._lock.close()
+            self._lock = None
 
     @property
     def config_path(self) -> Path:
@@ -34,16 +56,45 @@ class RunDir:
         return self.last_checkpoint.is_file()
 
     def keep_checkpoint(self, step: int) -> Path:
-        """Keep the current last.pt as checkpoints/step-NNNNNNN.pt (a hard link where the disk allows)."""
+        """Keep the current last.pt as checkpoints/step-NNNNNNN.pt: a copy, not a hard link, so that
+        damage to one file on the disk leaves the other good."""
         kept = self.path / "checkpoints" / f"step-{step:07d}.pt"
-        kept.unlink(missing_ok=True)
-        try:
-            os.link(self.last_checkpoint, kept)
-        except OSError:
-            shutil.copyfile(self.last_checkpoint, kept)
+        atomic_write(kept, lambda f: _copy_into(self.last_checkpoint, f))
         for _, old in self.checkpoints()[:-KEPT_CHECKPOINTS]:
             old.unlink(missing_ok=True)
         return kept
+
+    def remove_stale_temp_files(self) -> None:
+        """Temp files of checkpoint writes cut short by a kill (-9 leaves them; nothing else removes them)."""
+        for stale in (self.path / "checkpoints").glob(".*.pt.*.tmp"):
+            stale.unlink(missing_ok=True)
+
+    def load_state(self, checkpoint: str | Path | None = None) -> tuple[dict, Path]:
+        """The state of `checkpoint`, or of the run's last one. When the last is damaged, the error
+        names the newest kept checkpoint that is good, to pass as --checkpoint."""
+        from sslstudio.core.training.checkpoint import load_checkpoint
+
+        path = Path(checkpoint) if checkpoint else self.last_checkpoint
+        try:
+            return load_checkpoint(path), path
+        except RunError as exc:
+            if checkpoint or not path.exists():
+                raise
+            good = self.newest_good_checkpoint()
+            hint = (f"; the newest good one is {good}: pass --checkpoint {good}" if good
+                    else "; no kept checkpoint of the run is readable either")
+            raise RunError(f"{exc}{hint}") from None
+
+    def newest_good_checkpoint(self) -> Path | None:
+        from sslstudio.core.training.checkpoint import load_checkpoint
+
+        for _, path in reversed(self.checkpoints()):
+            try:
+                load_checkpoint(path)
+            except RunError:
+                continue
+            return path
+        return None
 
     def checkpoints(self) -> list[tuple[int, Path]]:
         """(step, path) of every kept checkpoint, oldest first."""
@@ -91,6 +142,11 @@ class RunDir:
             except ValueError:
                 continue  # a line cut short by a crash
         return records
+
+
+def _copy_into(source: Path, target) -> None:
+    with open(source, "rb") as f:
+        shutil.copyfileobj(f, target, 1 << 20)
 
 
 def software_versions() -> dict:

@@ -20,7 +20,7 @@ from sslstudio.core.models.backbones import (build_backbone, check_backbone, def
 from sslstudio.core.models.inputs import Pipeline
 from sslstudio.core.tasks.base import PretextTask
 from sslstudio.core.tasks.registry import get_task
-from sslstudio.core.training.checkpoint import load_checkpoint
+from sslstudio.core.training.checkpoint import load_into
 from sslstudio.core.training.control import TrainingControl
 from sslstudio.core.training.device import resolve_device, set_cpu_threads
 from sslstudio.core.training.distributed import rank_and_world
@@ -76,8 +76,19 @@ def prepare(request: TrainRequest, progress: Callable[[int, int], None] | None =
     """Load the data and build task and model, fresh or from the run's saved state."""
     set_cpu_threads(request.cpu_cores_free)  # before decoding, which also leaves those cores free
     run_dir = RunDir(request.out)
-    plan = _resumed_plan(request, run_dir) if request.resume else _fresh_plan(request, run_dir)
     rank, world = rank_and_world()
+    if rank == 0:  # under torchrun only rank 0 writes the run folder
+        run_dir.lock()  # until train() ends: before the check that the folder holds no run yet
+    try:
+        return _prepare(request, run_dir, rank, world, progress)
+    except BaseException:
+        run_dir.unlock()
+        raise
+
+
+def _prepare(request: TrainRequest, run_dir: RunDir, rank: int, world: int,
+             progress: Callable[[int, int], None] | None) -> PreparedRun:
+    plan = _resumed_plan(request, run_dir) if request.resume else _fresh_plan(request, run_dir)
     samples = load_folder(request.folder, plan.task_cls.modality, spec=plan.spec, progress=progress,
                           trust_recent_sync=rank > 0)
     torch.manual_seed(plan.config.seed)
@@ -156,14 +167,17 @@ def train(request: TrainRequest, callbacks: list[Callable[[Event], None]] | None
           control: TrainingControl | None = None,
           prepared: PreparedRun | None = None) -> TrainingFinished | TrainingFailed:
     prepared = prepared or prepare(request)
-    device = resolve_device(request.device)
-    data = SampleData(prepared.samples, prepared.task.pipeline)
-    trainer = Trainer(prepared.task, prepared.model, data, prepared.config, prepared.run_dir, device, callbacks,
-                      control, _knn_monitor(prepared))
-    if prepared.resumed:
-        trainer.resume_from(Path(request.resume_from) if request.resume_from else prepared.run_dir.last_checkpoint)
-        prepared.run_dir.drop_metrics_after(trainer.step)
-    return trainer.fit()
+    try:
+        device = resolve_device(request.device)
+        data = SampleData(prepared.samples, prepared.task.pipeline)
+        trainer = Trainer(prepared.task, prepared.model, data, prepared.config, prepared.run_dir, device, callbacks,
+                          control, _knn_monitor(prepared))
+        if prepared.resumed:
+            trainer.resume_from(request.resume_from)
+            prepared.run_dir.drop_metrics_after(trainer.step)
+        return trainer.fit()
+    finally:
+        prepared.run_dir.unlock()
 
 
 def _knn_monitor(prepared: PreparedRun) -> KnnMonitor | None:
@@ -208,7 +222,8 @@ def load_task_model(path: str | Path, overrides: dict | None = None,
     task = task_cls(task_cls.Args.from_mapping({**config["task_args"], **(overrides or {})}), pipeline)
     backbone = build_backbone(config["modality"], config["backbone"], pipeline.backbone_context())
     model = TaskModel(task, backbone, task.build_heads(backbone))
-    model.load_state_dict(load_checkpoint(Path(checkpoint) if checkpoint else run_dir.last_checkpoint)["model"])
+    state, path = run_dir.load_state(checkpoint)
+    load_into(model, state["model"], path)
     return task, model.eval(), config
 
 

@@ -12,13 +12,15 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
 from sslstudio.core.tasks.base import PretextTask, make_generator
-from sslstudio.core.training.checkpoint import load_checkpoint, restore_rng_state, rng_state, save_checkpoint
+from sslstudio.core.training.checkpoint import (CheckpointNotSaved, load_into, restore_rng_state, rng_state,
+                                                 save_checkpoint)
 from sslstudio.core.training.control import TrainingControl
 from sslstudio.core.training.distributed import any_rank, rank_and_world
 from sslstudio.core.training.events import (CheckpointSaved, Event, HealthMetrics, StepMetrics,
@@ -40,7 +42,10 @@ class TrainConfig:
     warmup_fraction: float = 0.05
     seed: int = 0
     log_every: int = 10
-    checkpoint_minutes: float = 2.0
+    checkpoint_minutes: float = 2.0  # the first comes after FIRST_CHECKPOINT_SECONDS, if that is sooner
+
+
+FIRST_CHECKPOINT_SECONDS = 15.0  # a crash in a run's first minutes keeps something
 
 
 class TaskModel(nn.Module):
@@ -72,6 +77,7 @@ class Trainer:
         self.device = torch.device(device)
         self.callbacks = list(callbacks or [])
         self.control = control or TrainingControl()
+        self.saved_step: int | None = None  # the step of the newest checkpoint on disk
         self.model.to(self.device)
         self.channels_last = self.device.type == "cuda" and task.modality in ("image", "audio")
         if self.channels_last:
@@ -104,19 +110,21 @@ class Trainer:
         return min(steps, self.config.max_steps) if self.config.max_steps else steps
 
     # ------------------------------------------------------------ public
-    def resume_from(self, path) -> None:
-        state = load_checkpoint(path)
-        self.model.load_state_dict(state["model"])
+    def resume_from(self, path: Path | None = None) -> None:
+        """Continue from `path`, or from the run's last checkpoint."""
+        state, path = self.run_dir.load_state(path)
+        load_into(self.model, state["model"], path)
         self.optimizer.load_state_dict(state["optimizer"])
         self.scaler.load_state_dict(state["scaler"])
         restore_rng_state(state["rng"])
         self.step = int(state["progress"]["step"])
         self.elapsed = float(state["progress"]["elapsed"])
+        self.saved_step = self.step
 
     def fit(self) -> TrainingFinished | TrainingFailed:
         try:
             return self._fit()
-        except NonFiniteLoss as exc:
+        except (NonFiniteLoss, CheckpointNotSaved) as exc:
             event = TrainingFailed(self.step, str(exc))
         except Exception as exc:
             event = TrainingFailed(self.step, f"{type(exc).__name__}: {exc}", traceback.format_exc())
@@ -126,6 +134,8 @@ class Trainer:
     # ------------------------------------------------------------ loop
     def _fit(self) -> TrainingFinished:
         total = self.total_steps
+        if self.run_dir is not None and self.rank == 0:
+            self.run_dir.remove_stale_temp_files()
         self.model.train()
         started, last_checkpoint = time.perf_counter() - self.elapsed, time.perf_counter()
         window = _Window(self.step, time.perf_counter())
@@ -135,7 +145,8 @@ class Trainer:
             reason = self._loop(total, started, last_checkpoint, window, loss_sum)
         finally:
             self.feed.close()
-        self._save_checkpoint()
+        if self.saved_step != self.step:
+            self._save_checkpoint()
         event = TrainingFinished(self.step, reason or "completed", round(self.elapsed, 2))
         self._emit(event)
         return event
@@ -157,7 +168,10 @@ class Trainer:
                 self._log(loss_sum / (self.step - window.step), out, window)
                 loss_sum.zero_()
                 window = _Window(self.step, time.perf_counter())
-            if time.perf_counter() - last_checkpoint > config.checkpoint_minutes * 60:
+            interval = config.checkpoint_minutes * 60
+            if self.saved_step is None:
+                interval = min(interval, FIRST_CHECKPOINT_SECONDS)
+            if time.perf_counter() - last_checkpoint > interval:
                 self._save_checkpoint()
                 last_checkpoint = time.perf_counter()
         return reason
@@ -253,8 +267,15 @@ class Trainer:
         state = {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
                  "scaler": self.scaler.state_dict(), "rng": rng_state(),
                  "progress": {"step": self.step, "elapsed": self.elapsed, "total_steps": self.total_steps}}
-        save_checkpoint(self.run_dir.last_checkpoint, state)
-        kept = self.run_dir.keep_checkpoint(self.step)
+        try:
+            save_checkpoint(self.run_dir.last_checkpoint, state)
+            kept = self.run_dir.keep_checkpoint(self.step)
+        except (CheckpointNotSaved, OSError) as exc:
+            why = str(exc) if isinstance(exc, CheckpointNotSaved) else exc.strerror or str(exc)
+            previous = (f"the checkpoint of step {self.saved_step} is kept" if self.saved_step is not None
+                        else "no earlier checkpoint of this run exists")
+            raise CheckpointNotSaved(f"{why} while saving the checkpoint of step {self.step}; {previous}") from None
+        self.saved_step = self.step
         self._emit(CheckpointSaved(self.step, str(kept)))
 
     def _emit(self, event: Event) -> None:
