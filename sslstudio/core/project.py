@@ -70,6 +70,8 @@ def load_project(path: str | Path) -> Project:
         raise UserError(f"project file {path} does not exist") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise UserError(f"{path} is not a readable sslstudio project: {error}") from None
+    except RecursionError:
+        raise UserError(f"{path} is not a readable sslstudio project: its JSON is nested too deeply") from None
     if not isinstance(data, dict) or data.get("format") != "sslstudio-project":
         raise UserError(f"{path} is not an sslstudio project file")
     version = data.get("version")
@@ -82,7 +84,50 @@ def load_project(path: str | Path) -> Project:
         data = MIGRATIONS[version](data)
         version += 1
     known = {f.name for f in fields(Project)}
-    return Project(**{k: v for k, v in data.items() if k in known})
+    data = {k: v for k, v in data.items() if k in known}
+    problem = _schema_problem(data)
+    if problem:
+        raise UserError(f"{path} is not a valid sslstudio project: {problem}")
+    project = Project(**data)
+    if project.folder and not Path(project.folder).is_absolute():  # like its runs: beside the project file
+        project.folder = str((path.resolve().parent / project.folder).resolve())
+    return project
+
+
+SCALAR = (str, int, float, bool, type(None))
+MODALITIES = ("image", "audio", "text")
+
+
+def _schema_problem(data: dict) -> str | None:
+    """What is wrong with a project's fields, naming the field; None when nothing is."""
+    for name in ("folder", "task"):
+        if not isinstance(data.get(name), (str, type(None))):
+            return f"{name} must be text or null, not {_shown(data[name])}"
+    if data.get("modality") not in (None, *MODALITIES):
+        return f"modality must be one of {', '.join(MODALITIES)} or null, not {_shown(data['modality'])}"
+    for name in ("task_args", "inputs", "train_settings", "view", "labels"):
+        value = data.get(name, {})
+        if not isinstance(value, dict):
+            return f"{name} must be an object ({{...}}), not {_shown(value)}"
+        for key, item in value.items():
+            if not isinstance(item, str if name == "labels" else SCALAR):
+                kind = "text" if name == "labels" else "a number, text, true/false or null"
+                return f"{name}.{key} must be {kind}, not {_shown(item)}"
+    runs = data.get("runs", [])
+    if not isinstance(runs, list):
+        return f"runs must be a list ([...]), not {_shown(runs)}"
+    for i, run in enumerate(runs):
+        if not isinstance(run, dict) or not isinstance(run.get("path"), str) or not run["path"]:
+            return f"runs[{i}] must be an object with a \"path\" text, not {_shown(run)}"
+        for key in ("task", "created"):
+            if not isinstance(run.get(key), (str, type(None))):
+                return f"runs[{i}].{key} must be text, not {_shown(run[key])}"
+    return None
+
+
+def _shown(value) -> str:
+    text = json.dumps(value) if not isinstance(value, (dict, list)) else type(value).__name__
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def save_project(project: Project, path: str | Path) -> Path:

@@ -46,6 +46,25 @@ class Settings:
             raise ArgsError(f"unknown setting {unknown[0]!r}; valid settings: {valid}")
         return cls(**{k: _coerce(k, v, hints[k]) for k, v in values.items()})
 
+    @classmethod
+    def valid_part(cls, values: Mapping[str, Any]) -> tuple[dict, list[str]]:
+        """The values that are valid settings (coerced), and a problem for each one that is not: what a
+        front end keeps of saved values, saying what it dropped."""
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        hints = get_type_hints(cls)
+        good, problems = {}, []
+        for name, value in values.items():
+            try:
+                if name not in fields:
+                    raise ArgsError(f"unknown setting {name!r}")
+                coerced = _coerce(name, value, hints[name])
+                _check_range(fields[name], coerced)
+            except (ArgsError, TypeError) as exc:
+                problems.append(str(exc))
+                continue
+            good[name] = coerced
+        return good, problems
+
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 

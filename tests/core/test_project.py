@@ -58,5 +58,43 @@ def test_a_failed_save_leaves_the_previous_file(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         save_project(Project(folder="second"), path)
     monkeypatch.undo()
-    assert load_project(path).folder == "first"
+    assert load_project(path).folder == str((tmp_path / "first").resolve())
     assert [p.name for p in tmp_path.iterdir()] == ["p.sslproj"]
+
+
+def project_file(tmp_path, **fields):
+    path = tmp_path / "damaged.sslproj"
+    path.write_text(json.dumps({"format": "sslstudio-project", "version": VERSION, **fields}))
+    return path
+
+
+@pytest.mark.parametrize("fields, message", [
+    ({"folder": 123}, "folder must be text or null, not 123"),
+    ({"runs": "x"}, 'runs must be a list ([...]), not "x"'),
+    ({"runs": [{"task": "rotation"}]}, 'runs[0] must be an object with a "path" text, not dict'),
+    ({"labels": []}, "labels must be an object ({...}), not list"),
+    ({"labels": {"a.png": 3}}, "labels.a.png must be text, not 3"),
+    ({"task_args": []}, "task_args must be an object ({...}), not list"),
+    ({"task_args": {"shift": {"deep": 1}}}, "task_args.shift must be a number, text, true/false or null, not dict"),
+    ({"modality": "video"}, 'modality must be one of image, audio, text or null, not "video"'),
+])
+def test_each_wrong_field_is_named(tmp_path, fields, message):
+    with pytest.raises(UserError) as info:
+        load_project(project_file(tmp_path, **fields))
+    assert str(info.value).endswith(message)
+
+
+def test_a_project_nested_100000_deep_is_an_error_not_a_crash(tmp_path):
+    path = tmp_path / "deep.sslproj"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(UserError, match="nested too deeply"):
+        load_project(path)
+
+
+def test_a_relative_folder_is_beside_the_project_file_like_its_runs(tmp_path, monkeypatch):
+    (tmp_path / "work" / "data").mkdir(parents=True)
+    path = project_file(tmp_path / "work", folder="data", runs=[{"path": "runs/a", "task": "rotation"}])
+    monkeypatch.chdir(tmp_path)  # another working folder: it must not matter
+    project = load_project(path)
+    assert project.folder == str((tmp_path / "work" / "data").resolve())
+    assert project.run_paths(path) == [(tmp_path / "work" / "runs" / "a").resolve()]

@@ -168,3 +168,52 @@ def test_every_panel_runs_alone(module, tmp_path):
                                "SSLSTUDIO_QUIT_AFTER_MS": "1500"})
     assert done.returncode == 0, done.stderr[-2000:]
     assert "Traceback" not in done.stderr
+
+
+DAMAGED_PROJECTS = {
+    "nested": "[" * 100_000 + "]" * 100_000,
+    "folder-number": {"folder": 123},
+    "runs-text": {"runs": "x"},
+    "run-without-path": {"runs": [{"task": "rotation"}]},
+    "labels-list": {"labels": []},
+    "task-args-list": {"task_args": []},
+}
+
+
+@pytest.mark.parametrize("name", DAMAGED_PROJECTS)
+def test_each_damaged_project_is_a_plain_message_and_the_window_still_works(qtbot, window, tiny_images, tmp_path,
+                                                                         monkeypatch, name):
+    import json
+
+    content = DAMAGED_PROJECTS[name]
+    path = tmp_path / f"{name}.sslproj"
+    path.write_text(content if isinstance(content, str) else json.dumps(
+        {"format": "sslstudio-project", "version": 2, **content}))
+    shown = []
+    monkeypatch.setattr("sslstudio.gui.main_window.show_error", lambda parent, message, details="":
+                        shown.append((message, details)))
+    assert not window.open_project(path)
+    [(message, details)] = shown
+    assert "sslstudio project" in message and not details  # a plain message, no traceback
+    assert window.project.folder is None and window.project_path is None
+    with qtbot.waitSignal(window.data_panel.sig_checked, timeout=30_000):  # and the window still works
+        window.data_panel.open_folder(tiny_images)
+
+
+def test_a_task_setting_of_the_wrong_type_is_named_and_the_rest_apply(qtbot, window, tiny_images, tmp_path,
+                                                                    monkeypatch):
+    import json
+
+    path = tmp_path / "shift.sslproj"
+    path.write_text(json.dumps({"format": "sslstudio-project", "version": 2, "folder": str(tiny_images),
+                                "modality": "image", "task": "rotation",
+                                "task_args": {"shift": "lots", "flip": False}}))
+    shown = []
+    monkeypatch.setattr("sslstudio.gui.errors.QMessageBox.warning", lambda parent, title, message:
+                        shown.append(message))
+    assert window.open_project(path)
+    qtbot.waitUntil(lambda: window.task_panel.current_task() == "rotation", timeout=30_000)
+    assert len(shown) == 1 and "task_args" in shown[0] and "'shift'" in shown[0]
+    defaults = {f["name"]: f["default"] for f in window.task_panel.form.schema}
+    assert window.task_panel.form.values()["shift"] == defaults["shift"]
+    assert window.task_panel.form.values()["flip"] is False  # the valid setting still applies

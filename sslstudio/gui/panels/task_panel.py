@@ -205,8 +205,15 @@ class TaskPanel(QWidget):
             return
         entry = self.catalogue[row]
         self.about.setText(f"{entry['description']}<br><small><i>{entry['reference']}</i></small>")
-        self.form.set_schema(entry["args"], self._pending_values)
+        from sslstudio.core.tasks.registry import get_task
+        from sslstudio.gui.errors import show_error
+
+        values, problems = get_task(entry["name"]).Args.valid_part(self._pending_values)
         self._pending_values = {}
+        if problems:  # a hand-edited or damaged project file: its other settings still apply
+            show_error(self, f"Some of the project's settings for {entry['name']} were not used (task_args): "
+                             + "; ".join(problems) + ". Their defaults are shown instead.")
+        self.form.set_schema(entry["args"], values)
         self.sig_task_changed.emit(entry["name"], self.form.changed_from_defaults())
         self.refresh()
 
