@@ -6,6 +6,6 @@ if __name__ == "__main__":
     # First: a child process of a frozen app re-runs this executable, and freeze_support()
     # makes it the child it should be rather than a second workbench.
     multiprocessing.freeze_support()
-    from sslstudio.cli.main import main
+    from sslstudio.cli.main import run
 
-    sys.exit(main())
+    sys.exit(run())

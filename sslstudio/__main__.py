@@ -5,6 +5,6 @@ import sys
 if __name__ == "__main__":
     # Must run first in a frozen app, before anything can spawn a process.
     multiprocessing.freeze_support()
-    from sslstudio.cli.main import main
+    from sslstudio.cli.main import run
 
-    sys.exit(main())
+    sys.exit(run())

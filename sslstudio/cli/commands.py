@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -16,6 +17,38 @@ from sslstudio.core.training.events import CheckpointSaved, HealthMetrics, StepM
 def _say(message: str) -> None:
     if os.environ.get("RANK", "0") == "0":  # under torchrun, rank 0 speaks for all; no torch import here
         print(message, file=sys.stderr, flush=True)
+
+
+def printable(name: str) -> str:
+    """A file name as it can be shown on one line of any terminal: bytes that are not UTF-8 (kept as
+    surrogates) and control characters (a newline, an ANSI escape) are written as escapes."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"),
+                        name.encode("utf-8", "backslashreplace").decode("utf-8"))
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _writable_folder_for(out) -> None:
+    """Fail before any work when --out cannot be written (its folder is made here if it is missing)."""
+    parent = Path(out).parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"cannot write {printable(str(out))}: {exc.strerror or exc} ({printable(str(parent))})") from None
+    if not os.access(parent, os.W_OK):
+        raise UserError(f"cannot write {printable(str(out))}: its folder is not writable")
+
+
+SKIPPED_SHOWN = 10  # skipped files named one per line; a folder of a million bad ones is summed up
+
+
+def _report_skipped(bad, say=None) -> None:
+    say = say or _say
+    for entry in bad[:SKIPPED_SHOWN]:
+        say(f"skipped {printable(entry.path)}: {entry.reason}")
+    if len(bad) > SKIPPED_SHOWN:
+        say(f"... and {len(bad) - SKIPPED_SHOWN} more skipped (--json lists every one)")
 
 
 def _emit_json(payload: dict) -> None:
@@ -73,9 +106,9 @@ def cmd_scan(args) -> int:
     if args.json:
         _emit_json(summary)
         return 0
-    print(f"{summary['folder']}: " + ", ".join(f"{n} {m} files" for m, n in summary["counts"].items()))
+    print(f"{printable(summary['folder'])}: " + ", ".join(f"{n} {m} files" for m, n in summary["counts"].items()))
     for modality, counts in summary["labels"].items():
-        print(f"  {modality} labels ({len(counts)}): " + ", ".join(f"{k}={v}" for k, v in counts.items()))
+        print(f"  {modality} labels ({len(counts)}): " + ", ".join(f"{printable(k)}={v}" for k, v in counts.items()))
     if "usable_samples" in summary:
         print(f"  usable {summary['modality']} samples: {summary['usable_samples']}")
         for note in summary["inputs"]["notes"]:
@@ -87,8 +120,7 @@ def cmd_scan(args) -> int:
                   f"{summary['store']['path']}")
     if len(summary["counts"]) > 1 and "modality" not in summary:
         print("  mixed folder: choose one with --modality to decode and check it")
-    for bad in summary["bad_files"]:
-        print(f"  skipped {bad['path']}: {bad['reason']}")
+    _report_skipped([argparse.Namespace(**bad) for bad in summary["bad_files"]], lambda line: print("  " + line))
     return 0
 
 
@@ -101,6 +133,7 @@ def _progress_printer(label: str):
 
 # ---------------------------------------------------------------- preview
 def cmd_preview(args) -> int:
+    _writable_folder_for(args.out)
     import torch
 
     from sslstudio.core.data.dataset import load_folder
@@ -111,11 +144,11 @@ def cmd_preview(args) -> int:
     from sslstudio.core.tasks.sheet import save_sheet
     from sslstudio.core.training.session import load_task_model, suited_inputs
 
-    if args.n < 1:
-        raise UserError("--n must be at least 1")
+    if args.checkpoint and not args.run:
+        raise UserError("--checkpoint chooses the weights of --run; add --run")
     settings = parse_assignments(args.set)
     if args.run:
-        task, model, config = load_task_model(args.run, settings)
+        task, model, config = load_task_model(args.run, settings, checkpoint=args.checkpoint)
         if args.task and args.task != task.name:
             raise UserError(f"{args.run} is a {task.name!r} run, not {args.task!r}")
         samples = load_folder(args.folder, task.modality, spec=task.pipeline.spec)
@@ -145,16 +178,19 @@ def cmd_train(args) -> int:
     from sslstudio.core.training.session import TrainRequest, prepare, train
 
     given = {"epochs": args.epochs, "max_steps": args.max_steps, "max_minutes": args.max_minutes,
-             "batch_size": args.batch_size, "lr": args.lr, "seed": args.seed}
+             "batch_size": args.batch_size, "lr": args.lr, "seed": args.seed,
+             "checkpoint_minutes": args.checkpoint_minutes}
     settings = {k: v for k, v in given.items() if v is not None}
     _check_train_settings(settings)
+    if args.checkpoint and not args.resume:
+        raise UserError("--checkpoint chooses where --resume continues from; add --resume")
     request = TrainRequest(Path(args.folder), Path(args.out), args.task, parse_assignments(args.set),
-                           args.backbone, _inputs_from(args), settings, args.device, args.resume, init=args.init)
+                           args.backbone, _inputs_from(args), settings, args.device, args.resume,
+                           resume_from=args.checkpoint, init=args.init)
     device = resolve_device(args.device)  # a bad device name fails before minutes of data loading
     init_from_environment(args.device)
     prepared = prepare(request, progress=_progress_printer("decoding"))
-    for bad in prepared.samples.bad:
-        _say(f"skipped {bad.path}: {bad.reason}")
+    _report_skipped(prepared.samples.bad)
     for note in prepared.notes:
         _say(note)
     _say(f"{'resuming' if args.resume else 'training'} {prepared.task.name} on {len(prepared.samples)} samples, "
@@ -186,6 +222,8 @@ def _check_train_settings(settings: dict) -> None:
     for name in ("max_minutes", "lr"):
         if name in settings and settings[name] <= 0:
             raise UserError(f"--{name.replace('_', '-')} must be positive")
+    if settings.get("checkpoint_minutes", 0) < 0:
+        raise UserError("--checkpoint-minutes must be 0 (after every step) or more")
 
 
 class _TrainPrinter:
@@ -221,10 +259,10 @@ def cmd_embed(args) -> int:
     from sslstudio.core.embeddings.extract import save_embeddings
     from sslstudio.core.training.session import load_run
 
-    run = load_run(args.run)
+    _writable_folder_for(args.out)
+    run = load_run(args.run, args.checkpoint)
     samples = load_folder(args.folder, run.modality, spec=run.pipeline.spec, progress=_progress_printer("decoding"))
-    for bad in samples.bad:
-        _say(f"skipped {bad.path}: {bad.reason}")
+    _report_skipped(samples.bad)
     embeddings = load_or_compute(args.run, samples, device=args.device, loaded=run,
                                  progress=_progress_printer("embedding")).vectors
     save_embeddings(args.out, embeddings, samples)
@@ -243,10 +281,9 @@ def cmd_probe(args) -> int:
     from sslstudio.core.evaluation.probe import probe
     from sslstudio.core.training.session import load_run
 
-    run = load_run(args.run)
+    run = load_run(args.run, args.checkpoint)
     samples = load_labelled(args.labelled, run.modality, run.pipeline.spec)
-    for bad in samples.bad:
-        _say(f"skipped {bad.path}: {bad.reason}")
+    _report_skipped(samples.bad)
     result = probe(run, samples, args.per_class, args.method, args.seed, args.baselines, args.device)
     if args.json:
         _emit_json(result)
@@ -267,8 +304,7 @@ def cmd_curve(args) -> int:
 
     run = load_run(args.run, args.checkpoint)
     samples = load_labelled(args.labelled, run.modality, run.pipeline.spec)
-    for bad in samples.bad:
-        _say(f"skipped {bad.path}: {bad.reason}")
+    _report_skipped(samples.bad)
     features = feature_sets(run, samples, args.method, args.device, args.seeds[0])
     curve = label_efficiency(features, [label or "" for label in samples.labels], args.shots, args.seeds,
                              args.method, samples.splits, progress=_progress_printer("probing"),
@@ -295,6 +331,7 @@ def cmd_export(args) -> int:
     from sslstudio.core.export import ProbeHead, export
     from sslstudio.core.training.session import load_run
 
+    _writable_folder_for(args.out)
     run = load_run(args.run, args.checkpoint)
     head = None
     if args.labelled:
@@ -345,7 +382,7 @@ def cmd_store(args) -> int:
         for s in stores:
             settings = ", ".join(f"{k}={v}" for k, v in s.settings.items())
             stale = f"; {describe_bytes(s.reclaimable)} of removed or changed files" if s.reclaimable else ""
-            print(f"  {describe_bytes(s.bytes):>9}  {s.samples:>8} samples  {s.modality:<5} {s.folder} "
+            print(f"  {describe_bytes(s.bytes):>9}  {s.samples:>8} samples  {s.modality:<5} {printable(s.folder)} "
                   f"({settings}{stale})")
         return 0
     removed, busy = clear_stores(folder=args.folder)

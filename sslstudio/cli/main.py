@@ -6,13 +6,29 @@ With --json, stdout carries exactly one JSON object; progress goes to stderr.
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing
+import os
 import sys
 
 from sslstudio.core.errors import UserError
 
 PROBE_METHODS = ("knn", "linear", "finetune")  # core.evaluation.probe.METHODS, without torch
 EXPORT_FORMATS = ("torchscript", "onnx", "state_dict")  # core.export.FORMATS, without importing torch
+
+
+def at_least(minimum: int):
+    """An argparse type: a whole number no smaller than `minimum`."""
+    def whole(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{value} is below the smallest allowed, {minimum}")
+        return value
+    whole.__name__ = f"a whole number >= {minimum}"
+    return whole
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,7 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run", help="a trained run: its settings, plus the model's own outputs (reconstructions, "
                                  "fills) beside the inputs")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a task setting")
-    p.add_argument("--n", type=int, default=6, help="number of samples (default 6)")
+    p.add_argument("--checkpoint", metavar="CKPT.pt", help="with --run: a kept checkpoint (default: its last)")
+    p.add_argument("--n", type=at_least(1), default=6, help="number of samples (default 6)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, metavar="SHEET.png")
     _add_input_options(p)
@@ -62,6 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a task setting")
     p.add_argument("--seed", type=int)
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
+    p.add_argument("--checkpoint", metavar="CKPT.pt", help="with --resume: a kept checkpoint to continue from "
+                                                        "(default: the last)")
+    p.add_argument("--checkpoint-minutes", type=float, help="minutes between checkpoints (default 2; the first "
+                                                         "after 15 s; 0: after every step)")
     p.add_argument("--json", action="store_true")
     _add_input_options(p)
 
@@ -69,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run")
     p.add_argument("folder")
     p.add_argument("--out", required=True, metavar="EMB.npz")
+    p.add_argument("--checkpoint", metavar="CKPT.pt", help="a kept checkpoint of the run (default: its last)")
     p.add_argument("--device", default="auto")
     p.add_argument("--json", action="store_true")
     _add_store_option(p)
@@ -76,9 +98,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("probe", help="few-label kNN or linear probe on a run's frozen features")
     p.add_argument("run")
     p.add_argument("--labelled", required=True, metavar="FOLDER|CSV")
-    p.add_argument("--per-class", type=int, default=10, help="labels per class (0 = all available)")
+    p.add_argument("--per-class", type=at_least(0), default=10, help="labels per class (0 = all available)")
     p.add_argument("--method", choices=PROBE_METHODS, default="linear")
     p.add_argument("--baselines", action="store_true", help="also score random-init and raw inputs")
+    p.add_argument("--checkpoint", metavar="CKPT.pt", help="a kept checkpoint of the run (default: its last)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto")
     p.add_argument("--json", action="store_true")
@@ -88,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
                                      "a random-init copy and raw inputs")
     p.add_argument("run")
     p.add_argument("--labelled", required=True, metavar="FOLDER|CSV")
-    p.add_argument("--shots", type=int, nargs="+", default=[1, 2, 5, 10, 20, 50, 0],
+    p.add_argument("--shots", type=at_least(0), nargs="+", default=[1, 2, 5, 10, 20, 50, 0],
                    help="labels per class at each point (0 = all available)")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--method", choices=PROBE_METHODS, default="linear")
@@ -105,8 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint", metavar="CKPT.pt", help="a kept checkpoint of the run (default: its last)")
     p.add_argument("--labelled", metavar="FOLDER|CSV",
                    help="also fit a linear probe on these labels and export it as a classification head")
-    p.add_argument("--per-class", type=int, default=0, help="labels per class for the head (0 = all)")
-    p.add_argument("--check-samples", type=int, default=256,
+    p.add_argument("--per-class", type=at_least(0), default=0, help="labels per class for the head (0 = all)")
+    p.add_argument("--check-samples", type=at_least(1), default=256,
                    help="held-out samples the exported file is checked on (default 256)")
     p.add_argument("--folder", help="where check samples come from when there is no --labelled "
                                     "(default: the run's training folder)")
@@ -177,15 +200,45 @@ def main(argv: list[str] | None = None) -> int:
 
         configure(args.store)
     handler = getattr(commands, f"cmd_{args.command.replace('-', '_')}")
+    as_json = getattr(args, "json", False)
     try:
         return handler(args) or 0
     except UserError as exc:
-        print(f"sslstudio: error: {exc}", file=sys.stderr)
-        return 2
+        return _fail(str(exc), 2, as_json)
+    except OSError as exc:  # a folder that cannot be written, a file that vanished: the environment, not a bug
+        if isinstance(exc, BrokenPipeError):
+            raise
+        where = f": {commands.printable(os.fsdecode(exc.filename))}" if exc.filename is not None else ""
+        return _fail(f"{exc.strerror or exc}{where}", 2, as_json)
     except KeyboardInterrupt:
-        print("sslstudio: interrupted", file=sys.stderr)
+        return _fail("interrupted", 1, as_json)
+    except Exception as exc:
+        if as_json:  # the promised one JSON object, then the traceback on stderr for the bug report
+            print(json.dumps({"error": f"{type(exc).__name__}: {exc}"}), flush=True)
+        raise
+
+
+def _fail(message: str, code: int, as_json: bool) -> int:
+    if as_json:
+        print(json.dumps({"error": message}), flush=True)
+    print(f"sslstudio: error: {message}" if code == 2 else f"sslstudio: {message}", file=sys.stderr)
+    return code
+
+
+def run(argv: list[str] | None = None) -> int:
+    """The console entry point: a closed pipe (`sslstudio tasks | head`) ends quietly, and nothing
+    printed can fail on a name that the terminal's encoding cannot show."""
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+    try:
+        code = main(argv)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the flush at exit must not fail again
         return 1
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())
