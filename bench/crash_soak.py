@@ -1,7 +1,8 @@
 """Crash soak: training killed with -9 at random moments, checkpoint writes included, N times over.
 
-A run on the bundled demo images writes a checkpoint after every step (--checkpoint-minutes 0, so most
-kills land inside a write). After each kill: every checkpoint on disk loads (checksums verified), the
+A run on the bundled demo images writes a checkpoint after every step (--checkpoint-minutes 0); every
+other kill waits for a checkpoint's temp file to appear and lands inside that write, the others at a
+random moment. After each kill: every checkpoint on disk loads (checksums verified), the
 metrics file parses (a line cut by the kill is the only one allowed to fail), and `--resume` continues
 from the last checkpoint's step; once a resumed run trains, no temp file of a cut write remains. Last,
 a disk that fills up (a tmpfs, where `unshare -rm` is allowed) must end the run in one line and keep
@@ -25,7 +26,7 @@ TRAIN = [sys.executable, "-m", "sslstudio", "train", str(REPO / "resources" / "d
          "--batch-size", "16", "--epochs", "100000", "--checkpoint-minutes", "0"]
 
 
-def check_run(run: Path) -> tuple[int, int]:
+def check_run(run: Path) -> tuple[int, set]:
     """(step of last.pt, temp files left); raises if any checkpoint or metrics line is damaged."""
     from sslstudio.core.training.checkpoint import load_checkpoint
     from sslstudio.core.training.run_dir import RunDir
@@ -37,7 +38,7 @@ def check_run(run: Path) -> tuple[int, int]:
     lines = run_dir.metrics_path.read_text().splitlines() if run_dir.metrics_path.exists() else []
     for line in lines[:-1]:
         json.loads(line)  # only the last line may be cut by a kill
-    return step, len(list((run / "checkpoints").glob(".*.tmp")))
+    return step, set((run / "checkpoints").glob(".*.tmp"))
 
 
 def wait_for_training(process: subprocess.Popen, run: Path, after_step: int, timeout: float = 120) -> None:
@@ -56,22 +57,26 @@ def wait_for_training(process: subprocess.Popen, run: Path, after_step: int, tim
 
 
 def soak(run: Path, kills: int, rng: random.Random) -> dict:
-    step, temp_files_seen, steps = 0, 0, []
+    step, temp_files_seen, steps, stale = 0, 0, [], set()
     for kill in range(kills):
         process = subprocess.Popen(TRAIN + ["--out", str(run)] + (["--resume"] if kill else []), stdout=subprocess.DEVNULL,
                                    stderr=subprocess.PIPE, text=True)
         wait_for_training(process, run, step)
-        if kill:
-            leftover = list((run / "checkpoints").glob(".*.tmp"))
-            assert not leftover, f"temp files of a killed write remain after resuming: {leftover}"
-        time.sleep(rng.uniform(0.0, 2.0))
+        leftover = stale & set((run / "checkpoints").glob(".*.tmp"))  # the run's own current write aside
+        assert not leftover, f"temp files of a killed write remain after resuming: {leftover}"
+        if kill % 2:  # at a random moment
+            time.sleep(rng.uniform(0.0, 2.0))
+        else:  # inside a checkpoint write: as soon as its temp file is seen
+            deadline = time.monotonic() + 20
+            while not list((run / "checkpoints").glob(".*.tmp")) and time.monotonic() < deadline:
+                pass
         process.kill()
         process.wait()
-        new_step, temp_files = check_run(run)
+        new_step, stale = check_run(run)
         assert new_step >= step, f"the step count went back from {step} to {new_step}"
-        step, temp_files_seen = new_step, temp_files_seen + temp_files
+        step, temp_files_seen = new_step, temp_files_seen + bool(stale)
         steps.append(step)
-        print(f"kill {kill + 1}: last checkpoint at step {step}, {temp_files} temp file(s) of a cut write", flush=True)
+        print(f"kill {kill + 1}: last checkpoint at step {step}, {len(stale)} temp file(s) of a cut write", flush=True)
     return {"kills": kills, "steps_at_kills": steps, "kills_inside_a_write": temp_files_seen}
 
 
