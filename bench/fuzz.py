@@ -1,7 +1,7 @@
 """The loaders, the label CSV and the project file, fuzzed at length: tests/core/test_fuzz.py with many examples.
 
 Each property: a file of damaged or random bytes loads as a sample or is refused with Unusable/UserError,
-in under 5 s per file and under 1 GB of memory growth. CI runs 60 examples per property; this runs
+in under 5 s and 400 MB of peak memory per file. CI runs 60 examples per property; this runs
 --examples per property (default 2000) and prints the time taken.
 
     python bench/fuzz.py [--examples 2000]

@@ -203,3 +203,21 @@ def test_decoding_threads_share_a_memory_budget():
     huge.start()
     huge.join(10)
     assert order[-1] == "huge out"
+
+
+def test_an_odd_sample_rate_resamples_without_a_giant_kernel(tmp_path):
+    import wave
+
+    import torchaudio.functional  # noqa: F401 - imported first, so its own memory is not counted
+
+    from sslstudio.core.data.loaders import AudioSegments
+
+    with wave.open(str(tmp_path / "odd.wav"), "wb") as w:  # 8077 Hz shares no factor with 16 kHz
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8077)
+        w.writeframes((np.sin(np.arange(8077 * 2) * 0.1) * 9000).astype("<i2").tobytes())
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    [(_, wave_16k)] = list(AudioSegments(str(tmp_path / "odd.wav"), 16000, 10.0))
+    assert abs(len(wave_16k) - 32000) <= 1
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200_000  # KB; the exact kernel took 1 GB

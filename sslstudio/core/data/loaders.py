@@ -32,6 +32,8 @@ MAX_IMAGE_PIXELS = 89_478_485
 MAX_IMAGE_SIDE = 65_535
 DECODE_MEMORY_BUDGET = 1 << 30  # bytes of decoded pixels held at once by all decoding threads together
 SKIPPED_SHOWN = 3  # broken lines named in a table's note; the rest are counted
+MIN_AUDIO_RATE, MAX_AUDIO_RATE = 1_000, 384_000  # Hz: what recorders write; beyond is a damaged header
+MAX_AUDIO_HOURS = 100  # a header claiming more is damaged (and its segment list alone would be a bomb)
 
 csv.field_size_limit(MAX_FILE_BYTES)  # a text in a CSV cell may be long: the file's own cap applies
 
@@ -230,7 +232,12 @@ class AudioSegments:
                 raise Unusable(f"not readable audio ({_short(exc)})") from None
         if info.frames <= 0:
             raise Unusable("audio has no samples")
-        self.file_rate, self.frames = info.samplerate, info.frames
+        if not MIN_AUDIO_RATE <= info.samplerate <= MAX_AUDIO_RATE:  # a damaged header's rate, resampled, is a bomb
+            raise Unusable(f"sample rate of {info.samplerate} Hz is outside {MIN_AUDIO_RATE}-{MAX_AUDIO_RATE} Hz")
+        if info.frames / info.samplerate > MAX_AUDIO_HOURS * 3600:
+            raise Unusable(f"the header claims {info.frames / info.samplerate / 3600:.0f} hours of audio "
+                           f"(at most {MAX_AUDIO_HOURS})")
+        self.file_rate, self.frames, self.channels = info.samplerate, info.frames, max(1, info.channels)
         self.step = max(1, int(round(segment_seconds * self.file_rate)))
         starts = list(range(0, self.frames, self.step))
         if len(starts) > 1 and self.frames - starts[-1] < 0.25 * self.step:
@@ -247,17 +254,28 @@ class AudioSegments:
             with open_regular(self.path) as raw, soundfile.SoundFile(raw) as f:
                 for start in self.starts:
                     f.seek(start)
-                    block = f.read(min(self.step, self.frames - start), dtype="float32", always_2d=True)
-                    if block.shape[0] == 0:
+                    mono = self._read_mono(f, min(self.step, self.frames - start))
+                    if mono.shape[0] == 0:
                         raise Unusable(f"audio ends early, at {start / self.file_rate:.1f} s")
-                    if not np.isfinite(block).all():
-                        raise Unusable("audio holds NaN or infinite samples")
-                    mono = block.mean(axis=1)
                     if self.file_rate != self.rate:
                         mono = _resample(mono, self.file_rate, self.rate)
                     yield round(start / self.file_rate, 3), np.ascontiguousarray(mono, dtype=np.float32)
         except (soundfile.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
             raise Unusable(f"not readable audio ({_short(exc)})") from None
+
+    def _read_mono(self, f, frames: int) -> np.ndarray:
+        """`frames` frames mixed to mono, read in blocks of at most 16 MB whatever the channel count."""
+        block_frames = max(1, (16 << 20) // (4 * self.channels))
+        parts = []
+        while frames > 0:
+            block = f.read(min(block_frames, frames), dtype="float32", always_2d=True)
+            if block.shape[0] == 0:
+                break
+            if not np.isfinite(block).all():
+                raise Unusable("audio holds NaN or infinite samples")
+            parts.append(block.mean(axis=1))
+            frames -= block.shape[0]
+        return np.concatenate(parts) if parts else np.zeros(0, np.float32)
 
 
 def _check_audio_file(f, path: str) -> None:
@@ -291,10 +309,18 @@ def _check_wav_length(header: bytes, size: int) -> None:
 
 
 def _resample(mono: np.ndarray, rate: int, target: int) -> np.ndarray:
+    """Polyphase resampling by the reduced ratio target/rate. A rate with no common factor with the
+    target (8077 Hz to 16 kHz) makes a kernel of target x rate taps, over 1 GB; such a ratio is taken
+    to within one part in a million by a fraction of small terms instead."""
+    from fractions import Fraction
+
     import torch
     import torchaudio.functional as AF
 
-    return AF.resample(torch.from_numpy(np.ascontiguousarray(mono)), rate, target).numpy()
+    ratio = Fraction(target, rate)
+    if ratio.numerator * ratio.denominator > 1_000_000:
+        ratio = ratio.limit_denominator(1000)
+    return AF.resample(torch.from_numpy(np.ascontiguousarray(mono)), ratio.denominator, ratio.numerator).numpy()
 
 
 def _short(exc: Exception) -> str:
