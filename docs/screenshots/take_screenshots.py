@@ -23,6 +23,9 @@ def main() -> None:
 
     from PySide6.QtCore import QEventLoop, QTimer
 
+    sys.path.insert(0, str(HERE.parent.parent / "bench"))
+    from _images import SHAPES, picture
+
     from sslstudio.gui.app import create_application
     from sslstudio.gui.main_window import MainWindow
     from sslstudio.resources import demo_folder
@@ -74,6 +77,20 @@ def main() -> None:
         window.go_to_step(1)
         pick(task)
         shot(f"preview-{task}")
+    photos = Path(home.name) / "photos"  # full-size pictures: the input settings propose a size and warn
+    for index in range(120):
+        folder = photos / SHAPES[index % len(SHAPES)]
+        folder.mkdir(parents=True, exist_ok=True)
+        picture(index, 640, 480).save(folder / f"{index:04d}.jpg", quality=90)
+    window.go_to_step(0)
+    window.data_panel.open_folder(photos)
+    wait(signal=window.data_panel.sig_checked)
+    window.go_to_step(1)
+    pick("simclr")
+    shot("preview-photos-inputs")
+    window.data_panel.open_folder(demo("image"))
+    wait(signal=window.data_panel.sig_checked)
+    window.go_to_step(1)
     pick("inpainting")
     window.go_to_step(2)
     wait(until=lambda: window.train_panel.backbone_box.count() > 0)
