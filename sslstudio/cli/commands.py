@@ -43,12 +43,17 @@ def _writable_folder_for(out) -> None:
 SKIPPED_SHOWN = 10  # skipped files named one per line; a folder of a million bad ones is summed up
 
 
-def _report_skipped(bad, say=None) -> None:
+def _report_skipped(samples_or_bad, say=None) -> None:
+    """The skipped files (up to ten, then a count), then the notes of files used with something left out."""
     say = say or _say
+    bad, notes = ((samples_or_bad.bad, samples_or_bad.notes) if hasattr(samples_or_bad, "notes")
+                  else (samples_or_bad, []))
     for entry in bad[:SKIPPED_SHOWN]:
         say(f"skipped {printable(entry.path)}: {entry.reason}")
     if len(bad) > SKIPPED_SHOWN:
         say(f"... and {len(bad) - SKIPPED_SHOWN} more skipped (--json lists every one)")
+    for entry in notes[:SKIPPED_SHOWN]:
+        say(f"note {printable(entry.path)}: {entry.reason}")
 
 
 def _emit_json(payload: dict) -> None:
@@ -103,6 +108,7 @@ def cmd_scan(args) -> int:
             summary["modality"] = modality
             summary["usable_samples"] = len(samples)
             summary["bad_files"] = [{"path": b.path, "reason": b.reason} for b in samples.bad]
+            summary["notes"] = [{"path": b.path, "note": b.reason} for b in samples.notes]
     if args.json:
         _emit_json(summary)
         return 0
@@ -121,6 +127,8 @@ def cmd_scan(args) -> int:
     if len(summary["counts"]) > 1 and "modality" not in summary:
         print("  mixed folder: choose one with --modality to decode and check it")
     _report_skipped([argparse.Namespace(**bad) for bad in summary["bad_files"]], lambda line: print("  " + line))
+    for note in summary.get("notes", []):
+        print(f"  note {printable(note['path'])}: {note['note']}")
     return 0
 
 
@@ -190,7 +198,7 @@ def cmd_train(args) -> int:
     device = resolve_device(args.device)  # a bad device name fails before minutes of data loading
     init_from_environment(args.device)
     prepared = prepare(request, progress=_progress_printer("decoding"))
-    _report_skipped(prepared.samples.bad)
+    _report_skipped(prepared.samples)
     for note in prepared.notes:
         _say(note)
     _say(f"{'resuming' if args.resume else 'training'} {prepared.task.name} on {len(prepared.samples)} samples, "
@@ -262,7 +270,7 @@ def cmd_embed(args) -> int:
     _writable_folder_for(args.out)
     run = load_run(args.run, args.checkpoint)
     samples = load_folder(args.folder, run.modality, spec=run.pipeline.spec, progress=_progress_printer("decoding"))
-    _report_skipped(samples.bad)
+    _report_skipped(samples)
     embeddings = load_or_compute(args.run, samples, device=args.device, loaded=run,
                                  progress=_progress_printer("embedding")).vectors
     save_embeddings(args.out, embeddings, samples)
@@ -283,7 +291,7 @@ def cmd_probe(args) -> int:
 
     run = load_run(args.run, args.checkpoint)
     samples = load_labelled(args.labelled, run.modality, run.pipeline.spec)
-    _report_skipped(samples.bad)
+    _report_skipped(samples)
     result = probe(run, samples, args.per_class, args.method, args.seed, args.baselines, args.device)
     if args.json:
         _emit_json(result)
@@ -304,7 +312,7 @@ def cmd_curve(args) -> int:
 
     run = load_run(args.run, args.checkpoint)
     samples = load_labelled(args.labelled, run.modality, run.pipeline.spec)
-    _report_skipped(samples.bad)
+    _report_skipped(samples)
     features = feature_sets(run, samples, args.method, args.device, args.seeds[0])
     curve = label_efficiency(features, [label or "" for label in samples.labels], args.shots, args.seeds,
                              args.method, samples.splits, progress=_progress_printer("probing"),

@@ -5,6 +5,7 @@ A crash or a full disk mid-write leaves the previous file intact, never half of 
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -35,6 +36,32 @@ def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], None]) ->
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     atomic_write(path, lambda f: f.write(text.encode("utf-8")))
+
+
+STALE_SECONDS = 24 * 3600  # a job's working file untouched this long was left by a job that was killed
+
+
+def remove_stale(folder: Path, pattern: str) -> None:
+    """Delete working files matching `pattern` in `folder` that no job has touched for a day: each job
+    names its own (two may run at once), so a killed job's would otherwise stay for good."""
+    import time
+
+    cutoff = time.time() - STALE_SECONDS
+    for stale in folder.glob(pattern):
+        try:
+            if stale.stat().st_mtime < cutoff:
+                stale.unlink()
+        except OSError:
+            continue
+
+
+def kind_of_file(mode: int) -> str:
+    """What a file that is not a regular one is, from its st_mode, in words ("a pipe", "a device")."""
+    for test, name in ((stat.S_ISFIFO, "a pipe"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"),
+                       (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a folder")):
+        if test(mode):
+            return name
+    return "something else"
 
 
 # Advisory locks on an open file: one holder at a time, released when the holder exits, even by kill -9.

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from sslstudio.core.data.dataset import load_folder
+from sslstudio.core.data.dataset import check_files, load_folder
 from sslstudio.core.data.loaders import (MAX_IMAGE_PIXELS, InputSpec, Unusable, load_image, load_text,
                                          open_regular)
 from sslstudio.core.data.scan import scan_folder
@@ -108,8 +108,9 @@ def test_broken_lines_reach_the_folders_report_and_the_store_keeps_them(tmp_path
     for attempt in range(2):  # decoded, then read back from the store
         samples = load_folder(folder, "text")
         assert len(samples) == 30
-        [note] = samples.bad
-        assert note.path == "a.jsonl" and note.reason.startswith("1 of 31 lines skipped (line 16")
+        [note] = samples.notes  # a usable file: noted, not among the unusable ones
+        assert samples.bad == [] and note.path == "a.jsonl" and note.reason.startswith("1 of 31 lines skipped (line 16")
+    assert check_files(folder, ["a.jsonl"], "text") == []  # what the Data page lists as unusable
 
 
 needs_fifo = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
@@ -221,3 +222,15 @@ def test_an_odd_sample_rate_resamples_without_a_giant_kernel(tmp_path):
     [(_, wave_16k)] = list(AudioSegments(str(tmp_path / "odd.wav"), 16000, 10.0))
     assert abs(len(wave_16k) - 32000) <= 1
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200_000  # KB; the exact kernel took 1 GB
+
+
+def test_working_files_a_killed_job_left_are_removed_after_a_day(tmp_path):
+    from sslstudio.core.io import STALE_SECONDS, remove_stale
+
+    old, fresh = tmp_path / ".vectors-abc.partial", tmp_path / ".vectors-def.partial"
+    for path in (old, fresh):
+        path.write_bytes(b"rows")
+    long_ago = time.time() - STALE_SECONDS - 60
+    os.utime(old, (long_ago, long_ago))
+    remove_stale(tmp_path, "*.partial")
+    assert not old.exists() and fresh.exists()  # another job may still be writing the fresh one

@@ -25,7 +25,7 @@ def test_repeated_rows_are_used_once_and_said(tiny_images):
     path = csv_of(tiny_images, rows + rows[:5] + [(rows[0][0], "another-class")])
     samples = load_labelled(path, None, InputSpec())
     assert len(samples) == len(rows) == len(set(samples.ids))  # a file in training and test inflated kNN
-    [note] = samples.bad
+    [note] = samples.notes
     assert note.reason.startswith("6 rows repeat a file listed above (1 with another label)")
     assert dict(zip(samples.ids, samples.labels))[rows[0][0]] == rows[0][1]  # the first label wins
 

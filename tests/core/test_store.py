@@ -128,6 +128,15 @@ def stored_files(store) -> int:
         return db.execute("SELECT COUNT(*) FROM files").fetchone()[0]
 
 
+def write_texts(folder, count, vocabulary, length, seed, digits=3):
+    """`count` texts t000.txt... of random words from `vocabulary`, text i holding length(i) words."""
+    folder.mkdir()
+    words, rng = vocabulary.split(), np.random.default_rng(seed)
+    for i in range(count):
+        (folder / f"t{i:0{digits}d}.txt").write_text(" ".join(rng.choice(words, length(i))))
+    return folder
+
+
 def write_wav(path, seconds, rate=16000):
     t = np.arange(int(seconds * rate)) / rate
     tone = (np.sin(2 * np.pi * 440 * t) * 0.5 * 32767).astype("<i2")
@@ -157,12 +166,8 @@ def test_a_long_recording_becomes_samples_that_say_where_they_start(tmp_path):
 
 
 def test_text_tokens_are_kept_per_tokenizer_and_read_in_windows(tmp_path):
-    folder = tmp_path / "texts"
-    folder.mkdir()
-    words = "the quick brown fox jumps over the lazy dog while seven zebras quietly graze".split()
-    rng = np.random.default_rng(0)
-    for i in range(600):
-        (folder / f"t{i:03d}.txt").write_text(" ".join(rng.choice(words, 60 if i else 400)))
+    folder = write_texts(tmp_path / "texts", 600, "the quick brown fox jumps over the lazy dog while seven zebras "
+                         "quietly graze", length=lambda i: 60 if i else 400, seed=0)
     spec = InputSpec(text_tokens=16, vocab_size=200)
     samples = load_folder(folder, "text", spec=spec)
     pipeline = Pipeline.fit(samples)
@@ -182,17 +187,21 @@ def test_stores_are_listed_and_cleared(tmp_path):
     root = store_of(folder).path.parent
     mine = [s for s in list_stores(root) if s.folder == str(folder.resolve())]
     assert len(mine) == 1 and mine[0].samples == 600 and mine[0].bytes > 600 * 3 * 18 * 18
+    from sslstudio.core.data.store import TOKENS_LOCK
+    from sslstudio.core.io import try_lock, unlock
+
+    with open(mine[0].path / TOKENS_LOCK, "a+b") as writing_tokens:  # a text job adding token ids
+        assert try_lock(writing_tokens)
+        removed, busy = clear_stores(root, str(folder))
+        assert removed == [] and [s.path for s in busy] == [mine[0].path] and mine[0].path.exists()
+        unlock(writing_tokens)
     removed, busy = clear_stores(root, str(folder))
     assert [s.path for s in removed] == [mine[0].path] and busy == [] and not mine[0].path.exists()
 
 
 def test_token_ids_stay_right_when_texts_change_and_after_a_killed_write(tmp_path):
-    folder = tmp_path / "texts"
-    folder.mkdir()
-    words = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda".split()
-    rng = np.random.default_rng(1)
-    for i in range(40):
-        (folder / f"t{i:02d}.txt").write_text(" ".join(rng.choice(words, 12)))
+    folder = write_texts(tmp_path / "texts", 40, "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda",
+                         length=lambda i: 12, seed=1, digits=2)
     spec = InputSpec(text_tokens=16, vocab_size=120)
     pipeline = Pipeline.fit(load_folder(folder, "text", spec=spec))
     tokens = next(store_of(folder, "text", spec).path.glob("tokens-*.bin"))

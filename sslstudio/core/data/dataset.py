@@ -38,6 +38,7 @@ class SampleSet:
     spec: InputSpec
     bad: list[BadFile] = field(default_factory=list)
     splits: list[str | None] | None = None
+    notes: list[BadFile] = field(default_factory=list)  # usable files with something left out (broken lines)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -46,7 +47,7 @@ class SampleSet:
         idx = [int(i) for i in indices]
         splits = [self.splits[i] for i in idx] if self.splits is not None else None
         return replace(self, ids=[self.ids[i] for i in idx], labels=[self.labels[i] for i in idx],
-                       records=self.records.take(idx), bad=list(self.bad), splits=splits)
+                       records=self.records.take(idx), bad=list(self.bad), splits=splits, notes=list(self.notes))
 
     @property
     def has_labels(self) -> bool:
@@ -120,7 +121,7 @@ def load_files(root: Path, relpaths: Sequence[str], modality: str, spec: InputSp
                           trust_recent=trust_recent_sync):
             return _decode_in_memory(root, relpaths, modality, spec, labels, splits)
     entries = store.entries(relpaths)
-    ids, out_labels, out_splits, offsets, sizes, bad = [], [], [], [], [], []
+    ids, out_labels, out_splits, offsets, sizes, bad, notes = [], [], [], [], [], [], []
     for i, relpath in enumerate(relpaths):
         entry = entries.get(relpath)
         if entry is None:
@@ -128,6 +129,8 @@ def load_files(root: Path, relpaths: Sequence[str], modality: str, spec: InputSp
                             f"process, or was cleared (run the command again)")
         if entry.reason is not None:
             bad.append(BadFile(relpath, entry.reason))
+        if entry.note is not None:
+            notes.append(BadFile(relpath, entry.note))
         for suffix, offset, size in entry.records:
             ids.append(relpath + suffix)
             out_labels.append(labels[i])
@@ -137,17 +140,18 @@ def load_files(root: Path, relpaths: Sequence[str], modality: str, spec: InputSp
     _refuse_empty(ids, bad, modality, root)
     records = Records(modality, FileBlob(store.data_path), np.array(offsets, dtype=np.int64),
                       np.array(sizes, dtype=np.int64), stored_side(spec.image_size), store)
-    return SampleSet(modality, root, ids, out_labels, records, spec, bad, out_splits if splits is not None else None)
+    return SampleSet(modality, root, ids, out_labels, records, spec, bad, out_splits if splits is not None else None,
+                     notes)
 
 
 def _decode_in_memory(root: Path, relpaths: Sequence[str], modality: str, spec: InputSpec,
                       labels: list, splits: Sequence[str | None] | None) -> SampleSet:
-    ids, out_labels, out_splits, payloads, bad = [], [], [], [], []
+    ids, out_labels, out_splits, payloads, bad, notes = [], [], [], [], [], []
 
     def keep(i: int, result) -> None:
         note = getattr(result, "note", None)
         if note is not None:
-            bad.append(BadFile(relpaths[i], note))
+            notes.append(BadFile(relpaths[i], note))
         if not isinstance(result, Unusable):
             try:
                 result = list(result)
@@ -166,7 +170,8 @@ def _decode_in_memory(root: Path, relpaths: Sequence[str], modality: str, spec: 
     _refuse_empty(ids, bad, modality, root)
     blob, offsets, sizes = in_memory(payloads)
     records = Records(modality, blob, offsets, sizes, stored_side(spec.image_size))
-    return SampleSet(modality, root, ids, out_labels, records, spec, bad, out_splits if splits is not None else None)
+    return SampleSet(modality, root, ids, out_labels, records, spec, bad, out_splits if splits is not None else None,
+                     notes)
 
 
 def _refuse_empty(ids: list, bad: list[BadFile], modality: str, root: Path) -> None:

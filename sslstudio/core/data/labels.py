@@ -60,13 +60,13 @@ def _load_csv(path: Path, modality: str | None, spec: InputSpec) -> SampleSet:
         labels.append(label)
         split = (row.get("split") or "").strip().lower() or None
         splits.append(split)
-    notes = [BadFile(f, "listed in the label CSV, but not found (or not a regular file)")
-             for f in missing[:NAMED_MISSING]]
+    missing_files = [BadFile(f, "listed in the label CSV, but not found (or not a regular file)")
+                     for f in missing[:NAMED_MISSING]]
     if len(missing) > NAMED_MISSING:
-        notes.append(BadFile(path.name, f"{len(missing) - NAMED_MISSING} more rows name files that are not found"))
-    if repeated:
-        notes.append(BadFile(path.name, f"{repeated} rows repeat a file listed above ({conflicting} with another "
-                                        f"label); each file is used once, with its first label"))
+        missing_files.append(BadFile(path.name, f"{len(missing) - NAMED_MISSING} more rows name files that are "
+                                                f"not found"))
+    repeats = [BadFile(path.name, f"{repeated} rows repeat a file listed above ({conflicting} with another "
+                                  f"label); each file is used once, with its first label")] if repeated else []
     if not files:
         raise UserError(f"{path} names no file that exists" + (f" (for example {missing[0]})" if missing else ""))
     modality = modality or _modality_of(files, path)
@@ -75,7 +75,8 @@ def _load_csv(path: Path, modality: str | None, spec: InputSpec) -> SampleSet:
     samples = load_files(path.parent, [files[i] for i in files_of_modality], modality, spec,
                          [labels[i] for i in files_of_modality],
                          [splits[i] for i in files_of_modality] if has_split else None)
-    samples.bad = notes + samples.bad
+    samples.bad = missing_files + samples.bad
+    samples.notes = repeats + samples.notes
     return samples
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sslstudio.core.io import kind_of_file
 from sslstudio.core.settings import Settings, setting
 
 MAX_TEXT_BYTES = 1 << 20  # a single .txt/.md sample longer than this is cut, not skipped
@@ -89,18 +90,10 @@ def open_regular(path: str):
     mode = os.fstat(fd).st_mode
     if not stat.S_ISREG(mode):
         os.close(fd)
-        raise Unusable(f"not a regular file ({_kind_of(mode)})")
+        raise Unusable(f"not a regular file ({kind_of_file(mode)})")
     if hasattr(os, "set_blocking"):
         os.set_blocking(fd, True)
     return os.fdopen(fd, "rb")
-
-
-def _kind_of(mode: int) -> str:
-    for test, name in ((stat.S_ISFIFO, "a pipe"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"),
-                       (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a folder")):
-        if test(mode):
-            return name
-    return "not a plain file"
 
 
 def _read_bytes(path: str, limit: int, allow_cut: bool = False) -> bytes:

@@ -7,13 +7,13 @@ and its errors belong to `loaders`. Symlinked folders are followed once each
 from __future__ import annotations
 
 import os
-import stat
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sslstudio.core.errors import Cancelled, UserError
+from sslstudio.core.io import kind_of_file
 
 MODALITIES = ("image", "audio", "text")
 
@@ -152,8 +152,7 @@ def _not_a_file(entry: os.DirEntry) -> str:
         return "broken symbolic link: its target does not exist"
     except OSError as exc:
         return f"cannot inspect: {exc.strerror}"
-    kind = ("a pipe" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
-            else "a socket" if stat.S_ISSOCK(mode) else "something else")
+    kind = kind_of_file(mode)
     return f"symbolic link to {kind}, not a regular file" if entry.is_symlink() else f"not a regular file ({kind})"
 
 

@@ -70,11 +70,12 @@ def _key(folder: Path, modality: str, settings: dict) -> str:
 
 @dataclass
 class FileEntry:
-    """What the store knows of one file: its records (id suffix, offset, size), and why it is unusable
-    (no records) or what in it was left out (a table's broken lines, beside its records)."""
+    """What the store knows of one file: why it is unusable, or its records (id suffix, offset, size) and
+    a note of what in it was left out (a table's broken lines)."""
 
     reason: str | None
     records: list[tuple[str, int, int]]
+    note: str | None = None
 
 
 class SampleStore:
@@ -121,7 +122,7 @@ class SampleStore:
         with self._connect() as db:
             db.executescript("""
                 CREATE TABLE IF NOT EXISTS files(path BLOB PRIMARY KEY, size INTEGER, mtime_ns INTEGER,
-                                                 reason TEXT) WITHOUT ROWID;
+                                                 reason TEXT, note TEXT) WITHOUT ROWID;
                 CREATE TABLE IF NOT EXISTS records(path BLOB, seq INTEGER, suffix TEXT, offset INTEGER,
                                                    nbytes INTEGER, PRIMARY KEY(path, seq)) WITHOUT ROWID;
                 CREATE TABLE IF NOT EXISTS state(key TEXT PRIMARY KEY, value INTEGER);
@@ -156,11 +157,11 @@ class SampleStore:
         found: dict[str, FileEntry] = {}
         with self._connect() as db:
             few = len(wanted) < 2000
-            files = (db.execute("SELECT path, reason FROM files WHERE path = ?", (k,)).fetchone() for k in wanted) \
-                if few else db.execute("SELECT path, reason FROM files")
+            files = (db.execute("SELECT path, reason, note FROM files WHERE path = ?", (k,)).fetchone()
+                     for k in wanted) if few else db.execute("SELECT path, reason, note FROM files")
             for row in files:
                 if row is not None and row[0] in wanted:
-                    found[wanted[row[0]]] = FileEntry(row[1], [])
+                    found[wanted[row[0]]] = FileEntry(row[1], [], row[2])
             rows = (r for k in wanted for r in db.execute(
                 "SELECT path, seq, suffix, offset, nbytes FROM records WHERE path = ? ORDER BY seq", (k,))) \
                 if few else db.execute("SELECT path, seq, suffix, offset, nbytes FROM records ORDER BY path, seq")
@@ -280,7 +281,7 @@ class SampleStore:
                 data.flush()
                 os.fsync(data.fileno())
                 with self._connect() as db:
-                    db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)", rows_files)
+                    db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)", rows_files)
                     db.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?, ?)", rows_records)
                     db.execute("UPDATE state SET value = ? WHERE key = 'committed_end'", (data.tell(),))
                 rows_files.clear()
@@ -290,7 +291,7 @@ class SampleStore:
                 nonlocal last_commit
                 relpath = todo[i]
                 key, (size, mtime) = os.fsencode(relpath), stats[relpath]
-                note = getattr(result, "note", None)  # a usable file with a note keeps it as its reason
+                note = getattr(result, "note", None)
                 if not isinstance(result, Unusable):
                     rows = []
                     try:  # a long recording is read here, segment by segment, as it is written
@@ -301,7 +302,8 @@ class SampleStore:
                         result = exc  # the segments written before the bad one stay unreferenced
                     else:
                         rows_records.extend(rows)
-                rows_files.append((key, size, mtime, str(result) if isinstance(result, Unusable) else note))
+                unusable = isinstance(result, Unusable)
+                rows_files.append((key, size, mtime, str(result) if unusable else None, None if unusable else note))
                 if progress is not None and (i % 64 == 0 or i == len(todo) - 1):
                     progress(i + 1, len(todo))
                 if time.monotonic() - last_commit > COMMIT_SECONDS:

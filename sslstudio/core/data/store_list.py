@@ -8,7 +8,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from sslstudio.core.data.store import INDEX, LOCK, META, store_root
+from sslstudio.core.data.store import INDEX, LOCK, META, TOKENS_LOCK, store_root
 from sslstudio.core.io import try_lock, unlock
 @dataclass
 class StoreInfo:
@@ -51,13 +51,20 @@ def clear_stores(root: Path | None = None, folder: str | None = None) -> tuple[l
     for info in list_stores(root):
         if wanted is not None and info.folder != wanted:
             continue
-        with open(info.path / LOCK, "a+b") as handle:
-            if not try_lock(handle):
+        # A job decoding into the store holds one lock, a job writing token ids the other.
+        with open(info.path / LOCK, "a+b") as records, open(info.path / TOKENS_LOCK, "a+b") as tokens:
+            if not try_lock(records):
                 busy.append(info)
                 continue
             try:
-                shutil.rmtree(info.path)
+                if not try_lock(tokens):
+                    busy.append(info)
+                    continue
+                try:
+                    shutil.rmtree(info.path)
+                finally:
+                    unlock(tokens)
             finally:
-                unlock(handle)
+                unlock(records)
         removed.append(info)
     return removed, busy

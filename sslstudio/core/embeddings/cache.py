@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from sslstudio.core.data.dataset import SampleSet
-from sslstudio.core.io import atomic_write
+from sslstudio.core.io import atomic_write, remove_stale
 
 CACHE_FOLDER = "embeddings"
 
@@ -74,6 +74,7 @@ def cached_vectors(run, samples: SampleSet, device: str = "auto", progress: Call
     ids = np.array(samples.ids, dtype=str)
     if not _holds(path, ids_path, ids):
         path.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale(path.parent, "*.partial")
         handle, name = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".partial", dir=path.parent)
         os.close(handle)  # a file of this job's own: two jobs embedding at once do not write into one
         partial = Path(name)

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from sslstudio.core.data.dataset import SampleSet
-from sslstudio.core.io import atomic_write
+from sslstudio.core.io import atomic_write, remove_stale
 from sslstudio.core.training.device import resolve_device
 from sslstudio.core.training.session import LoadedRun
 
@@ -96,6 +96,7 @@ def feature_matrix(n: int, compute: Callable[[Callable[[int], np.ndarray] | None
     if fits_in_memory(n):
         return compute(None)
     folder.mkdir(parents=True, exist_ok=True)
+    remove_stale(folder, f"{name}-*.npy")
     handle, name_on_disk = tempfile.mkstemp(prefix=f"{name}-", suffix=".npy", dir=folder)
     os.close(handle)
     path = Path(name_on_disk)
