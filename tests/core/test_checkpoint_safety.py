@@ -94,3 +94,13 @@ def test_a_second_training_on_the_same_folder_is_refused(tiny_images, tmp_path):
     assert train(request, prepared=first).step == 2
     with pytest.raises(RunError, match="already holds a run"):  # free again, and the run is there
         prepare(request)
+
+
+def test_a_run_that_fails_to_start_leaves_no_folder_behind(tiny_images, tmp_path):
+    from sslstudio.core.errors import UserError
+
+    with pytest.raises(UserError, match="unknown task"):
+        prepare(TrainRequest(tiny_images, tmp_path / "typo", "rotaton"))
+    with pytest.raises(RunError, match="nothing to resume"):
+        prepare(TrainRequest(tiny_images, tmp_path / "missing", resume=True))
+    assert not (tmp_path / "typo").exists() and not (tmp_path / "missing").exists()

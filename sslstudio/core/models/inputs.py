@@ -218,7 +218,7 @@ class Pipeline:
 
     def backbone_context(self) -> dict:
         vocab = self.tokenizer.get_vocab_size() if self.tokenizer is not None else 0
-        return {"vocab_size": vocab, "max_tokens": self.spec.text_tokens, "image_size": self.spec.image_size}
+        return {"vocab_size": vocab, "max_tokens": self.spec.text_tokens}
 
     # -- persistence beside a run, and passing between processes
     def to_state(self) -> dict:

@@ -32,7 +32,8 @@ class CheckpointNotSaved(RunError):
 def save_checkpoint(path: str | Path, state: dict) -> None:
     """Write `state` atomically with its checksum. A failed write (a full disk) raises
     CheckpointNotSaved with the reason, and leaves the previous file and no temp file behind."""
-    state = {**state, "integrity": {"crc32": tensor_checksum(state)}}
+    state = _on_cpu(state)  # copied off the device once, for the checksum and the file alike
+    state["integrity"] = {"crc32": tensor_checksum(state)}
     try:
         atomic_write(path, lambda f: torch.save(state, f))
     except OSError as exc:
@@ -64,6 +65,16 @@ def load_checkpoint(path: str | Path) -> dict:
     return state
 
 
+def _on_cpu(value):
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu()
+    if isinstance(value, dict):
+        return {key: _on_cpu(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_on_cpu(item) for item in value)
+    return value
+
+
 def tensor_checksum(state) -> int:
     """CRC-32 over the bytes of every tensor in `state`, in a fixed order (dict keys sorted)."""
     crc = 0
@@ -71,7 +82,7 @@ def tensor_checksum(state) -> int:
     def walk(value) -> None:
         nonlocal crc
         if isinstance(value, torch.Tensor):
-            data = value.detach().cpu().contiguous().reshape(-1)
+            data = value.detach().cpu().contiguous().reshape(-1)  # a no-op for what save_checkpoint passes
             crc = zlib.crc32(data.view(torch.uint8).numpy() if data.numel() else b"", crc)
         elif isinstance(value, dict):
             for key in sorted(value, key=str):

@@ -19,9 +19,14 @@ class RunDir:
         self.path = Path(path)
         self._lock = None
 
-    def lock(self) -> None:
-        """Take the run folder for one training process (creating it): a second one, on the same --out,
-        is refused in words instead of interleaving its checkpoints and metrics with the first's."""
+    def lock(self, create: bool) -> bool:
+        """Take the run folder for one training process: a second one, on the same --out, is refused in
+        words instead of interleaving its checkpoints and metrics with the first's. `create` makes a
+        missing folder (a new run); returns True when it did, so a run that fails to start can remove it.
+        Temp files of a checkpoint write cut short by a kill are removed once the folder is ours."""
+        created = create and not self.path.exists()
+        if not create and not self.path.is_dir():
+            raise RunError(f"nothing to resume: {self.path} is not a run folder")
         try:
             self.path.mkdir(parents=True, exist_ok=True)
             handle = open(self.path / LOCK, "a+b")
@@ -32,12 +37,19 @@ class RunDir:
             raise RunError(f"{self.path} is being written by another training process; wait for it to end, "
                            f"or choose another --out")
         self._lock = handle
+        for stale in (self.path / "checkpoints").glob(".*.pt.*.tmp"):
+            stale.unlink(missing_ok=True)
+        return created
 
-    def unlock(self) -> None:
+    def unlock(self, remove_if_empty: bool = False) -> None:
+        """Release the folder; `remove_if_empty`: a run that failed before writing anything leaves no folder."""
         if self._lock is not None:
             unlock(self._lock)
             self._lock.close()
             self._lock = None
+        if remove_if_empty and [p.name for p in self.path.iterdir()] == [LOCK]:
+            (self.path / LOCK).unlink()
+            self.path.rmdir()
 
     @property
     def config_path(self) -> Path:
@@ -62,11 +74,6 @@ class RunDir:
         for _, old in self.checkpoints()[:-KEPT_CHECKPOINTS]:
             old.unlink(missing_ok=True)
         return kept
-
-    def remove_stale_temp_files(self) -> None:
-        """Temp files of checkpoint writes cut short by a kill (-9 leaves them; nothing else removes them)."""
-        for stale in (self.path / "checkpoints").glob(".*.pt.*.tmp"):
-            stale.unlink(missing_ok=True)
 
     def load_state(self, checkpoint: str | Path | None = None) -> tuple[dict, Path]:
         """The state of `checkpoint`, or of the run's last one. When the last is damaged, the error

@@ -77,12 +77,13 @@ def prepare(request: TrainRequest, progress: Callable[[int, int], None] | None =
     set_cpu_threads(request.cpu_cores_free)  # before decoding, which also leaves those cores free
     run_dir = RunDir(request.out)
     rank, world = rank_and_world()
-    if rank == 0:  # under torchrun only rank 0 writes the run folder
-        run_dir.lock()  # until train() ends: before the check that the folder holds no run yet
+    # Under torchrun only rank 0 writes the run folder. Locked until train() ends, from before the check
+    # that the folder holds no run yet.
+    created = run_dir.lock(create=not request.resume) if rank == 0 else False
     try:
         return _prepare(request, run_dir, rank, world, progress)
     except BaseException:
-        run_dir.unlock()
+        run_dir.unlock(remove_if_empty=created)
         raise
 
 
@@ -102,7 +103,6 @@ def _prepare(request: TrainRequest, run_dir: RunDir, rank: int, world: int,
     if rank != 0:  # under torchrun only rank 0 writes the run folder
         return prepared
     if not request.resume:
-        run_dir.path.mkdir(parents=True, exist_ok=True)
         pipeline.save(run_dir.path)
     run_dir.write_config({
         "task": plan.task_cls.name, "task_args": plan.task_args.to_dict(), "modality": plan.task_cls.modality,

@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from sslstudio.core.tasks.base import PretextTask, make_generator
-from sslstudio.core.training.checkpoint import (CheckpointNotSaved, load_into, restore_rng_state, rng_state,
+from sslstudio.core.training.checkpoint import (DISK_FULL, CheckpointNotSaved, load_into, restore_rng_state, rng_state,
                                                  save_checkpoint)
 from sslstudio.core.training.control import TrainingControl
 from sslstudio.core.training.distributed import any_rank, rank_and_world
@@ -134,8 +134,6 @@ class Trainer:
     # ------------------------------------------------------------ loop
     def _fit(self) -> TrainingFinished:
         total = self.total_steps
-        if self.run_dir is not None and self.rank == 0:
-            self.run_dir.remove_stale_temp_files()
         self.model.train()
         started, last_checkpoint = time.perf_counter() - self.elapsed, time.perf_counter()
         window = _Window(self.step, time.perf_counter())
@@ -269,13 +267,17 @@ class Trainer:
                  "progress": {"step": self.step, "elapsed": self.elapsed, "total_steps": self.total_steps}}
         try:
             save_checkpoint(self.run_dir.last_checkpoint, state)
-            kept = self.run_dir.keep_checkpoint(self.step)
-        except (CheckpointNotSaved, OSError) as exc:
-            why = str(exc) if isinstance(exc, CheckpointNotSaved) else exc.strerror or str(exc)
+        except CheckpointNotSaved as exc:
             previous = (f"the checkpoint of step {self.saved_step} is kept" if self.saved_step is not None
                         else "no earlier checkpoint of this run exists")
-            raise CheckpointNotSaved(f"{why} while saving the checkpoint of step {self.step}; {previous}") from None
+            raise CheckpointNotSaved(f"{exc} while saving the checkpoint of step {self.step}; {previous}") from None
         self.saved_step = self.step
+        try:
+            kept = self.run_dir.keep_checkpoint(self.step)
+        except OSError as exc:  # last.pt is whole; only its kept copy is missing
+            raise CheckpointNotSaved(f"{'disk full' if exc.errno in DISK_FULL else exc.strerror or exc} while "
+                                     f"keeping a copy of step {self.step}; checkpoints/last.pt holds step "
+                                     f"{self.step}") from None
         self._emit(CheckpointSaved(self.step, str(kept)))
 
     def _emit(self, event: Event) -> None:
