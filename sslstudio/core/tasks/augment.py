@@ -140,9 +140,10 @@ _cores_made = threading.Lock()
 
 
 def _on_each_core(work, count: int) -> None:
-    """work(rows) over `count` rows, split into one range per core (each range runs on a pool thread)."""
+    """work(rows) over `count` rows, split into one range per core torch may use (each range runs on a pool
+    thread), so a run that leaves a core to the GUI (set_cpu_threads) leaves it here too."""
     global _cores
-    parts = min(os.cpu_count() or 1, max(1, count // 16))
+    parts = min(torch.get_num_threads(), os.cpu_count() or 1, max(1, count // 16))
     if parts == 1:
         work(range(count))
         return
