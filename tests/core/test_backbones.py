@@ -93,3 +93,7 @@ def test_a_folder_of_photos_gets_a_size_an_estimate_and_a_warning(tmp_path):
     kept = recommend(found, "cpu", {"image_size": 128})
     assert kept.spec.image_size == 128  # the user's value stands
     assert np.isclose(kept.store_bytes, 12 * 3 * 146 * 146)
+    assert found.free_bytes > 0  # measured once with the survey, not on every edit of the settings
+    found.free_bytes = 1000
+    assert any("only 1000 B is free" in w or "is free where stores are kept" in w
+               for w in recommend(found, "cuda").warnings)

@@ -33,6 +33,7 @@ class Survey:
     total_seconds: float | None = None  # audio, extrapolated to every file
     median_bytes: int | None = None  # text
     total_bytes: int = 0  # the folder's files, extrapolated
+    free_bytes: int | None = None  # free where stores are kept, measured with the survey (off the GUI thread)
 
 
 @dataclass
@@ -69,6 +70,7 @@ def survey(root: str | os.PathLike, relpaths: Sequence[str], modality: str, limi
         result.total_seconds = float(sum(seconds) * len(relpaths) / len(seconds))
     if sizes and modality == "text":
         result.median_bytes = int(np.median(sizes))
+    result.free_bytes = _free_bytes()
     return result
 
 
@@ -130,7 +132,7 @@ def recommend(found: Survey, device_type: str, given: dict | None = None, batch_
         if found.median_bytes and found.median_bytes > 20 * spec.text_tokens:
             notes.append(f"texts are about {found.median_bytes // 5} words: training reads {spec.text_tokens} tokens "
                          f"from a random place in each")
-    free = _free_bytes()
+    free = found.free_bytes
     if free is not None and store > free:
         warnings.append(f"the store needs about {describe_bytes(store)} but only {describe_bytes(free)} is free "
                         f"where stores are kept; keep them elsewhere with --store DIR (or SSLSTUDIO_STORE)")
