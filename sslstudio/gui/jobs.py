@@ -176,7 +176,10 @@ class JobRunner(QObject):
     def _forget(self, job: Job) -> None:
         if job in self.jobs:
             self.jobs.remove(job)
-            job.deleteLater()
+            try:
+                job.deleteLater()
+            except RuntimeError:  # a closing window deleted it (its parent) before this late signal came
+                pass
         self._announce()
 
     def _announce(self) -> None:
