@@ -136,8 +136,9 @@ def test_after_training_map_label_evaluate_and_export(qtbot, window, tiny_images
     panel.minutes.setValue(0)
     panel.epochs.setValue(1)
     panel.batch.setValue(8)
-    assert panel.start() is not None
-    qtbot.waitUntil(lambda: not panel.is_running(), timeout=120_000)
+    # the thread stops before its 'over' signal reaches the window, which then lists the run: wait for the signal
+    with qtbot.waitSignal(panel.sig_run_over, timeout=120_000):
+        assert panel.start() is not None
     window.go_to_step([key for key, _ in STEPS].index("embeddings"))
     emb = window.embeddings_panel
     assert emb.picker.run_box.count() == 1
