@@ -17,16 +17,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-
-def _gather(z: torch.Tensor) -> tuple[torch.Tensor, int, int]:
-    """(every rank's rows in rank order, this rank, world size); gradients flow back to each rank."""
-    import torch.distributed as dist
-
-    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
-        return z, 0, 1
-    from torch.distributed.nn.functional import all_gather
-
-    return torch.cat(all_gather(z)), dist.get_rank(), dist.get_world_size()
+from sslstudio.core.losses.gather import gather_rows
 
 
 def nt_xent(z1: torch.Tensor, z2: torch.Tensor, temperature: float) -> tuple[torch.Tensor, torch.Tensor]:
@@ -37,8 +28,8 @@ def nt_xent(z1: torch.Tensor, z2: torch.Tensor, temperature: float) -> tuple[tor
     """
     n = len(z1)
     local = F.normalize(torch.cat([z1, z2]).float(), dim=1)
-    first, rank, world = _gather(local[:n])
-    second, _, _ = _gather(local[n:])
+    first, rank, world = gather_rows(local[:n])
+    second, _, _ = gather_rows(local[n:])
     keys = torch.cat([first, second])  # (2 * world * n): all first views, then all second views
     total = world * n
     own = torch.cat([torch.arange(n), torch.arange(n)]) + rank * n

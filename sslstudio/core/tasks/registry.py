@@ -14,10 +14,11 @@ from sslstudio.core.tasks.mlm import MaskedLanguageModel
 from sslstudio.core.tasks.rotation import Rotation
 from sslstudio.core.tasks.simcse import SimCSE
 from sslstudio.core.tasks.simclr import SimCLR
+from sslstudio.core.tasks.vicreg import VICReg
 
 TASKS: dict[str, type[PretextTask]] = {
     task.name: task for task in (
-        Rotation, Jigsaw, Colorization, Inpainting, SimCLR, BYOL,  # images
+        Rotation, Jigsaw, Colorization, Inpainting, SimCLR, BYOL, VICReg,  # images
         MaskedSpectrogram, AudioDenoising, AudioContrastive,  # audio
         MaskedLanguageModel, SimCSE,  # text
     )
