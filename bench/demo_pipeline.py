@@ -26,7 +26,7 @@ def main() -> None:
     args = parser.parse_args()
     folder = fashion_subset(200)
     with tempfile.TemporaryDirectory() as tmp:
-        settings = {"epochs": 10_000, "max_minutes": args.minutes, "batch_size": args.batch_size,
+        settings = {"max_minutes": args.minutes, "batch_size": args.batch_size,
                     "lr": args.lr, "seed": 0}
         task_args = dict(pair.split("=", 1) for pair in args.set)
         started = time.perf_counter()

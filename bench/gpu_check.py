@@ -71,7 +71,7 @@ def run_real(folder: Path, task: str, args, device: str) -> tuple[Rate, object]:
     rate = Rate(args.batch, args.warmup)
     with tempfile.TemporaryDirectory() as tmp:
         request = TrainRequest(folder, Path(tmp), task, backbone=args.backbone, inputs={"image_size": args.size},
-                               device=device, train_settings={"epochs": 10_000, "max_minutes": args.minutes,
+                               device=device, train_settings={"max_minutes": args.minutes,
                                                               "batch_size": args.batch, "log_every": 10})
         prepared = prepare(request)
         train(request, [rate], prepared=prepared)

@@ -54,7 +54,7 @@ def mean_std(values: list[float]) -> str:
 def run_task(task: str, folder: Path, labelled: Path, minutes: float, seed: int, device: str = "cpu",
              batch_size: int = 64) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
-        settings = {"epochs": 100_000, "max_minutes": minutes, "batch_size": batch_size, "seed": seed}
+        settings = {"max_minutes": minutes, "batch_size": batch_size, "seed": seed}
         finished = train(TrainRequest(folder, tmp, task, train_settings=settings, device=device))
         if isinstance(finished, TrainingFailed):
             raise RuntimeError(f"{task} seed {seed}: {finished.message}")

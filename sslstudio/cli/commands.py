@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sslstudio.core.data.loaders import InputSpec
 from sslstudio.core.errors import UserError
-from sslstudio.core.training.events import CheckpointSaved, HealthMetrics, StepMetrics, TrainingFailed
+from sslstudio.core.training.events import SAMPLE_NOUN, CheckpointSaved, HealthMetrics, StepMetrics, TrainingFailed
 
 
 def _say(message: str) -> None:
@@ -203,7 +203,7 @@ def cmd_train(args) -> int:
         _say(note)
     _say(f"{'resuming' if args.resume else 'training'} {prepared.task.name} on {len(prepared.samples)} samples, "
          f"{describe_device(device)} -> {args.out}")
-    printer = _TrainPrinter()
+    printer = _TrainPrinter(prepared.task.modality)
     result = None
     try:
         result = train(request, [printer], prepared=prepared)
@@ -217,7 +217,8 @@ def cmd_train(args) -> int:
         if args.json:
             _emit_json(payload)
         return 1
-    _say(f"finished at step {result.step} ({result.reason}, {result.seconds:.0f} s)")
+    setup = f" after {result.setup_seconds:.0f} s of set-up" if result.setup_seconds >= 1 else ""
+    _say(f"finished at step {result.step}: {result.reason}, {result.seconds:.0f} s of training{setup}")
     if args.json:
         _emit_json(payload)
     return 0
@@ -235,12 +236,24 @@ def _check_train_settings(settings: dict) -> None:
 
 
 class _TrainPrinter:
-    """Prints one progress line per logged step on stderr."""
+    """Prints one progress line per logged step on stderr, and each kind of alert once, as it first appears."""
 
-    def __init__(self):
+    def __init__(self, modality: str):
         self.last: dict = {}
+        self.noun = SAMPLE_NOUN[modality]
+        self.alerts_said: set[str] = set()
+
+    def _alert(self, event) -> None:
+        from sslstudio.core.training.alerts import alerts_for
+
+        for alert in alerts_for(event):
+            kind = alert.split(":")[0]
+            if kind not in self.alerts_said and not isinstance(event, TrainingFailed):  # a failure is said at the end
+                self.alerts_said.add(kind)
+                _say(f"alert: {alert}")
 
     def __call__(self, event) -> None:
+        self._alert(event)
         if isinstance(event, HealthMetrics):
             self.last.update(collapse_std=round(event.collapse_std, 4),
                              effective_rank=round(event.effective_rank, 1))
@@ -253,8 +266,9 @@ class _TrainPrinter:
         elif isinstance(event, StepMetrics):
             self.last.update(step=event.step, loss=round(event.loss, 5), **event.metrics)
             extras = "".join(f" {k} {v:.3f}" for k, v in event.metrics.items())
-            _say(f"step {event.step}/{event.total_steps} loss {event.loss:.4f}{extras} lr {event.lr:.2e} "
-                 f"{event.samples_per_s:.0f} samples/s data-wait {event.data_wait_share:.0%} "
+            of_total = f"/{event.total_steps}" if event.total_steps is not None else ""
+            _say(f"step {event.step}{of_total} loss {event.loss:.4f}{extras} lr {event.lr:.2e} "
+                 f"{event.samples_per_s:.0f} {self.noun}/s data-wait {event.data_wait_share:.0%} "
                  f"ETA {event.eta_s:.0f} s")
         elif isinstance(event, CheckpointSaved):
             _say(f"checkpoint saved at step {event.step}")

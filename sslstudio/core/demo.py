@@ -36,7 +36,7 @@ def run_demo(modalities: list[str] | None = None, max_minutes: float = 0.5, out:
         run_path = Path(tempfile.mkdtemp(prefix=f"{modality}-", dir=root))
         log(f"[{modality}] training {DEMO_TASKS[modality]} on {folder.name} for {max_minutes} min -> {run_path}")
         request = TrainRequest(folder, run_path, DEMO_TASKS[modality],
-                               train_settings={"epochs": 1000, "max_minutes": max_minutes, "seed": seed,
+                               train_settings={"max_minutes": max_minutes, "seed": seed,
                                                "batch_size": 64})
         finished = train(request)
         if isinstance(finished, TrainingFailed):

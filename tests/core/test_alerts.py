@@ -22,3 +22,15 @@ def test_a_slow_loader_is_called_out():
     assert alerts_for(step) == ["the data pipeline is the bottleneck: 40% of the time is spent waiting for "
                                 "batches (step 9)"]
     assert alerts_for(TrainingFailed(12, "loss is NaN at step 12")) == ["loss is NaN at step 12"]
+
+
+def step_with_accuracy(step, accuracy):
+    return StepMetrics(step=step, epoch=0, total_steps=None, loss=0.1, lr=1e-3, samples_per_s=10.0, eta_s=5.0,
+                       data_wait_share=0.0, metrics={"accuracy": accuracy})
+
+
+def test_a_task_solved_in_its_first_hundred_steps_is_called_too_easy():
+    [alert] = alerts_for(step_with_accuracy(80, 0.97))
+    assert alert.startswith("the task is too easy for this data: pretext accuracy 97% by step 80")
+    assert alerts_for(step_with_accuracy(80, 0.90)) == []  # still learning
+    assert alerts_for(step_with_accuracy(400, 0.99)) == []  # a task mastered late has taught along the way

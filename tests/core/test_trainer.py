@@ -25,7 +25,7 @@ def trainer_for(folder, run_path, config=CONFIG, **kwargs):
 
 def test_resumed_run_ends_bit_identical_to_an_uninterrupted_one(tiny_images, tmp_path):
     straight = trainer_for(tiny_images, tmp_path / "a")
-    assert straight.fit().reason == "completed"
+    assert straight.fit().reason == "step limit of 12 reached"
     control = TrainingControl()
     interrupt = lambda e: control.cancel() if isinstance(e, StepMetrics) and e.step == 6 else None
     assert trainer_for(tiny_images, tmp_path / "b", control=control, callbacks=[interrupt]).fit().step == 6
@@ -96,7 +96,7 @@ def test_nan_loss_stops_with_a_plain_message_and_keeps_the_good_checkpoint(tiny_
 def test_time_budget_ends_the_run(tiny_images, tmp_path):
     config = TrainConfig(epochs=10_000, batch_size=8, max_minutes=0.02)
     result = trainer_for(tiny_images, tmp_path / "run", config).fit()
-    assert result.reason == "time budget" and 0 < result.step
+    assert result.reason == "time budget of 0.02 min used" and 0 < result.step
 
 
 def test_damaged_checkpoint_is_a_clear_error(tmp_path):
@@ -165,3 +165,48 @@ def test_checkpoints_are_kept_and_a_run_can_branch_from_an_earlier_one(tiny_imag
     assert branch.step == 8
     steps = [json.loads(line)["step"] for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert steps == [2, 4, 6, 8]  # step 6 of the first branch was dropped when resuming from step 5
+
+
+def test_a_time_budget_alone_ends_the_run_and_paces_the_schedule(tiny_images, tmp_path):
+    """No epochs, no steps: time decides when the run stops and how far the learning rate has decayed."""
+    events = []
+    budget = TrainConfig(max_minutes=0.03, batch_size=8, log_every=1, warmup_fraction=0.0)
+    trainer = trainer_for(tiny_images, tmp_path / "run", budget, callbacks=[events.append])
+    assert trainer.total_steps is None
+    result = trainer.fit()
+    steps = [e for e in events if isinstance(e, StepMetrics)]
+    assert result.reason == "time budget of 0.03 min used" and 1.8 <= result.seconds < 3.0
+    assert all(e.total_steps is None for e in steps)
+    assert steps[-1].progress > 0.9 and steps[-1].lr < 0.05 * budget.lr  # the cosine reached its end with time
+    assert steps[len(steps) // 4].lr > 0.5 * budget.lr
+
+
+def test_which_limit_ended_the_run_is_said(tiny_images, tmp_path):
+    by_epochs = trainer_for(tiny_images, tmp_path / "a", TrainConfig(epochs=2, batch_size=8))
+    assert by_epochs.fit().reason == "2 epochs done"
+    both = trainer_for(tiny_images, tmp_path / "b", TrainConfig(epochs=2, max_steps=3, batch_size=8))
+    assert both.fit().reason == "step limit of 3 reached"
+    assert trainer_for(tiny_images, tmp_path / "c", TrainConfig(batch_size=8)).total_steps == \
+        20 * trainer_for(tiny_images, tmp_path / "d", TrainConfig(batch_size=8)).steps_per_epoch
+
+
+def test_speed_counts_samples_and_the_views_apart(tiny_images, tmp_path):
+    torch.manual_seed(0)
+    task, model, raw = build(tiny_images, "rotation", all_rotations=True)  # four turns of every image
+    events = []
+    Trainer(task, model, raw, TrainConfig(max_steps=4, batch_size=8, log_every=2),
+            callbacks=[events.append]).fit()
+    step = [e for e in events if isinstance(e, StepMetrics)][-1]
+    assert step.views_per_s == pytest.approx(4 * step.samples_per_s)
+
+
+def test_the_knn_monitor_is_skipped_when_it_would_overrun_the_budget(tiny_images, tmp_path):
+    from sslstudio.core.data.dataset import load_folder
+    from sslstudio.core.training.knn_monitor import KnnMonitor
+
+    trainer = trainer_for(tiny_images, tmp_path / "run")
+    monitor = KnnMonitor(load_folder(tiny_images, "image"), trainer.task.pipeline, budget_share=1.0)
+    monitor.measure(trainer.model.backbone, torch.device("cpu"))
+    assert monitor.last_seconds > 0
+    assert monitor.due(100.0) and monitor.due(100.0, seconds_left=monitor.last_seconds * 2)
+    assert not monitor.due(100.0, seconds_left=monitor.last_seconds / 2)

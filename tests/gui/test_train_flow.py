@@ -65,6 +65,8 @@ def test_open_pick_preview_train_pause_resume_stop_and_resume_from_a_checkpoint(
     config = RunDir(run).read_config()
     assert config["spec"]["image_size"] == 24 and config["backbone"] == "cnn_small"  # the automatic backbone
     qtbot.waitUntil(lambda: last_step(panel) >= 20, timeout=120_000)  # 20 steps trained
+    assert "/ 125000 · loss" in panel.progress.format() and "images/s" in panel.progress.format()
+    assert "views/s" in panel.progress.toolTip()  # rotation's four turns of each image, apart
 
     panel.pause_button.click()
     assert panel.pause_button.text() == "Resume" and window.train_label.text() == "training: paused"

@@ -8,17 +8,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
+SAMPLE_NOUN = {"image": "images", "audio": "clips", "text": "texts"}  # what a speed counts, in words
+
+
 @dataclass(frozen=True)
 class StepMetrics:
     step: int
     epoch: int
-    total_steps: int
+    total_steps: int | None  # None when time alone ends the run
     loss: float
     lr: float
-    samples_per_s: float
+    samples_per_s: float  # images, clips or texts per second, whatever the number of views each makes
     eta_s: float
     data_wait_share: float
     metrics: dict = field(default_factory=dict)  # task metrics, e.g. pretext accuracy
+    views_per_s: float = 0.0  # inputs the model sees per second (SimCLR: 2 per image, rotation: 4)
+    progress: float = 0.0  # share of the budget used, steps or time, whichever governs
 
 
 @dataclass(frozen=True)
@@ -44,8 +49,9 @@ class CheckpointSaved:
 @dataclass(frozen=True)
 class TrainingFinished:
     step: int
-    reason: str  # completed, time budget, cancelled
-    seconds: float
+    reason: str  # which limit ended the run, in words: epochs, steps, time budget, or cancelled
+    seconds: float  # training time, which a time budget counts
+    setup_seconds: float = 0.0  # the wait for the first batch, outside the budget
 
 
 @dataclass(frozen=True)

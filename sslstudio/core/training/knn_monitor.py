@@ -37,13 +37,16 @@ class KnnMonitor:
         self.samples, self.pipeline, self.labels = samples, pipeline, labels_array
         self.budget_share = budget_share
         self.seconds = 0.0
+        self.last_seconds = 0.0
 
     @property
     def usable(self) -> bool:
         return len(self.query) > 0 and len(np.unique(self.labels[self.bank])) >= 2
 
-    def due(self, training_seconds: float) -> bool:
-        return self.usable and self.seconds <= self.budget_share * training_seconds
+    def due(self, training_seconds: float, seconds_left: float | None = None) -> bool:
+        """Within its share of training time, and (under a time budget) sure to end before the budget does."""
+        fits = seconds_left is None or self.last_seconds < seconds_left
+        return self.usable and fits and self.seconds <= self.budget_share * training_seconds
 
     @torch.no_grad()
     def measure(self, backbone: nn.Module, device: torch.device, batch_size: int = 256) -> float:
@@ -60,5 +63,6 @@ class KnnMonitor:
         finally:
             backbone.train(was_training)
         predicted = knn_predict(features["bank"], self.labels[self.bank], features["query"])
-        self.seconds += time.perf_counter() - started
+        self.last_seconds = time.perf_counter() - started
+        self.seconds += self.last_seconds
         return float((predicted == self.labels[self.query]).mean())

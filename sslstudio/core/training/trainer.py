@@ -8,6 +8,7 @@ only every `log_every` steps, never once per step.
 from __future__ import annotations
 
 import math
+import sys
 import time
 import traceback
 from collections.abc import Callable
@@ -33,7 +34,8 @@ from sslstudio.core.training.run_dir import RunDir
 
 @dataclass(frozen=True)
 class TrainConfig:
-    epochs: int = 20
+    # None: DEFAULT_EPOCHS, unless a time budget is given; then time alone ends the run and drives the schedule.
+    epochs: int | None = None
     max_steps: int | None = None
     max_minutes: float | None = None
     batch_size: int = 128
@@ -45,6 +47,7 @@ class TrainConfig:
     checkpoint_minutes: float = 2.0  # the first comes after FIRST_CHECKPOINT_SECONDS, if that is sooner
 
 
+DEFAULT_EPOCHS = 20
 FIRST_CHECKPOINT_SECONDS = 15.0  # a crash in a run's first minutes keeps something
 
 
@@ -94,6 +97,7 @@ class Trainer:
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
         self.step = 0
         self.elapsed = 0.0
+        self.setup_seconds = 0.0
         self._permutation: tuple[int, torch.Tensor] | None = None
         self.feed: Feed | None = None
 
@@ -105,9 +109,21 @@ class Trainer:
         return max(1, per_rank // batch)  # drop the ragged last batch: BatchNorm dislikes tiny ones
 
     @property
-    def total_steps(self) -> int:
-        steps = self.config.epochs * self.steps_per_epoch
-        return min(steps, self.config.max_steps) if self.config.max_steps else steps
+    def samples_per_step(self) -> int:
+        return min(self.config.batch_size, len(self.data) // self.world)
+
+    @property
+    def epochs(self) -> int | None:
+        config = self.config
+        if config.epochs is not None:
+            return config.epochs
+        return None if config.max_minutes or config.max_steps else DEFAULT_EPOCHS
+
+    @property
+    def total_steps(self) -> int | None:
+        """The step limit, or None when time alone ends the run (a time budget and no epochs or steps)."""
+        limits = [self.epochs * self.steps_per_epoch if self.epochs else None, self.config.max_steps or None]
+        return min((limit for limit in limits if limit), default=None)
 
     # ------------------------------------------------------------ public
     def resume_from(self, path: Path | None = None) -> None:
@@ -138,27 +154,42 @@ class Trainer:
         started, last_checkpoint = time.perf_counter() - self.elapsed, time.perf_counter()
         window = _Window(self.step, time.perf_counter())
         loss_sum = torch.zeros((), device=self.device)
-        self.feed = Feed(self.data, self._indices_of, self._read_seed, self.device, self.step, total)
+        self.feed = Feed(self.data, self._indices_of, self._read_seed, self.device, self.step,
+                         total if total is not None else sys.maxsize)
         try:
             reason = self._loop(total, started, last_checkpoint, window, loss_sum)
         finally:
             self.feed.close()
         if self.saved_step != self.step:
             self._save_checkpoint()
-        event = TrainingFinished(self.step, reason or "completed", round(self.elapsed, 2))
+        event = TrainingFinished(self.step, reason or self._limit_reached(), round(self.elapsed, 2),
+                                 round(self.setup_seconds, 2))
         self._emit(event)
         return event
 
-    def _loop(self, total: int, started: float, last_checkpoint: float, window: "_Window",
+    def _limit_reached(self) -> str:
+        epochs_limit = self.epochs * self.steps_per_epoch if self.epochs else None
+        if epochs_limit is not None and self.step >= epochs_limit:
+            return f"{self.epochs} epochs done"
+        return f"step limit of {self.config.max_steps} reached"
+
+    def _loop(self, total: int | None, started: float, last_checkpoint: float, window: "_Window",
               loss_sum: torch.Tensor) -> str | None:
         config = self.config
         reason = None
-        while self.step < total:
+        first = True
+        while total is None or self.step < total:
             self.control.wait_while_paused()
             reason = self._stop_reason()
             if reason:
                 break
             out = self._train_step(window)
+            if first:  # the wait for the first batch (threads, files, caches warming up) is set-up, not budget
+                first = False
+                self.setup_seconds += window.data_seconds
+                started += window.data_seconds
+                window.started += window.data_seconds
+                window.data_seconds = 0.0
             loss_sum += out[0].detach()
             self.step += 1
             self.elapsed = time.perf_counter() - started
@@ -181,7 +212,7 @@ class Trainer:
         cancelled = any_rank(self.control.cancelled, self.device)
         budget = self.config.max_minutes
         out_of_time = any_rank(budget is not None and self.elapsed >= budget * 60, self.device)
-        return "cancelled" if cancelled else "time budget" if out_of_time else None
+        return "cancelled" if cancelled else f"time budget of {budget:g} min used" if out_of_time else None
 
     def _train_step(self, window: "_Window"):
         raw, waited = self.feed.next()
@@ -189,7 +220,8 @@ class Trainer:
         batch = self.task.make_batch(raw, self._step_generator())
         if self.channels_last and batch.inputs.dim() == 4:  # jigsaw's tile stacks are 5-D
             batch.inputs = batch.inputs.contiguous(memory_format=torch.channels_last)
-        window.samples += batch.size
+        window.samples += self.samples_per_step
+        window.views += batch.size
         self._set_lr()
         with torch.autocast(self.device.type, dtype=self.amp_dtype, enabled=self.amp_dtype is not None):
             loss, embeddings, metrics = self.wrapped(batch)
@@ -224,8 +256,9 @@ class Trainer:
             group["lr"] = self.current_lr * group.get("lr_scale", 1.0)
 
     def _progress(self) -> float:
-        """Share of the budget used: steps, or wall time when a time budget is tighter."""
-        progress = self.step / max(1, self.total_steps)
+        """Share of the budget used: steps, or wall time when a time budget is tighter (or the only one)."""
+        total = self.total_steps
+        progress = self.step / max(1, total) if total is not None else 0.0
         if self.config.max_minutes:
             progress = max(progress, self.elapsed / (self.config.max_minutes * 60))
         return min(progress, 1.0)
@@ -239,17 +272,20 @@ class Trainer:
             raise NonFiniteLoss(f"loss is {loss} at step {self.step}; training stopped and {kept}. "
                                 f"Try a lower learning rate.")
         seconds = max(time.perf_counter() - window.started, 1e-9)
-        speed = window.samples / seconds
         steps_per_s = (self.step - window.step) / seconds
-        eta = (self.total_steps - self.step) / max(steps_per_s, 1e-9)
+        total = self.total_steps
+        eta = (total - self.step) / max(steps_per_s, 1e-9) if total is not None else math.inf
+        seconds_left = None
         if self.config.max_minutes:
-            eta = min(eta, max(0.0, self.config.max_minutes * 60 - self.elapsed))
+            seconds_left = max(0.0, self.config.max_minutes * 60 - self.elapsed)
+            eta = min(eta, seconds_left)
         metrics = {k: round(float(v), 5) for k, v in out[2].items()}
-        step_event = StepMetrics(self.step, self.step // self.steps_per_epoch, self.total_steps, loss,
-                                 self.current_lr, speed, eta, window.data_seconds / seconds, metrics)
+        step_event = StepMetrics(self.step, self.step // self.steps_per_epoch, total, loss,
+                                 self.current_lr, window.samples / seconds, eta, window.data_seconds / seconds,
+                                 metrics, window.views / seconds, round(self._progress(), 4))
         embeddings = out[1].detach()
         knn = None
-        if self.monitor is not None and self.rank == 0 and self.monitor.due(self.elapsed):
+        if self.monitor is not None and self.rank == 0 and self.monitor.due(self.elapsed, seconds_left):
             knn = self.monitor.measure(self.model.backbone, self.device)
         health = HealthMetrics(self.step, collapse_std(embeddings), 1 / math.sqrt(embeddings.shape[1]),
                                effective_rank(embeddings), embeddings.shape[1], knn)
@@ -302,6 +338,7 @@ class _Window:
     step: int
     started: float
     samples: int = 0
+    views: int = 0  # what the model sees: rotation's four turns of each image count four times
     data_seconds: float = 0.0
 
 

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from sslstudio.core.training.alerts import alerts_for
+from sslstudio.core.training.events import SAMPLE_NOUN
 from sslstudio.gui.errors import show_error
 from sslstudio.gui.jobs import JobRunner
 from sslstudio.gui.training_job import TrainingJob
@@ -29,6 +30,7 @@ from sslstudio.gui.widgets.preview_grid import PreviewGrid
 from sslstudio.gui.widgets.runs_tree import RunsTree
 
 LOG_EVERY = 5  # steps between logged metrics: frequent enough for live curves, cheap enough for health metrics
+PROGRESS_SCALE = 1000  # the bar shows the share of the budget used, in thousandths
 
 
 AUTOMATIC = "automatic"
@@ -73,8 +75,10 @@ class TrainPanel(QWidget):
             box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             box.setMinimumContentsLength(14)
         self.minutes = self._spin(QDoubleSpinBox(), 0, 100_000, 2.0, "Stop after this many minutes (0: no limit)")
-        self.epochs = self._spin(QSpinBox(), 1, 1_000_000, 20, "Passes over the folder; the time budget may end "
-                                 "training sooner")
+        self.epochs = self._spin(QSpinBox(), 0, 1_000_000, 0, "Passes over the folder (0: as many as the time "
+                                 "budget allows; with no budget either, 20). A time budget alone ends the run and "
+                                 "paces the learning-rate schedule")
+        self.epochs.setSpecialValueText("until the time budget")
         self.batch = self._spin(QSpinBox(), 2, 65_536, 64, "Samples per step")
         self.lr = QDoubleSpinBox()
         self.lr.setDecimals(5)  # before the value, or 0.002 is rounded to the default 2 decimals
@@ -197,8 +201,10 @@ class TrainPanel(QWidget):
         return None if text in ("", AUTOMATIC) else text
 
     def _settings(self) -> dict:
-        settings = {"epochs": self.epochs.value(), "batch_size": self.batch.value(), "lr": self.lr.value(),
+        settings = {"batch_size": self.batch.value(), "lr": self.lr.value(),
                     "seed": self.seed.value(), "log_every": LOG_EVERY}
+        if self.epochs.value() > 0:
+            settings["epochs"] = self.epochs.value()
         if self.minutes.value() > 0:
             settings["max_minutes"] = self.minutes.value()
         return settings
@@ -291,14 +297,23 @@ class TrainPanel(QWidget):
         for event in events:
             kind = type(event).__name__
             if kind == "StepMetrics":
-                self.progress.setRange(0, event.total_steps)
-                self.progress.setValue(event.step)
-                self.progress.setFormat(f"step %v / %m · loss {event.loss:.4f} · {event.samples_per_s:.0f} samples/s"
-                                        f" · ETA {_duration(event.eta_s)}")
+                self._show_step(event)
             elif kind == "CheckpointSaved":
                 self._say(f"checkpoint saved at step {event.step}")
             for alert in alerts_for(event):
                 self._alert(alert)
+
+    def _show_step(self, event) -> None:
+        """The bar follows whichever budget governs, steps or time; the speed counts samples, views in the tip."""
+        self.progress.setRange(0, PROGRESS_SCALE)
+        self.progress.setValue(round(event.progress * PROGRESS_SCALE))
+        of_total = f" / {event.total_steps}" if event.total_steps is not None else ""
+        noun = SAMPLE_NOUN[self.context["modality"]] if self.context else "samples"
+        eta = f" · ETA {_duration(event.eta_s)}" if event.eta_s != float("inf") else ""
+        self.progress.setFormat(f"step {event.step}{of_total} · loss {event.loss:.4f} · "
+                                f"{event.samples_per_s:.0f} {noun}/s{eta}")
+        self.progress.setToolTip(f"{event.views_per_s:.0f} views/s: the inputs the model sees, several per sample "
+                                 f"for tasks that make views")
 
     def _alert(self, text: str) -> None:
         key = text.split(":")[0]  # one line per kind of alert, updated with the latest numbers
@@ -314,7 +329,8 @@ class TrainPanel(QWidget):
             if result.traceback:
                 self.log.appendPlainText(result.traceback)
         else:
-            self._say(f"{result.reason} at step {result.step} after {_duration(result.seconds)}")
+            setup = f" (and {_duration(result.setup_seconds)} of set-up)" if result.setup_seconds >= 1 else ""
+            self._say(f"{result.reason} at step {result.step} after {_duration(result.seconds)}{setup}")
             if result.reason != "cancelled":  # a time budget ends the run before its epoch count
                 self.progress.setValue(self.progress.maximum())
             self.progress.setFormat(f"{result.reason} at step {result.step} after {_duration(result.seconds)}")
