@@ -81,7 +81,9 @@ def cmd_tasks(args) -> int:
         _emit_json({"tasks": described, "backbones": backbones})
         return 0
     for task in described:
-        print(f"{task['name']:<20} {task['modality']:<6} {task['description']}")
+        print(f"{task['name']:<20} {task['modality']:<6} {task['family']}, {task['cost']} cost "
+              f"({task['cost_means']})")
+        print(f"{'':<27} {task['description']}")
         print(f"{'':<27} {task['reference']}")
         for arg in task["args"]:
             bounds = f" [{arg.get('min')}, {arg.get('max')}]" if "min" in arg else ""

@@ -20,5 +20,5 @@ def build_from_store(folder, task_name, spec=None, **task_args):
     samples = load_folder(folder, task_cls.modality, spec=spec) if spec else load_folder(folder, task_cls.modality)
     pipeline = Pipeline.fit(samples)
     task = task_cls(task_cls.Args.from_mapping(task_args), pipeline)
-    backbone = build_backbone(task_cls.modality, None, pipeline.backbone_context())
+    backbone = build_backbone(task_cls.modality, (task_cls.backbones or [None])[0], pipeline.backbone_context())
     return task, TaskModel(task, backbone, task.build_heads(backbone)), samples

@@ -83,11 +83,21 @@ def test_bad_setting_combination_is_shown_beside_the_form(qtbot, panel, tiny_aud
     assert panel.check_values() is not None
 
 
-@pytest.mark.parametrize("task", ["mlm", "simcse"])
+@pytest.mark.parametrize("task", ["mlm", "simcse", "word_context"])
 def test_text_tasks_preview_tokens(qtbot, panel, tiny_text, task):
     open_folder(panel, tiny_text, task)
     qtbot.waitUntil(lambda: len(panel.grid.cards) > 0 and not panel.busy, timeout=60_000)
     assert "[CLS]" in " ".join(card_texts(panel))
+    assert panel.current_task() == task
+
+
+def test_tasks_are_listed_by_family_with_their_cost(qtbot, panel, tiny_text):
+    open_folder(panel, tiny_text)
+    qtbot.waitUntil(lambda: panel.task_list.count() > 0, timeout=30_000)
+    rows = [panel.task_list.item(i).text() for i in range(panel.task_list.count())]
+    assert rows == ["mlm  ·  reconstruction, medium cost", "word_context  ·  context prediction, low cost",
+                    "simcse  ·  contrastive, medium cost"]
+    assert "one pass per sample" in panel.task_list.item(1).toolTip()
 
 
 def test_input_settings_are_proposed_from_the_files_and_the_preview_follows_them(qtbot, panel, tmp_path):

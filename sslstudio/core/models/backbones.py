@@ -192,11 +192,20 @@ BACKBONES: dict[str, dict[str, tuple[BackboneFactory, str]]] = {
         "transformer_small": (lambda ctx: TextTransformer(ctx["vocab_size"], ctx["max_tokens"],
                                                           dim=256, layers=4),
                               "4 layers, width 256; for GPUs"),
+        "word_vectors": (lambda ctx: _word_vectors(ctx["vocab"]),
+                         "fastText-style token vectors with subword n-grams, texts as their rarity-weighted "
+                         "mean; for word_context, trains in CPU minutes"),
     },
 }
 DEFAULT_BACKBONE = {"image": "cnn_small", "audio": "mel_cnn", "text": "transformer_tiny"}
 # Backbones that hold a torchvision or timm model as `net`: their state_dict is that library's, under "net.".
 WRAPS_LIBRARY_MODEL = {"resnet18", "mel_resnet18", "resnet18_imagenet", "resnet50", "vit_s16"}
+
+
+def _word_vectors(vocab: dict[str, int]) -> nn.Module:
+    from sslstudio.core.models.word_vectors import WordVectors
+
+    return WordVectors(vocab)
 
 
 def check_backbone(modality: str, name: str) -> None:
@@ -224,8 +233,12 @@ def build_backbone(modality: str, name: str | None, context: dict) -> nn.Module:
     return BACKBONES[modality][name][0](context)
 
 
-def default_backbone(modality: str, device_type: str, image_size: int = 32) -> str:
-    """A small CNN on a CPU; on a GPU, ResNet-50 for photos (96 px and up), the CIFAR-stem ResNet-18 below."""
+def default_backbone(modality: str, device_type: str, image_size: int = 32,
+                     task_backbones: tuple[str, ...] | None = None) -> str:
+    """The task's own first choice where it names some; else a small CNN on a CPU, and on a GPU ResNet-50 for
+    photos (96 px and up), the CIFAR-stem ResNet-18 below."""
+    if task_backbones:
+        return task_backbones[0]
     if device_type == "cpu" or modality == "text":
         return DEFAULT_BACKBONE[modality]
     if modality == "audio":

@@ -217,8 +217,8 @@ class Pipeline:
         return hashlib.sha1(self.tokenizer.to_str().encode("utf-8")).hexdigest()[:16]
 
     def backbone_context(self) -> dict:
-        vocab = self.tokenizer.get_vocab_size() if self.tokenizer is not None else 0
-        return {"vocab_size": vocab, "max_tokens": self.spec.text_tokens}
+        vocab = self.tokenizer.get_vocab() if self.tokenizer is not None else {}
+        return {"vocab_size": len(vocab), "vocab": vocab, "max_tokens": self.spec.text_tokens}
 
     # -- persistence beside a run, and passing between processes
     def to_state(self) -> dict:

@@ -38,6 +38,8 @@ class AudioContrastive(PretextTask):
     summary = "Two crops of the same clip must find each other among the other clips (COLA, BYOL-A mixing)."
     reference = "Saeed et al., COLA, ICASSP 2021; Niizumi et al., BYOL for Audio, IJCNN 2021"
     Args = AudioContrastiveArgs
+    family = "contrastive"
+    cost = "medium"
 
     def __init__(self, args: AudioContrastiveArgs, pipeline):
         super().__init__(args, pipeline)

@@ -70,6 +70,8 @@ class AudioDenoising(PretextTask):
     summary = "Distort the clip (noise, clipping, low-pass, dropouts) and reconstruct the clean log-mel."
     reference = "Vincent et al., Denoising Autoencoders, ICML 2008; Ravanelli et al., PASE+, ICASSP 2020"
     Args = DenoisingArgs
+    family = "reconstruction"
+    cost = "low"
 
     def build_heads(self, backbone: nn.Module) -> nn.Module:
         return UpsamplingDecoder(backbone.feature_channels, 1)

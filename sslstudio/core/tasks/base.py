@@ -79,12 +79,23 @@ def make_generator(seed: int) -> torch.Generator:
     return generator
 
 
+FAMILIES = ("transformation prediction", "reconstruction", "context prediction", "contrastive",
+            "self-distillation", "redundancy reduction")
+COSTS = {"low": "one pass per sample",
+         "medium": "two to four views per sample, or a Transformer",
+         "high": "several views and a momentum network per sample"}
+
+
 class PretextTask(ABC):
     name: ClassVar[str]
     modality: ClassVar[str]
     summary: ClassVar[str]
     reference: ClassVar[str]
     Args: ClassVar[type[TaskArgs]]
+    family: ClassVar[str]  # one of FAMILIES: how the task makes its own labels, for grouping
+    cost: ClassVar[str]  # a key of COSTS: compute per sample, against the other tasks
+    # The backbones this task can train, the first its default; None: any backbone of its modality.
+    backbones: ClassVar[tuple[str, ...] | None] = None
     # False when make_batch draws nothing at random (the views differ inside the model, e.g. by
     # dropout): then a new preview seed shows the same inputs.
     stochastic_input: ClassVar[bool] = True
@@ -165,4 +176,6 @@ class PretextTask(ABC):
     @classmethod
     def describe(cls) -> dict:
         return {"name": cls.name, "modality": cls.modality, "description": cls.summary,
-                "reference": cls.reference, "stochastic_input": cls.stochastic_input, "args": cls.Args.schema()}
+                "reference": cls.reference, "family": cls.family, "cost": cls.cost, "cost_means": COSTS[cls.cost],
+                "backbones": list(cls.backbones) if cls.backbones else None,
+                "stochastic_input": cls.stochastic_input, "args": cls.Args.schema()}

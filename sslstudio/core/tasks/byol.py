@@ -44,6 +44,8 @@ class BYOL(TwoViewTask):
     summary = "Predict a slow-moving target network's view of the other crop; no negatives needed."
     reference = "Grill et al., Bootstrap Your Own Latent, NeurIPS 2020"
     Args = BYOLArgs
+    family = "self-distillation"
+    cost = "high"
 
     def build_heads(self, backbone: nn.Module) -> nn.Module:
         return BYOLHeads(backbone, self.args)

@@ -53,6 +53,8 @@ class Colorization(PretextTask):
     summary = "See only the lightness (L of CIELAB) and predict the colour channels (ab)."
     reference = "Zhang, Isola and Efros, Colorful Image Colorization, ECCV 2016"
     Args = ColorizationArgs
+    family = "reconstruction"
+    cost = "low"
 
     def build_heads(self, backbone: nn.Module) -> nn.Module:
         return UpsamplingDecoder(backbone.feature_channels, 2)

@@ -59,6 +59,8 @@ class Inpainting(PretextTask):
     reference = ("He et al., Masked Autoencoders Are Scalable Vision Learners, CVPR 2022; "
                  "Pathak et al., Context Encoders, CVPR 2016")
     Args = InpaintingArgs
+    family = "reconstruction"
+    cost = "low"
 
     def build_heads(self, backbone: nn.Module) -> nn.Module:
         return UpsamplingDecoder(backbone.feature_channels, 3)

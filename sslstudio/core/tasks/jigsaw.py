@@ -65,6 +65,8 @@ class Jigsaw(PretextTask):
     reference = ("Noroozi and Favaro, Unsupervised Learning of Visual Representations by Solving Jigsaw "
                  "Puzzles, ECCV 2016")
     Args = JigsawArgs
+    family = "transformation prediction"
+    cost = "medium"
 
     def build_heads(self, backbone: nn.Module) -> nn.Module:
         hidden = 512

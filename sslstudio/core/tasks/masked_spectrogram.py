@@ -52,6 +52,8 @@ class MaskedSpectrogram(PretextTask):
     reference = ("Park et al., SpecAugment, Interspeech 2019; "
                  "Huang et al., Masked Autoencoders that Listen, NeurIPS 2022")
     Args = MaskedSpectrogramArgs
+    family = "reconstruction"
+    cost = "low"
 
     def build_heads(self, backbone: nn.Module) -> nn.Module:
         return UpsamplingDecoder(backbone.feature_channels, 1)

@@ -52,6 +52,9 @@ class MaskedLanguageModel(PretextTask):
     summary = "Hide 15 % of the tokens (80 % [MASK], 10 % random, 10 % kept) and predict the originals."
     reference = "Devlin et al., BERT, NAACL 2019"
     Args = MLMArgs
+    family = "reconstruction"
+    cost = "medium"
+    backbones = ("transformer_tiny", "transformer_small")  # they read each token in its context
 
     def build_heads(self, backbone: nn.Module) -> nn.Module:
         return MLMHead(backbone.embed_dim, self.pipeline.tokenizer.get_vocab_size())

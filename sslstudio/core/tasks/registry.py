@@ -15,12 +15,13 @@ from sslstudio.core.tasks.rotation import Rotation
 from sslstudio.core.tasks.simcse import SimCSE
 from sslstudio.core.tasks.simclr import SimCLR
 from sslstudio.core.tasks.vicreg import VICReg
+from sslstudio.core.tasks.word_context import WordContext
 
 TASKS: dict[str, type[PretextTask]] = {
     task.name: task for task in (
         Rotation, Jigsaw, Colorization, Inpainting, SimCLR, BYOL, VICReg,  # images
         MaskedSpectrogram, AudioDenoising, AudioContrastive,  # audio
-        MaskedLanguageModel, SimCSE,  # text
+        WordContext, MaskedLanguageModel, SimCSE,  # text
     )
 }
 

@@ -37,6 +37,8 @@ class Rotation(PretextTask):
     summary = "Predict which of four rotations (0/90/180/270 degrees) was applied to the image."
     reference = "Gidaris et al., Unsupervised Representation Learning by Predicting Image Rotations, ICLR 2018"
     Args = RotationArgs
+    family = "transformation prediction"
+    cost = "medium"
 
     def build_heads(self, backbone: nn.Module) -> nn.Module:
         return nn.Linear(backbone.embed_dim, len(ANGLES))

@@ -28,6 +28,8 @@ class SimCLR(TwoViewTask):
     summary = "Two random views of each image (crop, flip, colour, grey, blur) must find each other (NT-Xent)."
     reference = "Chen et al., A Simple Framework for Contrastive Learning of Visual Representations, ICML 2020"
     Args = SimCLRArgs
+    family = "contrastive"
+    cost = "medium"
 
     def build_heads(self, backbone: nn.Module) -> nn.Module:
         return mlp(backbone.embed_dim, max(512, self.args.projection_dim), self.args.projection_dim)

@@ -29,6 +29,9 @@ class SimCSE(PretextTask):
     summary = "Encode each text twice with different dropout; each encoding must find its twin in the batch."
     reference = "Gao et al., SimCSE: Simple Contrastive Learning of Sentence Embeddings, EMNLP 2021"
     Args = SimCSEArgs
+    family = "contrastive"
+    cost = "medium"
+    backbones = ("transformer_tiny", "transformer_small")  # they read each token in its context
     stochastic_input = False  # the views differ only by dropout inside the model
 
     def build_heads(self, backbone: nn.Module) -> nn.Module:

@@ -33,6 +33,8 @@ class VICReg(TwoViewTask):
                "spread and no two co-vary (no negatives, small batches work).")
     reference = "Bardes, Ponce and LeCun, VICReg: Variance-Invariance-Covariance Regularization, ICLR 2022"
     Args = VICRegArgs
+    family = "redundancy reduction"
+    cost = "medium"
 
     def build_heads(self, backbone: nn.Module) -> nn.Module:
         return mlp(backbone.embed_dim, self.args.projection_dim, self.args.projection_dim)

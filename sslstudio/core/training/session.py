@@ -134,8 +134,10 @@ def _fresh_plan(request: TrainRequest, run_dir: RunDir) -> _Plan:
     task_args = task_cls.Args.from_mapping(request.task_args)
     spec, notes = suited_inputs(request.folder, task_cls.modality, request.device, request.inputs)
     backbone = request.backbone or default_backbone(task_cls.modality, resolve_device(request.device).type,
-                                                    spec.image_size)
+                                                    spec.image_size, task_cls.backbones)
     check_backbone(task_cls.modality, backbone)
+    if task_cls.backbones and backbone not in task_cls.backbones:
+        raise UserError(f"{task_cls.name} trains only {' or '.join(task_cls.backbones)}, not {backbone}")
     if not request.backbone:
         notes.append(f"backbone {backbone} (--backbone to choose another)")
     init = str(request.init) if request.init else None

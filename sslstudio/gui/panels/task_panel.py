@@ -38,9 +38,11 @@ POOL = {"image": 256, "audio": 128, "text": 2000}  # files decoded once for prev
 
 
 def task_catalogue(modality: str) -> list[dict]:
+    """The modality's tasks, grouped by family (in FAMILIES order), registry order within a family."""
+    from sslstudio.core.tasks.base import FAMILIES
     from sslstudio.core.tasks.registry import tasks_for
 
-    return [task.describe() for task in tasks_for(modality)]
+    return sorted((task.describe() for task in tasks_for(modality)), key=lambda entry: FAMILIES.index(entry["family"]))
 
 
 def preview_inputs(root: Path, relpaths: list[str], modality: str, spec):
@@ -188,8 +190,9 @@ class TaskPanel(QWidget):
         names = [entry["name"] for entry in catalogue]
         self.task_list.blockSignals(True)
         for entry in catalogue:
-            item = QListWidgetItem(entry["name"])
-            item.setToolTip(entry["description"])
+            item = QListWidgetItem(f"{entry['name']}  ·  {entry['family']}, {entry['cost']} cost")
+            item.setData(Qt.ItemDataRole.UserRole, entry["name"])
+            item.setToolTip(f"{entry['description']}\n\nCost: {entry['cost_means']}.")
             self.task_list.addItem(item)
         self.task_list.blockSignals(False)
         self.task_list.setCurrentRow(names.index(task) if task in names else 0)
