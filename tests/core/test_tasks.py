@@ -21,11 +21,13 @@ def folder_for(tiny_images, tiny_colour, tiny_audio, tiny_text):
     return Folders(image=tiny_images, audio=tiny_audio, text=tiny_text)
 
 
-def train_losses(task, model, raw, steps: int, batch_size: int) -> list[float]:
+def train_losses(task, model, raw, steps: int, batch_size: int, metric: str | None = None) -> list[float]:
+    """The loss at every step, or the task metric `metric`."""
     losses = []
     config = TrainConfig(epochs=100_000, max_steps=steps, batch_size=batch_size, log_every=1, lr=2e-3)
     trainer = Trainer(task, model, raw, config, callbacks=[
-        lambda e: losses.append(e.loss) if type(e).__name__ == "StepMetrics" else None])
+        lambda e: losses.append(e.metrics[metric] if metric else e.loss) if type(e).__name__ == "StepMetrics"
+        else None])
     result = trainer.fit()
     assert type(result).__name__ == "TrainingFinished", result
     assert len(losses) == steps and all(np.isfinite(losses))
@@ -68,7 +70,9 @@ def test_loss_falls_over_a_few_hundred_steps_on_real_data(name, small_real_sets)
     task, model, raw = build(folder, name, spec=spec, **extra)
     # Rotation puts all four angles of each image in the batch, and audio steps are slow on a CI core.
     batch_size = 8 if modality == "audio" or name == "rotation" else 16
-    losses = train_losses(task, model, raw, steps=200, batch_size=batch_size)
+    # DINO's loss is the teacher's entropy, which starts near log K and falls only as the teacher sharpens
+    # over thousands of steps, plus the student's KL to the teacher, which is what falls in 200.
+    losses = train_losses(task, model, raw, steps=200, batch_size=batch_size, metric="kl" if name == "dino" else None)
     assert np.mean(losses[-20:]) < 0.9 * np.mean(losses[:20]), losses[::10]
 
 
@@ -257,3 +261,33 @@ def test_dropped_segments_stay_within_their_budget():
     share = dropped.float().mean(1)
     assert 0.3 < (share > 0).float().mean() < 0.7  # about half the clips lose something
     assert share.max() <= 0.3  # at most three segments of 10 %
+
+
+def test_dino_student_sees_local_crops_the_teacher_does_not(tiny_images):
+    task, model, raw = build(tiny_images, "dino", local_crops=3)
+    batch = task.make_batch(raw[:4], make_generator(0))
+    side = task.local_side()
+    assert batch.inputs.shape[0] == 8 and batch.params["local"].shape == (12, 3, side, side)
+    assert side == task.pipeline.spec.image_size // 2
+    boxes = batch.params["local_crop_box"]  # (x, y, w, h) in pixels of the stored image, per image and crop
+    stored_area = raw.shape[-1] * raw.shape[-2]
+    assert ((boxes[..., 2] * boxes[..., 3]) <= task.args.crop_min_scale * stored_area * 1.01).all()
+    out = task.forward(model.backbone, model.heads, batch)
+    assert out.metrics["teacher_entropy"] <= np.log(task.args.prototypes) + 1e-4
+    assert out.metrics["kl"] >= -1e-4 and out.embeddings.shape[0] == 4
+    centre_before = model.heads.centre.clone()
+    model.train()
+    task.forward(model.backbone, model.heads, batch)
+    assert not torch.equal(model.heads.centre, centre_before)  # the teacher's running mean moved
+    assert task.teacher_temp() == task.args.teacher_temp_start  # warms up with the budget
+    task.after_step(model, 0.3)
+    assert task.teacher_temp() == pytest.approx(task.args.teacher_temp)
+
+
+def test_dino_trains_a_vision_transformer_on_global_and_local_crops(tiny_images, tmp_path):
+    from sslstudio.core.training.session import TrainRequest, train
+
+    finished = train(TrainRequest(tiny_images, tmp_path / "run", "dino", {"local_crops": 2},
+                                  backbone="timm:vit_tiny_patch16_224", inputs={"image_size": 32},
+                                  train_settings={"max_steps": 2, "batch_size": 8}))
+    assert type(finished).__name__ == "TrainingFinished" and finished.step == 2

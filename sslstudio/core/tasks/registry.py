@@ -7,6 +7,7 @@ from sslstudio.core.tasks.audio_denoising import AudioDenoising
 from sslstudio.core.tasks.base import PretextTask
 from sslstudio.core.tasks.byol import BYOL
 from sslstudio.core.tasks.colorization import Colorization
+from sslstudio.core.tasks.dino import DINO
 from sslstudio.core.tasks.inpainting import Inpainting
 from sslstudio.core.tasks.jigsaw import Jigsaw
 from sslstudio.core.tasks.masked_spectrogram import MaskedSpectrogram
@@ -19,7 +20,7 @@ from sslstudio.core.tasks.word_context import WordContext
 
 TASKS: dict[str, type[PretextTask]] = {
     task.name: task for task in (
-        Rotation, Jigsaw, Colorization, Inpainting, SimCLR, BYOL, VICReg,  # images
+        Rotation, Jigsaw, Colorization, Inpainting, SimCLR, BYOL, DINO, VICReg,  # images
         MaskedSpectrogram, AudioDenoising, AudioContrastive,  # audio
         WordContext, MaskedLanguageModel, SimCSE,  # text
     )

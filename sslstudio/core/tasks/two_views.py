@@ -35,11 +35,14 @@ class TwoViewTask(PretextTask):
 
     modality = "image"
 
-    def view(self, images: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, dict]:
-        """One augmented view, float [0, 1], of uint8 images, with every sampled parameter."""
+    def view(self, images: torch.Tensor, generator: torch.Generator, scale: tuple[float, float] | None = None,
+             size: int | None = None) -> tuple[torch.Tensor, dict]:
+        """One augmented view, float [0, 1], of uint8 images, with every sampled parameter: a crop of `scale`
+        (default: from crop_min_scale to the whole image) resized to `size` (default: the input size)."""
         a = self.args
-        x, box, flipped = resized_crop_and_flip(images, (a.crop_min_scale, 1.0), generator,
-                                                size=self.pipeline.spec.image_size, flip_probability=0.5 if a.flip else 0.0)
+        x, box, flipped = resized_crop_and_flip(images, scale or (a.crop_min_scale, 1.0), generator,
+                                                size=size or self.pipeline.spec.image_size,
+                                                flip_probability=0.5 if a.flip else 0.0)
         x = x.float() / 255.0
         x, jitter = color_jitter(x, a.brightness, a.contrast, a.saturation, a.hue, a.jitter_prob, generator)
         x, grey = random_grayscale(x, a.grayscale_prob, generator)
