@@ -180,6 +180,10 @@ BACKBONES: dict[str, dict[str, tuple[BackboneFactory, str]]] = {
                      "ResNet-50 with ImageNet stem, 24M parameters; 224 px on a GPU"),
         "vit_s16": (lambda ctx: TimmBackbone("vit_small_patch16_224", 3),
                     "ViT-S/16 (timm), 22M parameters; 224 px on a GPU"),
+        "vit_tiny": (lambda ctx: _vit(ctx, 192, 6, 3), "ViT-Tiny, 5.5M parameters, patches an eighth of the side "
+                                                       "(16 px from 128 px up); for mae on a CPU"),
+        "vit_small": (lambda ctx: _vit(ctx, 384, 12, 6), "ViT-S, 22M parameters, the same patches; for mae at "
+                                                         "224 px on a GPU"),
     },
     "audio": {
         "mel_cnn": (lambda ctx: ConvNet(1), "4-stage CNN over the log-mel spectrogram"),
@@ -200,6 +204,12 @@ BACKBONES: dict[str, dict[str, tuple[BackboneFactory, str]]] = {
 DEFAULT_BACKBONE = {"image": "cnn_small", "audio": "mel_cnn", "text": "transformer_tiny"}
 # Backbones that hold a torchvision or timm model as `net`: their state_dict is that library's, under "net.".
 WRAPS_LIBRARY_MODEL = {"resnet18", "mel_resnet18", "resnet18_imagenet", "resnet50", "vit_s16"}
+
+
+def _vit(context: dict, dim: int, depth: int, heads: int) -> nn.Module:
+    from sslstudio.core.models.vit import ViT, patch_size_for
+
+    return ViT(3, patch_size_for(context["image_size"]), dim, depth, heads)
 
 
 def _word_vectors(vocab: dict[str, int]) -> nn.Module:

@@ -218,7 +218,8 @@ class Pipeline:
 
     def backbone_context(self) -> dict:
         vocab = self.tokenizer.get_vocab() if self.tokenizer is not None else {}
-        return {"vocab_size": len(vocab), "vocab": vocab, "max_tokens": self.spec.text_tokens}
+        return {"vocab_size": len(vocab), "vocab": vocab, "max_tokens": self.spec.text_tokens,
+                "image_size": self.spec.image_size}
 
     # -- persistence beside a run, and passing between processes
     def to_state(self) -> dict:

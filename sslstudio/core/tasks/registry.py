@@ -10,6 +10,7 @@ from sslstudio.core.tasks.colorization import Colorization
 from sslstudio.core.tasks.dino import DINO
 from sslstudio.core.tasks.inpainting import Inpainting
 from sslstudio.core.tasks.jigsaw import Jigsaw
+from sslstudio.core.tasks.mae import MAE
 from sslstudio.core.tasks.masked_spectrogram import MaskedSpectrogram
 from sslstudio.core.tasks.mlm import MaskedLanguageModel
 from sslstudio.core.tasks.rotation import Rotation
@@ -20,7 +21,7 @@ from sslstudio.core.tasks.word_context import WordContext
 
 TASKS: dict[str, type[PretextTask]] = {
     task.name: task for task in (
-        Rotation, Jigsaw, Colorization, Inpainting, SimCLR, BYOL, DINO, VICReg,  # images
+        Rotation, Jigsaw, Colorization, Inpainting, MAE, SimCLR, BYOL, DINO, VICReg,  # images
         MaskedSpectrogram, AudioDenoising, AudioContrastive,  # audio
         WordContext, MaskedLanguageModel, SimCSE,  # text
     )
