@@ -44,5 +44,5 @@ def test_every_task_describes_itself_with_a_schema():
 
 
 def test_unknown_task_lists_the_valid_ones():
-    with pytest.raises(UserError, match="valid tasks: audio_contrastive, audio_denoising, byol, colorization, dino, inpainting, jigsaw, mae, masked_spectrogram, mlm, rotation, simclr, simcse, vicreg, word_context"):
+    with pytest.raises(UserError, match="valid tasks: audio_contrastive, audio_denoising, audio_mae, byol, colorization, dino, inpainting, jigsaw, mae, masked_spectrogram, mlm, rotation, simclr, simcse, vicreg, word_context"):
         get_task("jigsaw9")

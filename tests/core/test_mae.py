@@ -62,3 +62,22 @@ def test_a_trained_vit_exports_and_runs_outside_the_app(tiny_images, tmp_path):
     for fmt in ("torchscript", "onnx"):
         report = export(run, tmp_path / f"model.{fmt}", fmt, raw)
         assert report.passed, report
+
+
+def test_audio_mae_encodes_spectrogram_patches_and_exports_with_its_log_mel(tiny_audio, tmp_path):
+    task, model, raw = build(tiny_audio, "audio_mae")
+    batch = task.make_batch(raw[:2], make_generator(0))
+    mels, frames = task.pipeline.preprocess(raw[:1]).shape[-2:]
+    rows, columns = -(-mels // 8), -(-frames // 8)
+    assert batch.inputs.shape[-2:] == (rows * 8, columns * 8)  # padded up to whole patches
+    assert batch.params["hidden"].sum(1).tolist() == [round(0.75 * rows * columns)] * 2
+    [sample] = task.live_preview(model.backbone, model.heads, raw[:1], seed=1)
+    shown, target, clip, rebuilt = sample.items
+    assert rebuilt.kind == "spectrogram" and rebuilt.data.shape == target.data.shape
+    np.testing.assert_allclose(rebuilt.data[~shown.mask], target.data[~shown.mask], atol=1e-4)
+    finished = train(TrainRequest(tiny_audio, tmp_path / "run", "audio_mae",
+                                  train_settings={"max_steps": 2, "batch_size": 8}))
+    assert finished.step == 2
+    run = load_run(tmp_path / "run")
+    waves = run.pipeline.eval_raw(load_folder(tiny_audio), range(6))
+    assert export(run, tmp_path / "audio.onnx", "onnx", waves).passed

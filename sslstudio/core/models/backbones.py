@@ -189,6 +189,8 @@ BACKBONES: dict[str, dict[str, tuple[BackboneFactory, str]]] = {
         "mel_cnn": (lambda ctx: ConvNet(1), "4-stage CNN over the log-mel spectrogram"),
         "mel_resnet18": (lambda ctx: TorchvisionResNet("resnet18", 1, cifar_stem=True),
                          "ResNet-18 over the log-mel spectrogram; for GPUs"),
+        "mel_vit_tiny": (lambda ctx: _mel_vit(), "ViT-Tiny over 8 x 8 patches of the log-mel spectrogram "
+                                                 "(8 bands by 80 ms); for audio_mae"),
     },
     "text": {
         "transformer_tiny": (lambda ctx: TextTransformer(ctx["vocab_size"], ctx["max_tokens"]),
@@ -210,6 +212,13 @@ def _vit(context: dict, dim: int, depth: int, heads: int) -> nn.Module:
     from sslstudio.core.models.vit import ViT, patch_size_for
 
     return ViT(3, patch_size_for(context["image_size"]), dim, depth, heads)
+
+
+def _mel_vit() -> nn.Module:
+    from sslstudio.core.models.vit import ViT
+    from sslstudio.core.tasks.audio_mae import SPECTROGRAM_PATCH
+
+    return ViT(1, SPECTROGRAM_PATCH, 192, 6, 3)
 
 
 def _word_vectors(vocab: dict[str, int]) -> nn.Module:

@@ -12,6 +12,7 @@ method that scales: use `vit_small` at 224 px on a GPU.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -24,15 +25,19 @@ from sslstudio.core.tasks.base import Batch, PretextTask, PreviewItem, PreviewSa
 
 
 @dataclass(frozen=True)
-class MAEArgs(TaskArgs):
+class MaskedPatchArgs(TaskArgs):
     mask_ratio: float = setting(0.75, "Share of the patches hidden from the encoder.", min=0.1, max=0.95)
     norm_pix_loss: bool = setting(True, "Reconstruct each patch normalised by its own mean and spread (the paper's "
                                         "better representation).")
-    crop_min_scale: float = setting(0.2, "Smallest random crop, as a share of the image area.", min=0.05, max=1.0)
-    flip: bool = setting(True, "Mirror half of the images left-right.")
     decoder_dim: int = setting(128, "Width of the decoder (the paper: 512 for a 768-wide encoder).", min=16,
                                max=1024)
     decoder_depth: int = setting(2, "Transformer blocks in the decoder (the paper: 8).", min=1, max=12)
+
+
+@dataclass(frozen=True)
+class MAEArgs(MaskedPatchArgs):
+    crop_min_scale: float = setting(0.2, "Smallest random crop, as a share of the image area.", min=0.05, max=1.0)
+    flip: bool = setting(True, "Mirror half of the images left-right.")
 
 
 def patchify(images: torch.Tensor, patch: int) -> torch.Tensor:
@@ -49,7 +54,7 @@ def unpatchify(patches: torch.Tensor, patch: int, channels: int, rows: int, colu
 
 
 class MAEDecoder(nn.Module):
-    def __init__(self, encoder_dim: int, patch: int, channels: int, args: MAEArgs):
+    def __init__(self, encoder_dim: int, patch: int, channels: int, args: MaskedPatchArgs):
         super().__init__()
         self.embed = nn.Linear(encoder_dim, args.decoder_dim)
         self.mask_token = nn.Parameter(torch.zeros(1, 1, args.decoder_dim))
@@ -67,49 +72,50 @@ class MAEDecoder(nn.Module):
         return self.predict(self.norm(self.blocks(tokens)))
 
 
-class MAE(PretextTask):
-    name = "mae"
-    modality = "image"
-    summary = ("Hide 75 % of an image's patches; a Vision Transformer encodes the rest and a small decoder "
-               "reconstructs what is hidden.")
-    reference = "He et al., Masked Autoencoders Are Scalable Vision Learners, CVPR 2022"
-    Args = MAEArgs
-    family = "reconstruction"
-    cost = "low"
-    backbones = ("vit_tiny", "vit_small")
+class MaskedPatchTask(PretextTask):
+    """What MAE on images and on spectrograms share: draw the hidden patches, encode the visible ones,
+    decode every one, score the hidden ones. A subclass makes the (B, C, H, W) picture to patch."""
+
+    channels: ClassVar[int]
 
     @property
     def patch(self) -> int:
-        return patch_size_for(self.pipeline.spec.image_size)
+        raise NotImplementedError
+
+    def pictures(self, raw: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, dict]:
+        """(standardised pictures (B, C, H, W), the draws that made them)."""
+        raise NotImplementedError
 
     def build_heads(self, backbone: nn.Module) -> nn.Module:
-        return MAEDecoder(backbone.embed_dim, backbone.patch, 3, self.args)
+        return MAEDecoder(backbone.embed_dim, backbone.patch, self.channels, self.args)
 
     def make_batch(self, raw: torch.Tensor, generator: torch.Generator) -> Batch:
-        size = self.pipeline.spec.image_size
-        images, box, flipped = resized_crop_and_flip(raw, (self.args.crop_min_scale, 1.0), generator, size=size,
-                                                     flip_probability=0.5 if self.args.flip else None)
+        pictures, params = self.pictures(raw, generator)
         patch = self.patch
-        rows = -(-size // patch)
-        margin = rows * patch - size  # a side that is not a multiple of the patch: padded with the data mean
-        images = F.pad(self.pipeline.preprocess(images.float() / 255.0), (0, margin, 0, margin))
-        count = rows * rows
+        rows, columns = -(-pictures.shape[-2] // patch), -(-pictures.shape[-1] // patch)
+        # A side that is not a multiple of the patch is padded with the data mean (0 after standardising).
+        pictures = F.pad(pictures, (0, columns * patch - pictures.shape[-1], 0, rows * patch - pictures.shape[-2]))
+        count = rows * columns
         visible = max(1, round(count * (1 - self.args.mask_ratio)))
         order = torch.rand(len(raw), count, generator=generator).argsort(dim=1)
         keep = order[:, :visible].sort(dim=1).values
         hidden = torch.ones(len(raw), count, dtype=torch.bool)
         hidden.scatter_(1, keep, False)
-        pixels = hidden.reshape(-1, 1, rows, rows).repeat_interleave(patch, 2).repeat_interleave(patch, 3)
-        device = raw.device
+        device = pictures.device
         # The encoder gathers the visible patches only; the hidden ones are blanked in the input as well, so
         # what the preview shows is exactly what the encoder can see.
-        inputs = images.masked_fill(pixels.to(device), 0.0)
-        return Batch(inputs, images, {"keep": keep.to(device), "hidden": hidden.to(device), "crop_box": box,
-                                      "flipped": flipped})
+        inputs = pictures.masked_fill(self.hidden_pixels(hidden, rows, columns).unsqueeze(1).to(device), 0.0)
+        return Batch(inputs, pictures, {"keep": keep.to(device), "hidden": hidden.to(device), **params})
 
-    def _targets(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def hidden_pixels(self, hidden: torch.Tensor, rows: int, columns: int) -> torch.Tensor:
+        """(B, N) hidden patches -> (B, H, W) hidden pixels."""
+        patch = self.patch
+        grid = hidden.reshape(-1, rows, columns)
+        return grid.repeat_interleave(patch, 1).repeat_interleave(patch, 2)
+
+    def _targets(self, pictures: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(patches as the loss sees them, each patch's mean, its std), normalised per patch if asked."""
-        patches = patchify(images, self.patch)
+        patches = patchify(pictures, self.patch)
         if not self.args.norm_pix_loss:
             return patches, torch.zeros_like(patches[..., :1]), torch.ones_like(patches[..., :1])
         mean, var = patches.mean(-1, keepdim=True), patches.var(-1, keepdim=True)
@@ -128,35 +134,60 @@ class MAE(PretextTask):
         hidden = batch.params["hidden"].to(predicted.dtype)
         per_patch = (predicted.float() - targets.float()).pow(2).mean(-1)
         loss = (per_patch * hidden).sum() / hidden.sum().clamp(min=1.0)
-        # The health plots want whole-image embeddings, which a masked pass does not give; the mean of the
+        # The health plots want whole-input embeddings, which a masked pass does not give; the mean of the
         # visible tokens is the encoder's view of the quarter it saw.
         return TaskOutput(loss, visible_mean)
 
-    def output_items(self, backbone: nn.Module, heads: MAEDecoder, batch: Batch) -> list[PreviewItem]:
-        """The reconstruction: visible patches as given, hidden ones from the decoder, in the image's colours
-        (a normalised prediction is put back at the true patch's mean and spread, as the paper shows it)."""
+    def reconstruction(self, backbone: nn.Module, heads: MAEDecoder, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
+        """(the reconstructed pictures: visible patches as given, hidden ones from the decoder, put back at the
+        true patch's mean and spread as the paper shows them; each picture's error on its hidden patches)."""
         predicted, _ = self._predict(backbone, heads, batch)
         targets, mean, std = self._targets(batch.targets)
         hidden = batch.params["hidden"].unsqueeze(-1)
         rebuilt = torch.where(hidden, predicted * std + mean, targets * std + mean)
-        rows = -(-batch.inputs.shape[-1] // self.patch)
-        images = self.pipeline.preprocess.to_display(unpatchify(rebuilt, self.patch, 3, rows, rows))
+        rows, columns = backbone.grid(batch.inputs)
         errors = ((predicted - targets).pow(2).mean(-1) * hidden[..., 0]).sum(1) / hidden[..., 0].sum(1)
+        return unpatchify(rebuilt, self.patch, self.channels, rows, columns), errors
+
+
+class MAE(MaskedPatchTask):
+    name = "mae"
+    modality = "image"
+    summary = ("Hide 75 % of an image's patches; a Vision Transformer encodes the rest and a small decoder "
+               "reconstructs what is hidden.")
+    reference = "He et al., Masked Autoencoders Are Scalable Vision Learners, CVPR 2022"
+    Args = MAEArgs
+    family = "reconstruction"
+    cost = "low"
+    backbones = ("vit_tiny", "vit_small")
+    channels = 3
+
+    @property
+    def patch(self) -> int:
+        return patch_size_for(self.pipeline.spec.image_size)
+
+    def pictures(self, raw: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, dict]:
+        images, box, flipped = resized_crop_and_flip(raw, (self.args.crop_min_scale, 1.0), generator,
+                                                     size=self.pipeline.spec.image_size,
+                                                     flip_probability=0.5 if self.args.flip else None)
+        return self.pipeline.preprocess(images.float() / 255.0), {"crop_box": box, "flipped": flipped}
+
+    def output_items(self, backbone: nn.Module, heads: MAEDecoder, batch: Batch) -> list[PreviewItem]:
+        rebuilt, errors = self.reconstruction(backbone, heads, batch)
+        images = self.pipeline.preprocess.to_display(rebuilt)
         return [PreviewItem("image", "model's reconstruction", images[i],
                             params={"hidden_mse": round(float(errors[i]), 4)}) for i in range(batch.size)]
 
     def preview(self, raw: torch.Tensor, seed: int) -> list[PreviewSample]:
         batch = self.make_batch(raw, make_generator(seed))
-        patch = self.patch
-        rows = batch.inputs.shape[-1] // patch
-        hidden = batch.params["hidden"].reshape(-1, rows, rows).repeat_interleave(patch, 1)
-        hidden = hidden.repeat_interleave(patch, 2).cpu()
+        rows, columns = (side // self.patch for side in batch.inputs.shape[-2:])
+        hidden = self.hidden_pixels(batch.params["hidden"], rows, columns).cpu()
         shown = self.pipeline.preprocess.to_display(batch.inputs)
         full = self.pipeline.preprocess.to_display(batch.targets)
         samples = []
         for i in range(batch.size):
             x, y, w, h = (round(float(v), 1) for v in batch.params["crop_box"][i])
-            params = {"hidden_share": round(float(hidden[i].float().mean()), 3), "patch_px": patch,
+            params = {"hidden_share": round(float(hidden[i].float().mean()), 3), "patch_px": self.patch,
                       "crop_xywh": (x, y, w, h), "flipped": bool(batch.params["flipped"][i])}
             samples.append(PreviewSample(i, (
                 PreviewItem("image", "what the encoder sees (hidden patches grey)", shown[i], hidden[i].numpy(),

@@ -4,6 +4,7 @@ from __future__ import annotations
 from sslstudio.core.errors import UserError
 from sslstudio.core.tasks.audio_contrastive import AudioContrastive
 from sslstudio.core.tasks.audio_denoising import AudioDenoising
+from sslstudio.core.tasks.audio_mae import AudioMAE
 from sslstudio.core.tasks.base import PretextTask
 from sslstudio.core.tasks.byol import BYOL
 from sslstudio.core.tasks.colorization import Colorization
@@ -22,7 +23,7 @@ from sslstudio.core.tasks.word_context import WordContext
 TASKS: dict[str, type[PretextTask]] = {
     task.name: task for task in (
         Rotation, Jigsaw, Colorization, Inpainting, MAE, SimCLR, BYOL, DINO, VICReg,  # images
-        MaskedSpectrogram, AudioDenoising, AudioContrastive,  # audio
+        MaskedSpectrogram, AudioMAE, AudioDenoising, AudioContrastive,  # audio
         WordContext, MaskedLanguageModel, SimCSE,  # text
     )
 }
