@@ -1,15 +1,19 @@
 """The pretext leaderboard: every task of a modality at the same CPU budget, probed with 10 labels per class.
 
     python bench/leaderboard.py [--minutes 3] [--seeds 0 1 2] [--modality image audio text] [--out docs/benchmarks.md]
+                                [--write-recipes]
 
 Data (built by the shared recipes): Fashion-MNIST, 2,000 training images; spoken
 digits (espeak-ng, 600 clips, test set = held-out voices); fortunes by category
 (100 per class, 39 classes, test set = the recipe's split). Each row: linear
 probe and kNN at 10 labels per class, the random-init and raw-input baselines,
-mean ± std over seeds (pretraining and label draw both change with the seed).
+mean ± std over seeds (pretraining and label draw both change with the seed), with the steps and the
+wall time of training. With --write-recipes the best task of each modality (linear probe, mean over
+seeds) becomes its recommended recipe for this budget in resources/recipes.json, with its figures.
 """
 import argparse
 import csv
+import json
 import statistics
 import sys
 import tempfile
@@ -20,6 +24,7 @@ from _common import REPO, fashion_subset, recipe, report
 
 from sslstudio.core.data.labels import load_labelled
 from sslstudio.core.evaluation.probe import probe
+from sslstudio.core.settings import parse_assignments
 from sslstudio.core.tasks.registry import tasks_for
 from sslstudio.core.training.device import describe_device, resolve_device
 from sslstudio.core.training.events import TrainingFailed
@@ -52,19 +57,58 @@ def mean_std(values: list[float]) -> str:
 
 
 def run_task(task: str, folder: Path, labelled: Path, minutes: float, seed: int, device: str = "cpu",
-             batch_size: int = 64) -> dict:
+             batch_size: int = 64, task_args: dict | None = None) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         settings = {"max_minutes": minutes, "batch_size": batch_size, "seed": seed}
-        finished = train(TrainRequest(folder, tmp, task, train_settings=settings, device=device))
+        finished = train(TrainRequest(folder, tmp, task, task_args or {}, train_settings=settings, device=device))
         if isinstance(finished, TrainingFailed):
             raise RuntimeError(f"{task} seed {seed}: {finished.message}")
         run = load_run(tmp)
         samples = load_labelled(labelled, run.modality, run.pipeline.spec)
         linear = probe(run, samples, 10, "linear", seed, baselines=True, device=device)
         knn = probe(run, samples, 10, "knn", seed, baselines=True, device=device)
-    return {"steps": finished.step, "linear": linear["accuracy"], "knn": knn["accuracy"],
+        used = {"backbone": run.config["backbone"], "inputs": _inputs_of(run)}
+    return {"used": used, "steps": finished.step, "seconds": finished.seconds + finished.setup_seconds,
+            "linear": linear["accuracy"], "knn": knn["accuracy"],
             "random_linear": linear["baselines"]["random_init"], "raw_linear": linear["baselines"]["raw"],
             "random_knn": knn["baselines"]["random_init"], "raw_knn": knn["baselines"]["raw"]}
+
+
+def _inputs_of(run) -> dict:
+    spec = run.pipeline.spec
+    return {"image": {"image_size": spec.image_size}, "audio": {"audio_seconds": spec.audio_seconds},
+            "text": {"text_tokens": spec.text_tokens, "vocab_size": spec.vocab_size}}[run.modality]
+
+
+DATA_WORDS = {"image": "Fashion-MNIST, 2,000 images (200 per class)",
+              "audio": "spoken digits (espeak-ng), 600 clips, held-out voices",
+              "text": "fortunes by category, 39 classes, 100 texts each"}
+
+
+def write_recipe(modality: str, task: str, rows: list[dict], args, where: str) -> None:
+    """The best task of a modality becomes the recommended recipe for this budget (resources/recipes.json)."""
+    path = REPO / "resources" / "recipes.json"
+    book = json.loads(path.read_text())
+    budget = "gpu" if args.device.startswith("cuda") else "cpu"
+    col = {k: [r[k] for r in rows] for k in ("linear", "random_linear", "raw_linear")}
+    baselines = {"raw": round(statistics.mean(col["raw_linear"]), 4),
+                 "random_init": round(statistics.mean(col["random_linear"]), 4)}
+    accuracy = [round(statistics.mean(col["linear"]), 4),
+                round(statistics.stdev(col["linear"]), 4) if len(rows) > 1 else 0.0]
+    book["recipes"][f"{modality}-{budget}"] = {
+        "modality": modality, "budget": budget, "task": task, "task_args": parse_assignments(args.set),
+        "backbone": rows[0]["used"]["backbone"],
+        "train": {"max_minutes": args.minutes, "batch_size": args.batch_size},
+        "measured": {"data": DATA_WORDS[modality], "inputs": rows[0]["used"]["inputs"], "labels_per_class": 10, "seeds": len(rows), "device": where,
+                     "minutes": args.minutes,
+                     "accuracy": accuracy, "baselines": baselines,
+                     "margin_points": round(100 * (accuracy[0] - max(baselines.values())), 1),
+                     "steps": round(statistics.mean(r["steps"] for r in rows)),
+                     "command": f"python bench/leaderboard.py --minutes {args.minutes:g} --seeds "
+                                f"{' '.join(map(str, args.seeds))} --modality {modality} --write-recipes"
+                                + "".join(f" --set {assignment}" for assignment in args.set)
+                                + (f" --device {args.device} --batch-size {args.batch_size}" if budget == "gpu" else "")}}
+    path.write_text(json.dumps(book, indent=2, ensure_ascii=False) + "\n")
 
 
 def main() -> None:
@@ -76,37 +120,46 @@ def main() -> None:
     parser.add_argument("--device", default="cpu", help="cpu (the protocol) or cuda, to see what compute buys")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--out", default=str(REPO / "docs" / "benchmarks.md"))
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="a task setting, for every task run (use with --tasks)")
+    parser.add_argument("--write-recipes", action="store_true",
+                        help="make each modality's best task its recommended recipe for this budget")
     args = parser.parse_args()
     where = describe_device(resolve_device(args.device)) if args.device != "cpu" else "2 CPU cores"
     lines = [f"## {args.minutes:g} min of pretraining per run, {where}, batch {args.batch_size}, seeds {args.seeds}",
              "", f"Command: `python bench/leaderboard.py --minutes {args.minutes:g} --seeds "
              f"{' '.join(map(str, args.seeds))} --modality {' '.join(args.modality)}"
              + (f" --tasks {' '.join(args.tasks)}" if args.tasks else "")
+             + "".join(f" --set {assignment}" for assignment in args.set)
              + (f" --device {args.device} --batch-size {args.batch_size}" if args.device != "cpu" else "") + "`", ""]
     verdicts = {}
     for modality in args.modality:
         folder, labelled = data_for(modality)
         lines += [f"### {modality}: `{folder.parent.name if modality != 'image' else folder.name}`", "",
-                  "| task | steps | linear | kNN | random-init linear | raw linear | random-init kNN | raw kNN |",
-                  "| --- | --- | --- | --- | --- | --- | --- | --- |"]
-        best_margin = None
+                  "| task | steps | wall s | linear | kNN | random-init linear | raw linear | random-init kNN | raw kNN |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+        best_margin, best = None, None
         for task_cls in tasks_for(modality):
             skipped = modality == "image" and task_cls.name in GREY_ONLY_SKIPS
             if skipped or (args.tasks and task_cls.name not in args.tasks):
                 continue
             started = time.perf_counter()
-            rows = [run_task(task_cls.name, folder, labelled, args.minutes, seed, args.device, args.batch_size)
-                    for seed in args.seeds]
+            rows = [run_task(task_cls.name, folder, labelled, args.minutes, seed, args.device, args.batch_size,
+                             parse_assignments(args.set)) for seed in args.seeds]
             col = {k: [r[k] for r in rows] for k in rows[0]}
-            lines.append(f"| {task_cls.name} | {round(statistics.mean(col['steps']))} | {mean_std(col['linear'])} | "
+            lines.append(f"| {task_cls.name} | {round(statistics.mean(col['steps']))} | "
+                         f"{round(statistics.mean(col['seconds']))} | {mean_std(col['linear'])} | "
                          f"{mean_std(col['knn'])} | {mean_std(col['random_linear'])} | {mean_std(col['raw_linear'])} | "
                          f"{mean_std(col['random_knn'])} | {mean_std(col['raw_knn'])} |")
             margin = statistics.mean(col["linear"]) - max(statistics.mean(col["random_linear"]),
                                                           statistics.mean(col["raw_linear"]))
-            best_margin = margin if best_margin is None else max(best_margin, margin)
+            if best_margin is None or margin > best_margin:
+                best_margin, best = margin, (task_cls.name, rows)
             print(lines[-1], f"({time.perf_counter() - started:.0f} s)", file=sys.stderr, flush=True)
         if best_margin is not None:
             verdicts[modality] = round(best_margin, 4)
+            if args.write_recipes:
+                write_recipe(modality, *best, args, where)
         lines.append("")
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text("\n".join(lines) + "\n")

@@ -72,14 +72,20 @@ def _inputs_from(args) -> dict:
 # ------------------------------------------------------------------ tasks
 def cmd_tasks(args) -> int:
     from sslstudio.core.models.backbones import BACKBONES, DEFAULT_BACKBONE
+    from sslstudio.core.recipes import load_recipes
     from sslstudio.core.tasks.registry import tasks_for
 
     described = [t.describe() for t in tasks_for(args.modality)]
+    recipes = [recipe for recipe in load_recipes().values() if args.modality in (None, recipe.modality)]
     if args.json:
         backbones = {m: {"default": DEFAULT_BACKBONE[m], "choices": {n: d for n, (_, d) in b.items()}}
                      for m, b in BACKBONES.items() if args.modality in (None, m)}
-        _emit_json({"tasks": described, "backbones": backbones})
+        _emit_json({"tasks": described, "backbones": backbones,
+                    "recipes": [{**asdict(r), "summary": r.summary(), "evidence": r.evidence()} for r in recipes]})
         return 0
+    for recipe in recipes:
+        print(f"recipe {recipe.name:<13} {recipe.modality:<6} {recipe.summary()}")
+        print(f"{'':<27} {recipe.evidence()}")
     for task in described:
         print(f"{task['name']:<20} {task['modality']:<6} {task['family']}, {task['cost']} cost "
               f"({task['cost_means']})")
@@ -196,7 +202,7 @@ def cmd_train(args) -> int:
         raise UserError("--checkpoint chooses where --resume continues from; add --resume")
     request = TrainRequest(Path(args.folder), Path(args.out), args.task, parse_assignments(args.set),
                            args.backbone, _inputs_from(args), settings, args.device, args.resume,
-                           resume_from=args.checkpoint, init=args.init)
+                           resume_from=args.checkpoint, init=args.init, recipe=args.recipe)
     device = resolve_device(args.device)  # a bad device name fails before minutes of data loading
     init_from_environment(args.device)
     prepared = prepare(request, progress=_progress_printer("decoding"))
@@ -444,10 +450,14 @@ def cmd_demo(args) -> int:
     if args.json:
         _emit_json({"results": results})
         return 0
-    print(f"{'modality':<8} {'task':<20} {'steps':>6} {'SSL':>6} {'random':>7} {'raw':>6}  (linear probe, "
-          f"10 labels per class)")
+    print(f"{'modality':<8} {'what':<16} {'task':<20} {'steps':>6} {'SSL':>6} {'random':>7} {'raw':>6}  "
+          f"(linear probe, 10 labels per class)")
     for r in results:
         b = r["probe"]["baselines"]
-        print(f"{r['modality']:<8} {r['task']:<20} {r['steps']:>6} {r['probe']['accuracy']:>6.3f} "
+        print(f"{r['modality']:<8} {r['kind']:<16} {r['task']:<20} {r['steps']:>6} {r['probe']['accuracy']:>6.3f} "
               f"{b['random_init']:>7.3f} {b['raw']:>6.3f}")
+    print()
+    for r in results:
+        print(f"{r['modality']}, {r['kind']}: {r['verdict']}")
+        print(f"{r['modality']}, the recipe {r['recipe']} over its full budget: {r['reference']}")
     return 0

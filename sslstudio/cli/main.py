@@ -64,7 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("train", help="pretrain a backbone on a folder with a pretext task")
     p.add_argument("folder")
-    p.add_argument("--task")
+    p.add_argument("--task", help="a pretext task (default: the recommended recipe's, see `sslstudio tasks`)")
+    p.add_argument("--recipe", help="a recommended recipe by name: its task, backbone, inputs and settings, "
+                                    "which the other options override")
     p.add_argument("--out", required=True, metavar="RUN")
     p.add_argument("--epochs", type=int)
     p.add_argument("--max-steps", type=int)

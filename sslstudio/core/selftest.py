@@ -13,7 +13,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from sslstudio.core.demo import DEMO_TASKS
+from sslstudio.core.demo import MODALITIES
+from sslstudio.core.recipes import recommended
 from sslstudio.resources import demo_folder
 
 TRAIN_STEPS = 12
@@ -42,10 +43,11 @@ def loop_checks(workdir: Path, modalities: list[str] | None = None) -> list[tupl
     """scan -> train -> embed -> probe for each modality; for images also the 2-D maps and the
     TorchScript and ONNX exports with their parity checks."""
     checks = []
-    for modality in modalities or list(DEMO_TASKS):
+    for modality in modalities or MODALITIES:
         state: dict = {}
         checks += [(f"{modality}: scan", lambda m=modality, s=state: _scan(m, s)),
-                   (f"{modality}: train {DEMO_TASKS[modality]}", lambda m=modality, s=state: _train(m, s, workdir)),
+                   (f"{modality}: train {recommended(modality, 'cpu').task}",
+                    lambda m=modality, s=state: _train(m, s, workdir)),
                    (f"{modality}: embed", lambda s=state: _embed(s)),
                    (f"{modality}: probe", lambda s=state: _probe(s))]
         if modality == "image":
@@ -76,7 +78,7 @@ def _train(modality: str, state: dict, workdir: Path) -> str:
     from sslstudio.core.training.session import TrainRequest, load_run, train
 
     run_path = workdir / modality
-    finished = train(TrainRequest(_need(state, "folder"), run_path, DEMO_TASKS[modality],
+    finished = train(TrainRequest(_need(state, "folder"), run_path, recipe=recommended(modality, "cpu").name,
                                   train_settings={"max_steps": TRAIN_STEPS, "batch_size": 16, "seed": 0,
                                                   "log_every": 4}))
     if isinstance(finished, TrainingFailed):

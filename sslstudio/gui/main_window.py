@@ -72,6 +72,7 @@ class MainWindow(QMainWindow):
         self.task_panel.sig_task_changed.connect(self._on_task_changed)
         self.task_panel.sig_inputs_changed.connect(self._on_inputs_changed)
         self.train_panel = TrainPanel(self.jobs)
+        self.task_panel.sig_recipe_chosen.connect(self.train_panel.apply_recipe)
         self.train_panel.sig_run_started.connect(self._on_run_started)
         self.train_panel.sig_run_over.connect(self._on_run_over)
         self.train_panel.sig_state.connect(lambda state: self.train_label.setText(f"training: {state}"))

@@ -3,6 +3,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -106,6 +107,27 @@ def test_tasks_json_lists_every_task_with_its_schema():
     assert listing["backbones"]["image"]["default"] == "cnn_small"
     audio_only = cli_json("tasks", "--modality", "audio")
     assert {t["modality"] for t in audio_only["tasks"]} == {"audio"}
+    from sslstudio.core.tasks.base import COSTS, FAMILIES
+
+    assert all(t["family"] in FAMILIES and t["cost"] in COSTS for t in listing["tasks"])
+    assert {r["name"] for r in audio_only["recipes"]} >= {"audio-cpu"}
+    assert all(r["modality"] == "audio" and r["evidence"] for r in audio_only["recipes"])
+    assert "recipe audio-cpu" in cli("tasks", "--modality", "audio").stdout
+
+
+def test_train_takes_a_recipe_and_the_options_given_win(tiny_images, tmp_path):
+    from sslstudio.core.recipes import get_recipe
+
+    recipe = get_recipe("image-cpu")
+    result = cli("train", tiny_images, "--recipe", "image-cpu", "--out", tmp_path / "run", "--max-steps", 2,
+                 "--batch-size", 8)
+    assert f"recipe image-cpu: {recipe.summary()}" in result.stderr
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert (config["recipe"], config["task"], config["backbone"]) == ("image-cpu", recipe.task, recipe.backbone)
+    assert config["train"]["batch_size"] == 8 and config["train"]["max_minutes"] == recipe.train["max_minutes"]
+    refused = cli("train", tiny_images, "--recipe", "image-cpu", "--task", "rotation", "--out", tmp_path / "r2",
+                  expect=2)
+    assert "recipe image-cpu trains" in refused.stderr and "drop --task or --recipe" in refused.stderr
 
 
 def torchrun(*args):
@@ -174,9 +196,15 @@ def test_train_chooses_inputs_and_backbone_from_the_folder_and_says_so(tmp_path)
 def test_demo_runs_the_whole_loop_on_the_bundled_data(tmp_path):
     result = cli_json("demo", "--max-minutes", "0.03", "--out", tmp_path)
     assert [r["modality"] for r in result["results"]] == ["image", "audio", "text"]
+    from sslstudio.core.recipes import recommended
+
     for r in result["results"]:
         assert r["steps"] > 0 and 0 <= r["probe"]["accuracy"] <= 1
         assert (tmp_path / r["run"]).joinpath("embeddings.npz").is_file()
+        recipe = recommended(r["modality"], "cpu")
+        assert r["recipe"] == recipe.name and r["task"] == recipe.task and r["kind"] == "live run, 2 s"
+        assert r["verdict"].startswith("Self-supervision ") and r["reference"] == recipe.evidence()
+        assert json.loads((Path(r["run"]) / "config.json").read_text())["recipe"] == recipe.name
 
 
 def test_label_efficiency_curve_from_the_command_line(tiny_images, tmp_path):

@@ -86,3 +86,16 @@ def test_errors_report_confusion_per_class_accuracy_and_the_misclassified(digits
     assert len(report.misclassified) == tested - np.trace(report.confusion)
     assert all(y[row] != predicted for row, predicted in zip(report.misclassified, report.predicted, strict=True))
     assert 0.9 < report.accuracy and all(0 <= a <= 1 for a in report.per_class)
+
+
+def test_the_curve_says_in_words_where_pretraining_helps_and_where_it_does_not():
+    from sslstudio.core.evaluation.label_efficiency import LabelCurve
+
+    curve = LabelCurve([1, 10, 0], mean={"ssl": [0.50, 0.70, 0.80], "random_init": [0.30, 0.50, 0.70],
+                                         "raw": [0.40, 0.69, 0.85]},
+                       std={"ssl": [0.02, 0.02, 0.01], "random_init": [0.02, 0.02, 0.02], "raw": [0.02, 0.02, 0.01]})
+    text = curve.verdict("raw pixels")
+    assert text.startswith("Pretraining helps at 1 per class (+10.0 points against raw pixels).")
+    assert "It does not at all labels (-5.0 points against raw pixels)." in text
+    assert text.endswith("At 10 per class the difference is within the spread between seeds.")
+    assert LabelCurve([1], mean={"raw": [0.5]}, std={"raw": [0.0]}).verdict() == ""

@@ -130,3 +130,20 @@ def test_a_projects_input_settings_win_over_the_proposal(qtbot, panel, tiny_audi
     assert set(panel.input_settings.form.editors) == {"audio_seconds", "sample_rate", "audio_segment_seconds"}
     qtbot.waitUntil(lambda: panel.inputs is not None and not panel.busy, timeout=60_000)
     assert panel.inputs[1].spec.sample_rate == 8000
+
+
+def test_a_new_folder_starts_on_its_recommended_recipe_and_the_recipe_can_be_chosen_again(qtbot, panel, tiny_images):
+    from sslstudio.core.recipes import recommended
+
+    recipe = recommended("image", "cpu")
+    chosen = []
+    panel.sig_recipe_chosen.connect(chosen.append)
+    with qtbot.waitSignal(panel.sig_task_changed, timeout=30_000):
+        open_folder(panel, tiny_images)  # no task yet: the recipe's
+    assert panel.current_task() == recipe.task and chosen == [recipe]
+    assert "Recommended" in panel.recipe_label.text() and recipe.evidence().split(" (")[0] in panel.recipe_label.text()
+    names = [entry["name"] for entry in panel.catalogue]
+    panel.task_list.setCurrentRow(names.index("rotation"))
+    with qtbot.waitSignal(panel.sig_task_changed, timeout=10_000) as changed:
+        panel.recipe_button.click()
+    assert changed.args == [recipe.task, recipe.task_args] and chosen == [recipe, recipe]

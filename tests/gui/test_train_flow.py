@@ -133,8 +133,11 @@ def test_a_crash_in_the_worker_reaches_the_error_dialog(qtbot, window, tiny_text
 def test_after_training_map_label_evaluate_and_export(qtbot, window, tiny_images, tmp_path):
     """extract -> map -> select -> label -> the project keeps it -> the curve uses it -> a mistake opens on the map
     -> export."""
+    from sslstudio.core.recipes import recommended
+
     open_and_pick(qtbot, window, tiny_images, "rotation")
     panel = window.train_panel
+    assert panel.minutes.value() == recommended("image", "cpu").train["max_minutes"]  # a new folder: the recipe's
     panel.minutes.setValue(0)
     panel.epochs.setValue(1)
     panel.batch.setValue(8)
@@ -163,6 +166,7 @@ def test_after_training_map_label_evaluate_and_export(qtbot, window, tiny_images
     with qtbot.waitSignal(tune.sig_evaluated, timeout=120_000):
         tune.evaluate()
     assert "picked" in tune.errors.classes  # the app's class takes part in the probe
+    assert "raw pixels" in tune.curve_verdict.text() or "within the spread" in tune.curve_verdict.text()
     if tune.mistakes.count():
         tune.mistakes.itemClicked.emit(tune.mistakes.item(0))
         assert window.stack.currentWidget() is emb and len(emb.scatter.selected_rows()) == 1

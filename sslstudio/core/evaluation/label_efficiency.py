@@ -36,6 +36,34 @@ class LabelCurve:
         return {"shots": self.shots, "mean": self.mean, "std": self.std, "n_train": self.n_train,
                 "n_test": self.n_test, "seeds": list(self.seeds), "method": self.method}
 
+    def verdict(self, raw_words: str = "the raw inputs") -> str:
+        """In words: at which labelling budgets the pretraining helps, by how much, and where it does not,
+        against the stronger of the two baselines at each point (a gap inside the seeds' spread is a tie)."""
+        if "ssl" not in self.mean:
+            return ""
+        words = {"raw": raw_words, "random_init": "the untrained network"}
+        helps, loses, ties = [], [], []
+        for j, k in enumerate(self.shots):
+            others = {name: self.mean[name][j] for name in words if name in self.mean}
+            if not others:
+                return ""
+            stronger = max(others, key=others.get)
+            gap = 100 * (self.mean["ssl"][j] - others[stronger])
+            noise = 100 * max(self.std["ssl"][j], self.std[stronger][j])
+            where = f"{k} per class" if k > 0 else "all labels"
+            if abs(gap) <= noise:
+                ties.append(where)
+            else:
+                (helps if gap > 0 else loses).append(f"{where} ({gap:+.1f} points against {words[stronger]})")
+        parts = []
+        if helps:
+            parts.append("Pretraining helps at " + ", ".join(helps) + ".")
+        if loses:
+            parts.append("It does not at " + ", ".join(loses) + ".")
+        if ties:
+            parts.append("At " + ", ".join(ties) + " the difference is within the spread between seeds.")
+        return " ".join(parts)
+
 
 def holdout(labels: np.ndarray, seed: int, splits: Sequence[str | None] | None = None,
             test_fraction: float = TEST_FRACTION,

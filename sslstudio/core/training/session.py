@@ -45,6 +45,7 @@ class TrainRequest:
     resume_from: str | None = None  # a kept checkpoint of the run; default its last one
     init: str | None = None  # a local weights file (torchvision or timm state_dict) to start the backbone from
     cpu_cores_free: int = 0  # the GUI passes 1 so its own thread keeps a core
+    recipe: str | None = None  # a recommended recipe (core/recipes.py); without a task, the folder's is used
 
 
 @dataclass
@@ -70,6 +71,7 @@ class _Plan:
     pipeline: Pipeline | None = None  # a resumed run's, as saved
     init: str | None = None
     notes: list[str] = field(default_factory=list)
+    recipe: str | None = None
 
 
 def prepare(request: TrainRequest, progress: Callable[[int, int], None] | None = None) -> PreparedRun:
@@ -107,6 +109,7 @@ def _prepare(request: TrainRequest, run_dir: RunDir, rank: int, world: int,
     run_dir.write_config({
         "task": plan.task_cls.name, "task_args": plan.task_args.to_dict(), "modality": plan.task_cls.modality,
         "backbone": plan.backbone, "init": plan.init, "spec": asdict(plan.spec), "train": asdict(plan.config),
+        "recipe": plan.recipe,
         "data": {"folder": str(Path(request.folder).resolve()), "fingerprint": samples.fingerprint(),
                  "samples": len(samples), "skipped": len(samples.bad)},
     })
@@ -128,8 +131,13 @@ def _fitted_pipeline(samples: SampleSet, rank: int, world: int) -> Pipeline:
 def _fresh_plan(request: TrainRequest, run_dir: RunDir) -> _Plan:
     if run_dir.has_checkpoint():
         raise RunError(f"{request.out} already holds a run; pass --resume to continue it or choose another --out")
-    if not request.task:
-        raise UserError("choose a task with --task (see `sslstudio tasks`)")
+    recipe = None
+    if request.recipe or not request.task:
+        from sslstudio.core.data.scan import scan_folder
+        from sslstudio.core.recipes import apply_recipe
+
+        modality = get_task(request.task).modality if request.task else scan_folder(request.folder).choose_modality()
+        request, recipe = apply_recipe(request, modality, resolve_device(request.device).type)
     task_cls = get_task(request.task)
     task_args = task_cls.Args.from_mapping(request.task_args)
     spec, notes = suited_inputs(request.folder, task_cls.modality, request.device, request.inputs)
@@ -140,8 +148,11 @@ def _fresh_plan(request: TrainRequest, run_dir: RunDir) -> _Plan:
         raise UserError(f"{task_cls.name} trains only {' or '.join(task_cls.backbones)}, not {backbone}")
     if not request.backbone:
         notes.append(f"backbone {backbone} (--backbone to choose another)")
+    if recipe is not None:
+        notes.insert(0, f"recipe {recipe.name}: {recipe.summary()}. {recipe.evidence()}")
     init = str(request.init) if request.init else None
-    return _Plan(task_cls, task_args, backbone, spec, TrainConfig(**request.train_settings), None, init, notes)
+    return _Plan(task_cls, task_args, backbone, spec, TrainConfig(**request.train_settings), None, init, notes,
+                 recipe.name if recipe else None)
 
 
 def _resumed_plan(request: TrainRequest, run_dir: RunDir) -> _Plan:

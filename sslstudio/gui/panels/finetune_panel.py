@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QComboBox,
@@ -135,8 +135,16 @@ class FinetunePanel(QWidget):
         self.mistakes.sig_chosen.connect(lambda row: self.sig_show_sample.emit(self.samples.ids[row]))
         self.suggestions = SampleGallery("Suggested for labelling: select some, pick a class, Label chosen")
         self.suggestions.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
+        self.curve_verdict = QLabel(wordWrap=True, toolTip="Against the stronger baseline at each point; a gap "
+                                                           "inside the spread between seeds counts as a tie")
+        self.curve_verdict.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        curve_page = QWidget()
+        curve_layout = QVBoxLayout(curve_page)
+        curve_layout.setContentsMargins(0, 0, 0, 0)
+        curve_layout.addWidget(self.plot, 1)
+        curve_layout.addWidget(self.curve_verdict)
         tabs = QTabWidget()
-        tabs.addTab(self.plot, "Label efficiency")
+        tabs.addTab(curve_page, "Label efficiency")
         tabs.addTab(self.confusion, "Confusion")
         tabs.addTab(self.mistakes, "Misclassified")
         tabs.addTab(self.suggestions, "Label next")
@@ -252,6 +260,9 @@ class FinetunePanel(QWidget):
         labels = ["all" if k == 0 else str(k) for k in self.curve.shots]
         self.plot.getAxis("bottom").setTicks([[(float(np.log10(v)), text) for v, text in zip(x, labels, strict=True)]])
         self.plot.setYRange(0, 1)
+        from sslstudio.core.recipes import RAW_INPUTS
+
+        self.curve_verdict.setText(self.curve.verdict(RAW_INPUTS[self.modality]))
 
     def _show_errors(self) -> None:
         errors = self.errors

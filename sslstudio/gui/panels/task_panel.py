@@ -37,6 +37,14 @@ PREVIEW_SAMPLES = 8
 POOL = {"image": 256, "audio": 128, "text": 2000}  # files decoded once for previews
 
 
+def recipe_for(modality: str):
+    """The recommended recipe for this modality on the device the workbench trains on by default."""
+    from sslstudio.core.recipes import recommended
+    from sslstudio.core.training.device import resolve_device
+
+    return recommended(modality, resolve_device("auto").type)
+
+
 def task_catalogue(modality: str) -> list[dict]:
     """The modality's tasks, grouped by family (in FAMILIES order), registry order within a family."""
     from sslstudio.core.tasks.base import FAMILIES
@@ -80,6 +88,8 @@ class TaskPanel(QWidget):
     sig_inputs_changed = Signal(dict)
     """The input settings: every value, as training will use them."""
     sig_catalogue_ready = Signal(str)
+    # A recommended recipe was chosen (by the user, or for a folder with no task yet): its budget goes to Train.
+    sig_recipe_chosen = Signal(object)
     """The modality whose tasks are now listed."""
 
     def __init__(self, jobs: JobRunner, parent: QWidget | None = None):
@@ -105,6 +115,19 @@ class TaskPanel(QWidget):
         self.input_settings.sig_changed.connect(self._on_inputs_changed)
         left_layout.addWidget(self.input_settings)
         left_layout.addWidget(QLabel("<b>Pretext task</b>"))
+        recipe_row = QHBoxLayout()
+        self.recipe_label = QLabel()
+        self.recipe_label.setWordWrap(True)
+        self.recipe_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        recipe_row.addWidget(self.recipe_label, 1)
+        self.recipe_button = QPushButton("Use the recipe")
+        self.recipe_button.setToolTip("Choose the recommended task and its settings, and its budget on the Train "
+                                      "step; every value can still be changed")
+        self.recipe_button.clicked.connect(self.use_recipe)
+        self.recipe_button.setEnabled(False)
+        recipe_row.addWidget(self.recipe_button, 0, Qt.AlignmentFlag.AlignTop)
+        left_layout.addLayout(recipe_row)
+        self.recipe = None
         self.task_list = QListWidget()
         self.task_list.setMaximumHeight(150)
         self.task_list.currentRowChanged.connect(self._on_task_row)
@@ -166,8 +189,8 @@ class TaskPanel(QWidget):
         self._pending_values = values or {}
         self._listing += 1
         listing = self._listing
-        job = self.jobs.start("listing tasks", lambda _state: task_catalogue(modality), self)
-        job.sig_done.connect(lambda catalogue: self._show_catalogue(listing, modality, catalogue, task))
+        job = self.jobs.start("listing tasks", lambda _state: (task_catalogue(modality), recipe_for(modality)), self)
+        job.sig_done.connect(lambda found: self._show_catalogue(listing, modality, *found, task))
         survey = self.jobs.start("looking at the files", lambda _state: survey_folder(root, relpaths, modality), self)
         survey.sig_done.connect(lambda result: self._show_inputs(listing, result, inputs))
 
@@ -183,10 +206,14 @@ class TaskPanel(QWidget):
             self.sig_inputs_changed.emit(dict(values))
             self.schedule()
 
-    def _show_catalogue(self, listing: int, modality: str, catalogue: list[dict], task: str | None) -> None:
+    def _show_catalogue(self, listing: int, modality: str, catalogue: list[dict], recipe, task: str | None) -> None:
         if listing != self._listing:
             return  # another folder was opened meanwhile
         self.catalogue = catalogue
+        self._show_recipe(recipe)
+        if task is None and recipe is not None:  # a folder's first run trains its recommended recipe
+            task, self._pending_values = recipe.task, dict(recipe.task_args)
+            self.sig_recipe_chosen.emit(recipe)
         names = [entry["name"] for entry in catalogue]
         self.task_list.blockSignals(True)
         for entry in catalogue:
@@ -197,6 +224,26 @@ class TaskPanel(QWidget):
         self.task_list.blockSignals(False)
         self.task_list.setCurrentRow(names.index(task) if task in names else 0)
         self.sig_catalogue_ready.emit(modality)
+
+    def _show_recipe(self, recipe) -> None:
+        self.recipe = recipe
+        self.recipe_button.setEnabled(recipe is not None)
+        if recipe is None:
+            self.recipe_label.setText("No recommended recipe for this kind of data yet.")
+            return
+        self.recipe_label.setText(f"<b>Recommended</b>: {recipe.summary()}<br><small>{recipe.evidence()}</small>")
+
+    @Slot()
+    def use_recipe(self) -> None:
+        recipe = self.recipe
+        if recipe is None:
+            return
+        names = [entry["name"] for entry in self.catalogue]
+        self._pending_values = dict(recipe.task_args)
+        if self.current_task() == recipe.task:
+            self.task_list.setCurrentRow(-1)  # choose it again, so its settings are reset to the recipe's
+        self.task_list.setCurrentRow(names.index(recipe.task))
+        self.sig_recipe_chosen.emit(recipe)
 
     def current_task(self) -> str | None:
         row = self.task_list.currentRow()

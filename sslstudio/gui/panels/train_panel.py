@@ -40,8 +40,9 @@ def device_and_backbone_choices(modality: str) -> tuple[list[tuple[str, str]], l
     from sslstudio.core.models.backbones import BACKBONES
     from sslstudio.core.training.device import available_devices
 
-    automatic = (AUTOMATIC, "A small CNN on a CPU; on a GPU, ResNet-50 for photos (96 px and up) or the CIFAR-stem "
-                            "ResNet-18 for small images. Type timm:NAME for any timm model.")
+    automatic = (AUTOMATIC, "The recipe's or the task's own where they name one; else a small CNN on a CPU, and on a "
+                            "GPU ResNet-50 for photos (96 px and up) or the CIFAR-stem ResNet-18 for small images. "
+                            "Type timm:NAME for any timm model.")
     return available_devices(), [automatic] + [(name, about) for name, (_, about) in BACKBONES[modality].items()]
 
 
@@ -60,6 +61,7 @@ class TrainPanel(QWidget):
         self.context: dict | None = None
         self.run_path: Path | None = None
         self.alerts_seen: set[str] = set()
+        self.recipe = None  # the recommended recipe last applied (core/recipes.py)
         self._build()
 
     # ---------------------------------------------------------------- layout
@@ -194,6 +196,19 @@ class TrainPanel(QWidget):
     def show_runs(self, runs: list[Path]) -> None:
         self.runs.show_runs(runs)
 
+    @Slot(object)
+    def apply_recipe(self, recipe) -> None:
+        """Show a recommended recipe's budget and settings; a new run of its task records the recipe (and takes
+        its backbone while the backbone is automatic)."""
+        train = recipe.train
+        self.minutes.setValue(train.get("max_minutes", 0.0))
+        self.epochs.setValue(train.get("epochs", 0))
+        for key, box in (("batch_size", self.batch), ("lr", self.lr)):
+            if key in train:
+                box.setValue(train[key])
+        self.recipe = recipe
+        self._say(f"recipe {recipe.name}: {recipe.summary()}")
+
     # ---------------------------------------------------------------- running
     def _backbone(self) -> str | None:
         """The chosen backbone, a typed timm:NAME, or None for the automatic choice."""
@@ -217,9 +232,10 @@ class TrainPanel(QWidget):
             return None
         ctx = self.context
         run = ctx["runs_root"] / f"{ctx['task']}-{time.strftime('%Y%m%d-%H%M%S')}"
+        recipe = self.recipe.name if self.recipe is not None and self.recipe.task == ctx["task"] else None
         request = TrainRequest(ctx["folder"], run, ctx["task"], ctx["task_args"], backbone=self._backbone(),
                                inputs=ctx["inputs"], train_settings=self._settings(),
-                               device=self.device_box.currentData() or "auto", cpu_cores_free=1)
+                               device=self.device_box.currentData() or "auto", cpu_cores_free=1, recipe=recipe)
         self.plots.clear()
         return self._launch(request, f"new run {run.name}")
 
