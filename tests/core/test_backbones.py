@@ -97,3 +97,20 @@ def test_a_folder_of_photos_gets_a_size_an_estimate_and_a_warning(tmp_path):
     found.free_bytes = 1000
     assert any("only 1000 B is free" in w or "is free where stores are kept" in w
                for w in recommend(found, "cuda").warnings)
+
+
+def test_a_text_corpus_gets_a_vocabulary_of_its_size(tmp_path):
+    from sslstudio.core.data.survey import vocab_size_for
+
+    folder = tmp_path / "texts"
+    folder.mkdir()
+    for i in range(30):
+        (folder / f"{i}.txt").write_text("a few plain words of prose " * 40)
+    relpaths = sorted(p.name for p in folder.iterdir())
+    found = survey(folder, relpaths, "text")
+    advice = recommend(found, "cpu")
+    words = found.total_bytes // 6
+    assert advice.spec.vocab_size == 2000 and f"about {words:,} words" in " ".join(advice.notes)
+    assert recommend(found, "cpu", {"vocab_size": 500}).spec.vocab_size == 500  # the user's value stands
+    assert [vocab_size_for(w) for w in (10_000, 400_000, 3_000_000, 20_000_000, 10**9)] == [2000, 4000, 8000,
+                                                                                           16000, 30000]

@@ -291,3 +291,17 @@ def test_dino_trains_a_vision_transformer_on_global_and_local_crops(tiny_images,
                                   backbone="timm:vit_tiny_patch16_224", inputs={"image_size": 32},
                                   train_settings={"max_steps": 2, "batch_size": 8}))
     assert type(finished).__name__ == "TrainingFinished" and finished.step == 2
+
+
+def test_mlm_span_masking_selects_contiguous_spans_at_about_the_same_share(tiny_text):
+    task, _, raw = build(tiny_text, "mlm", span_length=3.8)
+    selected = task._select(torch.Size([4000, 64]), make_generator(0))
+    share = selected.float().mean().item()
+    assert 0.10 < share < 0.17  # overlapping spans cover a little less than mask_prob
+    runs = torch.diff(torch.nn.functional.pad(selected.int(), (1, 1)), dim=1)
+    starts, ends = (runs == 1).nonzero()[:, 1], (runs == -1).nonzero()[:, 1]
+    mean_run = (ends - starts).float().mean().item()
+    assert 3.0 < mean_run < 5.5  # spans, not single tokens (overlaps merge some)
+    single = build(tiny_text, "mlm")[0]._select(torch.Size([4000, 64]), make_generator(0))
+    runs = torch.diff(torch.nn.functional.pad(single.int(), (1, 1)), dim=1)
+    assert ((runs == -1).nonzero()[:, 1] - (runs == 1).nonzero()[:, 1]).float().mean() < 1.3

@@ -88,6 +88,16 @@ def _audio_seconds(path: str) -> float:
     return info.frames / max(info.samplerate, 1)
 
 
+BYTES_PER_WORD = 6  # English prose with its spaces and punctuation
+# A vocabulary grows with the corpus: a piece seen a handful of times learns nothing, and BERT's 30k pieces
+# were made for billions of words. (words at most, pieces)
+VOCABULARY_STEPS = ((50_000, 2000), (500_000, 4000), (5_000_000, 8000), (50_000_000, 16000))
+
+
+def vocab_size_for(words: int) -> int:
+    return next((pieces for most, pieces in VOCABULARY_STEPS if words <= most), 30000)
+
+
 def image_size_for(side: int | None, device_type: str) -> int:
     """The largest standard size not above the files' median side; at most 64 px on a CPU."""
     if side is None:
@@ -127,6 +137,10 @@ def recommend(found: Survey, device_type: str, given: dict | None = None, batch_
         if found.median_seconds and found.median_seconds > segment_seconds(spec):
             notes.append(f"recordings longer than {segment_seconds(spec):g} s become several samples")
     else:
+        if "vocab_size" not in given and found.total_bytes:
+            words = found.total_bytes // BYTES_PER_WORD
+            spec = replace(spec, vocab_size=vocab_size_for(words))
+            notes.append(f"the texts hold about {words:,} words: a vocabulary of {spec.vocab_size:,} pieces")
         store = 2 * found.total_bytes
         batch = batch_size * spec.text_tokens * 8
         if found.median_bytes and found.median_bytes > 20 * spec.text_tokens:

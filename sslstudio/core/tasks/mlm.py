@@ -3,10 +3,14 @@
 Devlin et al., "BERT: Pre-training of Deep Bidirectional Transformers for
 Language Understanding", NAACL 2019. A share of the tokens is selected; of
 those, 80 % become [MASK], 10 % a random token and 10 % stay as they are, and
-the model predicts the original token at every selected position.
+the model predicts the original token at every selected position. With
+`span_length` above 1 the selection comes in contiguous spans whose lengths
+are geometric with that mean, clipped at 10 (Joshi et al., "SpanBERT", TACL
+2020): a hidden word then cannot be read off its own neighbouring pieces.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -18,6 +22,7 @@ from sslstudio.core.tasks.args import TaskArgs, setting
 from sslstudio.core.tasks.base import Batch, PretextTask, PreviewItem, PreviewSample, TaskOutput, make_generator
 
 IGNORE = -100
+MAX_SPAN = 10
 
 
 @dataclass(frozen=True)
@@ -27,6 +32,8 @@ class MLMArgs(TaskArgs):
                                       min=0.0, max=1.0)
     random_token_share: float = setting(0.1, "Of the selected tokens, the share replaced by a random "
                                              "token; the rest stay unchanged.", min=0.0, max=1.0)
+    span_length: float = setting(1.0, "Mean length of a selected span of tokens (1: single tokens, as BERT; "
+                                      "SpanBERT: 3.8).", min=1.0, max=10.0)
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -62,8 +69,7 @@ class MaskedLanguageModel(PretextTask):
     def make_batch(self, raw: torch.Tensor, generator: torch.Generator) -> Batch:
         ids = raw.cpu()
         selectable = ids >= len(SPECIAL_TOKENS)
-        draw = torch.rand(ids.shape, generator=generator)
-        selected = (draw < self.args.mask_prob) & selectable
+        selected = self._select(ids.shape, generator) & selectable
         # A row with no selection teaches nothing: pick its first ordinary token instead.
         empty = ~selected.any(1) & selectable.any(1)
         selected[empty, selectable[empty].float().argmax(1)] = True
@@ -78,6 +84,20 @@ class MaskedLanguageModel(PretextTask):
         return Batch(inputs.to(device), targets.to(device),
                      {"selected": selected.to(device), "masked": to_mask.to(device),
                       "randomised": to_random.to(device)})
+
+    def _select(self, shape: torch.Size, generator: torch.Generator) -> torch.Tensor:
+        """Selected positions: single tokens at `mask_prob`, or spans of geometric length starting at
+        `mask_prob / span_length` so that about the same share is selected."""
+        mean = self.args.span_length
+        starts = torch.rand(shape, generator=generator) < self.args.mask_prob / mean
+        if mean == 1.0:
+            return starts
+        # Geometric lengths with this mean (success chance 1 / mean), clipped at MAX_SPAN as in SpanBERT.
+        uniform = torch.rand(shape, generator=generator).clamp(min=1e-12)
+        lengths = (torch.log(uniform) / math.log(1 - 1 / mean)).floor().clamp(max=MAX_SPAN - 1) + 1
+        positions = torch.arange(shape[-1]).expand(shape)
+        reach = torch.where(starts, positions + lengths.long() - 1, torch.full(shape, -1))
+        return reach.cummax(dim=-1).values >= positions  # covered by a span that started at or before here
 
     def forward(self, backbone: nn.Module, heads: nn.Module, batch: Batch) -> TaskOutput:
         states = backbone.features(batch.inputs)
