@@ -67,7 +67,7 @@ def main() -> None:
         window.task_panel.task_list.setCurrentRow(names.index(task))
         wait(until=lambda: not window.task_panel.busy and window.task_panel.grid.cards)
 
-    for modality, task, row in (("audio", "audio_denoising", 7), ("text", "mlm", 3), ("image", "simclr", 12)):
+    for modality, task, row in (("audio", "audio_mae", 7), ("text", "word_context", 3), ("image", "dino", 12)):
         window.go_to_step(0)
         window.data_panel.open_folder(demo(modality))
         wait(signal=window.data_panel.sig_checked)
@@ -91,7 +91,7 @@ def main() -> None:
     window.data_panel.open_folder(demo("image"))
     wait(signal=window.data_panel.sig_checked)
     window.go_to_step(1)
-    pick("inpainting")
+    pick("mae")
     window.go_to_step(2)
     wait(until=lambda: window.train_panel.backbone_box.count() > 0)
     window.train_panel.minutes.setValue(1.0)
@@ -104,7 +104,7 @@ def main() -> None:
     panel = window.embeddings_panel
     panel.method_box.setCurrentText("t-SNE")
     panel.extract_and_map()
-    wait(signal=panel.sig_mapped)
+    wait(signal=panel.sig_mapped, limit_ms=600_000)
     panel.open_sample(17)
     wait(500)
     shot("embeddings-map")
@@ -112,7 +112,7 @@ def main() -> None:
     finetune = window.finetune_panel
     finetune.seeds.setValue(2)
     finetune.evaluate()
-    wait(signal=finetune.sig_evaluated)
+    wait(signal=finetune.sig_evaluated, limit_ms=600_000)
     shot("finetune-curve")
     finetune.tabs.setCurrentIndex(1)
     shot("finetune-confusion")

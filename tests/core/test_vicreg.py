@@ -1,17 +1,13 @@
 """The VICReg loss: zero where its three goals hold, the variance hinge on a collapse, and the same
 global-batch loss and gradients across two Gloo processes as on one big batch."""
-import os
-
 import pytest
 import torch
-import torch.distributed as dist
-import torch.multiprocessing as mp
 
 from sslstudio.core.losses.vicreg import vicreg
 
-from .test_losses_distributed import free_port
+from .test_losses_distributed import WORLD, global_views, on_two_ranks
 
-N_PER_RANK, DIM, WORLD = 8, 6, 2
+N_PER_RANK, DIM = 8, 6
 
 
 def test_alike_spread_and_decorrelated_embeddings_cost_nothing():
@@ -34,38 +30,16 @@ def test_a_collapse_pays_the_variance_hinge_and_gradients_push_apart():
     assert torch.isfinite(noisy.grad).all() and noisy.grad.abs().sum() > 0
 
 
-def global_views():
-    generator = torch.Generator().manual_seed(1)
-    return (torch.randn(WORLD * N_PER_RANK, DIM, generator=generator),
-            torch.randn(WORLD * N_PER_RANK, DIM, generator=generator))
-
-
-def one_rank(rank: int, port: int, results) -> None:
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
-    dist.init_process_group("gloo", rank=rank, world_size=WORLD)
-    try:
-        z1, z2 = global_views()
-        part = slice(rank * N_PER_RANK, (rank + 1) * N_PER_RANK)
-        mine1, mine2 = z1[part].clone().requires_grad_(), z2[part].clone().requires_grad_()
-        loss, _ = vicreg(mine1, mine2)
-        loss.backward()
-        results[rank] = (loss.item(), mine1.grad, mine2.grad)
-    finally:
-        dist.destroy_process_group()
-
-
 def test_under_two_processes_it_is_the_global_batch_loss():
-    z1, z2 = global_views()
+    z1, z2 = global_views(N_PER_RANK, DIM, seed=1)
     z1.requires_grad_()
     z2.requires_grad_()
     expected, _ = vicreg(z1, z2)
     expected.backward()
-    with mp.Manager() as manager:
-        results = manager.dict()
-        mp.spawn(one_rank, args=(free_port(), results), nprocs=WORLD, join=True)
-        results = dict(results)
-    for rank, (loss, grad1, grad2) in results.items():
+    results = on_two_ranks(vicreg, N_PER_RANK, DIM, seed=1)
+    for rank, (loss, parts, grad1, grad2) in results.items():
         assert loss == pytest.approx(expected.item(), rel=1e-5)  # every rank sees the global batch
+        assert set(parts) == {"invariance", "variance", "covariance"}
         part = slice(rank * N_PER_RANK, (rank + 1) * N_PER_RANK)
         torch.testing.assert_close(grad1 / WORLD, z1.grad[part], atol=1e-6, rtol=1e-4)  # DDP then averages
         torch.testing.assert_close(grad2 / WORLD, z2.grad[part], atol=1e-6, rtol=1e-4)

@@ -8,7 +8,6 @@ The target's momentum rises from `ema_start` to 1 on a cosine schedule.
 from __future__ import annotations
 
 import copy
-import math
 from dataclasses import dataclass
 
 import torch
@@ -17,6 +16,7 @@ from torch import nn
 from sslstudio.core.losses.byol import negative_cosine
 from sslstudio.core.tasks.args import setting
 from sslstudio.core.tasks.base import Batch, TaskOutput
+from sslstudio.core.tasks.momentum import cosine_momentum, follow
 from sslstudio.core.models.heads import mlp
 from sslstudio.core.tasks.two_views import TwoViewTask, ViewArgs
 
@@ -59,12 +59,7 @@ class BYOL(TwoViewTask):
         loss = negative_cosine(predicted[:n], target[n:]) + negative_cosine(predicted[n:], target[:n])
         return TaskOutput(loss, embeddings[:n])
 
-    @torch.no_grad()
     def after_step(self, model: nn.Module, progress: float) -> None:
-        momentum = 1 - (1 - self.args.ema_start) * (math.cos(math.pi * progress) + 1) / 2
         heads = model.heads
-        for online, target in ((model.backbone, heads.target_backbone), (heads.projector, heads.target_projector)):
-            for p_online, p_target in zip(online.parameters(), target.parameters()):
-                p_target.lerp_(p_online, 1 - momentum)
-            for b_online, b_target in zip(online.buffers(), target.buffers()):
-                b_target.copy_(b_online)
+        follow(((model.backbone, heads.target_backbone), (heads.projector, heads.target_projector)),
+               cosine_momentum(self.args.ema_start, progress))

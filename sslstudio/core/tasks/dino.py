@@ -13,7 +13,6 @@ global crops from 25 % of the image, local crops at half the side.
 from __future__ import annotations
 
 import copy
-import math
 from dataclasses import dataclass
 
 import torch
@@ -23,6 +22,7 @@ from torch import nn
 from sslstudio.core.losses.dino import dino_loss, entropy
 from sslstudio.core.tasks.args import setting
 from sslstudio.core.tasks.base import Batch, PreviewItem, PreviewSample, TaskOutput, make_generator
+from sslstudio.core.tasks.momentum import cosine_momentum, follow
 from sslstudio.core.tasks.two_views import TwoViewTask, ViewArgs, _describe
 
 TEACHER_WARMUP = 0.3  # share of the budget over which the teacher's temperature rises
@@ -153,16 +153,11 @@ class DINO(TwoViewTask):
         m = self.args.centre_momentum
         heads.centre.mul_(m).add_(teacher_mean.to(heads.centre.dtype), alpha=1 - m)
 
-    @torch.no_grad()
     def after_step(self, model: nn.Module, progress: float) -> None:
         self.progress = progress
-        momentum = 1 - (1 - self.args.ema_start) * (math.cos(math.pi * progress) + 1) / 2
         heads = model.heads
-        for student, teacher in ((model.backbone, heads.teacher_backbone), (heads.head, heads.teacher_head)):
-            for p_student, p_teacher in zip(student.parameters(), teacher.parameters()):
-                p_teacher.lerp_(p_student, 1 - momentum)
-            for b_student, b_teacher in zip(student.buffers(), teacher.buffers()):
-                b_teacher.copy_(b_student)
+        follow(((model.backbone, heads.teacher_backbone), (heads.head, heads.teacher_head)),
+               cosine_momentum(self.args.ema_start, progress))
 
     def preview(self, raw: torch.Tensor, seed: int) -> list[PreviewSample]:
         batch = self.make_batch(raw, make_generator(seed))
