@@ -3,6 +3,7 @@
 #   make test   set up .venv and run the whole test suite
 #   make installer   build and check the Linux desktop installer (.deb) under build/installer
 #   make lock   refresh requirements-lock.txt to today's newest releases, then run the tests on them
+#   make demo-runs   retrain the reference runs shipped in resources/reference-runs (5 CPU minutes each)
 #
 # The venv installs the exact versions in requirements-lock.txt (a constraints file made by uv from
 # pyproject.toml), so a fresh clone tests what was tested here; pyproject keeps ranges for pip users.
@@ -12,7 +13,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.sslstudio-installed
 LOCK := requirements-lock.txt
 
-.PHONY: setup run test bench installer lock clean
+.PHONY: setup run test bench installer lock demo-runs clean
 
 $(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +32,9 @@ test: $(STAMP)
 installer: $(STAMP)
 	$(PY) -m pip install --quiet -c $(LOCK) -e '.[packaging]'
 	$(PY) packaging/build.py
+
+demo-runs: $(STAMP)
+	$(PY) -m sslstudio.core.reference
 
 bench: $(STAMP)
 	for b in bench/*.py; do $(PY) $$b || exit 1; done

@@ -450,14 +450,16 @@ def cmd_demo(args) -> int:
     if args.json:
         _emit_json({"results": results})
         return 0
-    print(f"{'modality':<8} {'what':<16} {'task':<20} {'steps':>6} {'SSL':>6} {'random':>7} {'raw':>6}  "
+    print(f"{'modality':<8} {'what':<27} {'task':<18} {'steps':>6} {'SSL':>6} {'random':>7} {'raw':>6}  "
           f"(linear probe, 10 labels per class)")
     for r in results:
         b = r["probe"]["baselines"]
-        print(f"{r['modality']:<8} {r['kind']:<16} {r['task']:<20} {r['steps']:>6} {r['probe']['accuracy']:>6.3f} "
+        print(f"{r['modality']:<8} {r['kind']:<27} {r['task']:<18} {r['steps']:>6} {r['probe']['accuracy']:>6.3f} "
               f"{b['random_init']:>7.3f} {b['raw']:>6.3f}")
     print()
     for r in results:
         print(f"{r['modality']}, {r['kind']}: {r['verdict']}")
-        print(f"{r['modality']}, the recipe {r['recipe']} over its full budget: {r['reference']}")
+    for modality in dict.fromkeys(r["modality"] for r in results):
+        first = next(r for r in results if r["modality"] == modality)
+        print(f"{modality}, the recipe {first['recipe']} where the leaderboard measured it: {first['recipe_measured']}")
     return 0

@@ -2,8 +2,10 @@
 
 This is what `sslstudio demo` prints and what a fresh install runs first; it is
 also a smoke test that every stage works on this machine. Each modality trains
-its recommended CPU recipe (core/recipes.py) for a short live budget, and every
-row says what it is and, where self-supervision loses, why that is likely.
+its recommended CPU recipe (core/recipes.py) for a short live budget, and beside
+it the shipped reference run (core/reference.py: the same recipe for longer) is
+probed the same way. Every row says what it is and, where self-supervision
+loses, why that is likely.
 """
 from __future__ import annotations
 
@@ -47,8 +49,8 @@ def run_demo(modalities: list[str] | None = None, max_minutes: float = 0.5, out:
              log: Callable[[str], None] = print, seed: int = 0) -> list[dict]:
     from sslstudio.core.data.dataset import load_folder
     from sslstudio.core.embeddings.extract import compute_embeddings, save_embeddings
-    from sslstudio.core.evaluation.probe import probe
     from sslstudio.core.recipes import recommended
+    from sslstudio.core.reference import describe, reference_run
     from sslstudio.core.training.events import TrainingFailed
     from sslstudio.core.training.session import TrainRequest, load_run, train
 
@@ -69,14 +71,26 @@ def run_demo(modalities: list[str] | None = None, max_minutes: float = 0.5, out:
         run = load_run(run_path)
         samples = load_folder(folder, modality, labels="folders", spec=run.pipeline.spec)
         save_embeddings(run_path / "embeddings.npz", compute_embeddings(run, samples), samples)
-        scores = probe(run, samples, per_class=10, method="linear", seed=seed, baselines=True)
-        sentence = verdict(modality, scores["accuracy"], scores["baselines"], finished.step)
-        log(f"[{modality}] {finished.step} steps; linear probe {scores['accuracy']:.3f}, "
-            f"random-init {scores['baselines']['random_init']:.3f}, raw {scores['baselines']['raw']:.3f}. {sentence}")
-        results.append({"modality": modality, "kind": kind, "recipe": recipe.name, "task": recipe.task,
-                        "run": str(run_path), "steps": finished.step, "samples": len(samples), "probe": scores,
-                        "verdict": sentence, "reference": recipe.evidence()})
+        results.append(_row(modality, kind, recipe, run, samples, finished.step, seed, log))
+        shipped = reference_run(modality)
+        if shipped is not None:
+            reference = load_run(shipped)
+            samples = load_folder(folder, modality, labels="folders", spec=reference.pipeline.spec)
+            results.append(_row(modality, describe(shipped), recipe, reference, samples,
+                                reference.config["reference"]["steps"], seed, log))
     return results
+
+
+def _row(modality: str, kind: str, recipe, run, samples, steps: int, seed: int, log) -> dict:
+    from sslstudio.core.evaluation.probe import probe
+
+    scores = probe(run, samples, per_class=10, method="linear", seed=seed, baselines=True)
+    sentence = verdict(modality, scores["accuracy"], scores["baselines"], steps)
+    log(f"[{modality}] {kind}, {steps} steps: linear probe {scores['accuracy']:.3f}, random-init "
+        f"{scores['baselines']['random_init']:.3f}, raw {scores['baselines']['raw']:.3f}. {sentence}")
+    return {"modality": modality, "kind": kind, "recipe": run.config.get("recipe") or recipe.name,
+            "task": run.config["task"], "run": str(run.run_dir.path), "steps": steps, "samples": len(samples),
+            "probe": scores, "verdict": sentence, "recipe_measured": recipe.evidence()}
 
 
 def _seconds_words(seconds: float) -> str:

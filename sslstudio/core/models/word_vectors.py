@@ -21,6 +21,7 @@ from torch import nn
 from sslstudio.core.models.tokenizer import SPECIAL_TOKENS
 
 NGRAM_SIZES = (3, 4, 5)
+MAX_BUCKETS = 16_384
 SIF_A = 1e-3  # the paper's a; weights fall to half for a token making up 0.1 % of the text
 
 
@@ -45,9 +46,12 @@ def piece_ngrams(piece: str, buckets: int) -> list[int]:
 class WordVectors(nn.Module):
     """Token vectors from a piece and its n-grams; `forward` gives the SIF-weighted mean per text."""
 
-    def __init__(self, vocab: dict[str, int], dim: int = 128, buckets: int = 16_384):
+    def __init__(self, vocab: dict[str, int], dim: int = 128, buckets: int | None = None):
         super().__init__()
         size = max(vocab.values(), default=-1) + 1
+        # A piece has about 5 to 10 n-grams, many shared: 4 buckets per piece keeps collisions few and the
+        # table no larger than the vocabulary needs (fastText's 2M buckets serve millions of words).
+        buckets = buckets or min(MAX_BUCKETS, 4 * max(size, 1))
         lists = [[] for _ in range(size)]
         for piece, index in vocab.items():
             lists[index] = piece_ngrams(piece, buckets)

@@ -236,7 +236,8 @@ def load_task_model(path: str | Path, overrides: dict | None = None,
     backbone = build_backbone(config["modality"], config["backbone"], pipeline.backbone_context())
     model = TaskModel(task, backbone, task.build_heads(backbone))
     state, path = run_dir.load_state(checkpoint)
-    load_into(model, state["model"], path)
+    # A reference run (core/reference.py) ships the backbone alone: its heads stay as built.
+    load_into(model.backbone if state.get("backbone_only") else model, state["model"], path)
     return task, model.eval(), config
 
 

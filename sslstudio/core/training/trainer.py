@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from sslstudio.core.errors import RunError
 from sslstudio.core.tasks.base import PretextTask, make_generator
 from sslstudio.core.training.checkpoint import (DISK_FULL, CheckpointNotSaved, load_into, restore_rng_state, rng_state,
                                                  save_checkpoint)
@@ -129,6 +130,9 @@ class Trainer:
     def resume_from(self, path: Path | None = None) -> None:
         """Continue from `path`, or from the run's last checkpoint."""
         state, path = self.run_dir.load_state(path)
+        if state.get("backbone_only"):
+            raise RunError(f"{path} holds a backbone alone (a reference run): there is no training state to "
+                           f"resume; start a new run instead")
         load_into(self.model, state["model"], path)
         self.optimizer.load_state_dict(state["optimizer"])
         self.scaler.load_state_dict(state["scaler"])
