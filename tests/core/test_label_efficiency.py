@@ -99,3 +99,5 @@ def test_the_curve_says_in_words_where_pretraining_helps_and_where_it_does_not()
     assert "It does not at all labels (-5.0 points against raw pixels)." in text
     assert text.endswith("At 10 per class the difference is within the spread between seeds.")
     assert LabelCurve([1], mean={"raw": [0.5]}, std={"raw": [0.0]}).verdict() == ""
+    losing = LabelCurve([5], mean={"ssl": [0.4], "raw": [0.6]}, std={"ssl": [0.01], "raw": [0.01]})
+    assert losing.verdict("raw pixels") == "Pretraining does not help at 5 per class (-20.0 points against raw pixels)."

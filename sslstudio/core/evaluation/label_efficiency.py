@@ -59,7 +59,7 @@ class LabelCurve:
         if helps:
             parts.append("Pretraining helps at " + ", ".join(helps) + ".")
         if loses:
-            parts.append("It does not at " + ", ".join(loses) + ".")
+            parts.append(("It does not at " if helps else "Pretraining does not help at ") + ", ".join(loses) + ".")
         if ties:
             parts.append("At " + ", ".join(ties) + " the difference is within the spread between seeds.")
         return " ".join(parts)
