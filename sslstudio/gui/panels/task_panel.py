@@ -88,9 +88,9 @@ class TaskPanel(QWidget):
     sig_inputs_changed = Signal(dict)
     """The input settings: every value, as training will use them."""
     sig_catalogue_ready = Signal(str)
-    # A recommended recipe was chosen (by the user, or for a folder with no task yet): its budget goes to Train.
-    sig_recipe_chosen = Signal(object)
     """The modality whose tasks are now listed."""
+    sig_recipe_chosen = Signal(object)
+    """A recommended recipe was chosen (by the user, or for a folder with no task yet): its budget goes to Train."""
 
     def __init__(self, jobs: JobRunner, parent: QWidget | None = None):
         super().__init__(parent)
@@ -218,7 +218,6 @@ class TaskPanel(QWidget):
         self.task_list.blockSignals(True)
         for entry in catalogue:
             item = QListWidgetItem(f"{entry['name']}  ·  {entry['family']}, {entry['cost']} cost")
-            item.setData(Qt.ItemDataRole.UserRole, entry["name"])
             item.setToolTip(f"{entry['description']}\n\nCost: {entry['cost_means']}.")
             self.task_list.addItem(item)
         self.task_list.blockSignals(False)
