@@ -1,5 +1,6 @@
-"""Recommended recipes: per modality and budget, the task, backbone, inputs and settings that the
-leaderboard measured best, with what it measured.
+"""Recommended recipes: per modality and budget, the task, backbone and training settings that the
+leaderboard measured best, with what it measured (and at which input settings; a folder's own are
+still proposed from its files).
 
 They are data, in resources/recipes.json, chosen by `bench/leaderboard.py --write-recipes` from its
 own table; nothing here decides which method wins. `sslstudio train --recipe NAME` and the
