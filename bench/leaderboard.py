@@ -77,8 +77,7 @@ def run_task(task: str, folder: Path, labelled: Path, minutes: float, seed: int,
 
 def _inputs_of(run) -> dict:
     spec = run.pipeline.spec
-    return {"image": {"image_size": spec.image_size}, "audio": {"audio_seconds": spec.audio_seconds},
-            "text": {"text_tokens": spec.text_tokens, "vocab_size": spec.vocab_size}}[run.modality]
+    return {name: getattr(spec, name) for name in spec.MODALITY_FIELDS[run.modality]}
 
 
 DATA_WORDS = {"image": "Fashion-MNIST, 2,000 images (200 per class)",

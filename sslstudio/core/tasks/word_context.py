@@ -58,13 +58,14 @@ class WordContext(PretextTask):
     # ------------------------------------------------------------------ batch
     def make_batch(self, raw: torch.Tensor, generator: torch.Generator) -> Batch:
         ids = raw.cpu()
-        rows, positions, windows = self._centres(ids, generator)
+        frequencies = self._frequencies(ids)  # once per batch: the centres' thinning and the negatives' draw
+        rows, positions, windows = self._centres(ids, frequencies, generator)
         if self.args.mode == "cbow":
             targets, owners = ids[rows, positions], torch.arange(len(rows))
         else:
             owners, context = self._neighbours(ids, rows, positions, windows)
             targets = ids[rows[owners], context]
-        negatives = self._negatives(ids, len(targets), generator)
+        negatives = self._negatives(frequencies, len(targets), generator)
         centres = torch.zeros(ids.shape, dtype=torch.bool)
         centres[rows, positions] = True
         device = raw.device
@@ -72,11 +73,11 @@ class WordContext(PretextTask):
                   "negatives": negatives, "centres": centres}
         return Batch(raw, targets.to(device), {k: v.to(device) for k, v in params.items()})
 
-    def _centres(self, ids: torch.Tensor, generator: torch.Generator):
+    def _centres(self, ids: torch.Tensor, frequencies: torch.Tensor, generator: torch.Generator):
         """(rows, positions, windows) of the centres: ordinary tokens, frequent ones thinned, at most
         `centres_per_text` per text, each with its window drawn from 1..`window`."""
         ordinary = ids >= len(SPECIAL_TOKENS)
-        frequency = self._frequencies(ids)[ids]
+        frequency = frequencies[ids]
         keep = torch.ones(ids.shape)
         if self.args.subsample > 0:
             ratio = self.args.subsample / frequency.clamp(min=1e-12)
@@ -107,8 +108,8 @@ class WordContext(PretextTask):
         counts[:len(SPECIAL_TOKENS)] = 0
         return counts / counts.sum().clamp(min=1.0)
 
-    def _negatives(self, ids: torch.Tensor, count: int, generator: torch.Generator) -> torch.Tensor:
-        weights = self._frequencies(ids).pow(UNIGRAM_POWER)
+    def _negatives(self, frequencies: torch.Tensor, count: int, generator: torch.Generator) -> torch.Tensor:
+        weights = frequencies.pow(UNIGRAM_POWER)
         if count == 0 or weights.sum() == 0:
             return torch.zeros(count, self.args.negatives, dtype=torch.long)
         return torch.multinomial(weights, count * self.args.negatives, replacement=True,
