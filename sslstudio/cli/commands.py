@@ -9,7 +9,12 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
+from sslstudio.cli.options import SETTINGS_GROUPS, given, settings_from
 from sslstudio.core.data.loaders import InputSpec
+from sslstudio.core.evaluation.settings import CurveSettings, ProbeSettings
+from sslstudio.core.export_settings import ExportSettings
+from sslstudio.core.preview import PreviewSettings, load_pool, preview_indices
+from sslstudio.core.training.config import TrainConfig
 from sslstudio.core.errors import UserError
 from sslstudio.core.training.events import SAMPLE_NOUN, CheckpointSaved, HealthMetrics, StepMetrics, TrainingFailed
 
@@ -62,11 +67,9 @@ def _emit_json(payload: dict) -> None:
 
 def _inputs_from(args) -> dict:
     """The input settings given on the command line (the others are proposed from the folder)."""
-    given = {"image_size": args.image_size, "audio_seconds": args.audio_seconds,
-             "sample_rate": args.sample_rate, "text_tokens": args.text_tokens}
-    given = {k: v for k, v in given.items() if v is not None}
-    InputSpec.from_mapping(given)  # a value out of range fails here, before any decoding
-    return given
+    chosen = given(args, InputSpec)
+    InputSpec.from_mapping(chosen)  # a conflict fails here, before any decoding
+    return chosen
 
 
 # ------------------------------------------------------------------ tasks
@@ -94,6 +97,23 @@ def cmd_tasks(args) -> int:
         for arg in task["args"]:
             bounds = f" [{arg.get('min')}, {arg.get('max')}]" if "min" in arg else ""
             print(f"{'':<27}   {arg['name']}={arg['default']} ({arg['type']}{bounds}) {arg['help']}")
+    return 0
+
+
+# --------------------------------------------------------------- settings
+def cmd_settings(args) -> int:
+    """Every settings group as the CLI's options and the GUI's forms read it; each task's own settings
+    are in `tasks --json`."""
+    groups = {name: cls.schema() for name, cls in SETTINGS_GROUPS.items()}
+    if args.json:
+        _emit_json({"groups": groups, "task_settings": "sslstudio tasks --json, under each task's 'args'"})
+        return 0
+    for name, fields in groups.items():
+        print(f"{name}:")
+        for field in fields:
+            default = field.get("none_means") if field["default"] is None else field["default"]
+            print(f"  --{field['name'].replace('_', '-'):<22} {field['type']:<6} default {default}: {field['help']}")
+    print("task settings: `sslstudio tasks` (--set KEY=VALUE)")
     return 0
 
 
@@ -152,33 +172,36 @@ def cmd_preview(args) -> int:
     _writable_folder_for(args.out)
     import torch
 
-    from sslstudio.core.data.dataset import load_folder
+    from sslstudio.core.data.scan import scan_folder
     from sslstudio.core.models.inputs import Pipeline
     from sslstudio.core.settings import parse_assignments
-    from sslstudio.core.tasks.base import preview_indices
     from sslstudio.core.tasks.registry import get_task
     from sslstudio.core.tasks.sheet import save_sheet
     from sslstudio.core.training.session import load_task_model, suited_inputs
 
     if args.checkpoint and not args.run:
         raise UserError("--checkpoint chooses the weights of --run; add --run")
-    settings = parse_assignments(args.set)
+    shown = settings_from(args, PreviewSettings)
+    overrides = parse_assignments(args.set)
+    scan = scan_folder(args.folder)
     if args.run:
-        task, model, config = load_task_model(args.run, settings, checkpoint=args.checkpoint)
+        task, model, config = load_task_model(args.run, overrides, checkpoint=args.checkpoint)
         if args.task and args.task != task.name:
             raise UserError(f"{args.run} is a {task.name!r} run, not {args.task!r}")
-        samples = load_folder(args.folder, task.modality, spec=task.pipeline.spec)
+        samples = load_pool(args.folder, scan.files[scan.choose_modality(task.modality)], task.modality,
+                            task.pipeline.spec)
     else:
         if not args.task:
             raise UserError("choose a task with --task, or a trained run with --run")
         task_cls = get_task(args.task)
-        task_args = task_cls.Args.from_mapping(settings)
-        spec, _ = suited_inputs(Path(args.folder), task_cls.modality, "auto", _inputs_from(args))
-        samples = load_folder(args.folder, task_cls.modality, spec=spec)
+        task_args = task_cls.Args.from_mapping(overrides)
+        modality = scan.choose_modality(task_cls.modality)
+        spec, _ = suited_inputs(Path(args.folder), modality, "auto", _inputs_from(args))
+        samples = load_pool(args.folder, scan.files[modality], modality, spec)
         task, model = task_cls(task_args, Pipeline.fit(samples)), None
-    chosen = preview_indices(len(samples), args.n, args.seed)
+    chosen = preview_indices(len(samples), shown.n, shown.seed)
     with torch.no_grad():
-        previews = task.preview_samples(samples, chosen, args.seed, model)
+        previews = task.preview_samples(samples, chosen, shown.seed, model)
     title = f"{task.name} on {Path(args.folder).name}: " + ", ".join(
         f"{k}={v}" for k, v in task.args.to_dict().items()) + (f" (model: {args.run})" if args.run else "")
     save_sheet(previews, title, args.out)
@@ -193,11 +216,8 @@ def cmd_train(args) -> int:
     from sslstudio.core.training.distributed import init_from_environment, leave_process_group
     from sslstudio.core.training.session import TrainRequest, prepare, train
 
-    given = {"epochs": args.epochs, "max_steps": args.max_steps, "max_minutes": args.max_minutes,
-             "batch_size": args.batch_size, "lr": args.lr, "seed": args.seed,
-             "checkpoint_minutes": args.checkpoint_minutes}
-    settings = {k: v for k, v in given.items() if v is not None}
-    _check_train_settings(settings)
+    settings = given(args, TrainConfig)
+    TrainConfig.from_mapping(settings)  # a conflict fails here, before any decoding
     if args.checkpoint and not args.resume:
         raise UserError("--checkpoint chooses where --resume continues from; add --resume")
     request = TrainRequest(Path(args.folder), Path(args.out), args.task, parse_assignments(args.set),
@@ -230,17 +250,6 @@ def cmd_train(args) -> int:
     if args.json:
         _emit_json(payload)
     return 0
-
-
-def _check_train_settings(settings: dict) -> None:
-    for name in ("epochs", "max_steps", "batch_size"):
-        if name in settings and settings[name] < 1:
-            raise UserError(f"--{name.replace('_', '-')} must be at least 1")
-    for name in ("max_minutes", "lr"):
-        if name in settings and settings[name] <= 0:
-            raise UserError(f"--{name.replace('_', '-')} must be positive")
-    if settings.get("checkpoint_minutes", 0) < 0:
-        raise UserError("--checkpoint-minutes must be 0 (after every step) or more")
 
 
 class _TrainPrinter:
@@ -314,11 +323,12 @@ def cmd_probe(args) -> int:
     run = load_run(args.run, args.checkpoint)
     samples = load_labelled(args.labelled, run.modality, run.pipeline.spec)
     _report_skipped(samples)
-    result = probe(run, samples, args.per_class, args.method, args.seed, args.baselines, args.device)
+    chosen = settings_from(args, ProbeSettings)
+    result = probe(run, samples, chosen.per_class, chosen.method, chosen.seed, chosen.baselines, args.device)
     if args.json:
         _emit_json(result)
         return 0
-    print(f"{args.method} probe, {args.per_class} labels per class: accuracy {result['accuracy']:.3f} "
+    print(f"{chosen.method} probe, {chosen.per_class} labels per class: accuracy {result['accuracy']:.3f} "
           f"(train {result['n_train']}, test {result['n_test']})")
     for name, value in result.get("baselines", {}).items():
         print(f"  baseline {name}: {value:.3f}")
@@ -335,14 +345,15 @@ def cmd_curve(args) -> int:
     run = load_run(args.run, args.checkpoint)
     samples = load_labelled(args.labelled, run.modality, run.pipeline.spec)
     _report_skipped(samples)
-    features = feature_sets(run, samples, args.method, args.device, args.seeds[0])
-    curve = label_efficiency(features, [label or "" for label in samples.labels], args.shots, args.seeds,
-                             args.method, samples.splits, progress=_progress_printer("probing"),
+    chosen = settings_from(args, CurveSettings)
+    features = feature_sets(run, samples, chosen.method, args.device, chosen.seeds[0])
+    curve = label_efficiency(features, [label or "" for label in samples.labels], list(chosen.shots),
+                             list(chosen.seeds), chosen.method, samples.splits, progress=_progress_printer("probing"),
                              groups=samples.groups())
     if args.json:
         _emit_json(curve.to_dict())
         return 0
-    print(f"{args.method} probe, mean ± std over seeds {curve.seeds}, {curve.n_test} test samples")
+    print(f"{chosen.method} probe, mean ± std over seeds {curve.seeds}, {curve.n_test} test samples")
     print("labels/class" + "".join(f"{name:>18s}" for name in features))
     for j, k in enumerate(curve.shots):
         cells = "".join(f"{curve.mean[n][j]:>9.3f} ± {curve.std[n][j]:.3f}" for n in features)
@@ -362,32 +373,33 @@ def cmd_export(args) -> int:
     from sslstudio.core.training.session import load_run
 
     _writable_folder_for(args.out)
+    wanted = settings_from(args, ExportSettings)
     run = load_run(args.run, args.checkpoint)
     head = None
     if args.labelled:
         samples = load_labelled(args.labelled, run.modality, run.pipeline.spec)
         labels = np.array([label or "" for label in samples.labels])
-        if args.per_class > 0:
-            train, held_out = few_shot_split(labels, args.per_class, args.seed, samples.splits, samples.groups())
+        if wanted.per_class > 0:
+            train, held_out = few_shot_split(labels, wanted.per_class, wanted.seed, samples.splits, samples.groups())
         else:
             train = held_out = np.arange(len(samples))
         head = ProbeHead.from_sklearn(fit_linear(compute_embeddings(run, samples.subset(train)), labels[train],
-                                                 args.seed))
+                                                 wanted.seed))
         pool = samples.subset(held_out)
     else:
         folder = args.folder or run.config["data"]["folder"]
         pool = load_folder(folder, run.modality, labels="none", spec=run.pipeline.spec)
-    rng = np.random.default_rng(args.seed)
-    chosen = np.sort(rng.choice(len(pool), min(args.check_samples, len(pool)), replace=False))
-    report = export(run, args.out, args.format, run.pipeline.export_raw(pool, chosen), head)
-    summary = {"out": str(args.out), "format": args.format, "checkpoint": run.checkpoint.name,
+    rng = np.random.default_rng(wanted.seed)
+    chosen = np.sort(rng.choice(len(pool), min(wanted.check_samples, len(pool)), replace=False))
+    report = export(run, args.out, wanted.format, run.pipeline.export_raw(pool, chosen), head)
+    summary = {"out": str(args.out), "format": wanted.format, "checkpoint": run.checkpoint.name,
                "classes": head.classes if head else None, "parity": report.to_dict() if report else None}
     if args.json:
         _emit_json(summary)
     elif report is None:
         print(f"wrote {args.out}: the backbone's state_dict ({run.config['backbone']})")
     else:
-        print(f"wrote {args.out} ({args.format}"
+        print(f"wrote {args.out} ({wanted.format}"
               + (f", with a {len(head.classes)}-class head" if head else "") + f"): checked on {report.samples} "
               f"samples, embeddings max abs difference {report.max_abs_diff:.1e}, "
               f"{report.agreement_text()}")

@@ -39,11 +39,11 @@ from torch import nn
 
 from sslstudio.core.errors import UserError
 from sslstudio.core.data.records import stored_side
+from sslstudio.core.export_settings import FORMATS
 from sslstudio.core.io import atomic_write, atomic_write_text
 from sslstudio.core.models.backbones import TIMM_PREFIX, WRAPS_LIBRARY_MODEL
 from sslstudio.core.training.session import LoadedRun
 
-FORMATS = ("torchscript", "onnx", "state_dict")
 TOLERANCE = 1e-4  # largest absolute difference allowed in fp32
 
 

@@ -46,3 +46,26 @@ def test_every_task_describes_itself_with_a_schema():
 def test_unknown_task_lists_the_valid_ones():
     with pytest.raises(UserError, match="valid tasks: audio_contrastive, audio_denoising, audio_mae, byol, colorization, dino, inpainting, jigsaw, mae, masked_spectrogram, mlm, rotation, simclr, simcse, vicreg, word_context"):
         get_task("jigsaw9")
+
+
+def test_train_settings_validate_in_core_and_optional_fields_take_none():
+    from sslstudio.core.training.config import TrainConfig
+
+    config = TrainConfig.from_mapping({"epochs": "", "max_minutes": "1.5", "batch_size": "32"})
+    assert config.epochs is None and config.max_minutes == 1.5 and config.batch_size == 32
+    with pytest.raises(ArgsError, match=r"'batch_size' must be in \[1, 65536\]; got 0"):
+        TrainConfig(batch_size=0)
+    with pytest.raises(ArgsError, match="'lr' must be at least 1e-08"):
+        TrainConfig.from_mapping({"lr": "0"})
+    with pytest.raises(ArgsError, match="'seed' needs a value"):
+        TrainConfig(seed=None)
+
+
+def test_several_values_are_typed_and_each_checked():
+    from sslstudio.core.evaluation.settings import CurveSettings
+
+    assert CurveSettings.from_mapping({"shots": "1, 5 0", "seeds": [3]}).shots == (1, 5, 0)
+    with pytest.raises(ArgsError, match="'shots' must be in"):
+        CurveSettings.from_mapping({"shots": "1 -2"})
+    with pytest.raises(ArgsError, match="one of linear, knn, finetune"):
+        CurveSettings(method="svm")

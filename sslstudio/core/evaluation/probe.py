@@ -14,9 +14,9 @@ from sslstudio.core.data.dataset import SampleSet
 from sslstudio.core.data.labels import few_shot_split
 from sslstudio.core.errors import UserError
 from sslstudio.core.evaluation.classifiers import predict
+from sslstudio.core.evaluation.settings import PROBE_METHODS as METHODS
 from sslstudio.core.training.session import LoadedRun
 
-METHODS = ("knn", "linear", "finetune")
 
 
 def score(features, labels: np.ndarray, train: np.ndarray, test: np.ndarray, method: str, seed: int) -> float:

@@ -68,11 +68,6 @@ def _cpu_copy(module: nn.Module) -> nn.Module:
     return copy.deepcopy(module).cpu() if _off_cpu(module) else module
 
 
-def preview_indices(count: int, n: int, seed: int) -> np.ndarray:
-    """Which of `count` samples a preview shows: `n` drawn with `seed`, in folder order (CLI and GUI alike)."""
-    return np.sort(np.random.default_rng(seed).permutation(count)[:n])
-
-
 def make_generator(seed: int) -> torch.Generator:
     generator = torch.Generator()
     generator.manual_seed(seed)

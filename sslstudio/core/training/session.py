@@ -28,7 +28,8 @@ from sslstudio.core.training.events import Event, TrainingFailed, TrainingFinish
 from sslstudio.core.training.feed import SampleData
 from sslstudio.core.training.knn_monitor import KnnMonitor
 from sslstudio.core.training.run_dir import RunDir
-from sslstudio.core.training.trainer import TaskModel, TrainConfig, Trainer
+from sslstudio.core.training.config import TrainConfig
+from sslstudio.core.training.trainer import TaskModel, Trainer
 
 
 @dataclass
@@ -46,6 +47,14 @@ class TrainRequest:
     init: str | None = None  # a local weights file (torchvision or timm state_dict) to start the backbone from
     cpu_cores_free: int = 0  # the GUI passes 1 so its own thread keeps a core
     recipe: str | None = None  # a recommended recipe (core/recipes.py); without a task, the folder's is used
+
+    def check(self) -> None:
+        """Raise UserError, saying what to change, when a setting is out of range or two conflict; nothing
+        is loaded. The GUI refuses Start with this message; `prepare` would fail the same way later."""
+        if self.task:
+            get_task(self.task).Args.from_mapping(self.task_args)
+        InputSpec.from_mapping(self.inputs)
+        TrainConfig.from_mapping(self.train_settings)
 
 
 @dataclass
@@ -151,7 +160,7 @@ def _fresh_plan(request: TrainRequest, run_dir: RunDir) -> _Plan:
     if recipe is not None:
         notes.insert(0, f"recipe {recipe.name}: {recipe.summary()}. {recipe.evidence()}")
     init = str(request.init) if request.init else None
-    return _Plan(task_cls, task_args, backbone, spec, TrainConfig(**request.train_settings), None, init, notes,
+    return _Plan(task_cls, task_args, backbone, spec, TrainConfig.from_mapping(request.train_settings), None, init, notes,
                  recipe.name if recipe else None)
 
 
@@ -163,7 +172,7 @@ def _resumed_plan(request: TrainRequest, run_dir: RunDir) -> _Plan:
         raise RunError(f"{request.out} holds a {saved['task']!r} run, not {request.task!r}")
     task_cls = get_task(saved["task"])
     pipeline = Pipeline.load(run_dir.path)
-    config = replace(TrainConfig(**saved["train"]), **request.train_settings)
+    config = TrainConfig.from_mapping({**saved["train"], **request.train_settings})
     return _Plan(task_cls, task_cls.Args.from_mapping(saved["task_args"]), saved["backbone"], pipeline.spec, config,
                  pipeline, saved.get("init"))
 

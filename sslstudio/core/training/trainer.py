@@ -23,6 +23,7 @@ from sslstudio.core.errors import RunError
 from sslstudio.core.tasks.base import PretextTask, make_generator
 from sslstudio.core.training.checkpoint import (DISK_FULL, CheckpointNotSaved, load_into, restore_rng_state, rng_state,
                                                  save_checkpoint)
+from sslstudio.core.training.config import DEFAULT_EPOCHS, TrainConfig
 from sslstudio.core.training.control import TrainingControl
 from sslstudio.core.training.distributed import any_rank, rank_and_world
 from sslstudio.core.training.events import (CheckpointSaved, Event, HealthMetrics, StepMetrics,
@@ -33,22 +34,6 @@ from sslstudio.core.training.knn_monitor import KnnMonitor
 from sslstudio.core.training.run_dir import RunDir
 
 
-@dataclass(frozen=True)
-class TrainConfig:
-    # None: DEFAULT_EPOCHS, unless a time budget is given; then time alone ends the run and drives the schedule.
-    epochs: int | None = None
-    max_steps: int | None = None
-    max_minutes: float | None = None
-    batch_size: int = 128
-    lr: float = 2e-3
-    weight_decay: float = 0.05
-    warmup_fraction: float = 0.05
-    seed: int = 0
-    log_every: int = 10
-    checkpoint_minutes: float = 2.0  # the first comes after FIRST_CHECKPOINT_SECONDS, if that is sooner
-
-
-DEFAULT_EPOCHS = 20
 FIRST_CHECKPOINT_SECONDS = 15.0  # a crash in a run's first minutes keeps something
 
 

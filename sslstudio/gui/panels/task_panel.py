@@ -9,7 +9,6 @@ fits the input pipeline on it (a larger share for text, whose tokenizer needs wo
 """
 from __future__ import annotations
 
-import random
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
@@ -27,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from sslstudio.core.errors import UserError
+from sslstudio.core.preview import POOL, load_pool, preview_indices
 from sslstudio.gui.jobs import JobRunner
 from sslstudio.gui.widgets.args_form import ArgsForm
 from sslstudio.gui.widgets.input_settings import InputSettings
@@ -34,7 +34,6 @@ from sslstudio.gui.widgets.preview_grid import PreviewGrid
 
 DEBOUNCE_MS = 250
 PREVIEW_SAMPLES = 8
-POOL = {"image": 256, "audio": 128, "text": 2000}  # files decoded once for previews
 
 
 def recipe_for(modality: str):
@@ -55,11 +54,9 @@ def task_catalogue(modality: str) -> list[dict]:
 
 def preview_inputs(root: Path, relpaths: list[str], modality: str, spec):
     """A seeded sample of the folder, decoded at these input settings, with an input pipeline fitted on it."""
-    from sslstudio.core.data.dataset import load_files
     from sslstudio.core.models.inputs import Pipeline
 
-    chosen = sorted(random.Random(0).sample(relpaths, min(len(relpaths), POOL[modality])))
-    samples = load_files(root, chosen, modality, spec=spec, wait=False)  # never behind the Data step's decode
+    samples = load_pool(root, relpaths, modality, spec, wait=False)  # never behind the Data step's decode
     return samples, Pipeline.fit(samples)
 
 
@@ -72,7 +69,6 @@ def survey_folder(root: Path, relpaths: list[str], modality: str):
 
 
 def render_preview(inputs, task_name: str, values: dict, seed: int, n: int = PREVIEW_SAMPLES):
-    from sslstudio.core.tasks.base import preview_indices
     from sslstudio.core.tasks.registry import get_task
 
     samples, pipeline = inputs
