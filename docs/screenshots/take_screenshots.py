@@ -94,7 +94,7 @@ def main() -> None:
     pick("mae")
     window.go_to_step(2)
     wait(until=lambda: window.train_panel.backbone_box.count() > 0)
-    window.train_panel.minutes.setValue(1.0)
+    window.train_panel.form.set_values({"max_minutes": 1.0})
     window.train_panel.start()
     wait(70_000, signal=window.train_panel.sig_run_over)
     shot("train-curves")

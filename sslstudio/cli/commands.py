@@ -366,32 +366,20 @@ def cmd_export(args) -> int:
     import numpy as np
 
     from sslstudio.core.data.dataset import load_folder
-    from sslstudio.core.data.labels import few_shot_split, load_labelled
-    from sslstudio.core.embeddings.extract import compute_embeddings
-    from sslstudio.core.evaluation.classifiers import fit_linear
-    from sslstudio.core.export import ProbeHead, export
+    from sslstudio.core.data.labels import load_labelled
+    from sslstudio.core.export import export_with_probe
     from sslstudio.core.training.session import load_run
 
     _writable_folder_for(args.out)
     wanted = settings_from(args, ExportSettings)
     run = load_run(args.run, args.checkpoint)
-    head = None
     if args.labelled:
         samples = load_labelled(args.labelled, run.modality, run.pipeline.spec)
         labels = np.array([label or "" for label in samples.labels])
-        if wanted.per_class > 0:
-            train, held_out = few_shot_split(labels, wanted.per_class, wanted.seed, samples.splits, samples.groups())
-        else:
-            train = held_out = np.arange(len(samples))
-        head = ProbeHead.from_sklearn(fit_linear(compute_embeddings(run, samples.subset(train)), labels[train],
-                                                 wanted.seed))
-        pool = samples.subset(held_out)
     else:
         folder = args.folder or run.config["data"]["folder"]
-        pool = load_folder(folder, run.modality, labels="none", spec=run.pipeline.spec)
-    rng = np.random.default_rng(wanted.seed)
-    chosen = np.sort(rng.choice(len(pool), min(wanted.check_samples, len(pool)), replace=False))
-    report = export(run, args.out, wanted.format, run.pipeline.export_raw(pool, chosen), head)
+        samples, labels = load_folder(folder, run.modality, labels="none", spec=run.pipeline.spec), None
+    report, head = export_with_probe(run, args.out, wanted, samples, labels)
     summary = {"out": str(args.out), "format": wanted.format, "checkpoint": run.checkpoint.name,
                "classes": head.classes if head else None, "parity": report.to_dict() if report else None}
     if args.json:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from sslstudio.core.data.loaders import InputSpec
+from sslstudio.core.embeddings.projection import ProjectionSettings
 from sslstudio.core.errors import ArgsError
 from sslstudio.core.evaluation.settings import CurveSettings, ProbeSettings
 from sslstudio.core.export_settings import ExportSettings
@@ -86,7 +87,7 @@ COMMANDS: dict[str, tuple[str, list, tuple[type[Settings], ...]]] = {
 }
 SETTINGS_GROUPS: dict[str, type[Settings]] = {  # `sslstudio settings` lists these; tasks list their own
     "train": TrainConfig, "inputs": InputSpec, "preview": PreviewSettings, "probe": ProbeSettings,
-    "curve": CurveSettings, "export": ExportSettings}
+    "curve": CurveSettings, "export": ExportSettings, "map": ProjectionSettings}
 
 
 def add_command(sub, name: str) -> argparse.ArgumentParser:

@@ -39,7 +39,9 @@ from torch import nn
 
 from sslstudio.core.errors import UserError
 from sslstudio.core.data.records import stored_side
-from sslstudio.core.export_settings import FORMATS
+from sslstudio.core.data.labels import few_shot_split
+from sslstudio.core.embeddings.extract import compute_embeddings
+from sslstudio.core.export_settings import FORMATS, ExportSettings
 from sslstudio.core.io import atomic_write, atomic_write_text
 from sslstudio.core.models.backbones import TIMM_PREFIX, WRAPS_LIBRARY_MODEL
 from sslstudio.core.training.session import LoadedRun
@@ -295,3 +297,34 @@ def _neighbour_scores(vectors: np.ndarray) -> np.ndarray:
     similarity = unit @ unit.T
     np.fill_diagonal(similarity, -np.inf)
     return similarity
+
+
+def export_with_probe(run: LoadedRun, out: str | os.PathLike, settings: ExportSettings, samples,
+                      labels: np.ndarray | None = None,
+                      vectors: np.ndarray | None = None) -> tuple[ParityReport | None, ProbeHead | None]:
+    """Export `run`, with a linear probe head fitted on the labelled samples when `labels` are given ("" for
+    none), checked on held-out samples. The CLI's `export` and the Fine-tune page's "Export…" both call this.
+
+    With `per_class` > 0 the head learns from that many per class and the check uses the rest; else it
+    learns from every labelled sample. `vectors`: the samples' embeddings, when already computed.
+    """
+    from sslstudio.core.evaluation.classifiers import fit_linear  # scikit-learn
+
+    head, pool = None, samples
+    if labels is not None:
+        labelled = np.flatnonzero(labels != "")
+        if not len(labelled):
+            raise UserError("no labelled samples to fit the probe head on")
+        train = held_out = labelled
+        if settings.per_class > 0:
+            groups = samples.groups()
+            picked, rest = few_shot_split(labels[labelled], settings.per_class, settings.seed,
+                                          [samples.splits[i] for i in labelled] if samples.splits else None,
+                                          None if groups is None else groups[labelled])
+            train, held_out = labelled[picked], labelled[rest]
+        features = vectors[train] if vectors is not None else compute_embeddings(run, samples.subset(train))
+        head = ProbeHead.from_sklearn(fit_linear(features, labels[train], settings.seed))
+        pool = samples.subset(held_out)
+    rng = np.random.default_rng(settings.seed)
+    chosen = np.sort(rng.choice(len(pool), min(settings.check_samples, len(pool)), replace=False))
+    return export(run, out, settings.format, run.pipeline.export_raw(pool, chosen), head), head

@@ -17,12 +17,14 @@ from sslstudio.core.errors import ArgsError
 
 
 def setting(default: Any, help: str, *, min: float | None = None, max: float | None = None,
-            choices: tuple | None = None, none_means: str | None = None, label: str | None = None) -> Any:
+            choices: tuple | None = None, none_means: str | None = None, label: str | None = None,
+            choice_names: dict | None = None) -> Any:
     """A field declared once. An optional field (`int | None`) says in `none_means` what leaving it
     empty does ("until the time budget"); a `tuple[int, ...]` field holds several values; `label`
-    names it in a form where its name would not read well."""
+    names it in a form where its name would not read well, and `choice_names` its choices ("t-SNE" for tsne)."""
     return dataclasses.field(default=default, metadata={
-        "help": help, "min": min, "max": max, "choices": choices, "none_means": none_means, "label": label})
+        "help": help, "min": min, "max": max, "choices": choices, "none_means": none_means, "label": label,
+        "choice_names": choice_names})
 
 
 @dataclasses.dataclass(frozen=True)

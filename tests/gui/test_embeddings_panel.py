@@ -120,7 +120,7 @@ def test_colour_by_cluster_and_prediction_and_time_lapse(qtbot, panel):
     mapped(qtbot, panel)
     panel.colour_box.setCurrentText("cluster")
     qtbot.waitUntil(lambda: panel.clusters is not None and panel.busy_job is None, timeout=30_000)
-    assert len(set(panel.clusters.tolist())) == panel.clusters_spin.value()
+    assert len(set(panel.clusters.tolist())) == panel.map_form.values()["clusters"]
     assert "cluster" in panel.legend.text()
     mapped(qtbot, panel)  # a new map clears the clusters, and colouring by cluster computes them again
     qtbot.waitUntil(lambda: panel.clusters is not None and panel.busy_job is None, timeout=30_000)

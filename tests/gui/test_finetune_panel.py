@@ -24,8 +24,10 @@ def panel(qtbot, tiny_images, tmp_path):
 
 
 def test_evaluate_suggest_label_and_export(qtbot, panel, tmp_path):
-    panel.shots.setText("1 3 all")
-    panel.seeds.setValue(2)
+    panel.curve_form.editors["shots"].setText("1 -3")  # refused with core's reason, nothing starts
+    panel.evaluate()
+    assert "Not evaluated: setting 'shots' must be in [0, 1000000]; got -3" in panel.status.text() and not panel.busy
+    panel.curve_form.set_values({"shots": [1, 3, 0], "seeds": [0, 1]})
     with qtbot.waitSignal(panel.sig_evaluated, timeout=120_000):
         panel.evaluate()
     curve = panel.curve

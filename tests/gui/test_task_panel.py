@@ -80,7 +80,6 @@ def test_bad_setting_combination_is_shown_beside_the_form(qtbot, panel, tiny_aud
     qtbot.waitUntil(lambda: len(panel.grid.cards) > 0 and not panel.busy, timeout=60_000)
     panel.form.editors["snr_min_db"].setValue(30.0)  # above snr_max_db (20)
     qtbot.waitUntil(lambda: "must not exceed" in panel.error.text(), timeout=30_000)
-    assert panel.check_values() is not None
 
 
 @pytest.mark.parametrize("task", ["mlm", "simcse", "word_context"])

@@ -54,9 +54,7 @@ def test_open_pick_preview_train_pause_resume_stop_and_resume_from_a_checkpoint(
 
     panel = window.train_panel
     window.go_to_step(2)
-    panel.minutes.setValue(0)
-    panel.epochs.setValue(1000)
-    panel.batch.setValue(8)
+    panel.form.set_values({"max_minutes": None, "epochs": 1000, "batch_size": 8})
     with qtbot.waitSignal(panel.sig_run_started, timeout=5000) as started:
         job = panel.start()
     run = started.args[0]
@@ -104,7 +102,7 @@ def test_closing_during_training_stops_it_cleanly(qtbot, no_questions, tiny_audi
     qtbot.addWidget(win)
     win.show()
     open_and_pick(qtbot, win, tiny_audio, "masked_spectrogram")
-    win.train_panel.batch.setValue(4)
+    win.train_panel.form.set_values({"batch_size": 4})
     job = win.train_panel.start()
     qtbot.waitUntil(lambda: steps_seen(win.train_panel) >= 1, timeout=120_000)
     assert win.close()
@@ -137,10 +135,8 @@ def test_after_training_map_label_evaluate_and_export(qtbot, window, tiny_images
 
     open_and_pick(qtbot, window, tiny_images, "rotation")
     panel = window.train_panel
-    assert panel.minutes.value() == recommended("image", "cpu").train["max_minutes"]  # a new folder: the recipe's
-    panel.minutes.setValue(0)
-    panel.epochs.setValue(1)
-    panel.batch.setValue(8)
+    assert panel.form.values()["max_minutes"] == recommended("image", "cpu").train["max_minutes"]  # the recipe's
+    panel.form.set_values({"max_minutes": None, "epochs": 1, "batch_size": 8})
     # the thread stops before its 'over' signal reaches the window, which then lists the run: wait for the signal
     with qtbot.waitSignal(panel.sig_run_over, timeout=120_000):
         assert panel.start() is not None
@@ -161,8 +157,7 @@ def test_after_training_map_label_evaluate_and_export(qtbot, window, tiny_images
     window.go_to_step([key for key, _ in STEPS].index("finetune"))
     tune = window.finetune_panel
     assert tune.app_labels == window.project.labels  # labels made on the map reach the Fine-tune page
-    tune.shots.setText("1 2")
-    tune.seeds.setValue(1)
+    tune.curve_form.set_values({"shots": [1, 2], "seeds": [0]})
     with qtbot.waitSignal(tune.sig_evaluated, timeout=120_000):
         tune.evaluate()
     assert "picked" in tune.errors.classes  # the app's class takes part in the probe

@@ -23,11 +23,25 @@ from dataclasses import dataclass
 import numpy as np
 
 from sslstudio.core.errors import UserError
+from sslstudio.core.settings import Settings, setting
 
 METHODS = ("pca", "tsne", "umap")
 DEFAULT_CAPS = {"pca": 0, "tsne": 20_000, "umap": 50_000}  # 0: no cap
 NAMES = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
 PRE_PCA_DIMS = 50
+
+
+@dataclass(frozen=True)
+class ProjectionSettings(Settings):
+    """The Embeddings page's map settings, declared once (core/settings.py)."""
+
+    method: str = setting("pca", "PCA: linear and instant. t-SNE: local neighbourhoods. UMAP: local and some "
+                                 "global structure.", choices=METHODS, choice_names=NAMES, label="map")
+    cap: int | None = setting(None, "Fit t-SNE or UMAP on at most this many points and place the rest with the "
+                                    "fitted map's transform; 0 fits on every point.", min=0, max=100_000_000,
+                              none_means=f"{DEFAULT_CAPS['tsne']:,} t-SNE, {DEFAULT_CAPS['umap']:,} UMAP",
+                              label="fit on at most")
+    clusters: int = setting(10, "How many k-means clusters colouring by cluster shows.", min=2, max=100)
 
 
 @dataclass

@@ -20,14 +20,15 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSlider,
-    QSpinBox,
     QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
+from sslstudio.core.embeddings.projection import ProjectionSettings
 from sslstudio.gui.errors import report_failure
 from sslstudio.gui.jobs import JobRunner
+from sslstudio.gui.widgets.args_form import ArgsForm
 from sslstudio.gui.widgets.run_picker import RunPicker
 from sslstudio.gui.widgets.sample_inspector import SampleInspector
 from sslstudio.gui.widgets.scatter import ScatterView, palette, ramp
@@ -69,6 +70,7 @@ class EmbeddingsPanel(QWidget):
         self.coords: np.ndarray | None = None
         self.frames: list[np.ndarray] = []
         self.clusters: np.ndarray | None = None
+        self.clusters_k: int | None = None  # how many clusters `clusters` holds
         self.probe = None
         self.index = None  # nearest neighbours in the embedding space, once mapped
         self._labels: np.ndarray | None = None  # merged labels, cached: hover reads them on every mouse move
@@ -79,13 +81,11 @@ class EmbeddingsPanel(QWidget):
     # ---------------------------------------------------------------- layout
     def _build(self) -> None:
         self.picker = RunPicker("The training run whose model maps the samples")
-        self.method_box = QComboBox(toolTip="PCA: linear and instant. t-SNE: local neighbourhoods. "
-                                            "UMAP: local and some global structure")
-        for key, name in (("pca", "PCA"), ("tsne", "t-SNE"), ("umap", "UMAP")):
-            self.method_box.addItem(name, key)
-        self.cap = QSpinBox(toolTip="Fit t-SNE or UMAP on at most this many points and place the rest with the "
-                                    "fitted map's transform; 0 fits on every point", minimum=0, maximum=10_000_000,
-                            singleStep=5000, value=20_000, specialValueText="no cap")
+        self.map_form = ArgsForm()  # the map's settings, generated from ProjectionSettings' schema
+        self.map_form.set_schema(ProjectionSettings.schema())
+        self.map_form.layout_.setContentsMargins(0, 0, 0, 0)
+        self.map_form.sig_changed.connect(self._on_map_settings)
+        self.method_box = self.map_form.editors["method"]
         self.map_button = QPushButton("Extract && map", toolTip="Embed every sample with this checkpoint "
                                                                "(cached), then draw the 2-D map")
         self.map_button.clicked.connect(self.extract_and_map)
@@ -96,8 +96,6 @@ class EmbeddingsPanel(QWidget):
         self.colour_box = QComboBox(toolTip="What the colours show")
         self.colour_box.addItems(COLOUR_BY)
         self.colour_box.currentIndexChanged.connect(self.recolour)
-        self.clusters_spin = QSpinBox(toolTip="How many k-means clusters", minimum=2, maximum=100, value=10)
-        self.clusters_spin.valueChanged.connect(lambda _: self._invalidate_clusters())
         self.timelapse_button = QPushButton("Time-lapse", toolTip="Map every kept checkpoint, aligned to the "
                                                                   "last, and play them with the slider")
         self.timelapse_button.clicked.connect(self.build_timelapse)
@@ -113,10 +111,8 @@ class EmbeddingsPanel(QWidget):
         self.legend = QLabel(wordWrap=True, textFormat=Qt.TextFormat.RichText)
 
         form = QFormLayout()
-        form.addRow("map", self.method_box)
-        form.addRow("fit on at most", self.cap)
+        form.addRow(self.map_form)
         form.addRow("colour by", self.colour_box)
-        form.addRow("clusters", self.clusters_spin)
         buttons = QHBoxLayout()
         buttons.addWidget(self.map_button)
         buttons.addWidget(self.cancel_button)
@@ -198,7 +194,7 @@ class EmbeddingsPanel(QWidget):
         if not run or folder is None or self.busy_job is not None:
             return
         checkpoint = self.picker.checkpoint()
-        method, cap = self.method_box.currentData(), self.cap.value()
+        method, cap = self._map_settings()
         self.note.setText("Embedding every sample…")
 
         def work(state):
@@ -206,7 +202,7 @@ class EmbeddingsPanel(QWidget):
 
             samples, embeddings = extract(Path(run), Path(checkpoint) if checkpoint else None, folder, modality,
                                           state)
-            return samples, embeddings, project(embeddings.vectors, method, cap if method != "pca" else 0)
+            return samples, embeddings, project(embeddings.vectors, method, cap)
 
         self._start("embedding", work, self._on_mapped)
 
@@ -236,7 +232,7 @@ class EmbeddingsPanel(QWidget):
         from sslstudio.core.training.run_dir import RunDir
 
         checkpoints = [path for _, path in RunDir(run).checkpoints()] + [None]
-        method, cap = self.method_box.currentData(), self.cap.value()
+        method, cap = self._map_settings()
         self.note.setText(f"Mapping {len(checkpoints)} checkpoints…")
 
         def work(state):
@@ -246,7 +242,7 @@ class EmbeddingsPanel(QWidget):
             for checkpoint in checkpoints:
                 samples, embeddings = extract(Path(run), checkpoint, folder, modality, state, samples)
                 vectors.append(embeddings.vectors)
-            return [frame.coords for frame in timelapse(vectors, method, cap if method != "pca" else 0)]
+            return [frame.coords for frame in timelapse(vectors, method, cap)]
 
         def done(frames):
             self.frames = frames
@@ -304,7 +300,7 @@ class EmbeddingsPanel(QWidget):
             return
         vectors = self.embeddings.vectors
         if mode == "cluster":
-            k = self.clusters_spin.value()
+            k = self.clusters_k = self.map_form.values()["clusters"]
 
             def work(_state):
                 from sslstudio.core.embeddings.neighbours import kmeans_clusters
@@ -336,6 +332,15 @@ class EmbeddingsPanel(QWidget):
         if missing:
             self._compute_for_colours(mode)  # recolours again when it is done
         self.scatter.set_colours(self._colours())
+
+    def _map_settings(self) -> tuple[str, int | None]:
+        chosen = ProjectionSettings.from_mapping(self.map_form.values())
+        return chosen.method, chosen.cap
+
+    @Slot(dict)
+    def _on_map_settings(self, values: dict) -> None:
+        if self.clusters is not None and values["clusters"] != self.clusters_k:
+            self._invalidate_clusters()
 
     def _invalidate_clusters(self) -> None:
         self.clusters = None

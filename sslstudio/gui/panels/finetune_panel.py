@@ -22,10 +22,8 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLineEdit,
     QListWidget,
     QPushButton,
-    QSpinBox,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -35,8 +33,12 @@ from PySide6.QtWidgets import (
 )
 
 from sslstudio.core.data.labels import merged_labels
+from sslstudio.core.errors import UserError
+from sslstudio.core.evaluation.settings import CurveSettings
+from sslstudio.core.export_settings import FORMAT_SUFFIXES, FORMATS, ExportSettings
 from sslstudio.gui.errors import report_failure
 from sslstudio.gui.jobs import JobRunner
+from sslstudio.gui.widgets.args_form import ArgsForm
 from sslstudio.gui.widgets.run_picker import RunPicker
 from sslstudio.gui.widgets.sample_gallery import SampleGallery
 
@@ -83,22 +85,15 @@ class FinetunePanel(QWidget):
 
     def _build(self) -> None:
         self.picker = RunPicker("The training run to evaluate")
-        self.method_box = QComboBox(toolTip="kNN: no training, cosine votes. Linear: logistic regression on "
-                                            "frozen features. Finetune: the whole backbone (at a tenth of the "
-                                            "head's learning rate), 200 steps per point; its random-init baseline "
-                                            "is a supervised model from scratch")
-        self.method_box.addItems(["linear", "knn", "finetune"])
-        self.shots = QLineEdit("1 2 5 10 20 50 all", toolTip="Labels per class at each point of the curve")
-        self.seeds = QSpinBox(minimum=1, maximum=10, value=3, toolTip="Label draws per point (mean ± std)")
+        self.curve_form = ArgsForm()  # the curve's settings, generated from CurveSettings' schema
+        self.curve_form.set_schema(CurveSettings.schema())
         self.csv_button = QPushButton("Labels from CSV…", toolTip="path,label[,split] rows; replaces folder labels")
         self.csv_button.clicked.connect(self._choose_csv)
         self.evaluate_button = QPushButton("Evaluate", toolTip="Curve against the baselines, and the errors")
         self.evaluate_button.clicked.connect(self.evaluate)
         self.status = QLabel(wordWrap=True)
         form = QFormLayout()
-        for name, widget in (("method", self.method_box),
-                             ("labels per class", self.shots), ("seeds", self.seeds)):
-            form.addRow(name, widget)
+        form.addRow(self.curve_form)
         self.suggest_button = QPushButton("Suggest what to label", toolTip="Uncertain and diverse samples: label "
                                                                            "them here, then evaluate again")
         self.suggest_button.clicked.connect(self.suggest)
@@ -106,7 +101,7 @@ class FinetunePanel(QWidget):
         self.label_button = QPushButton("Label chosen", toolTip="Give the chosen suggestions this class")
         self.label_button.clicked.connect(self.label_chosen)
         self.export_box = QComboBox(toolTip="TorchScript or ONNX, with preprocessing and the probe head inside")
-        self.export_box.addItems(["onnx", "torchscript", "state_dict"])
+        self.export_box.addItems(FORMATS)
         self.export_button = QPushButton("Export…", toolTip="Write the model and check it against the app")
         self.export_button.clicked.connect(self.export_dialog)
         left = QWidget()
@@ -186,10 +181,6 @@ class FinetunePanel(QWidget):
     def labels(self) -> np.ndarray:
         return merged_labels(self.samples, self.app_labels)
 
-    def _shots(self) -> list[int]:
-        return [0 if word == "all" else int(word) for word in self.shots.text().split()
-                if word == "all" or word.isdigit()] or [1, 5, 0]
-
     # ---------------------------------------------------------------- jobs
     def _start(self, name: str, function, on_done) -> None:
         self.busy = True
@@ -217,7 +208,12 @@ class FinetunePanel(QWidget):
         # the app: evaluating again after labelling refits on the arrays already computed.
         reuse = self.features is not None and self.run == args
         cached = (self.loaded, self.samples, self.features) if reuse else None
-        method, shots, seeds = self.method_box.currentText(), self._shots(), tuple(range(self.seeds.value()))
+        try:
+            chosen = CurveSettings.from_mapping(self.curve_form.values())
+        except UserError as error:
+            self.status.setText(f"Not evaluated: {error}")
+            return
+        method, shots, seeds = chosen.method, list(chosen.shots), list(chosen.seeds)
         app_labels = dict(self.app_labels)
 
         def work(state):
@@ -326,7 +322,7 @@ class FinetunePanel(QWidget):
     @Slot()
     def export_dialog(self) -> None:
         fmt = self.export_box.currentText()
-        suffix = {"onnx": ".onnx", "torchscript": ".pt", "state_dict": ".pt"}[fmt]
+        suffix = FORMAT_SUFFIXES[fmt]
         path, _ = QFileDialog.getSaveFileName(self, "Export model", f"model{suffix}")
         if path:
             self.export(Path(path), fmt)
@@ -335,15 +331,11 @@ class FinetunePanel(QWidget):
         if self.features is None or self.busy:
             return
         loaded, samples, labels, vectors = self.loaded, self.samples, self.labels(), self.features["ssl"]
-        rows = np.flatnonzero(labels != "")
 
         def work(_state):
-            from sslstudio.core.evaluation.classifiers import fit_linear
-            from sslstudio.core.export import ProbeHead, export
+            from sslstudio.core.export import export_with_probe
 
-            head = ProbeHead.from_sklearn(fit_linear(vectors[rows], labels[rows]))
-            check = np.sort(np.random.default_rng(0).choice(len(samples), min(256, len(samples)), replace=False))
-            return export(loaded, path, fmt, loaded.pipeline.export_raw(samples, check), head)
+            return export_with_probe(loaded, path, ExportSettings(format=fmt), samples, labels, vectors)[0]
 
         def done(report):
             text = f"Wrote {path.name}."

@@ -334,16 +334,6 @@ class TaskPanel(QWidget):
         except UserError:
             return None
 
-    def check_values(self) -> str | None:
-        """The error a task's settings would raise, or None."""
-        from sslstudio.core.tasks.registry import get_task
-
-        try:
-            get_task(self.current_task()).Args.from_mapping(self.form.values())
-        except UserError as error:
-            return str(error)
-        return None
-
 
 if __name__ == "__main__":  # a manual look: python -m sslstudio.gui.panels.task_panel [FOLDER]
     import sys

@@ -7,29 +7,33 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
-    QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
-    QSpinBox,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from sslstudio.core.errors import UserError
 from sslstudio.core.training.alerts import alerts_for
+from sslstudio.core.training.config import TrainConfig
 from sslstudio.core.training.events import SAMPLE_NOUN
 from sslstudio.gui.errors import show_error
 from sslstudio.gui.jobs import JobRunner
 from sslstudio.gui.training_job import TrainingJob
+from sslstudio.gui.widgets.args_form import ArgsForm
 from sslstudio.gui.widgets.preview_grid import PreviewGrid
 from sslstudio.gui.widgets.runs_tree import RunsTree
 
 LOG_EVERY = 5  # steps between logged metrics: frequent enough for live curves, cheap enough for health metrics
+HIDDEN_SETTINGS = ("log_every",)  # the workbench logs every LOG_EVERY steps for its live curves
+# The workbench's own defaults over TrainConfig's: a short first run, and a batch that suits a laptop's CPU.
+WORKBENCH_DEFAULTS = {"max_minutes": 2.0, "batch_size": 64}
 PROGRESS_SCALE = 1000  # the bar shows the share of the budget used, in thousandths
 
 
@@ -76,21 +80,13 @@ class TrainPanel(QWidget):
         for box in (self.device_box, self.backbone_box):
             box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             box.setMinimumContentsLength(14)
-        self.minutes = self._spin(QDoubleSpinBox(), 0, 100_000, 2.0, "Stop after this many minutes (0: no limit)")
-        self.epochs = self._spin(QSpinBox(), 0, 1_000_000, 0, "Passes over the folder (0: as many as the time "
-                                 "budget allows; with no budget either, 20). A time budget alone ends the run and "
-                                 "paces the learning-rate schedule")
-        self.epochs.setSpecialValueText("until the time budget")
-        self.batch = self._spin(QSpinBox(), 2, 65_536, 64, "Samples per step")
-        self.lr = QDoubleSpinBox()
-        self.lr.setDecimals(5)  # before the value, or 0.002 is rounded to the default 2 decimals
-        self._spin(self.lr, 1e-5, 10.0, 2e-3, "Peak learning rate (AdamW, warm-up then cosine)")
-        self.lr.setSingleStep(1e-4)
-        self.seed = self._spin(QSpinBox(), 0, 1_000_000, 0, "Seed for weights, augmentations and order")
-        for label, widget in (("device", self.device_box), ("backbone", self.backbone_box),
-                              ("time budget (min)", self.minutes), ("epochs", self.epochs),
-                              ("batch size", self.batch), ("learning rate", self.lr), ("seed", self.seed)):
+        for label, widget in (("device", self.device_box), ("backbone", self.backbone_box)):
             form.addRow(label, widget)
+        self.form = ArgsForm()  # the training settings, generated from TrainConfig's schema
+        self.form.layout_.setContentsMargins(0, 0, 0, 0)
+        self.form.set_schema([f for f in TrainConfig.schema() if f["name"] not in HIDDEN_SETTINGS],
+                             WORKBENCH_DEFAULTS)
+        form.addRow(self.form)
         buttons = QHBoxLayout()
         self.start_button = QPushButton("Start")
         self.start_button.setToolTip("Start a new run with these settings (Ctrl+Return)")
@@ -165,13 +161,6 @@ class TrainPanel(QWidget):
             self.tabs.setCurrentIndex(current)
         return self._plots
 
-    @staticmethod
-    def _spin(widget, low, high, value, tip):
-        widget.setRange(low, high)
-        widget.setValue(value)
-        widget.setToolTip(tip)
-        return widget
-
     # ---------------------------------------------------------------- context
     def set_context(self, folder: Path, modality: str, task: str, task_args: dict, inputs: dict, runs_root: Path,
                     runs: list[Path]) -> None:
@@ -200,12 +189,7 @@ class TrainPanel(QWidget):
     def apply_recipe(self, recipe) -> None:
         """Show a recommended recipe's budget and settings; a new run of its task records the recipe (and takes
         its backbone while the backbone is automatic)."""
-        train = recipe.train
-        self.minutes.setValue(train.get("max_minutes", 0.0))
-        self.epochs.setValue(train.get("epochs", 0))
-        for key, box in (("batch_size", self.batch), ("lr", self.lr)):
-            if key in train:
-                box.setValue(train[key])
+        self.form.set_values({"max_minutes": None, "epochs": None, **recipe.train})
         self.recipe = recipe
         self._say(f"recipe {recipe.name}: {recipe.summary()}")
 
@@ -216,13 +200,9 @@ class TrainPanel(QWidget):
         return None if text in ("", AUTOMATIC) else text
 
     def _settings(self) -> dict:
-        settings = {"batch_size": self.batch.value(), "lr": self.lr.value(),
-                    "seed": self.seed.value(), "log_every": LOG_EVERY}
-        if self.epochs.value() > 0:
-            settings["epochs"] = self.epochs.value()
-        if self.minutes.value() > 0:
-            settings["max_minutes"] = self.minutes.value()
-        return settings
+        """The form's training settings; a field left at its meaning ("no time limit") is left out."""
+        values = {k: v for k, v in self.form.values().items() if v is not None}
+        return {**values, "log_every": LOG_EVERY}
 
     @Slot()
     def start(self) -> TrainingJob | None:
@@ -236,8 +216,18 @@ class TrainPanel(QWidget):
         request = TrainRequest(ctx["folder"], run, ctx["task"], ctx["task_args"], backbone=self._backbone(),
                                inputs=ctx["inputs"], train_settings=self._settings(),
                                device=self.device_box.currentData() or "auto", cpu_cores_free=1, recipe=recipe)
+        try:
+            request.check()
+        except UserError as error:
+            self.refused(str(error))
+            return None
         self.plots.clear()
         return self._launch(request, f"new run {run.name}")
+
+    def refused(self, reason: str) -> None:
+        """Start was refused: the reason stays in the alert line until a run starts."""
+        self.alerts.setText(f"⚠ Not started: {reason}")
+        self._say(f"not started: {reason}")
 
     @Slot()
     def resume_selected(self) -> TrainingJob | None:
@@ -378,7 +368,7 @@ class TrainPanel(QWidget):
         self.pause_button.setEnabled(running)
         self.stop_button.setEnabled(running)
         self.pause_button.setText("Resume" if running and self.job.paused else "Pause")
-        for widget in (self.device_box, self.backbone_box, self.minutes, self.epochs, self.batch, self.lr, self.seed):
+        for widget in (self.device_box, self.backbone_box, self.form):
             widget.setEnabled(not running)
 
     # ---------------------------------------------------------------- runs

@@ -1,0 +1,37 @@
+"""The Train page's settings form is TrainConfig's schema, and Start refuses settings that core refuses."""
+import pytest
+
+from sslstudio.core.training.config import TrainConfig
+from sslstudio.gui.jobs import JobRunner
+from sslstudio.gui.panels.train_panel import HIDDEN_SETTINGS, WORKBENCH_DEFAULTS, TrainPanel
+
+
+@pytest.fixture
+def panel(qtbot, tiny_images, tmp_path):
+    jobs = JobRunner()
+    widget = TrainPanel(jobs)
+    qtbot.addWidget(widget)
+    widget.set_context(tiny_images, "image", "mlm", {}, {}, tmp_path / "runs", [])
+    yield widget
+    jobs.cancel_all()
+    jobs.wait_all()
+
+
+def test_the_settings_form_is_the_train_schema_with_the_workbench_defaults(panel):
+    names = [f["name"] for f in TrainConfig.schema() if f["name"] not in HIDDEN_SETTINGS]
+    assert list(panel.form.editors) == names and "checkpoint_minutes" in names
+    values = panel.form.values()
+    assert values["batch_size"] == WORKBENCH_DEFAULTS["batch_size"] and values["epochs"] is None
+    assert panel.form.editors["epochs"].text() == "until the time budget"
+    panel.form.editors["epochs"].setValue(3)
+    panel.form.editors["max_minutes"].setValue(panel.form.editors["max_minutes"].minimum())
+    settings = panel._settings()
+    assert settings["epochs"] == 3 and "max_minutes" not in settings  # no time limit: left to core's default
+    TrainConfig.from_mapping(settings)
+
+
+def test_start_is_refused_with_the_reason_when_task_settings_conflict(panel, tmp_path):
+    panel.context["task_args"] = {"mask_token_share": 0.8, "random_token_share": 0.5}
+    assert panel.start() is None
+    assert "Not started" in panel.alerts.text() and "at most 1" in panel.alerts.text()
+    assert not (tmp_path / "runs").exists() and panel.start_button.isEnabled()
