@@ -97,7 +97,7 @@ class _TrainingWorker(QObject):
         now = time.monotonic()
         if isinstance(event, self._urgent) or now - self._last_emit >= EMIT_EVERY_S:
             self._flush()
-        if now - self._last_live >= LIVE_EVERY_S and type(event).__name__ == "StepMetrics":
+        if now - self._last_live >= LIVE_EVERY_S and isinstance(event, StepMetrics):
             self._last_live = now
             self._send_live()
 

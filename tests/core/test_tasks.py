@@ -5,6 +5,7 @@ import torch
 
 from sslstudio.core.tasks.base import make_generator
 from sslstudio.core.tasks.registry import TASKS
+from sslstudio.core.training.events import StepMetrics, TrainingFinished
 from sslstudio.core.training.trainer import TrainConfig, Trainer
 
 from .helpers import build
@@ -26,10 +27,10 @@ def train_losses(task, model, raw, steps: int, batch_size: int, metric: str | No
     losses = []
     config = TrainConfig(epochs=100_000, max_steps=steps, batch_size=batch_size, log_every=1, lr=2e-3)
     trainer = Trainer(task, model, raw, config, callbacks=[
-        lambda e: losses.append(e.metrics[metric] if metric else e.loss) if type(e).__name__ == "StepMetrics"
+        lambda e: losses.append(e.metrics[metric] if metric else e.loss) if isinstance(e, StepMetrics)
         else None])
     result = trainer.fit()
-    assert type(result).__name__ == "TrainingFinished", result
+    assert isinstance(result, TrainingFinished), result
     assert len(losses) == steps and all(np.isfinite(losses))
     return losses
 
@@ -290,7 +291,7 @@ def test_dino_trains_a_vision_transformer_on_global_and_local_crops(tiny_images,
     finished = train(TrainRequest(tiny_images, tmp_path / "run", "dino", {"local_crops": 2},
                                   backbone="timm:vit_tiny_patch16_224", inputs={"image_size": 32},
                                   train_settings={"max_steps": 2, "batch_size": 8}))
-    assert type(finished).__name__ == "TrainingFinished" and finished.step == 2
+    assert isinstance(finished, TrainingFinished) and finished.step == 2
 
 
 def test_mlm_span_masking_selects_contiguous_spans_at_about_the_same_share(tiny_text):

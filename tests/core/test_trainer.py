@@ -8,7 +8,7 @@ from sslstudio.core.errors import RunError, UserError
 from sslstudio.core.training.checkpoint import load_checkpoint
 from sslstudio.core.training.control import TrainingControl
 from sslstudio.core.training.device import resolve_device
-from sslstudio.core.training.events import CheckpointSaved, HealthMetrics, StepMetrics
+from sslstudio.core.training.events import CheckpointSaved, HealthMetrics, StepMetrics, TrainingFailed
 from sslstudio.core.training.run_dir import RunDir
 from sslstudio.core.training.trainer import TrainConfig, Trainer, lr_factor
 
@@ -88,7 +88,7 @@ def test_nan_loss_stops_with_a_plain_message_and_keeps_the_good_checkpoint(tiny_
     bad = trainer_for(tiny_images, tmp_path / "run", TrainConfig(**{**CONFIG.__dict__, "lr": 1e30}))
     bad.resume_from(RunDir(tmp_path / "run").last_checkpoint)
     result = bad.fit()
-    assert type(result).__name__ == "TrainingFailed"
+    assert isinstance(result, TrainingFailed)
     assert "loss is nan" in result.message and "last good checkpoint is kept" in result.message
     assert (tmp_path / "run" / "checkpoints" / "last.pt").read_bytes() == good
 
@@ -210,3 +210,15 @@ def test_the_knn_monitor_is_skipped_when_it_would_overrun_the_budget(tiny_images
     assert monitor.last_seconds > 0
     assert monitor.due(100.0) and monitor.due(100.0, seconds_left=monitor.last_seconds * 2)
     assert not monitor.due(100.0, seconds_left=monitor.last_seconds / 2)
+
+
+def test_a_runs_metrics_read_back_are_the_events_it_reported(tiny_images, tmp_path):
+    from sslstudio.core.training.events import events_from_record
+
+    seen = []
+    trainer = trainer_for(tiny_images, tmp_path / "run", CONFIG)
+    trainer.callbacks.append(lambda event: seen.append(event) if isinstance(event, (StepMetrics, HealthMetrics))
+                             else None)
+    trainer.fit()
+    read_back = [event for record in RunDir(tmp_path / "run").read_metrics() for event in events_from_record(record)]
+    assert read_back == seen and len(seen) == 2 * (CONFIG.max_steps // CONFIG.log_every)

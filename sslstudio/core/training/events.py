@@ -5,7 +5,7 @@ keep them as long as it likes without pinning GPU memory.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 
 
 SAMPLE_NOUN = {"image": "images", "audio": "clips", "text": "texts"}  # what a speed counts, in words
@@ -62,3 +62,23 @@ class TrainingFailed:
 
 
 Event = StepMetrics | HealthMetrics | CheckpointSaved | TrainingFinished | TrainingFailed
+
+
+def events_from_record(record: dict) -> list[Event]:
+    """A line of a run's metrics.jsonl (a step's metrics and its health, merged) as the events it was written
+    from, so a run read back from disk and a running one are drawn by the same code. A field an older run
+    did not write is None for the ETA's total, else zero."""
+    events: list[Event] = [_from_record(StepMetrics, record)]
+    if "collapse_std" in record:
+        events.append(_from_record(HealthMetrics, record))
+    return events
+
+
+def _from_record(cls, record: dict):
+    values = {}
+    for spec in fields(cls):
+        if spec.name in record:
+            values[spec.name] = record[spec.name]
+        elif spec.default is MISSING and spec.default_factory is MISSING:
+            values[spec.name] = None if spec.name == "total_steps" else 0
+    return cls(**values)

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 from sslstudio.core.errors import UserError
 from sslstudio.core.training.alerts import alerts_for
 from sslstudio.core.training.config import TrainConfig
-from sslstudio.core.training.events import SAMPLE_NOUN
+from sslstudio.core.training.events import SAMPLE_NOUN, CheckpointSaved, StepMetrics, TrainingFailed
 from sslstudio.gui.errors import show_error
 from sslstudio.gui.jobs import JobRunner
 from sslstudio.gui.training_job import TrainingJob
@@ -301,10 +301,9 @@ class TrainPanel(QWidget):
     def _on_events(self, events: list) -> None:
         self.plots.add_events(events)
         for event in events:
-            kind = type(event).__name__
-            if kind == "StepMetrics":
+            if isinstance(event, StepMetrics):
                 self._show_step(event)
-            elif kind == "CheckpointSaved":
+            elif isinstance(event, CheckpointSaved):
                 self._say(f"checkpoint saved at step {event.step}")
             for alert in alerts_for(event):
                 self._alert(alert)
@@ -329,7 +328,7 @@ class TrainPanel(QWidget):
 
     @Slot(object)
     def _on_done(self, result) -> None:
-        if type(result).__name__ == "TrainingFailed":
+        if isinstance(result, TrainingFailed):
             self._alert(result.message)
             self._say(f"failed: {result.message}")
             if result.traceback:

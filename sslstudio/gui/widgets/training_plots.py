@@ -12,6 +12,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import QTimer, Slot
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
+from sslstudio.core.training.events import HealthMetrics, StepMetrics, events_from_record
+
 REDRAW_MS = 250
 SMOOTHING = 0.9  # EMA factor for the smoothed loss
 OVERLAY_COLOURS = ("#9aa5b1", "#c7a27c", "#a3c4a0", "#c4a3c0")
@@ -106,12 +108,11 @@ class TrainingPlots(QWidget):
     # ---------------------------------------------------------------- data
     def add_events(self, events: list) -> None:
         for event in events:
-            kind = type(event).__name__
-            if kind == "StepMetrics":
+            if isinstance(event, StepMetrics):
                 self._add_loss(event.step, event.loss)
                 self.series["lr"].append(event.step, event.lr)
                 self.series["speed"].append(event.step, event.samples_per_s)
-            elif kind == "HealthMetrics":
+            elif isinstance(event, HealthMetrics):
                 self.series["collapse"].append(event.step, event.collapse_std)
                 self.series["healthy"].append(event.step, event.healthy_std)
                 self.series["rank"].append(event.step, event.effective_rank)
@@ -122,17 +123,7 @@ class TrainingPlots(QWidget):
     def load_records(self, records: list[dict]) -> None:
         """Fill from a run's metrics.jsonl (a resumed run shows its whole history)."""
         self.clear()
-        for record in records:
-            self._add_loss(record["step"], record["loss"])
-            self.series["lr"].append(record["step"], record["lr"])
-            self.series["speed"].append(record["step"], record["samples_per_s"])
-            if "collapse_std" in record:
-                self.series["collapse"].append(record["step"], record["collapse_std"])
-                self.series["healthy"].append(record["step"], record["healthy_std"])
-                self.series["rank"].append(record["step"], record["effective_rank"])
-            if record.get("knn_accuracy") is not None:
-                self.series["knn"].append(record["step"], record["knn_accuracy"])
-        self.dirty = True
+        self.add_events([event for record in records for event in events_from_record(record)])
 
     def _add_loss(self, step: int, loss: float) -> None:
         """Raw loss and its bias-corrected EMA, kept incrementally so a redraw never recomputes it."""
