@@ -59,8 +59,8 @@ def wait_for_training(process: subprocess.Popen, run: Path, after_step: int, tim
 def soak(run: Path, kills: int, rng: random.Random) -> dict:
     step, temp_files_seen, steps, stale = 0, 0, [], set()
     for kill in range(kills):
-        process = subprocess.Popen(TRAIN + ["--out", str(run)] + (["--resume"] if kill else []), stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.PIPE, text=True)
+        process = subprocess.Popen(TRAIN + ["--out", str(run)] + (["--resume"] if kill else []),
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         wait_for_training(process, run, step)
         leftover = stale & set((run / "checkpoints").glob(".*.tmp"))  # the run's own current write aside
         assert not leftover, f"temp files of a killed write remain after resuming: {leftover}"

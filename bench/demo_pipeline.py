@@ -39,9 +39,10 @@ def main() -> None:
     random_init = statistics.mean(s["baselines"]["random_init"] for s in scores)
     raw = statistics.mean(s["baselines"]["raw"] for s in scores)
     margin = ssl - max(random_init, raw)
-    print(f"{args.task}: trained {finished.step} steps in {seconds:.0f} s (incl. loading); linear probe, 10 labels/class, "
-          f"3 seeds: SSL {ssl:.3f}, random-init {random_init:.3f}, raw pixels {raw:.3f}")
-    report("demo_pipeline" if args.task == "rotation" else f"demo_pipeline_{args.task}", "SSL >= max(baselines) + 0.05 within 3 min", margin >= 0.05 and seconds <= 200,
+    print(f"{args.task}: trained {finished.step} steps in {seconds:.0f} s (incl. loading); linear probe, "
+          f"10 labels/class, 3 seeds: SSL {ssl:.3f}, random-init {random_init:.3f}, raw pixels {raw:.3f}")
+    report("demo_pipeline" if args.task == "rotation" else f"demo_pipeline_{args.task}",
+           "SSL >= max(baselines) + 0.05 within 3 min", margin >= 0.05 and seconds <= 200,
            ssl=round(ssl, 4), random_init=round(random_init, 4), raw=round(raw, 4), margin=round(margin, 4),
            train_seconds=round(seconds), steps=finished.step)
 

@@ -108,7 +108,8 @@ def write_recipe(modality: str, task: str, rows: list[dict], args, where: str) -
         "modality": modality, "budget": budget, "task": task, "task_args": parse_assignments(args.set),
         "backbone": rows[0]["used"]["backbone"],
         "train": {"max_minutes": args.minutes, "batch_size": args.batch_size},
-        "measured": {"data": DATA_WORDS[modality], "inputs": rows[0]["used"]["inputs"], "labels_per_class": 10, "seeds": len(rows), "device": where,
+        "measured": {"data": DATA_WORDS[modality], "inputs": rows[0]["used"]["inputs"], "labels_per_class": 10,
+                     "seeds": len(rows), "device": where,
                      "minutes": args.minutes,
                      "accuracy": accuracy, "baselines": baselines,
                      "margin_points": margin,
@@ -116,7 +117,8 @@ def write_recipe(modality: str, task: str, rows: list[dict], args, where: str) -
                      "command": f"python bench/leaderboard.py --minutes {args.minutes:g} --seeds "
                                 f"{' '.join(map(str, args.seeds))} --modality {modality} --write-recipes"
                                 + "".join(f" --set {assignment}" for assignment in args.set)
-                                + (f" --device {args.device} --batch-size {args.batch_size}" if budget == "gpu" else "")}}
+                                + (f" --device {args.device} --batch-size {args.batch_size}"
+                                   if budget == "gpu" else "")}}
     path.write_text(json.dumps(book, indent=2, ensure_ascii=False) + "\n")
 
 
@@ -145,7 +147,8 @@ def main() -> None:
     for modality in args.modality:
         folder, labelled = data_for(modality)
         lines += [f"### {modality}: `{folder.parent.name if modality != 'image' else folder.name}`", "",
-                  "| task | steps | wall s | linear | kNN | random-init linear | raw linear | random-init kNN | raw kNN |",
+                  "| task | steps | wall s | linear | kNN | random-init linear | raw linear | random-init kNN "
+                  "| raw kNN |",
                   "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
         best_margin, best = None, None
         for task_cls in tasks_for(modality):

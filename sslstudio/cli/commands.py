@@ -11,11 +11,11 @@ from pathlib import Path
 
 from sslstudio.cli.options import SETTINGS_GROUPS, given, settings_from
 from sslstudio.core.data.loaders import InputSpec
+from sslstudio.core.errors import UserError
 from sslstudio.core.evaluation.settings import CurveSettings, ProbeSettings
 from sslstudio.core.export_settings import ExportSettings
 from sslstudio.core.preview import PreviewSettings, load_pool, preview_indices
 from sslstudio.core.training.config import TrainConfig
-from sslstudio.core.errors import UserError
 from sslstudio.core.training.events import SAMPLE_NOUN, CheckpointSaved, HealthMetrics, StepMetrics, TrainingFailed
 
 
@@ -40,7 +40,8 @@ def _writable_folder_for(out) -> None:
     try:
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UserError(f"cannot write {printable(str(out))}: {exc.strerror or exc} ({printable(str(parent))})") from None
+        raise UserError(f"cannot write {printable(str(out))}: {exc.strerror or exc} "
+                        f"({printable(str(parent))})") from None
     if not os.access(parent, os.W_OK):
         raise UserError(f"cannot write {printable(str(out))}: its folder is not writable")
 

@@ -37,10 +37,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from sslstudio.core.errors import UserError
-from sslstudio.core.data.records import stored_side
 from sslstudio.core.data.labels import few_shot_split
+from sslstudio.core.data.records import stored_side
 from sslstudio.core.embeddings.extract import compute_embeddings
+from sslstudio.core.errors import UserError
 from sslstudio.core.export_settings import FORMATS, ExportSettings
 from sslstudio.core.io import atomic_write, atomic_write_text
 from sslstudio.core.models.backbones import TIMM_PREFIX, WRAPS_LIBRARY_MODEL
@@ -81,7 +81,7 @@ class ProbeHead:
     classes: list[str]
 
     @classmethod
-    def from_sklearn(cls, pipeline) -> "ProbeHead":
+    def from_sklearn(cls, pipeline) -> ProbeHead:
         """Fold a StandardScaler + LogisticRegression pipeline into one linear layer."""
         scaler, logistic = pipeline[0], pipeline[-1]
         scale = np.asarray(scaler.scale_, dtype=np.float64)

@@ -104,4 +104,5 @@ def apply_recipe(request, modality: str, device_type: str):
     else:
         return request, None
     return replace(request, task=recipe.task, task_args={**recipe.task_args, **request.task_args},
-                   backbone=request.backbone or recipe.backbone, train_settings={**recipe.train, **request.train_settings}, recipe=recipe.name), recipe
+                   backbone=request.backbone or recipe.backbone,
+                   train_settings={**recipe.train, **request.train_settings}, recipe=recipe.name), recipe

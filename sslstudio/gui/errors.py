@@ -1,6 +1,6 @@
 """Unhandled exceptions become a dialog with the traceback and a Copy button; the app keeps running.
 
-`install_exception_hook` catches exceptions raised in Qt slots on the GUI
+`ExceptionHook.install` catches exceptions raised in Qt slots on the GUI
 thread (sys.excepthook) and in plain Python threads (threading.excepthook);
 the latter are handed to the GUI thread through a queued signal, because only
 the GUI thread may create a dialog.

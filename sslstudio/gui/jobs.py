@@ -75,7 +75,7 @@ class _Worker(QObject):
             self.sig_cancelled.emit()
         except UserError as error:
             self.sig_failed.emit(str(error), "")
-        except Exception as error:  # a bug: the dialog shows the traceback, the app keeps running
+        except Exception as error:  # noqa: BLE001 - a bug: the dialog shows the traceback, the app keeps running
             self.sig_failed.emit(f"{type(error).__name__}: {error}", traceback.format_exc())
         else:
             if self.state.cancelled:

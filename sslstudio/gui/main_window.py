@@ -159,10 +159,8 @@ class MainWindow(QMainWindow):
     @Slot()
     def _describe_device(self) -> None:
         def describe(_state):
-            # Also warms the heavy imports off the GUI thread (torch here, pyqtgraph for the plots),
-            # so the first preview or training run does not freeze the window while they load.
-            import pyqtgraph  # noqa: F401
-
+            # Also warms torch's imports off the GUI thread, so the first preview or training run does not
+            # freeze the window while they load.
             import sslstudio.core.training.session  # noqa: F401
             from sslstudio.core.training.device import describe_device, resolve_device, warm_up_training_imports
 

@@ -16,6 +16,8 @@ import traceback
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
+from sslstudio.core.training.events import CheckpointSaved, StepMetrics, TrainingFailed, TrainingFinished
+
 EMIT_EVERY_S = 0.1
 LIVE_EVERY_S = 4.0
 LIVE_SAMPLES = 4
@@ -47,7 +49,6 @@ class _TrainingWorker(QObject):
     @Slot()
     def run(self) -> None:
         from sslstudio.core.errors import Cancelled
-        from sslstudio.core.training.events import CheckpointSaved, TrainingFailed, TrainingFinished
         from sslstudio.core.training.session import prepare, train
 
         self._urgent = (CheckpointSaved, TrainingFailed, TrainingFinished)

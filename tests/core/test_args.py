@@ -1,11 +1,10 @@
 import pytest
 
-from sslstudio.core.errors import ArgsError
+from sslstudio.core.errors import ArgsError, UserError
 from sslstudio.core.settings import parse_assignments
 from sslstudio.core.tasks.masked_spectrogram import MaskedSpectrogramArgs
 from sslstudio.core.tasks.mlm import MLMArgs
 from sslstudio.core.tasks.registry import TASKS, get_task
-from sslstudio.core.errors import UserError
 
 
 def test_values_from_strings_are_typed():
@@ -44,7 +43,9 @@ def test_every_task_describes_itself_with_a_schema():
 
 
 def test_unknown_task_lists_the_valid_ones():
-    with pytest.raises(UserError, match="valid tasks: audio_contrastive, audio_denoising, audio_mae, byol, colorization, dino, inpainting, jigsaw, mae, masked_spectrogram, mlm, rotation, simclr, simcse, vicreg, word_context"):
+    with pytest.raises(UserError, match="valid tasks: audio_contrastive, audio_denoising, audio_mae, byol, "
+                                        "colorization, dino, inpainting, jigsaw, mae, masked_spectrogram, mlm, "
+                                        "rotation, simclr, simcse, vicreg, word_context"):
         get_task("jigsaw9")
 
 

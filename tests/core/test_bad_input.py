@@ -128,7 +128,7 @@ def test_huge_text_file_is_cut_not_lost_even_mid_character(tmp_path):
     from sslstudio.core.data.loaders import MAX_TEXT_BYTES
 
     path = tmp_path / "long.txt"
-    path.write_bytes(b"a" * (MAX_TEXT_BYTES - 1) + "é and more".encode("utf-8"))
+    path.write_bytes(b"a" * (MAX_TEXT_BYTES - 1) + "é and more".encode())
     [(sample_id, text)] = load_text(str(path), "long.txt", SPEC)
     assert sample_id == "long.txt" and len(text) == MAX_TEXT_BYTES - 1
 

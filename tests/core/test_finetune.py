@@ -26,7 +26,8 @@ def test_finetuning_learns_the_classes_and_leaves_the_run_untouched(tiny_images,
         return optimizer
 
     monkeypatch.setattr(torch.optim, "AdamW", recording_adamw)
-    predicted = finetune_predict(run, samples, rows_train, labels[rows_train], rows_test, seed=0, steps=60, device="cpu")
+    predicted = finetune_predict(run, samples, rows_train, labels[rows_train], rows_test, seed=0, steps=60,
+                                 device="cpu")
     assert predicted.shape == (len(rows_test),) and set(predicted) <= set(labels)
     assert (predicted == labels[rows_test]).mean() > 0.5  # four classes: chance is 0.25
     [groups] = seen_groups

@@ -14,8 +14,7 @@ import pytest
 from PIL import Image
 
 from sslstudio.core.data.dataset import check_files, load_folder
-from sslstudio.core.data.loaders import (MAX_IMAGE_PIXELS, InputSpec, Unusable, load_image, load_text,
-                                         open_regular)
+from sslstudio.core.data.loaders import MAX_IMAGE_PIXELS, InputSpec, Unusable, load_image, load_text, open_regular
 from sslstudio.core.data.scan import scan_folder
 
 
@@ -105,7 +104,7 @@ def test_broken_lines_reach_the_folders_report_and_the_store_keeps_them(tmp_path
     folder.mkdir()
     good = [f'{{"text": "sentence number {i} is here"}}' for i in range(30)]
     (folder / "a.jsonl").write_text("\n".join(good[:15] + ["{oops"] + good[15:]) + "\n")
-    for attempt in range(2):  # decoded, then read back from the store
+    for _attempt in range(2):  # decoded, then read back from the store
         samples = load_folder(folder, "text")
         assert len(samples) == 30
         [note] = samples.notes  # a usable file: noted, not among the unusable ones

@@ -48,3 +48,72 @@ def test_package_import_does_not_load_torch():
     code = "import sys, sslstudio, sslstudio.cli.main; print('torch' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+# Imports point down only (ARCHITECTURE.md). Each rule: a package never imports these, at module level or
+# inside a function. Checked on the source's import statements, like import-linter's contracts in napari.
+NEVER_IMPORTS = {
+    "sslstudio.core": ("sslstudio.gui", "sslstudio.cli"),
+    "sslstudio.core.data": ("sslstudio.core.models", "sslstudio.core.tasks", "sslstudio.core.training"),
+    "sslstudio.core.models": ("sslstudio.core.tasks", "sslstudio.core.training"),
+    "sslstudio.core.tasks": ("sslstudio.core.training", "sslstudio.core.embeddings", "sslstudio.core.evaluation"),
+    "sslstudio.core.training": ("sslstudio.core.embeddings", "sslstudio.core.evaluation"),
+    "sslstudio.core.embeddings": ("sslstudio.core.evaluation",),
+}
+
+
+def imports_of_every_module() -> dict[str, set[str]]:
+    import ast
+
+    package = Path(sslstudio.core.__file__).parent.parent
+    found = {}
+    for path in package.rglob("*.py"):
+        module = ".".join(path.relative_to(package.parent).with_suffix("").parts).removesuffix(".__init__")
+        names = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names.add(node.module)
+        found[module] = {name for name in names if name.startswith("sslstudio")}
+    return found
+
+
+def within(module: str, package: str) -> bool:
+    return module == package or module.startswith(package + ".")
+
+
+def test_imports_point_down_the_layers():
+    broken = [f"{module} imports {name}" for module, names in imports_of_every_module().items()
+              for package, forbidden in NEVER_IMPORTS.items() if within(module, package)
+              for name in names if any(within(name, low) for low in forbidden)]
+    assert broken == []
+
+
+def test_the_core_packages_import_each_other_without_a_cycle():
+    def package_of(module: str) -> str | None:
+        parts = module.split(".")
+        root = Path(sslstudio.core.__file__).parent
+        return parts[2] if len(parts) > 2 and parts[:2] == ["sslstudio", "core"] and (root / parts[2]).is_dir() \
+            else None
+
+    graph: dict[str, set[str]] = {}
+    for module, names in imports_of_every_module().items():
+        if package_of(module):
+            graph.setdefault(package_of(module), set()).update(
+                package_of(name) for name in names if package_of(name) not in (None, package_of(module)))
+    done, path = set(), []
+
+    def visit(node: str) -> None:
+        assert node not in path, "import cycle: " + " -> ".join(path[path.index(node):] + [node])
+        if node in done:
+            return
+        path.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            visit(nxt)
+        path.pop()
+        done.add(node)
+
+    for node in sorted(graph):
+        visit(node)
+    assert {"data", "tasks", "models", "training", "embeddings", "evaluation"} <= set(graph)

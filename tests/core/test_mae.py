@@ -18,7 +18,8 @@ def test_patches_follow_the_input_size(side, patch):
     assert patch_size_for(side) == patch
     vit = ViT(3, patch, dim=32, depth=1, heads=2)
     rows = -(-side // patch)
-    assert vit(torch.zeros(2, 3, side, side)).shape == (2, 32) and vit.grid(torch.zeros(1, 3, side, side)) == (rows, rows)
+    assert vit(torch.zeros(2, 3, side, side)).shape == (2, 32)
+    assert vit.grid(torch.zeros(1, 3, side, side)) == (rows, rows)
 
 
 def test_the_encoder_sees_a_quarter_and_the_loss_counts_only_hidden_patches(tiny_images):

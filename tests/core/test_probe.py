@@ -4,7 +4,8 @@ import pytest
 from sslstudio.core.data.labels import few_shot_split, load_labelled
 from sslstudio.core.data.loaders import InputSpec
 from sslstudio.core.errors import UserError
-from sslstudio.core.evaluation.classifiers import knn_predict, linear_predict
+from sslstudio.core.evaluation.classifiers import linear_predict
+from sslstudio.core.knn import knn_predict
 
 
 def blobs(seed=0, n=40):

@@ -16,7 +16,8 @@ from sslstudio.core.training.trainer import TrainConfig
 def test_every_recipe_names_a_task_settings_and_inputs_that_exist(name):
     recipe = load_recipes()[name]
     task = get_task(recipe.task)
-    assert task.modality == recipe.modality and recipe.budget in BUDGETS and name == f"{recipe.modality}-{recipe.budget}"
+    assert task.modality == recipe.modality and recipe.budget in BUDGETS
+    assert name == f"{recipe.modality}-{recipe.budget}"
     task.Args.from_mapping(recipe.task_args)
     assert recipe.backbone is None or task.backbones is None or recipe.backbone in task.backbones
     TrainConfig(**recipe.train)

@@ -10,7 +10,6 @@ from sslstudio.core.training.trainer import TrainConfig, Trainer
 
 from .helpers import build
 
-
 COLOUR_TASKS = {"colorization"}  # nothing to learn on greyscale images
 
 
@@ -170,7 +169,7 @@ def test_byol_target_follows_the_online_network_by_ema_only(tiny_images):
     target_before = [p.clone() for p in heads.target_backbone.parameters()]
     assert all(torch.equal(a, b) for a, b in zip(online_before, target_before))  # starts as a copy
     Trainer(task, model, raw, TrainConfig(epochs=10, max_steps=1, batch_size=8)).fit()
-    for online, target, start in zip(model.backbone.parameters(), heads.target_backbone.parameters(), target_before):
+    for target, start in zip(heads.target_backbone.parameters(), target_before):
         # one step at progress 1/1: momentum is 1 at the end of the cosine, so the last update leaves the target
         torch.testing.assert_close(target, start)
     task.after_step(model, 0.0)  # momentum 0.9 at the start: target moves 10 % of the way
@@ -191,7 +190,8 @@ def test_live_preview_adds_the_models_output_and_training_improves_it(name, fold
     if name == "inpainting":
         Trainer(task, model, raw, TrainConfig(epochs=100, max_steps=30, batch_size=16, lr=3e-3)).fit()
         after = task.live_preview(model.backbone, model.heads, few, seed=5)
-        error = lambda previews: np.mean([s.items[-1].params["masked_mse"] for s in previews])
+        def error(previews):
+            return np.mean([s.items[-1].params["masked_mse"] for s in previews])
         assert error(after) < 0.7 * error(before)
 
 

@@ -27,7 +27,9 @@ def test_resumed_run_ends_bit_identical_to_an_uninterrupted_one(tiny_images, tmp
     straight = trainer_for(tiny_images, tmp_path / "a")
     assert straight.fit().reason == "step limit of 12 reached"
     control = TrainingControl()
-    interrupt = lambda e: control.cancel() if isinstance(e, StepMetrics) and e.step == 6 else None
+    def interrupt(e):
+        if isinstance(e, StepMetrics) and e.step == 6:
+            control.cancel()
     assert trainer_for(tiny_images, tmp_path / "b", control=control, callbacks=[interrupt]).fit().step == 6
     resumed = trainer_for(tiny_images, tmp_path / "b")
     resumed.resume_from(RunDir(tmp_path / "b").last_checkpoint)

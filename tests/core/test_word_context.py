@@ -70,7 +70,8 @@ def test_targets_are_the_centres_or_their_neighbours_within_each_window(tiny_tex
 def test_frequent_tokens_are_seldom_centres(tiny_text):
     task, _, raw = build(tiny_text, "word_context", subsample=1e-3)
     ids = raw.clone()
-    ids[:, 1::2] = torch.where(ids[:, 1::2] >= 5, torch.full_like(ids[:, 1::2], 7), ids[:, 1::2])  # one token, half of all
+    odd = ids[:, 1::2]
+    ids[:, 1::2] = torch.where(odd >= 5, torch.full_like(odd, 7), odd)  # one token, half of all
     batch = task.make_batch(ids, make_generator(0))
     picked = ids[batch.params["rows"], batch.params["positions"]]
     frequent_share = (ids == 7).sum() / (ids >= 5).sum()

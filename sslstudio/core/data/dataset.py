@@ -24,6 +24,7 @@ from sslstudio.core.errors import UserError
 
 Progress = Callable[[int, int], None]  # (done, total); may raise Cancelled; (0, 0) while waiting
 IN_MEMORY_FILES = 512  # at most this many files missing from the store are decoded without it
+DEFAULT_SPEC = InputSpec()  # frozen: one shared default is safe
 
 
 @dataclass
@@ -43,7 +44,7 @@ class SampleSet:
     def __len__(self) -> int:
         return len(self.ids)
 
-    def subset(self, indices: Sequence[int]) -> "SampleSet":
+    def subset(self, indices: Sequence[int]) -> SampleSet:
         idx = [int(i) for i in indices]
         splits = [self.splits[i] for i in idx] if self.splits is not None else None
         return replace(self, ids=[self.ids[i] for i in idx], labels=[self.labels[i] for i in idx],
@@ -83,7 +84,7 @@ class SampleSet:
 
 
 def load_folder(root: str | os.PathLike, modality: str | None = None, labels: str = "auto",
-                spec: InputSpec = InputSpec(), progress: Progress | None = None,
+                spec: InputSpec = DEFAULT_SPEC, progress: Progress | None = None,
                 trust_recent_sync: bool = False) -> SampleSet:
     """Scan and decode (once, into the store) every file of one modality under `root`.
 
@@ -180,7 +181,7 @@ def _refuse_empty(ids: list, bad: list[BadFile], modality: str, root: Path) -> N
         raise UserError(f"no usable {modality} files in {root}" + (f" ({reasons})" if reasons else ""))
 
 
-def check_files(root: str | os.PathLike, relpaths: Sequence[str], modality: str, spec: InputSpec = InputSpec(),
+def check_files(root: str | os.PathLike, relpaths: Sequence[str], modality: str, spec: InputSpec = DEFAULT_SPEC,
                 progress: Progress | None = None) -> list[BadFile]:
     """Decode every file into the folder's store (the one decode training will read) and return the
     unusable ones with reasons. `progress` may raise (for example `Cancelled`) to stop early; what

@@ -2,8 +2,8 @@
 
 - Images: uint8 (S, S, 3), channels last, S = `stored_side(image_size)`, about 8/7 of the training size
   (256 for 224, the usual resize-256 / crop-224 margin). Channels last because torch's antialiased
-  uint8 resize runs 2.6x faster on it than on planes (the CPU's training crops). Training crops cut real pixels out of the margin;
-  evaluation takes the centre `image_size` square.
+  uint8 resize runs 2.6x faster on it than on planes (the CPU's training crops). Training crops cut
+  real pixels out of the margin; evaluation takes the centre `image_size` square.
 - Audio: int16 mono at the run's sample rate, one record per segment of at most
   `segment_seconds(spec)`; a longer recording becomes several samples whose ids say where they
   start (`talk.wav#t=30`). Training reads a window of `audio_seconds` at a random offset each
@@ -178,7 +178,7 @@ class Records:
     def __len__(self) -> int:
         return len(self.offsets)
 
-    def take(self, indices: Sequence[int] | np.ndarray) -> "Records":
+    def take(self, indices: Sequence[int] | np.ndarray) -> Records:
         index = np.asarray(indices, dtype=np.int64)
         return replace(self, offsets=self.offsets[index], sizes=self.sizes[index], token_tables={})
 

@@ -86,7 +86,7 @@ class SampleStore:
 
     @classmethod
     def for_folder(cls, folder: str | os.PathLike, modality: str, spec: InputSpec,
-                   root: Path | None = None) -> "SampleStore":
+                   root: Path | None = None) -> SampleStore:
         folder = Path(folder).resolve()
         settings = record_settings(modality, spec)
         name = f"{_safe(folder.name) or 'root'}-{modality}-{_key(folder, modality, settings)}"

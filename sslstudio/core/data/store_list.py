@@ -10,6 +10,8 @@ from pathlib import Path
 
 from sslstudio.core.data.store import INDEX, LOCK, META, TOKENS_LOCK, store_root
 from sslstudio.core.io import try_lock, unlock
+
+
 @dataclass
 class StoreInfo:
     path: Path

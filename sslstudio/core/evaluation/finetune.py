@@ -28,7 +28,7 @@ class LabelledRaw:
     def __init__(self, raw: torch.Tensor, targets: torch.Tensor):
         self.raw, self.targets = raw, targets
 
-    def to(self, device, non_blocking: bool = False) -> "LabelledRaw":
+    def to(self, device, non_blocking: bool = False) -> LabelledRaw:
         return LabelledRaw(self.raw.to(device, non_blocking=non_blocking),
                            self.targets.to(device, non_blocking=non_blocking))
 

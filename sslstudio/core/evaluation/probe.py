@@ -18,7 +18,6 @@ from sslstudio.core.evaluation.settings import PROBE_METHODS as METHODS
 from sslstudio.core.training.session import LoadedRun
 
 
-
 def score(features, labels: np.ndarray, train: np.ndarray, test: np.ndarray, method: str, seed: int) -> float:
     if method not in METHODS:
         raise UserError(f"unknown probe method {method!r}; choose one of {', '.join(METHODS)}")

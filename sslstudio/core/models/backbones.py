@@ -215,8 +215,7 @@ def _vit(context: dict, dim: int, depth: int, heads: int) -> nn.Module:
 
 
 def _mel_vit() -> nn.Module:
-    from sslstudio.core.models.vit import ViT
-    from sslstudio.core.tasks.audio_mae import SPECTROGRAM_PATCH
+    from sslstudio.core.models.vit import SPECTROGRAM_PATCH, ViT
 
     return ViT(1, SPECTROGRAM_PATCH, 192, 6, 3)
 
@@ -298,7 +297,7 @@ def _read_state_dict(path: Path) -> dict[str, torch.Tensor]:
 
             return load_file(str(path))
         state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # a damaged or foreign file: say so in one line
+    except Exception as exc:  # noqa: BLE001 - a damaged or foreign file: say so in one line
         raise UserError(f"cannot read weights from {path} ({type(exc).__name__}: {exc})") from None
     for key in ("state_dict", "model", "backbone"):
         if isinstance(state, dict) and isinstance(state.get(key), dict):

@@ -1,10 +1,11 @@
 """Input pipelines: stored samples -> a raw batch tensor -> the model's input.
 
-The raw batch is what a task's `make_batch` takes: uint8 images at the stored side, (B, 3, S, S)
-in shape and channels last in memory, as stored (the task crops them), float waveforms cut to the clip length, or token ids. It is read from the sample
-store a batch at a time, never the whole folder at once. Training reads random windows of audio
-and text, drawn from a seed, so a preview made with the same seed shows the same windows;
-evaluation reads the centre of each image and clip and the beginning of each text.
+The raw batch is what a task's `make_batch` takes: uint8 images at the stored side, (B, 3, S, S) in
+shape and channels last in memory, as stored (the task crops them), float waveforms cut to the clip
+length, or token ids. It is read from the sample store a batch at a time, never the whole folder at
+once. Training reads random windows of audio and text, drawn from a seed, so a preview made with the
+same seed shows the same windows; evaluation reads the centre of each image and clip and the beginning
+of each text.
 
 `preprocess` is an nn.Module (normalisation, log-mel), so it moves to the device with the model
 and is exported with it. Its statistics are fitted once on the pretraining data and saved with
@@ -86,7 +87,7 @@ class Pipeline:
 
     # -- fitting on the pretraining data
     @classmethod
-    def fit(cls, samples: SampleSet) -> "Pipeline":
+    def fit(cls, samples: SampleSet) -> Pipeline:
         tokenizer = None
         if samples.modality == "text":
             tokenizer = train_tokenizer(_texts_in_chunks(samples), samples.spec.vocab_size, samples.spec.text_tokens,
@@ -228,7 +229,7 @@ class Pipeline:
                 "tokenizer": self.tokenizer.to_str() if self.tokenizer is not None else None}
 
     @classmethod
-    def from_state(cls, state: dict) -> "Pipeline":
+    def from_state(cls, state: dict) -> Pipeline:
         tokenizer = None
         if state.get("tokenizer"):
             from tokenizers import Tokenizer
@@ -247,7 +248,7 @@ class Pipeline:
             atomic_write_text(run_dir / "tokenizer.json", tokenizer)
 
     @classmethod
-    def load(cls, run_dir: Path) -> "Pipeline":
+    def load(cls, run_dir: Path) -> Pipeline:
         state = json.loads((run_dir / "pipeline.json").read_text())
         if state["modality"] == "text":
             state["tokenizer"] = (run_dir / "tokenizer.json").read_text(encoding="utf-8")

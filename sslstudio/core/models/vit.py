@@ -13,6 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+SPECTROGRAM_PATCH = 8  # mel bands and frames per patch side of a log-mel ViT: 64 mels give 8 rows
+
 
 def patch_size_for(image_size: int) -> int:
     """16 px from 128 px up (the ViT default); below, an eighth of the side, at least 2."""

@@ -14,10 +14,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from sslstudio.core.models.vit import SPECTROGRAM_PATCH
 from sslstudio.core.tasks.base import Batch, PreviewItem, PreviewSample, make_generator
 from sslstudio.core.tasks.mae import MAEDecoder, MaskedPatchArgs, MaskedPatchTask
-
-SPECTROGRAM_PATCH = 8  # mel bands and frames per patch side: 64 mels give 8 rows
 
 
 class AudioMAE(MaskedPatchTask):
@@ -59,6 +58,7 @@ class AudioMAE(MaskedPatchTask):
                 PreviewItem("spectrogram", "what the encoder sees (hidden patches blank)",
                             batch.inputs[i, 0].cpu().numpy(), hidden[i], params),
                 PreviewItem("spectrogram", "target (full log-mel)", batch.targets[i, 0].cpu().numpy()),
-                PreviewItem("audio", "clip", raw[i].cpu().numpy(), params={"sample_rate": self.pipeline.spec.sample_rate}),
+                PreviewItem("audio", "clip", raw[i].cpu().numpy(),
+                            params={"sample_rate": self.pipeline.spec.sample_rate}),
             )))
         return samples

@@ -61,7 +61,8 @@ def horizontal_flip(images: torch.Tensor, generator: torch.Generator,
 
 
 def resized_crop(images: torch.Tensor, scale: tuple[float, float], generator: torch.Generator,
-                 ratio: tuple[float, float] = (3 / 4, 4 / 3), size: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+                 ratio: tuple[float, float] = (3 / 4, 4 / 3),
+                 size: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Crop a random box of `scale` (share of the area) and aspect `ratio`, resized to `size` (default: the
     input's own size). The output has the input's dtype (uint8 stays uint8).
 
@@ -107,7 +108,8 @@ def resized_crop_and_flip(images: torch.Tensor, scale: tuple[float, float], gene
     return cropped, boxes, flipped
 
 
-def _crop_each(images: torch.Tensor, boxes: torch.Tensor, flipped: torch.Tensor, out_h: int, out_w: int) -> torch.Tensor:
+def _crop_each(images: torch.Tensor, boxes: torch.Tensor, flipped: torch.Tensor, out_h: int,
+               out_w: int) -> torch.Tensor:
     """Each image's box, at whole pixels, mirrored where `flipped`, resized to (out_h, out_w) with
     antialiasing. The images are shared out over a thread per core: one small resize gains nothing from
     torch's own threads (4.2k img/s with them, 9.5k split over two threads, 256-px crops to 224 on 2 cores)."""

@@ -132,7 +132,7 @@ class PretextTask(ABC):
         """The optimizer's parameter groups; a group may carry an `lr_scale` on the schedule's rate."""
         return [{"params": model.parameters()}]
 
-    def after_step(self, model: nn.Module, progress: float) -> None:
+    def after_step(self, model: nn.Module, progress: float) -> None:  # noqa: B027 - optional; most tasks need none
         """Called after each optimizer step with the share of the budget used (EMA targets live here)."""
 
     def output_items(self, backbone: nn.Module, heads: nn.Module, batch: Batch) -> list[PreviewItem] | None:
@@ -162,7 +162,7 @@ class PretextTask(ABC):
             return samples
         return [PreviewSample(s.sample_index, s.items + (out,)) for s, out in zip(samples, outputs)]
 
-    def _on_cpu(self) -> "PretextTask":
+    def _on_cpu(self) -> PretextTask:
         task = copy.copy(self)
         task.pipeline = copy.copy(self.pipeline)
         task.pipeline.preprocess = _cpu_copy(self.pipeline.preprocess)

@@ -14,10 +14,10 @@ import torch
 from torch import nn
 
 from sslstudio.core.losses.byol import negative_cosine
+from sslstudio.core.models.heads import mlp
 from sslstudio.core.tasks.args import setting
 from sslstudio.core.tasks.base import Batch, TaskOutput
 from sslstudio.core.tasks.momentum import cosine_momentum, follow
-from sslstudio.core.models.heads import mlp
 from sslstudio.core.tasks.two_views import TwoViewTask, ViewArgs
 
 

@@ -15,8 +15,8 @@ from sslstudio.core.tasks.mae import MAE
 from sslstudio.core.tasks.masked_spectrogram import MaskedSpectrogram
 from sslstudio.core.tasks.mlm import MaskedLanguageModel
 from sslstudio.core.tasks.rotation import Rotation
-from sslstudio.core.tasks.simcse import SimCSE
 from sslstudio.core.tasks.simclr import SimCLR
+from sslstudio.core.tasks.simcse import SimCSE
 from sslstudio.core.tasks.vicreg import VICReg
 from sslstudio.core.tasks.word_context import WordContext
 

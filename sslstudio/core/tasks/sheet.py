@@ -12,8 +12,8 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from sslstudio.core.colour import spectrogram_rgb
-from sslstudio.core.tasks.base import PreviewItem, PreviewSample
 from sslstudio.core.io import atomic_write
+from sslstudio.core.tasks.base import PreviewItem, PreviewSample
 
 TILE = 160
 LINE = 13  # caption line height in pixels

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from torch import nn
 
 from sslstudio.core.losses.nt_xent import nt_xent
+from sslstudio.core.models.heads import mlp
 from sslstudio.core.tasks.args import setting
 from sslstudio.core.tasks.base import Batch, TaskOutput
-from sslstudio.core.models.heads import mlp
 from sslstudio.core.tasks.two_views import TwoViewTask, ViewArgs
 
 

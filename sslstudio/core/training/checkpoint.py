@@ -53,7 +53,7 @@ def load_checkpoint(path: str | Path) -> dict:
         raise RunError(f"no checkpoint at {path}")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # a damaged file must not crash the caller with a pickle trace
+    except Exception as exc:  # noqa: BLE001 - a damaged file must not crash the caller with a pickle trace
         raise RunError(f"checkpoint {path} is unreadable ({type(exc).__name__}: {exc})") from None
     if not isinstance(state, dict) or "model" not in state:
         raise RunError(f"checkpoint {path} is not an sslstudio checkpoint")

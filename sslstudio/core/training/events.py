@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from dataclasses import MISSING, dataclass, field, fields
 
-
 SAMPLE_NOUN = {"image": "images", "audio": "clips", "text": "texts"}  # what a speed counts, in words
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from sslstudio.core.evaluation.classifiers import knn_predict
+from sslstudio.core.knn import knn_predict
 
 
 class KnnMonitor:

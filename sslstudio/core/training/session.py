@@ -15,12 +15,12 @@ from torch import nn
 from sslstudio.core.data.dataset import SampleSet, load_folder
 from sslstudio.core.data.loaders import InputSpec
 from sslstudio.core.errors import RunError, UserError
-from sslstudio.core.models.backbones import (build_backbone, check_backbone, default_backbone,
-                                               load_initial_weights)
+from sslstudio.core.models.backbones import build_backbone, check_backbone, default_backbone, load_initial_weights
 from sslstudio.core.models.inputs import Pipeline
 from sslstudio.core.tasks.base import PretextTask
 from sslstudio.core.tasks.registry import get_task
 from sslstudio.core.training.checkpoint import load_into
+from sslstudio.core.training.config import TrainConfig
 from sslstudio.core.training.control import TrainingControl
 from sslstudio.core.training.device import resolve_device, set_cpu_threads
 from sslstudio.core.training.distributed import rank_and_world
@@ -28,7 +28,6 @@ from sslstudio.core.training.events import Event, TrainingFailed, TrainingFinish
 from sslstudio.core.training.feed import SampleData
 from sslstudio.core.training.knn_monitor import KnnMonitor
 from sslstudio.core.training.run_dir import RunDir
-from sslstudio.core.training.config import TrainConfig
 from sslstudio.core.training.trainer import TaskModel, Trainer
 
 
@@ -160,8 +159,8 @@ def _fresh_plan(request: TrainRequest, run_dir: RunDir) -> _Plan:
     if recipe is not None:
         notes.insert(0, f"recipe {recipe.name}: {recipe.summary()}. {recipe.evidence()}")
     init = str(request.init) if request.init else None
-    return _Plan(task_cls, task_args, backbone, spec, TrainConfig.from_mapping(request.train_settings), None, init, notes,
-                 recipe.name if recipe else None)
+    config = TrainConfig.from_mapping(request.train_settings)
+    return _Plan(task_cls, task_args, backbone, spec, config, None, init, notes, recipe.name if recipe else None)
 
 
 def _resumed_plan(request: TrainRequest, run_dir: RunDir) -> _Plan:
@@ -226,7 +225,7 @@ class LoadedRun:
     def modality(self) -> str:
         return self.config["modality"]
 
-    def with_random_backbone(self, seed: int) -> "LoadedRun":
+    def with_random_backbone(self, seed: int) -> LoadedRun:
         """The same architecture and pipeline, randomly initialised: the random-init baseline."""
         torch.manual_seed(seed)
         backbone = build_backbone(self.modality, self.config["backbone"], self.pipeline.backbone_context())

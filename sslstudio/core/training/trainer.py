@@ -21,18 +21,29 @@ from torch import nn
 
 from sslstudio.core.errors import RunError
 from sslstudio.core.tasks.base import PretextTask, make_generator
-from sslstudio.core.training.checkpoint import (DISK_FULL, CheckpointNotSaved, load_into, restore_rng_state, rng_state,
-                                                 save_checkpoint)
+from sslstudio.core.training.checkpoint import (
+    DISK_FULL,
+    CheckpointNotSaved,
+    load_into,
+    restore_rng_state,
+    rng_state,
+    save_checkpoint,
+)
 from sslstudio.core.training.config import DEFAULT_EPOCHS, TrainConfig
 from sslstudio.core.training.control import TrainingControl
 from sslstudio.core.training.distributed import any_rank, rank_and_world
-from sslstudio.core.training.events import (CheckpointSaved, Event, HealthMetrics, StepMetrics,
-                                            TrainingFailed, TrainingFinished)
+from sslstudio.core.training.events import (
+    CheckpointSaved,
+    Event,
+    HealthMetrics,
+    StepMetrics,
+    TrainingFailed,
+    TrainingFinished,
+)
 from sslstudio.core.training.feed import Feed, TrainingData, as_training_data
 from sslstudio.core.training.health import collapse_std, effective_rank
 from sslstudio.core.training.knn_monitor import KnnMonitor
 from sslstudio.core.training.run_dir import RunDir
-
 
 FIRST_CHECKPOINT_SECONDS = 15.0  # a crash in a run's first minutes keeps something
 
@@ -131,7 +142,7 @@ class Trainer:
             return self._fit()
         except (NonFiniteLoss, CheckpointNotSaved) as exc:
             event = TrainingFailed(self.step, str(exc))
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any failure ends the run as an event the front ends show
             event = TrainingFailed(self.step, f"{type(exc).__name__}: {exc}", traceback.format_exc())
         self._emit(event)
         return event
@@ -162,7 +173,7 @@ class Trainer:
             return f"{self.epochs} epochs done"
         return f"step limit of {self.config.max_steps} reached"
 
-    def _loop(self, total: int | None, started: float, last_checkpoint: float, window: "_Window",
+    def _loop(self, total: int | None, started: float, last_checkpoint: float, window: _Window,
               loss_sum: torch.Tensor) -> str | None:
         config = self.config
         reason = None
@@ -203,7 +214,7 @@ class Trainer:
         out_of_time = any_rank(budget is not None and self.elapsed >= budget * 60, self.device)
         return "cancelled" if cancelled else f"time budget of {budget:g} min used" if out_of_time else None
 
-    def _train_step(self, window: "_Window"):
+    def _train_step(self, window: _Window):
         raw, waited = self.feed.next()
         window.data_seconds += waited
         batch = self.task.make_batch(raw, self._step_generator())
@@ -253,7 +264,7 @@ class Trainer:
         return min(progress, 1.0)
 
     # ------------------------------------------------------------ reporting
-    def _log(self, mean_loss: torch.Tensor, out, window: "_Window") -> None:
+    def _log(self, mean_loss: torch.Tensor, out, window: _Window) -> None:
         loss = float(mean_loss)
         if not math.isfinite(loss):
             kept = "the last good checkpoint is kept" if self.run_dir and self.run_dir.has_checkpoint() \

@@ -120,7 +120,7 @@ class TrainPanel(QWidget):
         self.alerts = QLabel()
         self.alerts.setWordWrap(True)
         self.alerts.setStyleSheet("color: #b05000;")
-        self._plots = None  # pyqtgraph loads with the first run shown, not at launch
+        self._plots = None  # built once the window shows (a few hundred ms), not while it opens
         self.live = PreviewGrid()
         self.log = QPlainTextEdit()
         self.log.setReadOnly(True)
@@ -150,7 +150,7 @@ class TrainPanel(QWidget):
 
     @Slot()
     def build_plots(self):
-        """The plots, built on first use; pyqtgraph is imported here, not when the app starts."""
+        """The plots, built on first use or once the window is up (MainWindow asks after its device check)."""
         if self._plots is None:
             from sslstudio.gui.widgets.training_plots import TrainingPlots
 
