@@ -1,59 +1,31 @@
-"""Short background jobs (scan, preview, thumbnails): a plain function on its own QThread.
+"""Background work, short (scan, preview, extraction) or long (training): a plain function on its own QThread.
 
-The function takes a `JobState` and checks `state.cancelled` (a flag, never a
-queued slot: a busy thread would not run one) and may report progress. Results
-and errors come back as signals on the GUI thread; the function never touches a
-widget. `JobRunner` keeps every live thread so the window can wait for them on
-close (Orange's `concurrent.py` and lazyflow's cancel token work the same way).
+This is the one place in the GUI that starts a thread. The function takes core's `Control` (core/progress.py):
+it passes it on as the `progress` callable of long core functions, which then raise `Cancelled` once the
+job is cancelled, and it may hand on partial results (`state.partial(value)`), which arrive as
+`sig_partial`, the way napari's generator workers yield and Orange's `on_partial_result` receives. Results
+and errors come back as signals on the GUI thread; the function never touches a widget. `JobRunner`
+keeps every live thread so the window can wait for them on close.
 """
 from __future__ import annotations
 
-import threading
-import time
 import traceback
-import weakref
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtWidgets import QLabel, QProgressBar, QWidget
 
 from sslstudio.core.errors import Cancelled, UserError
-
-
-class JobState:
-    """The job's side of the handle: check for cancel, report progress."""
-
-    REPORT_EVERY_S = 0.05  # throttled at the source: a scan may call progress per folder, 100k times
-
-    def __init__(self, report: Callable[[int, int], None]):
-        self._cancelled = threading.Event()
-        self._report = report
-        self._last_report = 0.0
-
-    @property
-    def cancelled(self) -> bool:
-        return self._cancelled.is_set()
-
-    def cancel(self) -> None:
-        self._cancelled.set()
-
-    def progress(self, done: int, total: int = 0) -> bool:
-        """Report progress; returns False once cancelled, so loops can stop."""
-        now = time.monotonic()
-        if now - self._last_report >= self.REPORT_EVERY_S or (total and done >= total):
-            self._last_report = now
-            self._report(done, total)
-        return not self.cancelled
-
-    def progress_or_stop(self, done: int, total: int = 0) -> None:
-        """Report progress and raise Cancelled once cancelled: the progress callback core functions take."""
-        if not self.progress(done, total):
-            raise Cancelled("stopped")
+from sslstudio.core.progress import Control
+from sslstudio.gui.errors import report_failure
 
 
 class _Worker(QObject):
     sig_progress = Signal(int, int)
     """Done and total (0 when unknown)."""
+    sig_partial = Signal(object)
+    """A partial result, in the order the function handed them on."""
     sig_done = Signal(object)
     """The function's return value."""
     sig_failed = Signal(str, str)
@@ -62,10 +34,10 @@ class _Worker(QObject):
     sig_over = Signal()
     """Emitted last, whatever happened."""
 
-    def __init__(self, function: Callable[[JobState], Any]):
+    def __init__(self, function: Callable[[Control], Any]):
         super().__init__()
         self.function = function
-        self.state = JobState(self.sig_progress.emit)
+        self.state = Control(self.sig_progress.emit, self.sig_partial.emit)
 
     @Slot()
     def run(self) -> None:
@@ -89,15 +61,14 @@ class _Worker(QObject):
 class Job(QObject):
     """One running job, as the GUI sees it. Signals arrive on the GUI thread."""
 
-    live: ClassVar[weakref.WeakSet] = weakref.WeakSet()  # tests check that none is left running
-
     sig_progress = Signal(int, int)
+    sig_partial = Signal(object)
     sig_done = Signal(object)
     sig_failed = Signal(str, str)
     sig_cancelled = Signal()
     sig_over = Signal()
 
-    def __init__(self, name: str, function: Callable[[JobState], Any], parent: QObject | None = None):
+    def __init__(self, name: str, function: Callable[[Control], Any], parent: QObject | None = None):
         super().__init__(parent)
         self.name = name
         self._thread = QThread()
@@ -105,21 +76,29 @@ class Job(QObject):
         self._worker = _Worker(function)
         self._worker.moveToThread(self._thread)
         self._thread.started.connect(self._worker.run)
-        for ours, theirs in ((self.sig_progress, self._worker.sig_progress), (self.sig_done, self._worker.sig_done),
-                             (self.sig_failed, self._worker.sig_failed),
-                             (self.sig_cancelled, self._worker.sig_cancelled)):
-            theirs.connect(ours)
+        for name in ("sig_progress", "sig_partial", "sig_done", "sig_failed", "sig_cancelled"):
+            getattr(self._worker, name).connect(getattr(self, name))
         # Direct: QThread.quit is thread-safe, and a queued call would wait for the GUI thread,
         # which may itself be blocked in wait() while the window closes.
         self._worker.sig_over.connect(self._thread.quit, Qt.ConnectionType.DirectConnection)
         self._thread.finished.connect(self._on_thread_finished)
 
     def start(self) -> None:
-        Job.live.add(self)
         self._thread.start()
 
     def cancel(self) -> None:
         self._worker.state.cancel()
+
+    def pause(self) -> None:
+        """Pause where the function next waits (training: between two steps)."""
+        self._worker.state.pause()
+
+    def resume(self) -> None:
+        self._worker.state.resume()
+
+    @property
+    def paused(self) -> bool:
+        return self._worker.state.paused
 
     @property
     def finished_thread(self):
@@ -154,7 +133,7 @@ class JobRunner(QObject):
         super().__init__(parent)
         self.jobs: list[Job] = []
 
-    def start(self, name: str, function: Callable[[JobState], Any], owner: QObject | None = None) -> Job:
+    def start(self, name: str, function: Callable[[Control], Any], owner: QObject | None = None) -> Job:
         """Run `function` on its own thread. Once `owner` is destroyed, the job's signals go quiet,
         so results still queued cannot reach the owner's deleted widgets."""
         job = Job(name, function, self)
@@ -184,3 +163,47 @@ class JobRunner(QObject):
 
     def _announce(self) -> None:
         self.sig_busy_changed.emit(", ".join(job.name for job in self.jobs))
+
+
+class PageJobs(QObject):
+    """A page's background work, one job at a time, wired once: the page's status line and progress bar,
+    failures through `report_failure`, and a busy signal the page enables its buttons from (Orange's
+    `ConcurrentWidgetMixin`). Pages keep only what to do with a result."""
+
+    sig_busy_changed = Signal(bool)
+
+    def __init__(self, runner: JobRunner, page: QWidget, status: QLabel, progress: QProgressBar | None = None):
+        super().__init__(page)
+        self.runner, self.page, self.status, self.progress = runner, page, status, progress
+        self.job: Job | None = None
+
+    @property
+    def busy(self) -> bool:
+        return self.job is not None
+
+    def start(self, name: str, function: Callable[[Control], Any], on_done: Callable[[Any], None],
+              says: str | None = None) -> Job:
+        """Run `function` on its own thread; `says`: what the status line shows meanwhile (left as it is if None)."""
+        job = self.runner.start(name, function, self.page)
+        job.sig_done.connect(on_done)
+        job.sig_failed.connect(lambda message, details: report_failure(self.page, self.status, message, details))
+        job.sig_cancelled.connect(lambda: self.status.setText("Cancelled."))
+        job.sig_over.connect(self._over)
+        if self.progress is not None:
+            self.progress.setRange(0, 0)
+            job.sig_progress.connect(lambda done, total: (self.progress.setRange(0, max(total, 1)),
+                                                          self.progress.setValue(done)))
+        if says is not None:
+            self.status.setText(says)
+        self.job = job
+        self.sig_busy_changed.emit(True)
+        return job
+
+    def cancel(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+
+    @Slot()
+    def _over(self) -> None:
+        self.job = None
+        self.sig_busy_changed.emit(False)

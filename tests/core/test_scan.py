@@ -4,6 +4,7 @@ import pytest
 
 from sslstudio.core.data.scan import scan_folder, summarise
 from sslstudio.core.errors import UserError
+from sslstudio.core.progress import Control
 
 
 def touch(path, data=b"x"):
@@ -85,7 +86,13 @@ def test_progress_counts_up_and_can_stop_the_scan(tmp_path):
         for i in range(3):
             (tmp_path / f"c{folder}" / f"{i}.png").write_bytes(b"")
     seen = []
-    scan_folder(tmp_path, progress=lambda n: seen.append(n) or True)
-    assert seen == sorted(seen) and seen[-1] == 15
+    scan_folder(tmp_path, progress=lambda done, total: seen.append((done, total)))
+    assert seen == sorted(seen) and seen[-1] == (15, 0)  # the total is unknown while scanning
+    control = Control()
+
+    def stop_at_six(done, total):
+        if done >= 6:
+            control.cancel()
+        control(done, total)
     with pytest.raises(Cancelled):
-        scan_folder(tmp_path, progress=lambda n: n < 6)
+        scan_folder(tmp_path, progress=stop_at_six)

@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from sslstudio.core.errors import RunError, UserError
+from sslstudio.core.progress import Control
 from sslstudio.core.training.checkpoint import load_checkpoint
-from sslstudio.core.training.control import TrainingControl
 from sslstudio.core.training.device import resolve_device
 from sslstudio.core.training.events import CheckpointSaved, HealthMetrics, StepMetrics, TrainingFailed
 from sslstudio.core.training.run_dir import RunDir
@@ -26,7 +26,7 @@ def trainer_for(folder, run_path, config=CONFIG, **kwargs):
 def test_resumed_run_ends_bit_identical_to_an_uninterrupted_one(tiny_images, tmp_path):
     straight = trainer_for(tiny_images, tmp_path / "a")
     assert straight.fit().reason == "step limit of 12 reached"
-    control = TrainingControl()
+    control = Control()
     def interrupt(e):
         if isinstance(e, StepMetrics) and e.step == 6:
             control.cancel()
@@ -57,7 +57,7 @@ def test_events_metrics_file_and_checkpoint_contents(tiny_images, tmp_path):
 
 
 def test_cancel_stops_between_steps_and_keeps_a_checkpoint(tiny_images, tmp_path):
-    control = TrainingControl()
+    control = Control()
     def stop_at_six(event):
         if isinstance(event, StepMetrics) and event.step == 6:
             control.cancel()
@@ -67,7 +67,7 @@ def test_cancel_stops_between_steps_and_keeps_a_checkpoint(tiny_images, tmp_path
 
 
 def test_pause_blocks_until_resumed(tiny_images, tmp_path):
-    control = TrainingControl()
+    control = Control()
     paused_at = threading.Event()
     def pause_at_three(event):
         if isinstance(event, StepMetrics) and event.step == 3:

@@ -15,19 +15,35 @@ def isolated_settings(tmp_path_factory):
     yield
 
 
-@pytest.fixture(autouse=True)
-def no_leaked_threads(qapp):
-    from sslstudio.gui.jobs import Job
+_LEAKED_THREADS = []  # kept referenced: destroying a QThread that still runs aborts the process
 
+
+@pytest.fixture(autouse=True)
+def no_leaked_threads(qapp, monkeypatch):
+    """Every QThread started during the test has stopped by its end, or the test fails and says where the
+    thread was started (napari's dangling_qthreads patches QThread.start the same way)."""
+    import traceback
+
+    from PySide6.QtCore import QThread
+
+    started = []
+    original = QThread.start
+
+    def start(thread, *args):
+        started.append((thread, "".join(traceback.format_stack(limit=8)[:-1])))
+        original(thread, *args)
+
+    monkeypatch.setattr(QThread, "start", start)
     yield
     leaked = []
-    for job in list(Job.live):
+    for thread, where in started:
         try:
-            if job.is_running() and not job.wait(5000):
-                leaked.append(job.name)
+            if thread.isRunning() and not thread.wait(5000):
+                leaked.append(f"{thread.objectName() or 'a thread'} started at\n{where}")
+                _LEAKED_THREADS.append(thread)
         except RuntimeError:  # its Qt object is already deleted, so its thread is gone too
             pass
-    assert not leaked, f"job threads still running after the test: {leaked}"
+    assert not leaked, "threads still running after the test:\n" + "\n".join(leaked)
 
 
 @pytest.fixture

@@ -46,7 +46,7 @@ def panel(open_panel, tiny_images, run):
 def mapped(qtbot, panel):
     with qtbot.waitSignal(panel.sig_mapped, timeout=60_000) as done:
         panel.extract_and_map()
-    qtbot.waitUntil(lambda: panel.busy_job is None, timeout=10_000)
+    qtbot.waitUntil(lambda: not panel.work.busy, timeout=10_000)
     return done.args[0]
 
 
@@ -119,17 +119,17 @@ def point_on_screen_xy(panel, x, y) -> QPoint:
 def test_colour_by_cluster_and_prediction_and_time_lapse(qtbot, panel):
     mapped(qtbot, panel)
     panel.colour_box.setCurrentText("cluster")
-    qtbot.waitUntil(lambda: panel.clusters is not None and panel.busy_job is None, timeout=30_000)
+    qtbot.waitUntil(lambda: panel.clusters is not None and not panel.work.busy, timeout=30_000)
     assert len(set(panel.clusters.tolist())) == panel.map_form.values()["clusters"]
     assert "cluster" in panel.legend.text()
     mapped(qtbot, panel)  # a new map clears the clusters, and colouring by cluster computes them again
-    qtbot.waitUntil(lambda: panel.clusters is not None and panel.busy_job is None, timeout=30_000)
+    qtbot.waitUntil(lambda: panel.clusters is not None and not panel.work.busy, timeout=30_000)
     assert "cluster" in panel.legend.text()
     panel.colour_box.setCurrentText("predicted class")  # the folder's labels train the probe
-    qtbot.waitUntil(lambda: panel.probe is not None and panel.busy_job is None, timeout=30_000)
+    qtbot.waitUntil(lambda: panel.probe is not None and not panel.work.busy, timeout=30_000)
     assert len(panel.probe.predicted) == len(panel.coords)
     panel.build_timelapse()
-    qtbot.waitUntil(lambda: panel.slider.isEnabled() and panel.busy_job is None, timeout=60_000)
+    qtbot.waitUntil(lambda: panel.slider.isEnabled() and not panel.work.busy, timeout=60_000)
     assert len(panel.frames) == panel.picker.checkpoint_count()  # every kept checkpoint and the last
     panel.slider.setValue(0)
     np.testing.assert_allclose(panel.scatter.cloud.coords, panel.frames[0])

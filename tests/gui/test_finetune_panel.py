@@ -26,7 +26,8 @@ def panel(qtbot, tiny_images, tmp_path):
 def test_evaluate_suggest_label_and_export(qtbot, panel, tmp_path):
     panel.curve_form.editors["shots"].setText("1 -3")  # refused with core's reason, nothing starts
     panel.evaluate()
-    assert "Not evaluated: setting 'shots' must be in [0, 1000000]; got -3" in panel.status.text() and not panel.busy
+    assert "Not evaluated: setting 'shots' must be in [0, 1000000]; got -3" in panel.status.text()
+    assert not panel.work.busy
     panel.curve_form.set_values({"shots": [1, 3, 0], "seeds": [0, 1]})
     with qtbot.waitSignal(panel.sig_evaluated, timeout=120_000):
         panel.evaluate()
@@ -43,7 +44,7 @@ def test_evaluate_suggest_label_and_export(qtbot, panel, tmp_path):
     panel.samples.labels[:10] = [None] * 10
     qtbot.waitUntil(lambda: panel.suggest_button.isEnabled(), timeout=10_000)
     panel.suggest()
-    qtbot.waitUntil(lambda: panel.suggestions.count() > 0 and not panel.busy, timeout=30_000)
+    qtbot.waitUntil(lambda: panel.suggestions.count() > 0 and not panel.work.busy, timeout=30_000)
     suggested = [panel.suggestions.item(i).data(256) for i in range(panel.suggestions.count())]
     assert set(suggested) == set(range(10))  # exactly the unlabelled ones, there being fewer than 24
     for i in range(3):

@@ -2,7 +2,7 @@ import threading
 
 import pytest
 
-from sslstudio.core.errors import Cancelled, UserError
+from sslstudio.core.errors import UserError
 from sslstudio.gui.jobs import JobRunner
 
 
@@ -47,8 +47,7 @@ def test_cancel_is_a_flag_the_job_sees(qtbot, runner):
     def long_job(state):
         started.set()
         for i in range(10_000_000):
-            if not state.progress(i):
-                raise Cancelled("stopped")
+            state(i)  # raises Cancelled once the job is cancelled
         return "finished"
 
     job = runner.start("long", long_job)
@@ -69,7 +68,7 @@ def test_runner_reports_what_is_busy(qtbot, runner):
     assert not job.is_running() or job.wait(2000)
 
 
-def test_a_core_function_given_progress_or_stop_ends_when_the_job_is_cancelled(qtbot, runner):
+def test_a_core_function_given_the_jobs_control_ends_when_the_job_is_cancelled(qtbot, runner):
     import numpy as np
 
     from sslstudio.core.evaluation.label_efficiency import label_efficiency
@@ -82,7 +81,7 @@ def test_a_core_function_given_progress_or_stop_ends_when_the_job_is_cancelled(q
     def curve(state):
         def progress(done, total):
             started.set()
-            state.progress_or_stop(done, total)
+            state(done, total)
         return label_efficiency(features, labels, (1, 2, 5, 10, 20, 50, 0), tuple(range(50)), "linear",
                                 progress=progress)
 
@@ -90,3 +89,26 @@ def test_a_core_function_given_progress_or_stop_ends_when_the_job_is_cancelled(q
     assert started.wait(30)
     with qtbot.waitSignal(job.sig_cancelled, timeout=10_000):
         job.cancel()
+
+
+def test_partial_results_arrive_in_order_and_a_paused_job_waits(qtbot, runner):
+    gate = threading.Event()
+
+    def work(state):
+        for i in range(3):
+            state.partial(i)
+        gate.set()
+        state.wait_while_paused()
+        state.partial("after the pause")
+        return "done"
+
+    parts = []
+    job = runner.start("partial", lambda state: (state.pause(), work(state))[1])
+    job.sig_partial.connect(parts.append)
+    assert gate.wait(5)
+    qtbot.wait(300)
+    assert job.paused and job.is_running() and "after the pause" not in parts
+    with qtbot.waitSignal(job.sig_done, timeout=5000) as done:
+        job.resume()
+    assert done.args == ["done"]
+    qtbot.waitUntil(lambda: parts == [0, 1, 2, "after the pause"], timeout=2000)

@@ -108,7 +108,7 @@ def test_closing_during_training_stops_it_cleanly(qtbot, no_questions, tiny_audi
     assert win.close()
     assert "Training is running" in no_questions
     assert not job.is_running()
-    assert RunDir(job.request.out).has_checkpoint()
+    assert RunDir(win.train_panel.run_path).has_checkpoint()
 
 
 def test_a_crash_in_the_worker_reaches_the_error_dialog(qtbot, window, tiny_text, monkeypatch):
@@ -144,7 +144,7 @@ def test_after_training_map_label_evaluate_and_export(qtbot, window, tiny_images
     emb = window.embeddings_panel
     assert emb.picker.run_box.count() == 1
     emb.extract_and_map()
-    qtbot.waitUntil(lambda: emb.busy_job is None, timeout=60_000)
+    qtbot.waitUntil(lambda: not emb.work.busy, timeout=60_000)
     assert emb.coords is not None and "48 samples mapped" in emb.note.text()
     chosen = np.arange(0, len(emb.coords), 7)
     emb.scatter.select(chosen)

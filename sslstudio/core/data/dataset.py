@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -21,8 +21,8 @@ from sslstudio.core.data.records import FileBlob, Records, decode_all, in_memory
 from sslstudio.core.data.scan import BadFile, label_from_relpath, scan_folder
 from sslstudio.core.data.store import SampleStore
 from sslstudio.core.errors import UserError
+from sslstudio.core.progress import Progress
 
-Progress = Callable[[int, int], None]  # (done, total); may raise Cancelled; (0, 0) while waiting
 IN_MEMORY_FILES = 512  # at most this many files missing from the store are decoded without it
 DEFAULT_SPEC = InputSpec()  # frozen: one shared default is safe
 

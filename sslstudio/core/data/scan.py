@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sslstudio.core.errors import Cancelled, UserError
+from sslstudio.core.errors import UserError
 from sslstudio.core.io import kind_of_file
+from sslstudio.core.progress import Progress
 
 MODALITIES = ("image", "audio", "text")
 
@@ -81,11 +81,11 @@ def _describe(counts: dict[str, int]) -> str:
     return ", ".join(f"{n} {m}" for m, n in counts.items()) or "nothing usable"
 
 
-def scan_folder(root: str | os.PathLike, progress: Callable[[int], bool] | None = None) -> ScanResult:
+def scan_folder(root: str | os.PathLike, progress: Progress | None = None) -> ScanResult:
     """List every data file under `root` without reading any of them.
 
-    `progress`, if given, is called after each folder with the number of data
-    files found so far; returning False stops the scan with `Cancelled`.
+    `progress`, if given, is called after each folder with the number of data files found so far (and a
+    total of 0: unknown); it raises `Cancelled` to stop the scan.
     """
     root = Path(root)
     if not root.exists():
@@ -111,8 +111,8 @@ def scan_folder(root: str | os.PathLike, progress: Callable[[int], bool] | None 
             result.bad.append(BadFile(rel or ".", f"cannot list folder: {exc.strerror}"))
             continue
         _scan_entries(entries, rel, result, stack)
-        if progress is not None and not progress(sum(len(p) for p in result.files.values())):
-            raise Cancelled(f"scan of {root} stopped")
+        if progress is not None:
+            progress(sum(len(p) for p in result.files.values()), 0)
     for paths in result.files.values():
         paths.sort()
     result.bad.sort(key=lambda b: b.path)

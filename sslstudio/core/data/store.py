@@ -36,13 +36,13 @@ from sslstudio.core.data.loaders import InputSpec, Unusable
 from sslstudio.core.data.records import decode_all, record_settings
 from sslstudio.core.errors import UserError
 from sslstudio.core.io import atomic_write_text, try_lock, unlock
+from sslstudio.core.progress import Progress
 
 STORE_VERSION = 4  # 2: images channels last; 3: the centre square cut before resizing; 4: the note column (a
 # table's skipped lines), which a store made between the two commits of format 3 lacks
 DATA, INDEX, META, LOCK, TOKENS_LOCK = "samples.bin", "index.sqlite", "meta.json", "write.lock", "tokens.lock"
 TOKEN_CHUNK = 2048
 COMMIT_SECONDS = 1.0
-Progress = Callable[[int, int], None]  # (done, total); may raise Cancelled
 
 _configured_root: Path | None = None
 

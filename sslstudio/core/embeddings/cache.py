@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import numpy as np
 
 from sslstudio.core.data.dataset import SampleSet
 from sslstudio.core.io import atomic_write, remove_stale
+from sslstudio.core.progress import Progress
 
 CACHE_FOLDER = "embeddings"
 
@@ -48,7 +48,7 @@ def cache_path(run_path: Path, checkpoint: Path, samples: SampleSet) -> Path:
 
 
 def load_or_compute(run_path: str | Path, samples: SampleSet, checkpoint: str | Path | None = None,
-                    device: str = "auto", progress: Callable[[int, int], None] | None = None,
+                    device: str = "auto", progress: Progress | None = None,
                     loaded=None) -> Embeddings:
     """The samples' embeddings under `checkpoint` (default: the run's last), from the cache when present.
 
@@ -63,7 +63,7 @@ def load_or_compute(run_path: str | Path, samples: SampleSet, checkpoint: str | 
                       run.checkpoint.name)
 
 
-def cached_vectors(run, samples: SampleSet, device: str = "auto", progress: Callable[[int, int], None] | None = None,
+def cached_vectors(run, samples: SampleSet, device: str = "auto", progress: Progress | None = None,
                    in_memory: bool = True):
     """The samples' embeddings under the loaded run's checkpoint, computed into the cache if not there yet:
     an array, or (in_memory=False) a `FeatureFile` read by rows."""

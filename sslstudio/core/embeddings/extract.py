@@ -16,6 +16,7 @@ import torch
 
 from sslstudio.core.data.dataset import SampleSet
 from sslstudio.core.io import atomic_write, remove_stale
+from sslstudio.core.progress import Progress
 from sslstudio.core.training.device import resolve_device
 from sslstudio.core.training.session import LoadedRun
 
@@ -27,7 +28,7 @@ Into = Callable[[int], np.ndarray]  # the (N, dim) array to fill, given dim
 
 @torch.no_grad()
 def compute_embeddings(run: LoadedRun, samples: SampleSet, batch_size: int = 256, device: str = "auto",
-                       progress: Callable[[int, int], None] | None = None, into: Into | None = None) -> np.ndarray:
+                       progress: Progress | None = None, into: Into | None = None) -> np.ndarray:
     """(N, D) float32 embeddings, in the order of `samples`.
 
     `into(dim)` gives the array to fill (`NpyRows`, a file, for a large folder); by default an array in
@@ -40,7 +41,7 @@ def compute_embeddings(run: LoadedRun, samples: SampleSet, batch_size: int = 256
 
 
 def per_batch(pipeline, samples: SampleSet, compute: Callable[[torch.Tensor], np.ndarray], batch_size: int = 256,
-              progress: Callable[[int, int], None] | None = None, into: Into | None = None) -> np.ndarray:
+              progress: Progress | None = None, into: Into | None = None) -> np.ndarray:
     """compute(raw batch) -> (B, D) rows, for every evaluation batch of the samples, in one (N, D) array."""
     rows, done = None, 0
     for raw in pipeline.eval_batches(samples, batch_size):

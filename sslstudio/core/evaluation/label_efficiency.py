@@ -17,6 +17,7 @@ import numpy as np
 
 from sslstudio.core.errors import UserError
 from sslstudio.core.evaluation.classifiers import predict
+from sslstudio.core.progress import Progress
 
 SHOTS = (1, 2, 5, 10, 20, 50, 0)  # 0: every labelled sample in the pool
 TEST_FRACTION = 0.3
@@ -114,7 +115,7 @@ def _held_groups(members: np.ndarray, member_groups: np.ndarray, test_fraction: 
 def label_efficiency(features: Mapping[str, np.ndarray | Callable], labels: Sequence[str], shots: Sequence[int] = SHOTS,
                      seeds: Sequence[int] = (0, 1, 2), method: str = "linear",
                      splits: Sequence[str | None] | None = None,
-                     progress: Callable[[int, int], None] | None = None,
+                     progress: Progress | None = None,
                      groups: Sequence[str] | None = None) -> LabelCurve:
     """Mean and std accuracy over seeds at each K, for each named feature set (rows = samples, in label
     order), or for each named predictor `predict(train_rows, train_labels, test_rows, seed)`."""

@@ -14,6 +14,7 @@ import numpy as np
 from sslstudio.core.data.dataset import SampleSet
 from sslstudio.core.evaluation.classifiers import predict
 from sslstudio.core.evaluation.label_efficiency import SHOTS, LabelCurve, holdout, label_efficiency
+from sslstudio.core.progress import Progress
 
 
 @dataclass
@@ -27,7 +28,7 @@ class Errors:
 
 
 def feature_sets(run, samples: SampleSet, method: str = "linear", device: str = "auto", seed: int = 0,
-                 baselines: bool = True, progress: Callable[[int, int], None] | None = None) -> dict:
+                 baselines: bool = True, progress: Progress | None = None) -> dict:
     """The run's features and the two baselines every claim needs, on the same samples.
 
     For fine-tuning the run and its random-init copy are predictors that train per draw (the copy
@@ -94,7 +95,7 @@ def errors(features, labels: Sequence[str], method: str = "linear", seed: int = 
 
 def evaluate(features: dict[str, np.ndarray], labels: Sequence[str], shots: Sequence[int] = SHOTS,
              seeds: Sequence[int] = (0, 1, 2), method: str = "linear", splits: Sequence[str | None] | None = None,
-             progress: Callable[[int, int], None] | None = None,
+             progress: Progress | None = None,
              groups: Sequence[str] | None = None) -> tuple[LabelCurve, Errors]:
     curve = label_efficiency(features, labels, shots, seeds, method, splits, progress, groups)
     return curve, errors(features["ssl"], labels, method, seeds[0], splits, groups)

@@ -17,11 +17,11 @@ from sslstudio.core.data.loaders import InputSpec
 from sslstudio.core.errors import RunError, UserError
 from sslstudio.core.models.backbones import build_backbone, check_backbone, default_backbone, load_initial_weights
 from sslstudio.core.models.inputs import Pipeline
+from sslstudio.core.progress import Control, Progress
 from sslstudio.core.tasks.base import PretextTask
 from sslstudio.core.tasks.registry import get_task
 from sslstudio.core.training.checkpoint import load_into
 from sslstudio.core.training.config import TrainConfig
-from sslstudio.core.training.control import TrainingControl
 from sslstudio.core.training.device import resolve_device, set_cpu_threads
 from sslstudio.core.training.distributed import rank_and_world
 from sslstudio.core.training.events import Event, TrainingFailed, TrainingFinished
@@ -82,7 +82,7 @@ class _Plan:
     recipe: str | None = None
 
 
-def prepare(request: TrainRequest, progress: Callable[[int, int], None] | None = None) -> PreparedRun:
+def prepare(request: TrainRequest, progress: Progress | None = None) -> PreparedRun:
     """Load the data and build task and model, fresh or from the run's saved state."""
     set_cpu_threads(request.cpu_cores_free)  # before decoding, which also leaves those cores free
     run_dir = RunDir(request.out)
@@ -98,7 +98,7 @@ def prepare(request: TrainRequest, progress: Callable[[int, int], None] | None =
 
 
 def _prepare(request: TrainRequest, run_dir: RunDir, rank: int, world: int,
-             progress: Callable[[int, int], None] | None) -> PreparedRun:
+             progress: Progress | None) -> PreparedRun:
     plan = _resumed_plan(request, run_dir) if request.resume else _fresh_plan(request, run_dir)
     samples = load_folder(request.folder, plan.task_cls.modality, spec=plan.spec, progress=progress,
                           trust_recent_sync=rank > 0)
@@ -185,7 +185,7 @@ def suited_inputs(folder: Path, modality: str, device: str, given: dict) -> tupl
 
 
 def train(request: TrainRequest, callbacks: list[Callable[[Event], None]] | None = None,
-          control: TrainingControl | None = None,
+          control: Control | None = None,
           prepared: PreparedRun | None = None) -> TrainingFinished | TrainingFailed:
     prepared = prepared or prepare(request)
     try:

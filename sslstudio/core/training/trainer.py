@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from sslstudio.core.errors import RunError
+from sslstudio.core.progress import Control
 from sslstudio.core.tasks.base import PretextTask, make_generator
 from sslstudio.core.training.checkpoint import (
     DISK_FULL,
@@ -30,7 +31,6 @@ from sslstudio.core.training.checkpoint import (
     save_checkpoint,
 )
 from sslstudio.core.training.config import DEFAULT_EPOCHS, TrainConfig
-from sslstudio.core.training.control import TrainingControl
 from sslstudio.core.training.distributed import any_rank, rank_and_world
 from sslstudio.core.training.events import (
     CheckpointSaved,
@@ -70,13 +70,13 @@ class Trainer:
     def __init__(self, task: PretextTask, model: TaskModel, data: TrainingData | torch.Tensor, config: TrainConfig,
                  run_dir: RunDir | None = None, device: torch.device | str = "cpu",
                  callbacks: list[Callable[[Event], None]] | None = None,
-                 control: TrainingControl | None = None, monitor: KnnMonitor | None = None):
+                 control: Control | None = None, monitor: KnnMonitor | None = None):
         self.task, self.model, self.data, self.config = task, model, as_training_data(data), config
         self.monitor = monitor
         self.run_dir = run_dir
         self.device = torch.device(device)
         self.callbacks = list(callbacks or [])
-        self.control = control or TrainingControl()
+        self.control = control or Control()
         self.saved_step: int | None = None  # the step of the newest checkpoint on disk
         self.model.to(self.device)
         self.channels_last = self.device.type == "cuda" and task.modality in ("image", "audio")

@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
 
 from sslstudio.core.data.dataset import check_files
 from sslstudio.core.data.scan import ScanResult, scan_folder
-from sslstudio.core.errors import Cancelled
 from sslstudio.gui.errors import show_error
 from sslstudio.gui.jobs import Job, JobRunner
 from sslstudio.gui.paths import display_path_html
@@ -117,7 +116,7 @@ class DataPanel(QWidget):
         self.progress.show()
         self.cancel_button.show()
         job = self.scan_job = self.jobs.start("scanning folder",
-                                              lambda state: scan_folder(folder, state.progress), self)
+                                              lambda state: scan_folder(folder, state), self)
         job.sig_progress.connect(lambda done, _total: self.progress.setValue(done))
         job.sig_done.connect(lambda scan: self._on_scanned(scan, modality))
         job.sig_failed.connect(self._on_scan_failed)
@@ -190,11 +189,8 @@ class DataPanel(QWidget):
             from sslstudio.core.data.store import SampleStore
             from sslstudio.core.training.session import suited_inputs
 
-            def progress(done, total):
-                if not state.progress(done, total):
-                    raise Cancelled("check stopped")
             spec, _ = suited_inputs(root, modality, "auto", wanted)
-            bad = check_files(root, files, modality, spec, progress=progress)
+            bad = check_files(root, files, modality, spec, progress=state)
             return bad, SampleStore.for_folder(root, modality, spec).size_bytes()
 
         if self.check_job is not None:

@@ -26,8 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from sslstudio.core.embeddings.projection import ProjectionSettings
-from sslstudio.gui.errors import report_failure
-from sslstudio.gui.jobs import JobRunner
+from sslstudio.gui.jobs import JobRunner, PageJobs
 from sslstudio.gui.widgets.args_form import ArgsForm
 from sslstudio.gui.widgets.run_picker import RunPicker
 from sslstudio.gui.widgets.sample_inspector import SampleInspector
@@ -42,17 +41,12 @@ def extract(run: Path, checkpoint: Path | None, folder: Path, modality: str, sta
     `checkpoint` (cached per checkpoint)."""
     from sslstudio.core.data.dataset import load_folder
     from sslstudio.core.embeddings.cache import load_or_compute
-    from sslstudio.core.errors import Cancelled
     from sslstudio.core.training.session import load_run
-
-    def progress(done: int, total: int) -> None:
-        if not state.progress(done, total):
-            raise Cancelled()
 
     loaded = load_run(run, checkpoint)
     if samples is None:
-        samples = load_folder(folder, modality, spec=loaded.pipeline.spec, progress=progress)
-    return samples, load_or_compute(run, samples, checkpoint, progress=progress, loaded=loaded)
+        samples = load_folder(folder, modality, spec=loaded.pipeline.spec, progress=state)
+    return samples, load_or_compute(run, samples, checkpoint, progress=state, loaded=loaded)
 
 
 class EmbeddingsPanel(QWidget):
@@ -74,7 +68,6 @@ class EmbeddingsPanel(QWidget):
         self.probe = None
         self.index = None  # nearest neighbours in the embedding space, once mapped
         self._labels: np.ndarray | None = None  # merged labels, cached: hover reads them on every mouse move
-        self.busy_job = None
         self._recolour_when_idle = False
         self._build()
 
@@ -145,7 +138,9 @@ class EmbeddingsPanel(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
-        self._set_busy(None)
+        self.work = PageJobs(self.jobs, self, self.note, self.progress)
+        self.work.sig_busy_changed.connect(self._show_busy)
+        self._show_busy(False)
 
     # ---------------------------------------------------------------- context
     def set_context(self, folder: Path, modality: str, runs: list[Path], labels: dict[str, str]) -> None:
@@ -158,9 +153,8 @@ class EmbeddingsPanel(QWidget):
         self._update_classes()
 
     # ---------------------------------------------------------------- jobs
-    def _set_busy(self, job) -> None:
-        self.busy_job = job
-        running = job is not None
+    @Slot(bool)
+    def _show_busy(self, running: bool) -> None:
         self.cancel_button.setEnabled(running)
         self.progress.setVisible(running)
         for widget in (self.map_button, self.timelapse_button):
@@ -169,33 +163,17 @@ class EmbeddingsPanel(QWidget):
             self._recolour_when_idle = False
             self.recolour()
 
-    def _start(self, name: str, function, on_done) -> None:
-        job = self.jobs.start(name, function, self)
-        self.progress.setRange(0, 0)
-        job.sig_progress.connect(lambda done, total: (self.progress.setRange(0, max(total, 1)),
-                                                      self.progress.setValue(done)))
-        job.sig_done.connect(on_done)
-        job.sig_failed.connect(lambda message, details: self._failed(message, details))
-        job.sig_cancelled.connect(lambda: self.note.setText("Cancelled."))
-        job.sig_over.connect(lambda: self._set_busy(None))
-        self._set_busy(job)
-
-    def _failed(self, message: str, details: str) -> None:
-        report_failure(self, self.note, message, details)
-
     @Slot()
     def cancel(self) -> None:
-        if self.busy_job is not None:
-            self.busy_job.cancel()
+        self.work.cancel()
 
     @Slot()
     def extract_and_map(self) -> None:
         run, folder, modality = self.picker.run(), self.folder, self.modality
-        if not run or folder is None or self.busy_job is not None:
+        if not run or folder is None or self.work.busy:
             return
         checkpoint = self.picker.checkpoint()
         method, cap = self._map_settings()
-        self.note.setText("Embedding every sample…")
 
         def work(state):
             from sslstudio.core.embeddings.projection import project
@@ -204,7 +182,7 @@ class EmbeddingsPanel(QWidget):
                                           state)
             return samples, embeddings, project(embeddings.vectors, method, cap)
 
-        self._start("embedding", work, self._on_mapped)
+        self.work.start("embedding", work, self._on_mapped, says="Embedding every sample…")
 
     def _on_mapped(self, result) -> None:
         from sslstudio.core.embeddings.neighbours import NeighbourIndex
@@ -227,13 +205,12 @@ class EmbeddingsPanel(QWidget):
     @Slot()
     def build_timelapse(self) -> None:
         run, folder, modality = self.picker.run(), self.folder, self.modality
-        if not run or folder is None or self.busy_job is not None:
+        if not run or folder is None or self.work.busy:
             return
         from sslstudio.core.training.run_dir import RunDir
 
         checkpoints = [path for _, path in RunDir(run).checkpoints()] + [None]
         method, cap = self._map_settings()
-        self.note.setText(f"Mapping {len(checkpoints)} checkpoints…")
 
         def work(state):
             from sslstudio.core.embeddings.projection import timelapse
@@ -251,7 +228,7 @@ class EmbeddingsPanel(QWidget):
             self.slider.setEnabled(len(frames) > 1)
             self.note.setText(f"{len(frames)} checkpoints, each map aligned onto the last: drag the slider.")
 
-        self._start("time-lapse", work, done)
+        self.work.start("time-lapse", work, done, says=f"Mapping {len(checkpoints)} checkpoints…")
 
     @Slot(int)
     def _show_frame(self, index: int) -> None:
@@ -296,7 +273,7 @@ class EmbeddingsPanel(QWidget):
         return colours
 
     def _compute_for_colours(self, mode: str) -> None:
-        if self.embeddings is None or self.busy_job is not None:
+        if self.embeddings is None or self.work.busy:
             return
         vectors = self.embeddings.vectors
         if mode == "cluster":
@@ -307,7 +284,7 @@ class EmbeddingsPanel(QWidget):
 
                 return kmeans_clusters(vectors, k)
 
-            self._start("clustering", work, lambda clusters: (setattr(self, "clusters", clusters), self.recolour()))
+            self.work.start("clustering", work, lambda clusters: (setattr(self, "clusters", clusters), self.recolour()))
             return
         labels = self.labels()
         labelled = np.flatnonzero(labels != "")
@@ -320,7 +297,7 @@ class EmbeddingsPanel(QWidget):
 
             return fit_probe(vectors, labelled, labels[labelled])
 
-        self._start("fitting probe", fit, lambda probe: (setattr(self, "probe", probe), self.recolour()))
+        self.work.start("fitting probe", fit, lambda probe: (setattr(self, "probe", probe), self.recolour()))
 
     @Slot()
     def recolour(self) -> None:

@@ -36,8 +36,7 @@ from sslstudio.core.data.labels import merged_labels
 from sslstudio.core.errors import UserError
 from sslstudio.core.evaluation.settings import CurveSettings
 from sslstudio.core.export_settings import FORMAT_SUFFIXES, FORMATS, ExportSettings
-from sslstudio.gui.errors import report_failure
-from sslstudio.gui.jobs import JobRunner
+from sslstudio.gui.jobs import JobRunner, PageJobs
 from sslstudio.gui.widgets.args_form import ArgsForm
 from sslstudio.gui.widgets.run_picker import RunPicker
 from sslstudio.gui.widgets.sample_gallery import SampleGallery
@@ -56,8 +55,8 @@ def load_features(run: Path, checkpoint: str | None, folder: Path, modality: str
     loaded = load_run(run, checkpoint)
     spec = loaded.pipeline.spec
     samples = load_labelled(csv, modality, spec) if csv else load_folder(folder, modality, spec=spec,
-                                                                        progress=state.progress_or_stop)
-    return loaded, samples, feature_sets(loaded, samples, progress=state.progress_or_stop)
+                                                                        progress=state)
+    return loaded, samples, feature_sets(loaded, samples, progress=state)
 
 
 def _rows_of(values: np.ndarray | None, rows: np.ndarray) -> np.ndarray | None:
@@ -80,7 +79,6 @@ class FinetunePanel(QWidget):
         self.run = self.loaded = self.samples = self.features = None
         self.rows: np.ndarray | None = None  # the labelled samples of the last evaluation
         self.curve = self.errors = None
-        self.busy = False
         self._build()
 
     def _build(self) -> None:
@@ -151,11 +149,14 @@ class FinetunePanel(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
+        self.work = PageJobs(self.jobs, self, self.status)
+        self.work.sig_busy_changed.connect(self._enable)
         self._enable()
 
-    def _enable(self) -> None:
-        ready = self.features is not None and not self.busy
-        self.evaluate_button.setEnabled(not self.busy and self.picker.run() is not None)
+    @Slot()
+    def _enable(self, *_busy) -> None:
+        ready = self.features is not None and not self.work.busy
+        self.evaluate_button.setEnabled(not self.work.busy and self.picker.run() is not None)
         for widget in (self.suggest_button, self.label_button, self.export_button):
             widget.setEnabled(ready)
 
@@ -182,26 +183,10 @@ class FinetunePanel(QWidget):
         return merged_labels(self.samples, self.app_labels)
 
     # ---------------------------------------------------------------- jobs
-    def _start(self, name: str, function, on_done) -> None:
-        self.busy = True
-        self._enable()
-        job = self.jobs.start(name, function, self)
-        job.sig_done.connect(on_done)
-        job.sig_failed.connect(lambda message, details: self._failed(message, details))
-        job.sig_over.connect(self._idle)
-        self.status.setText(f"{name}…")
-
-    def _idle(self) -> None:
-        self.busy = False
-        self._enable()
-
-    def _failed(self, message: str, details: str) -> None:
-        report_failure(self, self.status, message, details)
-
     @Slot()
     def evaluate(self) -> None:
         run = self.picker.run()
-        if not run or self.busy or self.folder is None:
+        if not run or self.work.busy or self.folder is None:
             return
         args = (run, self.picker.checkpoint(), self.folder, self.modality, self.csv)
         # Features depend on the run, checkpoint, folder and label source, not on the labels made in
@@ -227,7 +212,7 @@ class FinetunePanel(QWidget):
                 subset.update(finetune_predictors(loaded, samples, rows))
             curve, errors = evaluate(subset, labels[rows], shots, seeds, method,
                                      [samples.splits[i] for i in rows] if samples.splits else None,
-                                     progress=state.progress_or_stop, groups=_rows_of(samples.groups(), rows))
+                                     progress=state, groups=_rows_of(samples.groups(), rows))
             return (loaded, samples, features), rows, curve, errors
 
         def done(result):
@@ -240,7 +225,7 @@ class FinetunePanel(QWidget):
                                 f"{self.errors.accuracy:.1%} with every training label ({method}).")
             self.sig_evaluated.emit()
 
-        self._start("evaluating", work, done)
+        self.work.start("evaluating", work, done, says="evaluating…")
 
     def _show_curve(self) -> None:
         self.plot.clear()
@@ -285,7 +270,7 @@ class FinetunePanel(QWidget):
     # ---------------------------------------------------------------- label next
     @Slot()
     def suggest(self) -> None:
-        if self.features is None or self.busy:
+        if self.features is None or self.work.busy:
             return
         vectors, labels = self.features["ssl"], self.labels()
         labelled = np.flatnonzero(labels != "")
@@ -304,7 +289,7 @@ class FinetunePanel(QWidget):
             self.tabs.setCurrentWidget(self.suggestions)
             self.status.setText(f"{len(rows)} suggestions: the probe is least sure of these, and they differ.")
 
-        self._start("suggesting", work, done)
+        self.work.start("suggesting", work, done, says="suggesting…")
 
     @Slot()
     def label_chosen(self) -> None:
@@ -328,7 +313,7 @@ class FinetunePanel(QWidget):
             self.export(Path(path), fmt)
 
     def export(self, path: Path, fmt: str) -> None:
-        if self.features is None or self.busy:
+        if self.features is None or self.work.busy:
             return
         loaded, samples, labels, vectors = self.loaded, self.samples, self.labels(), self.features["ssl"]
 
@@ -345,7 +330,7 @@ class FinetunePanel(QWidget):
             self.status.setText(text)
             self.sig_exported.emit(str(path))
 
-        self._start("exporting", work, done)
+        self.work.start("exporting", work, done, says="exporting…")
 
 
 if __name__ == "__main__":  # a manual look: python -m sslstudio.gui.panels.finetune_panel [RUN [FOLDER]]

@@ -22,10 +22,10 @@ from PySide6.QtWidgets import (
 from sslstudio.core.errors import UserError
 from sslstudio.core.training.alerts import alerts_for
 from sslstudio.core.training.config import TrainConfig
-from sslstudio.core.training.events import SAMPLE_NOUN, CheckpointSaved, StepMetrics, TrainingFailed
+from sslstudio.core.training.events import SAMPLE_NOUN, CheckpointSaved, StepMetrics, TrainingFailed, TrainingFinished
 from sslstudio.gui.errors import show_error
-from sslstudio.gui.jobs import JobRunner
-from sslstudio.gui.training_job import TrainingJob
+from sslstudio.gui.jobs import Job, JobRunner
+from sslstudio.gui.training_work import Events, LiveOutputs, LogLine, TrainingWork
 from sslstudio.gui.widgets.args_form import ArgsForm
 from sslstudio.gui.widgets.preview_grid import PreviewGrid
 from sslstudio.gui.widgets.runs_tree import RunsTree
@@ -61,7 +61,7 @@ class TrainPanel(QWidget):
     def __init__(self, jobs: JobRunner, parent: QWidget | None = None):
         super().__init__(parent)
         self.jobs = jobs
-        self.job: TrainingJob | None = None
+        self.job: Job | None = None
         self.context: dict | None = None
         self.run_path: Path | None = None
         self.alerts_seen: set[str] = set()
@@ -205,7 +205,7 @@ class TrainPanel(QWidget):
         return {**values, "log_every": LOG_EVERY}
 
     @Slot()
-    def start(self) -> TrainingJob | None:
+    def start(self) -> Job | None:
         from sslstudio.core.training.session import TrainRequest
 
         if self.context is None or self.is_running():
@@ -230,7 +230,7 @@ class TrainPanel(QWidget):
         self._say(f"not started: {reason}")
 
     @Slot()
-    def resume_selected(self) -> TrainingJob | None:
+    def resume_selected(self) -> Job | None:
         from sslstudio.core.training.session import TrainRequest
 
         chosen = self.runs.chosen()
@@ -246,22 +246,18 @@ class TrainPanel(QWidget):
         self.plots.load_records(RunDir(run).read_metrics())
         return self._launch(request, f"resuming {run.name}" + (f" from {Path(checkpoint).name}" if checkpoint else ""))
 
-    def _launch(self, request, message: str) -> TrainingJob:
+    def _launch(self, request, message: str) -> Job:
         self.run_path = Path(request.out)
         self.alerts_seen.clear()
         self.alerts.clear()
         self.live.show_samples([], "Live outputs appear a few seconds into training.")
-        self.job = TrainingJob(request, self)
-        self.job.sig_events.connect(self._on_events)
-        self.job.sig_live.connect(lambda samples: self.live.show_samples(samples))
-        self.job.sig_log.connect(self._say)
-        self.job.sig_done.connect(self._on_done)
-        self.job.sig_crashed.connect(self._on_crashed)
-        self.job.sig_over.connect(self._on_over)
         self._say(message)
         self.progress.setRange(0, 0)
         self.progress.setFormat("loading data …")
-        self.job.start()
+        self.job = self.jobs.start("training", TrainingWork(request), self)
+        self.job.sig_partial.connect(self._on_partial)
+        self.job.sig_failed.connect(self._on_crashed)
+        self.job.sig_over.connect(self._on_over)
         self.sig_run_started.emit(str(request.out), self.context["task"] if not request.resume else "")
         self._update_buttons()
         self.sig_state.emit("training")
@@ -284,7 +280,7 @@ class TrainPanel(QWidget):
     @Slot()
     def stop(self) -> None:
         if self.is_running():
-            self.job.stop()
+            self.job.cancel()
             self._say("stopping after the current step …")
 
     def is_running(self) -> bool:
@@ -293,11 +289,19 @@ class TrainPanel(QWidget):
     def shutdown(self, wait_ms: int = 120_000) -> bool:
         if self.job is None:
             return True
-        self.job.stop()
+        self.job.cancel()
         return self.job.wait(wait_ms)
 
     # ---------------------------------------------------------------- events
-    @Slot(list)
+    @Slot(object)
+    def _on_partial(self, part) -> None:
+        if isinstance(part, Events):
+            self._on_events(part.events)
+        elif isinstance(part, LiveOutputs):
+            self.live.show_samples(part.samples)
+        elif isinstance(part, LogLine):
+            self._say(part.text)
+
     def _on_events(self, events: list) -> None:
         self.plots.add_events(events)
         for event in events:
@@ -305,6 +309,8 @@ class TrainPanel(QWidget):
                 self._show_step(event)
             elif isinstance(event, CheckpointSaved):
                 self._say(f"checkpoint saved at step {event.step}")
+            elif isinstance(event, (TrainingFinished, TrainingFailed)):
+                self._on_done(event)
             for alert in alerts_for(event):
                 self._alert(alert)
 
@@ -326,7 +332,6 @@ class TrainPanel(QWidget):
         lines = [line for line in self.alerts.text().split("\n") if line and not line.startswith(f"⚠ {key}")]
         self.alerts.setText("\n".join([*lines, f"⚠ {text}"]))
 
-    @Slot(object)
     def _on_done(self, result) -> None:
         if isinstance(result, TrainingFailed):
             self._alert(result.message)

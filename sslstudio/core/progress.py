@@ -1,0 +1,71 @@
+"""One progress and cancel protocol for every long core function, and the token that implements it.
+
+A long function takes `progress: Progress | None` and calls `progress(done, total)`: total is 0 when
+unknown, and (0, 0) means it waits for another job. The call raises `Cancelled` once the work is
+cancelled, so a loop stops at its next report, with nothing half-written.
+
+`Control` is that callable and the front end's handle: cancel, pause and resume it from any thread.
+The training loop also calls `wait_while_paused()` between steps. A flag, never a queued slot: a busy
+thread would never run a slot (Orange's `TaskState`, lazyflow's cancel token, napari's `progress`).
+A job can also hand on partial results (a running training's events) through `partial`.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from sslstudio.core.errors import Cancelled
+
+Progress = Callable[[int, int], None]
+
+
+class Control:
+    REPORT_EVERY_S = 0.05  # reports are throttled here: a scan may report per folder, 100k times
+
+    def __init__(self, report: Progress | None = None, partial: Callable[[Any], None] | None = None):
+        self._cancelled = threading.Event()
+        self._running = threading.Event()
+        self._running.set()
+        self._report = report
+        self._partial = partial
+        self._last_report = 0.0
+
+    # -- the side that controls
+    def cancel(self) -> None:
+        self._cancelled.set()
+        self._running.set()  # wake a paused loop so it can see the cancel
+
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    # -- the side that works
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled.is_set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    def __call__(self, done: int, total: int = 0) -> None:
+        """The `Progress` callable: report (throttled; always the last), and raise Cancelled once cancelled."""
+        if self.cancelled:
+            raise Cancelled("stopped")
+        now = time.monotonic()
+        if self._report is not None and (now - self._last_report >= self.REPORT_EVERY_S or (total and done >= total)):
+            self._last_report = now
+            self._report(done, total)
+
+    def partial(self, value: Any) -> None:
+        """Hand a partial result to whoever watches the work (the GUI: on its own thread, as a signal)."""
+        if self._partial is not None:
+            self._partial(value)
+
+    def wait_while_paused(self) -> None:
+        while not self._running.wait(timeout=0.1):
+            pass
