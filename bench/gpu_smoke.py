@@ -28,12 +28,10 @@ from sslstudio.core.training.session import (
 )
 from sslstudio.resources import demo_folder
 
-COLOUR_TASKS = {"colorization"}  # Fashion-MNIST is grey; the emoji set has colour
-
 
 def smoke(name: str, steps: int, backbone: str | None, device: str) -> str:
     task = TASKS[name]
-    folder = demo_folder("emoji" if name in COLOUR_TASKS else task.modality)
+    folder = demo_folder("emoji" if task.needs_colour else task.modality)  # the emoji set has colour
     with tempfile.TemporaryDirectory() as tmp:
         settings = {"epochs": 1000, "max_steps": steps // 2, "batch_size": 32}
         request = TrainRequest(folder, tmp, name, backbone=backbone, device=device, train_settings=settings)

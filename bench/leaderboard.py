@@ -31,8 +31,6 @@ from sslstudio.core.training.device import describe_device, resolve_device
 from sslstudio.core.training.events import TrainingFailed
 from sslstudio.core.training.session import TrainRequest, load_run, train
 
-GREY_ONLY_SKIPS = {"colorization"}  # Fashion-MNIST has no colour to predict
-
 
 def data_for(modality: str) -> tuple[Path, Path]:
     """(folder to pretrain on, labelled folder or CSV to probe with)."""
@@ -152,7 +150,7 @@ def main() -> None:
                   "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
         best_margin, best = None, None
         for task_cls in tasks_for(modality):
-            skipped = modality == "image" and task_cls.name in GREY_ONLY_SKIPS
+            skipped = modality == "image" and task_cls.needs_colour  # Fashion-MNIST has no colour to predict
             if skipped or (args.tasks and task_cls.name not in args.tasks):
                 continue
             started = time.perf_counter()

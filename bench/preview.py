@@ -14,7 +14,6 @@ from sslstudio.core.models.inputs import Pipeline
 from sslstudio.core.tasks.registry import TASKS
 
 FOLDER = {"image": "image", "audio": "audio", "text": "text"}
-COLOUR = {"colorization"}
 
 
 def main() -> None:
@@ -22,7 +21,7 @@ def main() -> None:
     pipelines = {}
     timings = {}
     for name, task_cls in TASKS.items():
-        folder = "emoji" if name in COLOUR else FOLDER[task_cls.modality]
+        folder = "emoji" if task_cls.needs_colour else FOLDER[task_cls.modality]
         if folder not in pipelines:
             samples = load_folder(REPO / "resources" / "demo" / folder, task_cls.modality)
             pipeline = Pipeline.fit(samples)

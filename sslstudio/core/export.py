@@ -43,7 +43,7 @@ from sslstudio.core.embeddings.extract import compute_embeddings
 from sslstudio.core.errors import UserError
 from sslstudio.core.export_settings import FORMATS, ExportSettings
 from sslstudio.core.io import atomic_write, atomic_write_text
-from sslstudio.core.models.backbones import TIMM_PREFIX, WRAPS_LIBRARY_MODEL
+from sslstudio.core.models.backbones import has_library_keys
 from sslstudio.core.training.session import LoadedRun
 
 TOLERANCE = 1e-4  # largest absolute difference allowed in fp32
@@ -201,8 +201,8 @@ def _quiet_torchscript():
 
 def _write_state_dict(run: LoadedRun, out: Path) -> None:
     state = run.backbone.state_dict()
-    if run.config["backbone"] in WRAPS_LIBRARY_MODEL or run.config["backbone"].startswith(TIMM_PREFIX):
-        state = {key.removeprefix("net."): value for key, value in state.items()}  # torchvision's or timm's own keys
+    if has_library_keys(run.config["backbone"]):
+        state = {key.removeprefix("net."): value for key, value in state.items()}
     atomic_write(out, lambda f: torch.save(state, f))
 
 

@@ -10,14 +10,12 @@ from sslstudio.core.training.trainer import TrainConfig, Trainer
 
 from .helpers import build
 
-COLOUR_TASKS = {"colorization"}  # nothing to learn on greyscale images
-
 
 @pytest.fixture
 def folder_for(tiny_images, tiny_colour, tiny_audio, tiny_text):
     class Folders(dict):
         def of(self, name):
-            return tiny_colour if name in COLOUR_TASKS else self[TASKS[name].modality]
+            return tiny_colour if TASKS[name].needs_colour else self[TASKS[name].modality]
     return Folders(image=tiny_images, audio=tiny_audio, text=tiny_text)
 
 
@@ -61,7 +59,7 @@ def test_loss_falls_over_a_few_hundred_steps_on_real_data(name, small_real_sets)
 
     torch.manual_seed(0)
     modality = TASKS[name].modality
-    folder = small_real_sets["colour" if name in COLOUR_TASKS else modality]
+    folder = small_real_sets["colour" if TASKS[name].needs_colour else modality]
     # Half-second clips keep the audio tasks' 200 steps affordable on a CI core.
     spec = InputSpec(audio_seconds=0.5) if modality == "audio" else None
     extra = {"segment_seconds": 0.25} if name == "audio_contrastive" else {}

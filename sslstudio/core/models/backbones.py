@@ -208,6 +208,12 @@ DEFAULT_BACKBONE = {"image": "cnn_small", "audio": "mel_cnn", "text": "transform
 WRAPS_LIBRARY_MODEL = {"resnet18", "mel_resnet18", "resnet18_imagenet", "resnet50", "vit_s16"}
 
 
+def has_library_keys(name: str) -> bool:
+    """Whether the backbone wraps a torchvision or timm model as `net`: its exported state_dict then drops
+    the `net.` prefix, so the library's own constructor loads it."""
+    return name in WRAPS_LIBRARY_MODEL or name.startswith(TIMM_PREFIX)
+
+
 def _vit(context: dict, dim: int, depth: int, heads: int) -> nn.Module:
     from sslstudio.core.models.vit import ViT, patch_size_for
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import torch
@@ -43,11 +43,14 @@ class TaskOutput:
     metrics: dict[str, torch.Tensor] = field(default_factory=dict)
 
 
+PreviewKind = Literal["image", "spectrogram", "audio", "tokens"]  # what sheet.py and the preview grid can draw
+
+
 @dataclass(frozen=True)
 class PreviewItem:
-    """One renderable thing: kind is image, spectrogram, audio or tokens."""
+    """One renderable thing."""
 
-    kind: str
+    kind: PreviewKind
     title: str
     data: Any  # uint8 HWC image, 2-D float spectrogram, 1-D float audio, or list of tokens
     mask: np.ndarray | None = None  # boolean, same layout as data, True where hidden
@@ -94,6 +97,9 @@ class PretextTask(ABC):
     # False when make_batch draws nothing at random (the views differ inside the model, e.g. by
     # dropout): then a new preview seed shows the same inputs.
     stochastic_input: ClassVar[bool] = True
+    # True when the task learns nothing from greyscale pictures (colorization): tests, benches and the
+    # leaderboard give it a colour folder.
+    needs_colour: ClassVar[bool] = False
 
     def __init__(self, args: TaskArgs, pipeline: Pipeline):
         self.args = args

@@ -49,6 +49,7 @@ class ColorizationArgs(TaskArgs):
 
 class Colorization(PretextTask):
     name = "colorization"
+    needs_colour = True
     modality = "image"
     summary = "See only the lightness (L of CIELAB) and predict the colour channels (ab)."
     reference = "Zhang, Isola and Efros, Colorful Image Colorization, ECCV 2016"
