@@ -316,15 +316,22 @@ def cmd_embed(args) -> int:
 
 
 # ------------------------------------------------------------------ probe
-def cmd_probe(args) -> int:
+def _run_and_labels(args):
+    """The run (at --checkpoint) and the --labelled samples decoded as it reads them; skipped files said."""
     from sslstudio.core.data.labels import load_labelled
-    from sslstudio.core.evaluation.probe import probe
     from sslstudio.core.training.session import load_run
 
     run = load_run(args.run, args.checkpoint)
     samples = load_labelled(args.labelled, run.modality, run.pipeline.spec)
     _report_skipped(samples)
+    return run, samples
+
+
+def cmd_probe(args) -> int:
+    from sslstudio.core.evaluation.probe import probe
+
     chosen = settings_from(args, ProbeSettings)
+    run, samples = _run_and_labels(args)
     result = probe(run, samples, chosen.per_class, chosen.method, chosen.seed, chosen.baselines, args.device)
     if args.json:
         _emit_json(result)
@@ -338,15 +345,11 @@ def cmd_probe(args) -> int:
 
 # ------------------------------------------------------------------- curve
 def cmd_curve(args) -> int:
-    from sslstudio.core.data.labels import load_labelled
     from sslstudio.core.evaluation.label_efficiency import label_efficiency
     from sslstudio.core.evaluation.report import feature_sets
-    from sslstudio.core.training.session import load_run
 
-    run = load_run(args.run, args.checkpoint)
-    samples = load_labelled(args.labelled, run.modality, run.pipeline.spec)
-    _report_skipped(samples)
     chosen = settings_from(args, CurveSettings)
+    run, samples = _run_and_labels(args)
     features = feature_sets(run, samples, chosen.method, args.device, chosen.seeds[0])
     curve = label_efficiency(features, [label or "" for label in samples.labels], list(chosen.shots),
                              list(chosen.seeds), chosen.method, samples.splits, progress=_progress_printer("probing"),

@@ -58,6 +58,10 @@ class Settings:
             if value is None and not kinds[field.name].optional:
                 raise ArgsError(f"setting {field.name!r} needs a value")
             _check_range(field, value)
+        self.check()
+
+    def check(self) -> None:
+        """Rules between fields (a minimum not above its maximum); a group overrides it and raises ArgsError."""
 
     @classmethod
     def schema(cls) -> list[dict]:

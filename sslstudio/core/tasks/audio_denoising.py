@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
-from sslstudio.core.models.heads import UpsamplingDecoder
+from sslstudio.core.errors import ArgsError
 from sslstudio.core.tasks.args import TaskArgs, setting
-from sslstudio.core.tasks.base import Batch, PretextTask, PreviewItem, PreviewSample, TaskOutput, make_generator
+from sslstudio.core.tasks.base import Batch, PreviewItem, PreviewSample, make_generator
+from sslstudio.core.tasks.dense import DenseTask
 
 
 @dataclass(frozen=True)
@@ -28,10 +28,7 @@ class DenoisingArgs(TaskArgs):
     drop_prob: float = setting(0.3, "Chance of silencing 1-3 segments of up to 10 % of the clip each.",
                                min=0.0, max=1.0)
 
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        from sslstudio.core.errors import ArgsError
-
+    def check(self) -> None:
         if self.snr_min_db > self.snr_max_db:
             raise ArgsError("setting 'snr_min_db' must not exceed 'snr_max_db'")
 
@@ -64,17 +61,13 @@ def dropped_segments(n: int, length: int, chance: float, generator: torch.Genera
     return inside.any(dim=1)
 
 
-class AudioDenoising(PretextTask):
+class AudioDenoising(DenseTask):
     name = "audio_denoising"
     modality = "audio"
     summary = "Distort the clip (noise, clipping, low-pass, dropouts) and reconstruct the clean log-mel."
     reference = "Vincent et al., Denoising Autoencoders, ICML 2008; Ravanelli et al., PASE+, ICASSP 2020"
     Args = DenoisingArgs
-    family = "reconstruction"
-    cost = "low"
-
-    def build_heads(self, backbone: nn.Module) -> nn.Module:
-        return UpsamplingDecoder(backbone.feature_channels, 1)
+    out_channels = 1
 
     def distort(self, wave: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, dict]:
         a, n, length = self.args, len(wave), wave.shape[1]
@@ -100,9 +93,8 @@ class AudioDenoising(PretextTask):
         params["wave"] = distorted
         return Batch(self.pipeline.preprocess(distorted), self.pipeline.preprocess(raw), params)
 
-    def forward(self, backbone: nn.Module, heads: nn.Module, batch: Batch) -> TaskOutput:
-        predicted, embeddings = heads.reconstruct(backbone, batch.inputs, batch.targets.shape[-2:])
-        return TaskOutput(F.mse_loss(predicted.float(), batch.targets.float()), embeddings)
+    def loss(self, predicted: torch.Tensor, batch: Batch) -> torch.Tensor:
+        return F.mse_loss(predicted.float(), batch.targets.float())
 
     def preview(self, raw: torch.Tensor, seed: int) -> list[PreviewSample]:
         batch = self.make_batch(raw, make_generator(seed))
@@ -121,8 +113,7 @@ class AudioDenoising(PretextTask):
             )))
         return samples
 
-    def output_items(self, backbone: nn.Module, heads: nn.Module, batch: Batch) -> list[PreviewItem]:
-        predicted, _ = heads.reconstruct(backbone, batch.inputs, batch.targets.shape[-2:])
+    def shown(self, predicted: torch.Tensor, batch: Batch) -> list[PreviewItem]:
         return [PreviewItem("spectrogram", "model's clean estimate", predicted[i, 0].float().cpu().numpy(),
                             params={"mse": round(float(F.mse_loss(predicted[i], batch.targets[i])), 4)})
                 for i in range(batch.size)]

@@ -12,11 +12,10 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
-from sslstudio.core.models.heads import UpsamplingDecoder
 from sslstudio.core.tasks.args import TaskArgs, setting
-from sslstudio.core.tasks.base import Batch, PretextTask, PreviewItem, PreviewSample, TaskOutput, make_generator
+from sslstudio.core.tasks.base import Batch, PreviewItem, PreviewSample, make_generator
+from sslstudio.core.tasks.dense import DenseTask
 
 AB_SCALE = 110.0  # ab lies in about [-110, 110]
 _RGB_TO_XYZ = torch.tensor([[0.412453, 0.357580, 0.180423],
@@ -47,28 +46,22 @@ class ColorizationArgs(TaskArgs):
                                       "linearly, so rare saturated colours don't dominate.", min=0.001, max=10.0)
 
 
-class Colorization(PretextTask):
+class Colorization(DenseTask):
     name = "colorization"
     needs_colour = True
     modality = "image"
     summary = "See only the lightness (L of CIELAB) and predict the colour channels (ab)."
     reference = "Zhang, Isola and Efros, Colorful Image Colorization, ECCV 2016"
     Args = ColorizationArgs
-    family = "reconstruction"
-    cost = "low"
-
-    def build_heads(self, backbone: nn.Module) -> nn.Module:
-        return UpsamplingDecoder(backbone.feature_channels, 2)
+    out_channels = 2
 
     def make_batch(self, raw: torch.Tensor, generator: torch.Generator) -> Batch:
         lab = rgb_to_lab(self.crop_stored(raw, generator)[0].float() / 255.0)
         lightness = ((lab[:, :1] - 50.0) / 25.0).expand(-1, 3, -1, -1)  # grey input on the backbone's 3 channels
         return Batch(lightness.contiguous(), lab[:, 1:] / AB_SCALE, {"lightness": lab[:, :1]})
 
-    def forward(self, backbone: nn.Module, heads: nn.Module, batch: Batch) -> TaskOutput:
-        predicted, embeddings = heads.reconstruct(backbone, batch.inputs, batch.targets.shape[-2:])
-        loss = F.huber_loss(predicted.float(), batch.targets.float(), delta=self.args.huber_delta)
-        return TaskOutput(loss, embeddings)
+    def loss(self, predicted: torch.Tensor, batch: Batch) -> torch.Tensor:
+        return F.huber_loss(predicted.float(), batch.targets.float(), delta=self.args.huber_delta)
 
     def _to_display(self, lightness: torch.Tensor, ab: torch.Tensor):
         rgb = lab_to_rgb(torch.cat([lightness, ab * AB_SCALE], dim=1))
@@ -84,7 +77,6 @@ class Colorization(PretextTask):
                                               params={"colourfulness": round(float(colourfulness[i]), 1)})))
                 for i in range(batch.size)]
 
-    def output_items(self, backbone: nn.Module, heads: nn.Module, batch: Batch) -> list[PreviewItem]:
-        predicted, _ = heads.reconstruct(backbone, batch.inputs, batch.targets.shape[-2:])
+    def shown(self, predicted: torch.Tensor, batch: Batch) -> list[PreviewItem]:
         shown = self._to_display(batch.params["lightness"], predicted.float())
         return [PreviewItem("image", "model's colours", shown[i]) for i in range(batch.size)]

@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from sslstudio.core.errors import ArgsError
 from sslstudio.core.losses.dino import dino_loss, entropy
 from sslstudio.core.tasks.args import setting
 from sslstudio.core.tasks.base import Batch, PreviewItem, PreviewSample, TaskOutput, make_generator
@@ -48,10 +49,7 @@ class DINOArgs(ViewArgs):
     ema_start: float = setting(0.996, "Momentum of the teacher at the start; it rises to 1 by the end.",
                                min=0.9, max=1.0)
 
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        from sslstudio.core.errors import ArgsError
-
+    def check(self) -> None:
         if self.local_crops and self.local_min_scale > self.crop_min_scale:
             raise ArgsError("setting 'local_min_scale' must not exceed 'crop_min_scale' (the local crops are the "
                             "small ones)")

@@ -12,12 +12,11 @@ import math
 from dataclasses import dataclass
 
 import torch
-from torch import nn
 
 from sslstudio.core.losses.reconstruction import masked_mse
-from sslstudio.core.models.heads import UpsamplingDecoder
 from sslstudio.core.tasks.args import TaskArgs, setting
-from sslstudio.core.tasks.base import Batch, PretextTask, PreviewItem, PreviewSample, TaskOutput, make_generator
+from sslstudio.core.tasks.base import Batch, PreviewItem, PreviewSample, make_generator
+from sslstudio.core.tasks.dense import DenseTask
 
 
 @dataclass(frozen=True)
@@ -52,18 +51,14 @@ def box_mask(n: int, height: int, width: int, ratio: float, generator: torch.Gen
             & (xs >= left.view(-1, 1, 1)) & (xs < (left + box_w).view(-1, 1, 1)))
 
 
-class Inpainting(PretextTask):
+class Inpainting(DenseTask):
     name = "inpainting"
     modality = "image"
     summary = "Hide random patches (MAE) or a box (context encoder) and reconstruct the hidden pixels."
     reference = ("He et al., Masked Autoencoders Are Scalable Vision Learners, CVPR 2022; "
                  "Pathak et al., Context Encoders, CVPR 2016")
     Args = InpaintingArgs
-    family = "reconstruction"
-    cost = "low"
-
-    def build_heads(self, backbone: nn.Module) -> nn.Module:
-        return UpsamplingDecoder(backbone.feature_channels, 3)
+    out_channels = 3
 
     def make_batch(self, raw: torch.Tensor, generator: torch.Generator) -> Batch:
         images = self.pipeline.preprocess(self.crop_stored(raw, generator)[0])
@@ -75,12 +70,10 @@ class Inpainting(PretextTask):
         mask = mask.unsqueeze(1).to(images.device)
         return Batch(images.masked_fill(mask, 0.0), images, {"mask": mask})
 
-    def forward(self, backbone: nn.Module, heads: nn.Module, batch: Batch) -> TaskOutput:
-        reconstruction, embeddings = heads.reconstruct(backbone, batch.inputs, batch.targets.shape[-2:])
-        return TaskOutput(masked_mse(reconstruction, batch.targets, batch.params["mask"]), embeddings)
+    def loss(self, predicted: torch.Tensor, batch: Batch) -> torch.Tensor:
+        return masked_mse(predicted, batch.targets, batch.params["mask"])
 
-    def output_items(self, backbone: nn.Module, heads: nn.Module, batch: Batch) -> list[PreviewItem]:
-        predicted, _ = heads.reconstruct(backbone, batch.inputs, batch.targets.shape[-2:])
+    def shown(self, predicted: torch.Tensor, batch: Batch) -> list[PreviewItem]:
         mask = batch.params["mask"]
         filled = torch.where(mask, predicted, batch.inputs)  # visible pixels stay as given
         images = self.pipeline.preprocess.to_display(filled)

@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-from torch import nn
 
+from sslstudio.core.errors import ArgsError
 from sslstudio.core.losses.reconstruction import masked_mse
-from sslstudio.core.models.heads import UpsamplingDecoder
 from sslstudio.core.tasks.args import TaskArgs, setting
-from sslstudio.core.tasks.base import Batch, PretextTask, PreviewItem, PreviewSample, TaskOutput, make_generator
+from sslstudio.core.tasks.base import Batch, PreviewItem, PreviewSample, make_generator
+from sslstudio.core.tasks.dense import DenseTask
 
 
 @dataclass(frozen=True)
@@ -26,10 +26,7 @@ class MaskedSpectrogramArgs(TaskArgs):
     freq_mask_width: float = setting(0.2, "Widest frequency band, as a fraction of the mel bands.",
                                      min=0.0, max=1.0)
 
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        from sslstudio.core.errors import ArgsError
-
+    def check(self) -> None:
         if self.time_masks * self.time_mask_width == 0 and self.freq_masks * self.freq_mask_width == 0:
             raise ArgsError("setting 'time_masks'/'freq_masks' must hide something: all masks are empty")
 
@@ -45,18 +42,14 @@ def band_mask(n: int, length: int, count: int, max_fraction: float, generator: t
     return ((positions >= starts) & (positions < starts + widths)).any(dim=1)
 
 
-class MaskedSpectrogram(PretextTask):
+class MaskedSpectrogram(DenseTask):
     name = "masked_spectrogram"
     modality = "audio"
     summary = "Hide time and frequency bands of the log-mel spectrogram and reconstruct them."
     reference = ("Park et al., SpecAugment, Interspeech 2019; "
                  "Huang et al., Masked Autoencoders that Listen, NeurIPS 2022")
     Args = MaskedSpectrogramArgs
-    family = "reconstruction"
-    cost = "low"
-
-    def build_heads(self, backbone: nn.Module) -> nn.Module:
-        return UpsamplingDecoder(backbone.feature_channels, 1)
+    out_channels = 1
 
     def make_batch(self, raw: torch.Tensor, generator: torch.Generator) -> Batch:
         spec = self.pipeline.preprocess(raw)
@@ -67,12 +60,10 @@ class MaskedSpectrogram(PretextTask):
         mask = (in_time[:, None, :] | in_freq[:, :, None]).unsqueeze(1).to(spec.device)
         return Batch(spec.masked_fill(mask, 0.0), spec, {"mask": mask, "time_mask": in_time, "freq_mask": in_freq})
 
-    def forward(self, backbone: nn.Module, heads: nn.Module, batch: Batch) -> TaskOutput:
-        reconstruction, embeddings = heads.reconstruct(backbone, batch.inputs, batch.targets.shape[-2:])
-        return TaskOutput(masked_mse(reconstruction, batch.targets, batch.params["mask"]), embeddings)
+    def loss(self, predicted: torch.Tensor, batch: Batch) -> torch.Tensor:
+        return masked_mse(predicted, batch.targets, batch.params["mask"])
 
-    def output_items(self, backbone: nn.Module, heads: nn.Module, batch: Batch) -> list[PreviewItem]:
-        predicted, _ = heads.reconstruct(backbone, batch.inputs, batch.targets.shape[-2:])
+    def shown(self, predicted: torch.Tensor, batch: Batch) -> list[PreviewItem]:
         mask = batch.params["mask"]
         filled = torch.where(mask, predicted, batch.inputs)
         return [PreviewItem("spectrogram", "model's reconstruction", filled[i, 0].cpu().numpy(),

@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from sslstudio.core.errors import ArgsError
 from sslstudio.core.models.tokenizer import MASK_ID, SPECIAL_TOKENS
 from sslstudio.core.tasks.args import TaskArgs, setting
 from sslstudio.core.tasks.base import Batch, PretextTask, PreviewItem, PreviewSample, TaskOutput, make_generator
@@ -35,10 +36,7 @@ class MLMArgs(TaskArgs):
     span_length: float = setting(1.0, "Mean length of a selected span of tokens (1: single tokens, as BERT; "
                                       "SpanBERT: 3.8).", min=1.0, max=10.0)
 
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        from sslstudio.core.errors import ArgsError
-
+    def check(self) -> None:
         if self.mask_token_share + self.random_token_share > 1.0:
             raise ArgsError("settings 'mask_token_share' + 'random_token_share' must be at most 1")
 
