@@ -110,7 +110,7 @@ def main() -> None:
     shot("embeddings-map")
     window.go_to_step(4)
     finetune = window.finetune_panel
-    finetune.seeds.setValue(2)
+    finetune.curve_form.set_values({"seeds": [0, 1]})
     finetune.evaluate()
     wait(signal=finetune.sig_evaluated, limit_ms=600_000)
     shot("finetune-curve")

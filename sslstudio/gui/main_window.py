@@ -264,6 +264,7 @@ class MainWindow(QMainWindow):
 
             self.project.add_run(path, task, datetime.now().isoformat(timespec="seconds"), self.project_path)
             self._mark_dirty()
+        self.train_panel.show_runs(self.project.run_paths(self.project_path))  # the running run, listed at once
 
     @Slot(str)
     def _on_run_over(self, _path: str) -> None:

@@ -1,4 +1,6 @@
 """The whole workbench flow on real data, training included, and what happens when things go wrong."""
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
@@ -59,6 +61,8 @@ def test_open_pick_preview_train_pause_resume_stop_and_resume_from_a_checkpoint(
         job = panel.start()
     run = started.args[0]
     assert window.project.runs and window.project.runs[-1]["task"] == "rotation"
+    listed = [panel.runs.topLevelItem(n).text(0) for n in range(panel.runs.topLevelItemCount())]
+    assert Path(run).name in listed  # the running run is listed at once, before its first checkpoint
     qtbot.waitUntil(lambda: (RunDir(run).path / "config.json").is_file(), timeout=60_000)
     config = RunDir(run).read_config()
     assert config["spec"]["image_size"] == 24 and config["backbone"] == "cnn_small"  # the automatic backbone

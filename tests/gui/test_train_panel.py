@@ -35,3 +35,20 @@ def test_start_is_refused_with_the_reason_when_task_settings_conflict(panel, tmp
     assert panel.start() is None
     assert "Not started" in panel.alerts.text() and "at most 1" in panel.alerts.text()
     assert not (tmp_path / "runs").exists() and panel.start_button.isEnabled()
+
+
+def test_the_plots_reflow_with_the_width_and_a_single_value_gets_a_readable_axis(qtbot):
+    from sslstudio.core.training.events import StepMetrics
+    from sslstudio.gui.widgets.training_plots import TrainingPlots, columns_for
+
+    assert [columns_for(w) for w in (1200, 800, 500)] == [3, 2, 1]
+    plots = TrainingPlots()
+    qtbot.addWidget(plots)
+    plots.resize(700, 600)
+    plots.show()
+    qtbot.waitUntil(lambda: plots.columns == 2, timeout=2000)
+    plots.add_events([StepMetrics(5, 0, 100, 1.383329153060917, 1e-3, 50.0, 10.0, 0.0)])
+    plots.redraw()
+    low, high = plots.plots["loss"].getViewBox().viewRange()[1]
+    assert low < 1.38 < 1.39 < high and high - low > 0.2  # ticks of a tenth, not of 1e-15
+    assert plots.knn_note.isVisible()  # no labels, no kNN: said inside the plot, not in a clipped title

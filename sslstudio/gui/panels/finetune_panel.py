@@ -145,7 +145,7 @@ class FinetunePanel(QWidget):
         splitter = QSplitter()
         splitter.addWidget(left)
         splitter.addWidget(tabs)
-        splitter.setSizes([280, 1000])
+        splitter.setSizes([340, 940])  # the run picker shows a whole run name
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)

@@ -64,6 +64,7 @@ class TrainPanel(QWidget):
         self.job: Job | None = None
         self.context: dict | None = None
         self.run_path: Path | None = None
+        self.listed_runs: list[Path] = []
         self.alerts_seen: set[str] = set()
         self.recipe = None  # the recommended recipe last applied (core/recipes.py)
         self._build()
@@ -183,7 +184,8 @@ class TrainPanel(QWidget):
                 box.setItemData(box.count() - 1, about, Qt.ItemDataRole.ToolTipRole)
 
     def show_runs(self, runs: list[Path]) -> None:
-        self.runs.show_runs(runs)
+        self.listed_runs = list(runs)
+        self.runs.show_runs(runs, self.run_path if self.is_running() else None)
 
     @Slot(object)
     def apply_recipe(self, recipe) -> None:
@@ -307,8 +309,10 @@ class TrainPanel(QWidget):
         for event in events:
             if isinstance(event, StepMetrics):
                 self._show_step(event)
+                self.runs.show_step(self.run_path, event.step)
             elif isinstance(event, CheckpointSaved):
                 self._say(f"checkpoint saved at step {event.step}")
+                self.show_runs(self.listed_runs)  # the new checkpoint can be resumed from
             elif isinstance(event, (TrainingFinished, TrainingFailed)):
                 self._on_done(event)
             for alert in alerts_for(event):

@@ -147,7 +147,7 @@ def _decimals(field: dict) -> int:
     wanted = 4 if high - low <= 10 else 2
     for value in (low, field["default"], _step(field)):
         if value and 0 < abs(value) < 1:
-            wanted = max(wanted, math.ceil(-math.log10(abs(value)) + 1e-9) + 1)
+            wanted = max(wanted, math.ceil(-math.log10(abs(value)) - 1e-9))
     return min(wanted, 6)
 
 

@@ -6,6 +6,8 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem, QWidget
 
+from sslstudio.core.training.run_dir import RunDir
+
 RUN_ROLE = Qt.ItemDataRole.UserRole
 CHECKPOINT_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -22,17 +24,19 @@ class RunsTree(QTreeWidget):
         self.currentItemChanged.connect(self._on_current)
         self.itemChanged.connect(self._on_ticked)
 
-    def show_runs(self, runs: list[Path]) -> None:
-        from sslstudio.core.training.run_dir import RunDir
-
+    def show_runs(self, runs: list[Path], running: Path | None = None) -> None:
+        """The runs with their checkpoints; the `running` one is listed from its start, before its folder
+        holds anything, and says so."""
         self.blockSignals(True)
         self.clear()
         for path in runs:
             run_dir = RunDir(path)
-            if not run_dir.config_path.is_file():
+            is_running = running is not None and Path(path).resolve() == Path(running).resolve()
+            if not run_dir.config_path.is_file() and not is_running:
                 continue
-            records = run_dir.read_metrics()
-            item = QTreeWidgetItem([path.name, str(records[-1]["step"] if records else 0)])
+            records = run_dir.read_metrics() if run_dir.config_path.is_file() else []
+            steps = str(records[-1]["step"] if records else 0)
+            item = QTreeWidgetItem([path.name, f"{steps} (running)" if is_running else steps])
             item.setData(0, RUN_ROLE, str(path))
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(0, Qt.CheckState.Unchecked)
@@ -43,6 +47,13 @@ class RunsTree(QTreeWidget):
                 item.addChild(child)
             self.addTopLevelItem(item)
         self.blockSignals(False)
+
+    def show_step(self, run: Path, step: int) -> None:
+        """The running run's latest step, as it trains."""
+        for n in range(self.topLevelItemCount()):
+            item = self.topLevelItem(n)
+            if Path(item.data(0, RUN_ROLE)).resolve() == Path(run).resolve():
+                item.setText(1, f"{step} (running)")
 
     def chosen(self) -> tuple[Path, str | None] | None:
         """The current run and checkpoint file (None: the run's last), or None when nothing is picked."""

@@ -4,17 +4,23 @@ Events land in growing numpy buffers (capacity doubles, so appends stay cheap at
 100k steps); the curves redraw on a timer, only when something new arrived, with
 peak downsampling and clipToView (pyqtgraph's scrollingPlots example). Other runs
 can be overlaid, faded, from their metrics.jsonl.
+
+The grid reflows with the width (three columns, two, or one) and scrolls rather than squeezing a plot
+below a readable height; an axis whose values are all equal (one logged point) gets a padded range,
+so its ticks stay short.
 """
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer, Slot
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, QTimer, Slot
+from PySide6.QtWidgets import QFrame, QScrollArea, QVBoxLayout, QWidget
 
 from sslstudio.core.training.events import HealthMetrics, StepMetrics, events_from_record
 
 REDRAW_MS = 250
+PLOT_MIN_WIDTH = 330  # px: below this a title or the tick labels are cut; fewer columns instead
+PLOT_MIN_HEIGHT = 170
 SMOOTHING = 0.9  # EMA factor for the smoothed loss
 OVERLAY_COLOURS = ("#9aa5b1", "#c7a27c", "#a3c4a0", "#c4a3c0")
 
@@ -59,7 +65,7 @@ def smooth(values: np.ndarray, factor: float = SMOOTHING) -> np.ndarray:
 
 class TrainingPlots(QWidget):
     PANELS = (("loss", "loss"), ("lr", "learning rate"), ("speed", "samples / s"),
-              ("collapse", "collapse std (higher is healthier)"), ("rank", "effective rank"),
+              ("collapse", "collapse std (higher: healthier)"), ("rank", "effective rank"),
               ("knn", "online kNN accuracy"))
 
     def __init__(self, parent: QWidget | None = None):
@@ -68,16 +74,26 @@ class TrainingPlots(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.canvas = pg.GraphicsLayoutWidget()
-        layout.addWidget(self.canvas)
+        self.scroll = QScrollArea(widgetResizable=True, frameShape=QFrame.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll.setWidget(self.canvas)
+        layout.addWidget(self.scroll)
         self.plots: dict[str, pg.PlotItem] = {}
-        for n, (key, title) in enumerate(self.PANELS):
-            plot = self.canvas.addPlot(row=n // 3, col=n % 3, title=title)
+        for key, title in self.PANELS:
+            plot = pg.PlotItem(title=title)
             plot.showGrid(x=True, y=True, alpha=0.2)
             plot.setLabel("bottom", "step")
             self.plots[key] = plot
+        self.columns = 0
+        self._arrange(3)
+        self._pinned: set[str] = set()  # plots whose y range is pinned around a single value
+        self.knn_note = pg.TextItem("needs labelled folders", color="#888888", anchor=(0.5, 0.5))
+        self.plots["knn"].addItem(self.knn_note, ignoreBounds=True)
+        self.knn_note.setPos(0.5, 0.5)
         self.series = {key: GrowingSeries() for key in ("loss", "loss_smooth", "lr", "speed", "collapse", "healthy",
                                                          "rank", "knn")}
         self._ema = 0.0
+        self.plots["loss"].addLegend(offset=(-10, 10))  # before the curves, which it lists as they are added
         self.curves = {
             "loss": self._curve("loss", "#c9d6e8", "raw"),
             "loss_smooth": self._curve("loss", "#1f5fbf", "smoothed", width=2),
@@ -88,7 +104,6 @@ class TrainingPlots(QWidget):
             "rank": self._curve("rank", "#b03060"),
             "knn": self._curve("knn", "#1f8f8f", symbol="o"),
         }
-        self.plots["loss"].addLegend(offset=(-10, 10))
         self.overlays: list[pg.PlotDataItem] = []
         self.dirty = False
         self.timer = QTimer(self, interval=REDRAW_MS, timeout=self.redraw)
@@ -104,6 +119,24 @@ class TrainingPlots(QWidget):
         curve.setDownsampling(auto=True, method="peak")  # after adding it (pyqtgraph#1855)
         curve.setClipToView(True)
         return curve
+
+    # ---------------------------------------------------------------- layout
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt)
+        super().resizeEvent(event)
+        self._arrange(columns_for(event.size().width()))
+
+    def _arrange(self, columns: int) -> None:
+        if columns == self.columns:
+            return
+        self.columns = columns
+        grid = self.canvas.ci
+        for plot in self.plots.values():
+            if plot in grid.items:
+                grid.removeItem(plot)
+        for n, plot in enumerate(self.plots.values()):
+            grid.addItem(plot, row=n // columns, col=n % columns)
+        rows = -(-len(self.plots) // columns)
+        self.canvas.setMinimumHeight(rows * PLOT_MIN_HEIGHT)
 
     # ---------------------------------------------------------------- data
     def add_events(self, events: list) -> None:
@@ -163,5 +196,28 @@ class TrainingPlots(QWidget):
         self.dirty = False
         for key in ("loss", "loss_smooth", "lr", "speed", "collapse", "healthy", "rank", "knn"):
             self.curves[key].setData(*self.series[key].view())
-        self.plots["knn"].setTitle("online kNN accuracy" if self.series["knn"].n
-                                   else "online kNN accuracy (needs labelled folders)")
+        self.knn_note.setVisible(not self.series["knn"].n)
+        for key in ("loss_smooth", "lr", "speed", "collapse", "rank"):  # a line of one point draws nothing
+            self.curves[key].setSymbol("o" if self.series[key].n == 1 else None)
+        for key, plot in self.plots.items():
+            self._readable_y(key, plot, self.series[key].view()[1])
+
+    def _readable_y(self, key: str, plot: pg.PlotItem, values: np.ndarray) -> None:
+        """With values that are all equal (one logged point), autoscaling zooms into a range of nothing and
+        the ticks read 1.383329153060917: pin a padded range around the value until the values spread, then
+        hand the axis back to autoscaling (a range the user zoomed to is left alone)."""
+        flat = len(values) and np.ptp(values) <= 1e-9 * max(1.0, float(np.abs(values).max()))
+        if flat:
+            value = float(values[0])
+            pad = max(abs(value) * 0.1, 1e-3)
+            plot.getViewBox().setYRange(value - pad, value + pad, padding=0)
+            self._pinned.add(key)
+        elif key in self._pinned:
+            self._pinned.discard(key)
+            plot.getViewBox().enableAutoRange(axis="y")
+
+
+def columns_for(width: int) -> int:
+    """Three plots a row where each gets PLOT_MIN_WIDTH, else two, else one."""
+    return max(1, min(3, width // PLOT_MIN_WIDTH))
+

@@ -1,0 +1,90 @@
+"""Every page of the workbench at one window size, with real content, to check the layout by eye.
+
+    xvfb-run -a -s "-screen 0 1400x900x24" env QT_QPA_PLATFORM=xcb python docs/screenshots/layout_check.py 1280 800 OUT
+    xvfb-run -a -s "-screen 0 1920x1080x24" env QT_QPA_PLATFORM=xcb python docs/screenshots/layout_check.py 1920 1080 OUT
+    xvfb-run -a -s "-screen 0 2600x1700x24" env QT_QPA_PLATFORM=xcb QT_SCALE_FACTOR=2 \\
+        python docs/screenshots/layout_check.py 1280 800 OUT
+
+Trains rotation on the bundled images for about twenty seconds: the Train page is shot at its first
+logged point (one value per axis) and at the end. Takes about a minute; writes PNGs into OUT.
+"""
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+
+def main(width: int, height: int, out: Path) -> None:
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    from sslstudio.gui.app import create_application
+    from sslstudio.gui.main_window import MainWindow
+    from sslstudio.resources import demo_folder
+
+    out.mkdir(parents=True, exist_ok=True)
+    app = create_application()
+    window = MainWindow()
+    runs = tempfile.TemporaryDirectory()
+    window.runs_root = lambda: Path(runs.name)
+    window.resize(width, height)
+    window.show()
+    window.open_initial(None, first_run_demo=False)
+    scale = os.environ.get("QT_SCALE_FACTOR", "1")
+
+    def wait(ms=0, signal=None, until=None, limit_ms=120_000):
+        loop = QEventLoop()
+        if signal is not None:
+            signal.connect(loop.quit)
+        if until is not None:
+            poll = QTimer(interval=100, timeout=lambda: until() and loop.quit())
+            poll.start()
+        QTimer.singleShot(ms or limit_ms, loop.quit)
+        loop.exec()
+
+    def shot(name):
+        wait(400)
+        path = out / f"{width}x{height}@{scale}x-{name}.png"
+        window.grab().save(str(path))
+        print("saved", path)
+
+    window.data_panel.open_folder(demo_folder("image"))
+    wait(signal=window.data_panel.sig_checked)
+    shot("1-data")
+    window.go_to_step(1)
+    wait(until=lambda: window.task_panel.catalogue)
+    names = [entry["name"] for entry in window.task_panel.catalogue]
+    window.task_panel.task_list.setCurrentRow(names.index("rotation"))
+    wait(until=lambda: not window.task_panel.busy and window.task_panel.grid.cards)
+    shot("2-task")
+    window.go_to_step(2)
+    panel = window.train_panel
+    wait(until=lambda: panel.backbone_box.count() > 0)
+    panel.form.set_values({"max_minutes": 0.3})
+    panel.start()
+    wait(until=lambda: panel.plots.series["loss"].n >= 1)
+    shot("3-train-first-point")
+    wait(60_000, signal=panel.sig_run_over)
+    shot("4-train-finished")
+    panel.tabs.setCurrentIndex(1)
+    shot("5-train-live")
+    window.go_to_step(3)
+    window.embeddings_panel.extract_and_map()
+    wait(signal=window.embeddings_panel.sig_mapped, limit_ms=300_000)
+    window.embeddings_panel.open_sample(5)
+    shot("6-embeddings")
+    window.go_to_step(4)
+    finetune = window.finetune_panel
+    finetune.curve_form.set_values({"seeds": [0], "shots": [1, 5, 0]})
+    finetune.evaluate()
+    wait(signal=finetune.sig_evaluated, limit_ms=300_000)
+    shot("7-finetune")
+    window.dirty = False
+    window.close()
+    app.processEvents()
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3]))
