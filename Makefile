@@ -27,7 +27,7 @@ run: $(STAMP)
 	$(VENV)/bin/sslstudio
 
 test: $(STAMP)
-	$(VENV)/bin/ruff check sslstudio tests bench packaging
+	$(VENV)/bin/ruff check sslstudio tests bench packaging docs
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest
 
 installer: $(STAMP)
