@@ -1,11 +1,11 @@
 """Every page of the workbench at one window size, with real content, to check the layout by eye.
 
-    xvfb-run -a -s "-screen 0 1400x900x24" env QT_QPA_PLATFORM=xcb python layout_check.py 1280 800 OUT
-    xvfb-run -a -s "-screen 0 1920x1080x24" env QT_QPA_PLATFORM=xcb python layout_check.py 1920 1080 OUT
+    xvfb-run -a -s "-screen 0 1400x900x24" env QT_QPA_PLATFORM=xcb python layout_check.py 1280 800 X
+    xvfb-run -a -s "-screen 0 1920x1080x24" env QT_QPA_PLATFORM=xcb python layout_check.py 1920 1080 X
     xvfb-run -a -s "-screen 0 2600x1700x24" env QT_QPA_PLATFORM=xcb QT_SCALE_FACTOR=2 python layout_check.py 1280 800 X
 
 Trains rotation on the bundled images for about twenty seconds: the Train page is shot at its first
-logged point (one value per axis) and at the end. Takes about a minute; writes PNGs into OUT (X above).
+logged point (one value per axis) and at the end. Takes about a minute; writes PNGs into the folder X.
 """
 import os
 import sys
