@@ -117,7 +117,7 @@ def main() -> None:
     finetune.tabs.setCurrentIndex(1)
     shot("finetune-confusion")
     window.go_to_step(3)
-    panel.scatter.select(np.arange(0, len(panel.coords), 3))
+    panel.scatter.select(np.arange(0, len(panel.session.coords), 3))
     panel.class_box.setEditText("picked on the map")
     panel.assign_selection()
     window.go_to_step(0)

@@ -60,7 +60,7 @@ def point_on_screen(panel, row) -> QPoint:
 def test_map_hover_click_neighbours(qtbot, panel, tiny_images):
     assert panel.picker.checkpoint_count() >= 2  # "last" and the kept checkpoints
     count = mapped(qtbot, panel)
-    assert count == panel.coords.shape[0] == len(list(tiny_images.rglob("*.png")))
+    assert count == panel.session.coords.shape[0] == len(list(tiny_images.rglob("*.png")))
     # Hover: the sample's picture appears.
     row = 5
     QTest.mouseMove(panel.scatter.viewport(), point_on_screen(panel, row))
@@ -70,16 +70,16 @@ def test_map_hover_click_neighbours(qtbot, panel, tiny_images):
     with qtbot.waitSignal(panel.scatter.sig_clicked) as clicked:
         QTest.mouseClick(panel.scatter.viewport(), Qt.MouseButton.LeftButton, pos=point_on_screen(panel, row))
     opened = clicked.args[0]
-    assert np.allclose(panel.coords[opened], panel.coords[row], atol=1e-3 * np.ptp(panel.coords))
+    assert np.allclose(panel.session.coords[opened], panel.session.coords[row], atol=1e-3 * np.ptp(panel.session.coords))
     assert panel.inspector.gallery.count() == 12
     neighbours = [panel.inspector.gallery.item(i).data(Qt.ItemDataRole.UserRole) for i in range(12)]
-    expected, _ = panel.index.query(opened, 12)
+    expected, _ = panel.session.index.query(opened, 12)
     assert neighbours == expected.tolist() and opened not in neighbours
 
 
 def test_rectangle_and_lasso_selection_then_label_it(qtbot, panel):
     mapped(qtbot, panel)
-    coords = panel.coords
+    coords = panel.session.coords
     low, high = np.percentile(coords, 20, axis=0), np.percentile(coords, 70, axis=0)
     start, end = point_on_screen_xy(panel, low[0], high[1]), point_on_screen_xy(panel, high[0], low[1])
     viewport = panel.scatter.viewport()
@@ -95,8 +95,8 @@ def test_rectangle_and_lasso_selection_then_label_it(qtbot, panel):
     with qtbot.waitSignal(panel.sig_labels_changed) as changed:
         panel.assign_selection()
     labels = changed.args[0]
-    assert set(labels) == {panel.samples.ids[r] for r in rows} and set(labels.values()) == {"my class"}
-    assert all(panel.labels()[r] == "my class" for r in rows)
+    assert set(labels) == {panel.session.samples.ids[r] for r in rows} and set(labels.values()) == {"my class"}
+    assert all(panel.session.labels()[r] == "my class" for r in rows)
     # A lasso: a triangle around the map's centre selects exactly the points inside it.
     centre = np.median(coords, axis=0)
     span = np.ptp(coords, axis=0) / 4
@@ -119,20 +119,20 @@ def point_on_screen_xy(panel, x, y) -> QPoint:
 def test_colour_by_cluster_and_prediction_and_time_lapse(qtbot, panel):
     mapped(qtbot, panel)
     panel.colour_box.setCurrentText("cluster")
-    qtbot.waitUntil(lambda: panel.clusters is not None and not panel.work.busy, timeout=30_000)
-    assert len(set(panel.clusters.tolist())) == panel.map_form.values()["clusters"]
+    qtbot.waitUntil(lambda: panel.session.clusters is not None and not panel.work.busy, timeout=30_000)
+    assert len(set(panel.session.clusters.tolist())) == panel.map_form.values()["clusters"]
     assert "cluster" in panel.legend.text()
     mapped(qtbot, panel)  # a new map clears the clusters, and colouring by cluster computes them again
-    qtbot.waitUntil(lambda: panel.clusters is not None and not panel.work.busy, timeout=30_000)
+    qtbot.waitUntil(lambda: panel.session.clusters is not None and not panel.work.busy, timeout=30_000)
     assert "cluster" in panel.legend.text()
     panel.colour_box.setCurrentText("predicted class")  # the folder's labels train the probe
-    qtbot.waitUntil(lambda: panel.probe is not None and not panel.work.busy, timeout=30_000)
-    assert len(panel.probe.predicted) == len(panel.coords)
+    qtbot.waitUntil(lambda: panel.session.probe is not None and not panel.work.busy, timeout=30_000)
+    assert len(panel.session.probe.predicted) == len(panel.session.coords)
     panel.build_timelapse()
     qtbot.waitUntil(lambda: panel.slider.isEnabled() and not panel.work.busy, timeout=60_000)
-    assert len(panel.frames) == panel.picker.checkpoint_count()  # every kept checkpoint and the last
+    assert len(panel.session.frames) == panel.picker.checkpoint_count()  # every kept checkpoint and the last
     panel.slider.setValue(0)
-    np.testing.assert_allclose(panel.scatter.cloud.coords, panel.frames[0])
+    np.testing.assert_allclose(panel.scatter.cloud.coords, panel.session.frames[0])
 
 
 def test_audio_hover_shows_the_clips_spectrogram(qtbot, open_panel, tiny_audio, tmp_path):
@@ -158,7 +158,7 @@ def test_a_text_sample_opens_as_its_own_line_not_the_whole_file(qtbot, open_pane
     panel = open_panel(folder, "text", run)
     mapped(qtbot, panel)
     row = 7
-    assert panel.samples.ids[row] == "notes #1.jsonl#8"
+    assert panel.session.samples.ids[row] == "notes #1.jsonl#8"
     panel.open_sample(row)
     page = panel.inspector.viewer.stack.currentWidget()
     assert page.toPlainText() == texts[row]
@@ -168,10 +168,10 @@ def test_a_text_sample_opens_as_its_own_line_not_the_whole_file(qtbot, open_pane
 
 def test_labels_made_on_another_page_recolour_the_map(qtbot, panel):
     mapped(qtbot, panel)
-    first = panel.samples.ids[0]
-    assert panel.labels()[0] != "picked elsewhere"  # read once, so a stale cache would show
+    first = panel.session.samples.ids[0]
+    assert panel.session.labels()[0] != "picked elsewhere"  # read once, so a stale cache would show
     panel.set_app_labels({first: "picked elsewhere"})
-    assert panel.labels()[0] == "picked elsewhere"
+    assert panel.session.labels()[0] == "picked elsewhere"
     assert "picked elsewhere" in panel.legend.text()
     assert panel.class_box.findText("picked elsewhere") >= 0
 

@@ -149,12 +149,12 @@ def test_after_training_map_label_evaluate_and_export(qtbot, window, tiny_images
     assert emb.picker.run_box.count() == 1
     emb.extract_and_map()
     qtbot.waitUntil(lambda: not emb.work.busy, timeout=60_000)
-    assert emb.coords is not None and "48 samples mapped" in emb.note.text()
-    chosen = np.arange(0, len(emb.coords), 7)
+    assert emb.session.coords is not None and "48 samples mapped" in emb.note.text()
+    chosen = np.arange(0, len(emb.session.coords), 7)
     emb.scatter.select(chosen)
     emb.class_box.setEditText("picked")
     emb.assign_selection()
-    assert window.project.labels == {emb.samples.ids[r]: "picked" for r in chosen} and window.dirty
+    assert window.project.labels == {emb.session.samples.ids[r]: "picked" for r in chosen} and window.dirty
     summary = window.data_panel.summary.topLevelItem(0)  # the Data page counts them too
     assert (summary.text(0), summary.text(1)) == ("labelled in the app", str(len(chosen)))
 

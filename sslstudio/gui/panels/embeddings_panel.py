@@ -25,7 +25,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from sslstudio.core.embeddings.map_session import COLOUR_BY, MapSession
 from sslstudio.core.embeddings.projection import ProjectionSettings
+from sslstudio.core.errors import UserError
 from sslstudio.gui.jobs import JobRunner, PageJobs
 from sslstudio.gui.widgets.args_form import ArgsForm
 from sslstudio.gui.widgets.run_picker import RunPicker
@@ -33,7 +35,6 @@ from sslstudio.gui.widgets.sample_inspector import SampleInspector
 from sslstudio.gui.widgets.scatter import ScatterView, palette, ramp
 
 UNLABELLED = np.array([170, 170, 170, 120], dtype=np.uint8)
-COLOUR_BY = ("label", "cluster", "predicted class", "confidence")
 
 
 def extract(run: Path, checkpoint: Path | None, folder: Path, modality: str, state, samples=None):
@@ -58,16 +59,7 @@ class EmbeddingsPanel(QWidget):
         self.jobs = jobs
         self.folder: Path | None = None
         self.modality = "image"
-        self.app_labels: dict[str, str] = {}
-        self.samples = None
-        self.embeddings = None
-        self.coords: np.ndarray | None = None
-        self.frames: list[np.ndarray] = []
-        self.clusters: np.ndarray | None = None
-        self.clusters_k: int | None = None  # how many clusters `clusters` holds
-        self.probe = None
-        self.index = None  # nearest neighbours in the embedding space, once mapped
-        self._labels: np.ndarray | None = None  # merged labels, cached: hover reads them on every mouse move
+        self.session = MapSession()  # what the map shows and what each change makes stale (core, Qt-free)
         self._recolour_when_idle = False
         self._build()
 
@@ -144,9 +136,7 @@ class EmbeddingsPanel(QWidget):
 
     # ---------------------------------------------------------------- context
     def set_context(self, folder: Path, modality: str, runs: list[Path], labels: dict[str, str]) -> None:
-        if self.folder != Path(folder):
-            self.samples = self.embeddings = self.coords = None
-            self._labels = None
+        self.session.set_folder(folder)
         self.folder, self.modality = Path(folder), modality
         self.picker.set_runs(runs)
         self.set_app_labels(labels)
@@ -185,22 +175,16 @@ class EmbeddingsPanel(QWidget):
         self.work.start("embedding", work, self._on_mapped, says="Embedding every sample…")
 
     def _on_mapped(self, result) -> None:
-        from sslstudio.core.embeddings.neighbours import NeighbourIndex
-
-        self.samples, self.embeddings, projection = result
-        self._labels = None
-
-        self.index = NeighbourIndex(self.embeddings.vectors)
-        self.coords, self.frames = projection.coords, []
-        self.clusters = self.probe = None
+        samples, embeddings, projection = result
+        self.session.set_map(samples, embeddings, projection.coords)
         self.slider.setEnabled(False)
-        self.note.setText(projection.note or f"{len(self.coords):,} samples mapped with "
-                          f"{self.method_box.currentText()} ({self.embeddings.checkpoint}).")
-        self.scatter.set_points(self.coords, self._colours())
+        self.note.setText(projection.note or f"{len(projection.coords):,} samples mapped with "
+                          f"{self.method_box.currentText()} ({embeddings.checkpoint}).")
+        self.scatter.set_points(projection.coords, self._colours())
         # Colouring by cluster or prediction needs a job of its own, which can start once this one is over.
         self._recolour_when_idle = self.colour_box.currentText() != "label"
         self._update_classes()
-        self.sig_mapped.emit(len(self.coords))
+        self.sig_mapped.emit(len(projection.coords))
 
     @Slot()
     def build_timelapse(self) -> None:
@@ -222,7 +206,7 @@ class EmbeddingsPanel(QWidget):
             return [frame.coords for frame in timelapse(vectors, method, cap)]
 
         def done(frames):
-            self.frames = frames
+            self.session.frames = frames
             self.slider.setRange(0, len(frames) - 1)
             self.slider.setValue(len(frames) - 1)
             self.slider.setEnabled(len(frames) > 1)
@@ -232,33 +216,23 @@ class EmbeddingsPanel(QWidget):
 
     @Slot(int)
     def _show_frame(self, index: int) -> None:
-        if self.frames and 0 <= index < len(self.frames) and self.coords is not None:
-            self.scatter.set_points(self.frames[index], self._colours(), keep_view=True)
+        frames = self.session.frames
+        if frames and 0 <= index < len(frames) and self.session.mapped:
+            self.scatter.set_points(frames[index], self._colours(), keep_view=True)
             self.scatter.select(self.scatter.selected_rows())
 
     # ---------------------------------------------------------------- colours
-    def labels(self) -> np.ndarray:
-        """Every sample's class: a label made in the app wins over the folder's, "" when none. Cached
-        until the samples or the app's labels change (merging 100k labels takes about 18 ms)."""
-        from sslstudio.core.data.labels import merged_labels
-
-        if self.samples is None:
-            return np.empty(0, dtype=str)
-        if self._labels is None:
-            self._labels = merged_labels(self.samples, self.app_labels)
-        return self._labels
-
     def _colours(self) -> np.ndarray:
         """The colours for the chosen mode from what is computed; by label until the rest is ready."""
-        mode = self.colour_box.currentText()
-        if mode == "cluster" and self.clusters is not None:
-            return self._categorical(self.clusters.astype(str), "cluster ")
-        if mode == "predicted class" and self.probe is not None:
-            return self._categorical(self.probe.predicted, "")
-        if mode == "confidence" and self.probe is not None:
+        mode, session = self.colour_box.currentText(), self.session
+        if mode == "cluster" and session.clusters is not None:
+            return self._categorical(session.clusters.astype(str), "cluster ")
+        if mode == "predicted class" and session.probe is not None:
+            return self._categorical(session.probe.predicted, "")
+        if mode == "confidence" and session.probe is not None:
             self.legend.setText("confidence of the probe's prediction: blue low, orange high")
-            return ramp(self.probe.confidence)
-        return self._categorical(self.labels() if self.coords is not None else np.empty(0, dtype=str), "")
+            return ramp(session.probe.confidence)
+        return self._categorical(session.labels(), "")
 
     def _categorical(self, values: np.ndarray, prefix: str) -> np.ndarray:
         classes = sorted(set(values.tolist()) - {""})
@@ -272,42 +246,43 @@ class EmbeddingsPanel(QWidget):
                             + (" …" if len(classes) > 30 else "") + ("<br>grey: unlabelled" if "" in values else ""))
         return colours
 
-    def _compute_for_colours(self, mode: str) -> None:
-        if self.embeddings is None or self.work.busy:
+    def _compute(self, needed: str) -> None:
+        """Cluster, or fit the probe on the labels, in the background; recolour when it is done."""
+        session = self.session
+        if self.work.busy:
             return
-        vectors = self.embeddings.vectors
-        if mode == "cluster":
-            k = self.clusters_k = self.map_form.values()["clusters"]
+        vectors = session.embeddings.vectors
+        if needed == "clusters":
+            k = self.map_form.values()["clusters"]
 
             def work(_state):
-                from sslstudio.core.embeddings.neighbours import kmeans_clusters
+                from sslstudio.core.embeddings.neighbours import kmeans_clusters  # scikit-learn
 
                 return kmeans_clusters(vectors, k)
 
-            self.work.start("clustering", work, lambda clusters: (setattr(self, "clusters", clusters), self.recolour()))
+            self.work.start("clustering", work, lambda clusters: (session.set_clusters(clusters, k), self.recolour()))
             return
-        labels = self.labels()
-        labelled = np.flatnonzero(labels != "")
-        if len(set(labels[labelled].tolist())) < 2:
-            self.note.setText("Predictions need labels of at least two classes: label a selection first.")
+        try:
+            labelled, classes = session.probe_rows()
+        except UserError as error:
+            self.note.setText(str(error))
             return
 
         def fit(_state):
-            from sslstudio.core.evaluation.active import fit_probe
+            from sslstudio.core.evaluation.active import fit_probe  # scikit-learn
 
-            return fit_probe(vectors, labelled, labels[labelled])
+            return fit_probe(vectors, labelled, classes)
 
-        self.work.start("fitting probe", fit, lambda probe: (setattr(self, "probe", probe), self.recolour()))
+        self.work.start("fitting probe", fit, lambda probe: (setattr(session, "probe", probe), self.recolour()))
 
     @Slot()
     def recolour(self) -> None:
         """Colour the map by the chosen mode, clustering or fitting the probe first when that is missing."""
-        if self.coords is None:
+        if not self.session.mapped:
             return
-        mode = self.colour_box.currentText()
-        missing = self.clusters is None if mode == "cluster" else self.probe is None if mode != "label" else False
-        if missing:
-            self._compute_for_colours(mode)  # recolours again when it is done
+        needed = self.session.needs(self.colour_box.currentText())
+        if needed:
+            self._compute(needed)  # recolours again when it is done
         self.scatter.set_colours(self._colours())
 
     def _map_settings(self) -> tuple[str, int | None]:
@@ -316,31 +291,27 @@ class EmbeddingsPanel(QWidget):
 
     @Slot(dict)
     def _on_map_settings(self, values: dict) -> None:
-        if self.clusters is not None and values["clusters"] != self.clusters_k:
-            self._invalidate_clusters()
-
-    def _invalidate_clusters(self) -> None:
-        self.clusters = None
-        if self.colour_box.currentText() == "cluster":
+        if self.session.set_cluster_count(values["clusters"]) and self.colour_box.currentText() == "cluster":
             self.recolour()
 
     # ---------------------------------------------------------------- samples
     @Slot(int)
     def _on_hover(self, row: int) -> None:
-        if self.samples is not None:
-            self.inspector.show_hover(self.samples, row, self.labels())
+        if self.session.mapped:
+            self.inspector.show_hover(self.session.samples, row, self.session.labels())
 
     @Slot(int)
     def open_sample(self, row: int) -> None:
         """Show the sample (playable audio included) and its nearest neighbours in embedding space."""
-        if self.samples is not None and 0 <= row < len(self.samples.ids):
-            self.inspector.open(self.samples, row, self.labels(), self.index)
+        session = self.session
+        if session.mapped and 0 <= row < len(session.samples.ids):
+            self.inspector.open(session.samples, row, session.labels(), session.index)
 
     def open_id(self, sample_id: str) -> bool:
         """Open and select a sample by id, once the folder is mapped (False when it is not)."""
-        if self.samples is None or sample_id not in self.samples.ids:
+        if not self.session.mapped or sample_id not in self.session.samples.ids:
             return False
-        row = self.samples.ids.index(sample_id)
+        row = self.session.samples.ids.index(sample_id)
         self.open_sample(row)
         self.scatter.select(np.array([row]))
         return True
@@ -356,17 +327,14 @@ class EmbeddingsPanel(QWidget):
     def _update_classes(self) -> None:
         current = self.class_box.currentText()
         self.class_box.clear()
-        self.class_box.addItems(sorted(set(self.labels().tolist()) - {""}) or ["class 1"])
+        self.class_box.addItems(self.session.classes() or ["class 1"])
         if current:
             self.class_box.setEditText(current)
 
     def set_app_labels(self, labels: dict[str, str]) -> None:
         """The labels made in the app (here or on the Fine-tune page) changed: recolour, refit later."""
-        if labels == self.app_labels:
+        if not self.session.set_app_labels(labels):  # predictions refit on the next look
             return
-        self.app_labels = dict(labels)
-        self._labels = None
-        self.probe = None  # predictions refit on the next look
         self._update_classes()
         self.recolour()
 
@@ -374,12 +342,12 @@ class EmbeddingsPanel(QWidget):
     def assign_selection(self) -> None:
         rows = self.scatter.selected_rows()
         name = self.class_box.currentText().strip()
-        if self.samples is None or not len(rows) or not name:
+        if not self.session.mapped or not len(rows) or not name:
             return
-        labels = dict(self.app_labels)
-        labels.update((self.samples.ids[row], name) for row in rows.tolist())
-        self.set_app_labels(labels)
-        self.sig_labels_changed.emit(dict(self.app_labels))
+        labels = self.session.label(rows, name)
+        self._update_classes()
+        self.recolour()
+        self.sig_labels_changed.emit(labels)
         self.note.setText(f"{len(rows):,} samples labelled {name!r}; the project keeps it.")
 
     def shutdown(self) -> None:
