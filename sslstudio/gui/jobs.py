@@ -159,7 +159,10 @@ class JobRunner(QObject):
                 job.deleteLater()
             except RuntimeError:  # a closing window deleted it (its parent) before this late signal came
                 pass
-        self._announce()
+        try:
+            self._announce()
+        except RuntimeError:  # the runner went with its window first: there is no status bar left to tell
+            pass
 
     def _announce(self) -> None:
         self.sig_busy_changed.emit(", ".join(job.name for job in self.jobs))

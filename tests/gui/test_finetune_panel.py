@@ -31,17 +31,17 @@ def test_evaluate_suggest_label_and_export(qtbot, panel, tmp_path):
     panel.curve_form.set_values({"shots": [1, 3, 0], "seeds": [0, 1]})
     with qtbot.waitSignal(panel.sig_evaluated, timeout=120_000):
         panel.evaluate()
-    curve = panel.curve
+    curve = panel.session.curve
     assert curve.shots == [1, 3, 0] and set(curve.mean) == {"ssl", "random_init", "raw"}
     assert len(panel.plot.getPlotItem().listDataItems()) == 3  # one line per feature set
-    classes = panel.errors.classes
+    classes = panel.session.errors.classes
     assert panel.confusion.rowCount() == len(classes) == 4
     counted = sum(int(panel.confusion.item(i, j).text()) for i in range(4) for j in range(4))
     assert counted == curve.n_test
-    assert panel.mistakes.count() == len(panel.errors.misclassified)
+    assert panel.mistakes.count() == len(panel.session.errors.misclassified)
 
     # Label these next: forget some folder labels so there is something to suggest.
-    panel.samples.labels[:10] = [None] * 10
+    panel.session.samples.labels[:10] = [None] * 10
     qtbot.waitUntil(lambda: panel.suggest_button.isEnabled(), timeout=10_000)
     panel.suggest()
     qtbot.waitUntil(lambda: panel.suggestions.count() > 0 and not panel.work.busy, timeout=30_000)
@@ -57,7 +57,7 @@ def test_evaluate_suggest_label_and_export(qtbot, panel, tmp_path):
     qtbot.waitUntil(lambda: panel.evaluate_button.isEnabled(), timeout=10_000)
     with qtbot.waitSignal(panel.sig_evaluated, timeout=120_000):
         panel.evaluate()  # again, on the cached features, now with the three new labels
-    assert len(panel.rows) == 48 - 10 + 3  # the three labelled suggestions joined the labelled set
+    assert len(panel.session.rows) == 48 - 10 + 3  # the three labelled suggestions joined the labelled set
 
     qtbot.waitUntil(lambda: panel.export_button.isEnabled(), timeout=10_000)
     with qtbot.waitSignal(panel.sig_exported, timeout=120_000):

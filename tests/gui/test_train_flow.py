@@ -160,11 +160,11 @@ def test_after_training_map_label_evaluate_and_export(qtbot, window, tiny_images
 
     window.go_to_step([key for key, _ in STEPS].index("finetune"))
     tune = window.finetune_panel
-    assert tune.app_labels == window.project.labels  # labels made on the map reach the Fine-tune page
+    assert tune.session.app_labels == window.project.labels  # labels made on the map reach the Fine-tune page
     tune.curve_form.set_values({"shots": [1, 2], "seeds": [0]})
     with qtbot.waitSignal(tune.sig_evaluated, timeout=120_000):
         tune.evaluate()
-    assert "picked" in tune.errors.classes  # the app's class takes part in the probe
+    assert "picked" in tune.session.errors.classes  # the app's class takes part in the probe
     assert "raw pixels" in tune.curve_verdict.text() or "within the spread" in tune.curve_verdict.text()
     if tune.mistakes.count():
         tune.mistakes.itemClicked.emit(tune.mistakes.item(0))

@@ -32,8 +32,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from sslstudio.core.data.labels import merged_labels
 from sslstudio.core.errors import UserError
+from sslstudio.core.evaluation.session import EvaluationSession, evaluate_labels, load_features
 from sslstudio.core.evaluation.settings import CurveSettings
 from sslstudio.core.export_settings import FORMAT_SUFFIXES, FORMATS, ExportSettings
 from sslstudio.gui.jobs import JobRunner, PageJobs
@@ -45,24 +45,6 @@ CURVE_COLOURS = {"ssl": "#1f5fbf", "random_init": "#d0702c", "raw": "#6b6b6b"}
 CURVE_NAMES = {"ssl": "self-supervised", "random_init": "random init", "raw": "raw inputs"}
 
 
-def load_features(run: Path, checkpoint: str | None, folder: Path, modality: str, csv: str | None, state):
-    """The labelled samples (folder labels, or a CSV's) and their three feature sets."""
-    from sslstudio.core.data.dataset import load_folder
-    from sslstudio.core.data.labels import load_labelled
-    from sslstudio.core.evaluation.report import feature_sets
-    from sslstudio.core.training.session import load_run
-
-    loaded = load_run(run, checkpoint)
-    spec = loaded.pipeline.spec
-    samples = load_labelled(csv, modality, spec) if csv else load_folder(folder, modality, spec=spec,
-                                                                        progress=state)
-    return loaded, samples, feature_sets(loaded, samples, progress=state)
-
-
-def _rows_of(values: np.ndarray | None, rows: np.ndarray) -> np.ndarray | None:
-    return None if values is None else values[rows]
-
-
 class FinetunePanel(QWidget):
     sig_labels_changed = Signal(dict)
     sig_evaluated = Signal()
@@ -72,13 +54,7 @@ class FinetunePanel(QWidget):
     def __init__(self, jobs: JobRunner, parent: QWidget | None = None):
         super().__init__(parent)
         self.jobs = jobs
-        self.folder: Path | None = None
-        self.modality = "image"
-        self.app_labels: dict[str, str] = {}
-        self.csv: str | None = None
-        self.run = self.loaded = self.samples = self.features = None
-        self.rows: np.ndarray | None = None  # the labelled samples of the last evaluation
-        self.curve = self.errors = None
+        self.session = EvaluationSession()  # what is evaluated and what each change makes stale (core, Qt-free)
         self._build()
 
     def _build(self) -> None:
@@ -125,7 +101,7 @@ class FinetunePanel(QWidget):
         self.confusion.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)  # no side scroll
         self.mistakes = SampleGallery("Misclassified test samples: true → predicted. Click one to open it on "
                                       "the Embeddings page, among its neighbours")
-        self.mistakes.sig_chosen.connect(lambda row: self.sig_show_sample.emit(self.samples.ids[row]))
+        self.mistakes.sig_chosen.connect(lambda row: self.sig_show_sample.emit(self.session.samples.ids[row]))
         self.suggestions = SampleGallery("Suggested for labelling: select some, pick a class, Label chosen")
         self.suggestions.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
         self.curve_verdict = QLabel(wordWrap=True, toolTip="Against the stronger baseline at each point; a gap "
@@ -155,98 +131,78 @@ class FinetunePanel(QWidget):
 
     @Slot()
     def _enable(self, *_busy) -> None:
-        ready = self.features is not None and not self.work.busy
+        ready = self.session.ready and not self.work.busy
         self.evaluate_button.setEnabled(not self.work.busy and self.picker.run() is not None)
         for widget in (self.suggest_button, self.label_button, self.export_button):
             widget.setEnabled(ready)
 
     # ---------------------------------------------------------------- context
     def set_context(self, folder: Path, modality: str, runs: list[Path], labels: dict[str, str]) -> None:
-        if self.folder != Path(folder) or self.modality != modality:
-            self.features = None
-        self.folder, self.modality = Path(folder), modality
+        self.session.set_folder(folder, modality)
         self.set_app_labels(labels)
         self.picker.set_runs(runs)
         self._enable()
 
     def set_app_labels(self, labels: dict[str, str]) -> None:
         """The labels made in the app changed; the next evaluation uses them (the features stay)."""
-        self.app_labels = dict(labels)
+        self.session.app_labels = dict(labels)
 
     def _choose_csv(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Labels CSV", str(self.folder or ""), "CSV (*.csv)")
+        path, _ = QFileDialog.getOpenFileName(self, "Labels CSV", str(self.session.folder or ""), "CSV (*.csv)")
         if path:
-            self.csv, self.features = path, None
+            self.session.set_csv(path)
             self.status.setText(f"labels from {Path(path).name}")
-
-    def labels(self) -> np.ndarray:
-        return merged_labels(self.samples, self.app_labels)
 
     # ---------------------------------------------------------------- jobs
     @Slot()
     def evaluate(self) -> None:
-        run = self.picker.run()
-        if not run or self.work.busy or self.folder is None:
+        run, session = self.picker.run(), self.session
+        if not run or self.work.busy or session.folder is None:
             return
-        args = (run, self.picker.checkpoint(), self.folder, self.modality, self.csv)
-        # Features depend on the run, checkpoint, folder and label source, not on the labels made in
-        # the app: evaluating again after labelling refits on the arrays already computed.
-        reuse = self.features is not None and self.run == args
-        cached = (self.loaded, self.samples, self.features) if reuse else None
         try:
             chosen = CurveSettings.from_mapping(self.curve_form.values())
         except UserError as error:
             self.status.setText(f"Not evaluated: {error}")
             return
-        method, shots, seeds = chosen.method, list(chosen.shots), list(chosen.seeds)
-        app_labels = dict(self.app_labels)
+        key = session.key_for(run, self.picker.checkpoint())
+        cached, app_labels = session.cached(key), dict(session.app_labels)
 
         def work(state):
-            from sslstudio.core.evaluation.report import evaluate, finetune_predictors
-
-            loaded, samples, features = cached or load_features(*args, state)
-            labels = merged_labels(samples, app_labels)
-            rows = np.flatnonzero(labels != "")
-            subset = {name: matrix[rows] for name, matrix in features.items()}
-            if method == "finetune":  # the run and a from-scratch copy train per draw; raw stays linear
-                subset.update(finetune_predictors(loaded, samples, rows))
-            curve, errors = evaluate(subset, labels[rows], shots, seeds, method,
-                                     [samples.splits[i] for i in rows] if samples.splits else None,
-                                     progress=state, groups=_rows_of(samples.groups(), rows))
-            return (loaded, samples, features), rows, curve, errors
+            computed = cached or load_features(key, state)
+            return computed, *evaluate_labels(computed, app_labels, chosen, state)
 
         def done(result):
-            cache, rows, self.curve, self.errors = result
-            self.run, (self.loaded, self.samples, self.features) = args, cache
-            self.rows = rows
+            session.set_evaluation(key, *result)
             self._show_curve()
             self._show_errors()
-            self.status.setText(f"{len(rows)} labelled samples, {self.curve.n_test} held out for testing; "
-                                f"{self.errors.accuracy:.1%} with every training label ({method}).")
+            self.status.setText(f"{len(session.rows)} labelled samples, {session.curve.n_test} held out for "
+                                f"testing; {session.errors.accuracy:.1%} with every training label "
+                                f"({chosen.method}).")
             self.sig_evaluated.emit()
 
         self.work.start("evaluating", work, done, says="evaluating…")
 
     def _show_curve(self) -> None:
+        curve = self.session.curve
         self.plot.clear()
-        shots = [k if k > 0 else n // max(len(self.errors.classes), 1)
-                 for k, n in zip(self.curve.shots, self.curve.n_train, strict=True)]
+        shots = [k if k > 0 else n // max(len(self.session.errors.classes), 1)
+                 for k, n in zip(curve.shots, curve.n_train, strict=True)]
         x = np.array(shots, dtype=float)
-        for name, mean in self.curve.mean.items():
-            mean, std = np.array(mean), np.array(self.curve.std[name])
+        for name, mean in curve.mean.items():
+            mean, std = np.array(mean), np.array(curve.std[name])
             colour = CURVE_COLOURS.get(name, "#999999")
             self.plot.plot(x, mean, pen=pg.mkPen(colour, width=2), symbol="o", symbolBrush=colour, symbolSize=6,
                            name=CURVE_NAMES.get(name, name))
             self.plot.addItem(pg.ErrorBarItem(x=np.log10(x), y=mean, height=2 * std, pen=pg.mkPen(colour)))
-        labels = ["all" if k == 0 else str(k) for k in self.curve.shots]
+        labels = ["all" if k == 0 else str(k) for k in curve.shots]
         self.plot.getAxis("bottom").setTicks([[(float(np.log10(v)), text) for v, text in zip(x, labels, strict=True)]])
         self.plot.setYRange(0, 1)
         from sslstudio.core.recipes import RAW_INPUTS
 
-        self.curve_verdict.setText(self.curve.verdict(RAW_INPUTS[self.modality]))
+        self.curve_verdict.setText(curve.verdict(RAW_INPUTS[self.session.modality]))
 
     def _show_errors(self) -> None:
-        errors = self.errors
+        errors, session = self.session.errors, self.session
         names = errors.classes
         self.confusion.setRowCount(len(names))
         self.confusion.setColumnCount(len(names) + 1)
@@ -261,18 +217,19 @@ class FinetunePanel(QWidget):
                 cell.setBackground(QColor(shade, shade, 255) if i == j else QColor(255, shade, shade))
                 self.confusion.setItem(i, j, cell)
             self.confusion.setItem(i, len(names), QTableWidgetItem(f"{errors.per_class[i]:.1%}"))
-        labels = self.labels()
+        labels = session.labels()
         self.mistakes.clear()
         for row, predicted in zip(errors.misclassified[:200].tolist(), errors.predicted[:200].tolist(), strict=True):
-            sample = int(self.rows[row])
-            self.mistakes.add(self.samples, sample, f"{labels[sample]} → {predicted}")
+            sample = int(session.rows[row])
+            self.mistakes.add(session.samples, sample, f"{labels[sample]} → {predicted}")
 
     # ---------------------------------------------------------------- label next
     @Slot()
     def suggest(self) -> None:
-        if self.features is None or self.work.busy:
+        session = self.session
+        if not session.ready or self.work.busy:
             return
-        vectors, labels = self.features["ssl"], self.labels()
+        vectors, labels = session.features["ssl"], session.labels()
         labelled = np.flatnonzero(labels != "")
 
         def work(_state):
@@ -283,7 +240,7 @@ class FinetunePanel(QWidget):
         def done(rows):
             self.suggestions.clear()
             for sample in rows.tolist():
-                self.suggestions.add(self.samples, sample, labels[sample] or "unlabelled")
+                self.suggestions.add(session.samples, sample, labels[sample] or "unlabelled")
             self.class_box.clear()
             self.class_box.addItems(sorted(set(labels.tolist()) - {""}))
             self.tabs.setCurrentWidget(self.suggestions)
@@ -297,10 +254,10 @@ class FinetunePanel(QWidget):
         chosen = self.suggestions.selectedItems()
         if not name or not chosen:
             return
+        labels = self.session.label([SampleGallery.row_of(item) for item in chosen], name)
         for item in chosen:
-            self.app_labels[self.samples.ids[SampleGallery.row_of(item)]] = name
             item.setText(name)
-        self.sig_labels_changed.emit(dict(self.app_labels))
+        self.sig_labels_changed.emit(labels)
         self.status.setText(f"{len(chosen)} labelled {name!r}. Evaluate again to extend the curve.")
 
     # ---------------------------------------------------------------- export
@@ -313,9 +270,10 @@ class FinetunePanel(QWidget):
             self.export(Path(path), fmt)
 
     def export(self, path: Path, fmt: str) -> None:
-        if self.features is None or self.work.busy:
+        session = self.session
+        if not session.ready or self.work.busy:
             return
-        loaded, samples, labels, vectors = self.loaded, self.samples, self.labels(), self.features["ssl"]
+        loaded, samples, labels, vectors = session.loaded, session.samples, session.labels(), session.features["ssl"]
 
         def work(_state):
             from sslstudio.core.export import export_with_probe
