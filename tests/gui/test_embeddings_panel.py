@@ -70,7 +70,8 @@ def test_map_hover_click_neighbours(qtbot, panel, tiny_images):
     with qtbot.waitSignal(panel.scatter.sig_clicked) as clicked:
         QTest.mouseClick(panel.scatter.viewport(), Qt.MouseButton.LeftButton, pos=point_on_screen(panel, row))
     opened = clicked.args[0]
-    assert np.allclose(panel.session.coords[opened], panel.session.coords[row], atol=1e-3 * np.ptp(panel.session.coords))
+    coords = panel.session.coords
+    assert np.allclose(coords[opened], coords[row], atol=1e-3 * np.ptp(coords))
     assert panel.inspector.gallery.count() == 12
     neighbours = [panel.inspector.gallery.item(i).data(Qt.ItemDataRole.UserRole) for i in range(12)]
     expected, _ = panel.session.index.query(opened, 12)
