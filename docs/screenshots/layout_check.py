@@ -27,7 +27,7 @@ def main(width: int, height: int, out: Path) -> None:
     app = create_application()
     window = MainWindow()
     runs = tempfile.TemporaryDirectory()
-    window.runs_root = lambda: Path(runs.name)
+    window.state.runs_root = lambda: Path(runs.name)
     window.resize(width, height)
     window.show()
     window.open_initial(None, first_run_demo=False)
@@ -80,7 +80,7 @@ def main(width: int, height: int, out: Path) -> None:
     finetune.evaluate()
     wait(signal=finetune.sig_evaluated, limit_ms=300_000)
     shot("7-finetune")
-    window.dirty = False
+    window.state.dirty = False
     window.close()
     app.processEvents()
 

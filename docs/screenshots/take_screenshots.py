@@ -41,7 +41,7 @@ def main() -> None:
     app = create_application()
     window = MainWindow()
     runs = tempfile.TemporaryDirectory()
-    window.runs_root = lambda: Path(runs.name)
+    window.state.runs_root = lambda: Path(runs.name)
     window.resize(1360, 860)
     window.show()
     window.open_initial(None, first_run_demo=False)  # the device shows in the status bar
@@ -123,7 +123,7 @@ def main() -> None:
     window.go_to_step(0)
     wait(1500)
     shot("data-app-labels")
-    window.dirty = False
+    window.state.dirty = False
     window.close()
 
 

@@ -64,7 +64,7 @@ def _quit_when_shown(app, window) -> None:
         if window.windowHandle() is not None and window.windowHandle().isExposed():
             poll.stop()
             print(f"sslstudio: window shown on the {app.platformName()} platform", flush=True)
-            window.dirty = False  # nothing to save: the demo folder was opened by the launch itself
+            window.state.dirty = False  # nothing to save: the demo folder was opened by the launch itself
             app.quit()
 
     poll = QTimer(window, interval=10, timeout=check)

@@ -34,6 +34,7 @@ from sslstudio.gui.panels.finetune_panel import FinetunePanel
 from sslstudio.gui.panels.task_panel import TaskPanel
 from sslstudio.gui.panels.train_panel import TrainPanel
 from sslstudio.gui.paths import display_path
+from sslstudio.gui.project_state import ProjectState
 
 STEPS = (("data", "1  Data"), ("task", "2  Task && Preview"), ("train", "3  Train"),
          ("embeddings", "4  Embeddings"), ("finetune", "5  Fine-tune"))
@@ -43,9 +44,7 @@ AUTOSAVE_MS = 30_000
 class MainWindow(QMainWindow):
     def __init__(self) -> None:
         super().__init__()
-        self.project = Project()
-        self.project_path: Path | None = None
-        self.dirty = False
+        self.state = ProjectState(parent=self)  # the open project, which every page reads
         self.jobs = JobRunner(self)
         self.resize(1280, 820)
         self.setAcceptDrops(True)
@@ -54,6 +53,9 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._autosave = QTimer(self, interval=AUTOSAVE_MS, timeout=self._autosave_now)
         self._autosave.start()
+        self.state.sig_dirty_changed.connect(lambda _dirty: self._update_title())
+        for signal in (self.state.sig_folder_changed, self.state.sig_task_changed, self.state.sig_runs_changed):
+            signal.connect(self._update_steps)
         self._update_title()
         self._update_steps()
 
@@ -66,20 +68,17 @@ class MainWindow(QMainWindow):
         self.step_list.setStyleSheet("QListWidget#steps { font-size: 11pt; } "
                                      "QListWidget#steps::item { padding: 10px 8px; }")
         self.stack = QStackedWidget()
-        self.data_panel = DataPanel(self.jobs)
+        state = self.state
+        self.data_panel = DataPanel(self.jobs, state)
         self.data_panel.sig_folder_ready.connect(self._on_folder_ready)
         self.task_panel = TaskPanel(self.jobs)
-        self.task_panel.sig_task_changed.connect(self._on_task_changed)
+        self.task_panel.sig_task_changed.connect(state.set_task)
         self.task_panel.sig_inputs_changed.connect(self._on_inputs_changed)
-        self.train_panel = TrainPanel(self.jobs)
+        self.train_panel = TrainPanel(self.jobs, state)
         self.task_panel.sig_recipe_chosen.connect(self.train_panel.apply_recipe)
-        self.train_panel.sig_run_started.connect(self._on_run_started)
-        self.train_panel.sig_run_over.connect(self._on_run_over)
-        self.train_panel.sig_state.connect(lambda state: self.train_label.setText(f"training: {state}"))
-        self.embeddings_panel = EmbeddingsPanel(self.jobs)
-        self.embeddings_panel.sig_labels_changed.connect(self._on_labels_changed)
-        self.finetune_panel = FinetunePanel(self.jobs)
-        self.finetune_panel.sig_labels_changed.connect(self._on_labels_changed)
+        self.train_panel.sig_state.connect(lambda word: self.train_label.setText(f"training: {word}"))
+        self.embeddings_panel = EmbeddingsPanel(self.jobs, state)
+        self.finetune_panel = FinetunePanel(self.jobs, state)
         self.finetune_panel.sig_show_sample.connect(self._show_on_map)
         self.pages: dict[str, QWidget] = {
             "data": self.data_panel,
@@ -179,10 +178,12 @@ class MainWindow(QMainWindow):
         if self.step_list.item(row).flags() & Qt.ItemFlag.ItemIsEnabled:
             self.step_list.setCurrentRow(row)
 
+    @Slot()
     def _update_steps(self) -> None:
-        ready = {"data": True, "task": bool(self.project.folder and self.project.modality),
-                 "train": bool(self.project.folder and self.project.modality and self.project.task),
-                 "embeddings": bool(self.project.runs), "finetune": bool(self.project.runs)}
+        project = self.state.project
+        ready = {"data": True, "task": bool(project.folder and project.modality),
+                 "train": bool(project.folder and project.modality and project.task),
+                 "embeddings": bool(project.runs), "finetune": bool(project.runs)}
         for row, (key, _) in enumerate(STEPS):
             item = self.step_list.item(row)
             flags = item.flags()
@@ -190,57 +191,17 @@ class MainWindow(QMainWindow):
 
     @Slot(str, str)
     def _on_folder_ready(self, folder: str, modality: str) -> None:
-        if (self.project.folder, self.project.modality) != (folder, modality):
-            self.project.folder, self.project.modality = folder, modality
-            self.project.inputs = {}  # another folder's sizes: propose them afresh from its files
-            self.data_panel.input_settings = {}
-            self._mark_dirty()
+        self.state.set_folder(folder, modality)
         settings.remember("folders", folder)
-        scan = self.data_panel.scan
+        scan, project = self.data_panel.scan, self.state.project
         self.task_panel.set_folder(Path(folder), modality, scan.files[modality] if scan else [],
-                                   self.project.task, self.project.task_args, self.project.inputs)
-        self._update_steps()
-
-    @Slot(str, dict)
-    def _on_task_changed(self, task: str, values: dict) -> None:
-        if (self.project.task, self.project.task_args) != (task, values):
-            self.project.task, self.project.task_args = task, values
-            self._mark_dirty()
-        self._update_steps()
-        self._update_train_context()
+                                   project.task, project.task_args, project.inputs)
 
     @Slot(dict)
     def _on_inputs_changed(self, values: dict) -> None:
-        if self.project.inputs != values:
-            proposed_for_an_older_project = not self.project.inputs and self.project_path is not None
-            self.project.inputs = dict(values)
-            self.data_panel.input_settings = dict(values)
-            if not proposed_for_an_older_project:  # opening a project saved before inputs existed changes nothing
-                self._mark_dirty()
-        self._update_train_context()
-
-    def runs_root(self) -> Path:
-        if self.project_path is not None:
-            return self.project_path.parent / "runs"
-        from sslstudio.core.demo import default_runs_folder
-
-        return default_runs_folder().parent / "runs"
-
-    def _update_train_context(self) -> None:
-        if self.project.folder and self.project.modality and self.project.task:
-            self.train_panel.set_context(Path(self.project.folder), self.project.modality, self.project.task,
-                                         self.project.task_args, self.project.inputs, self.runs_root(),
-                                         self.project.run_paths(self.project_path))
-        self._update_embeddings_context()
-
-    def _update_embeddings_context(self) -> None:
-        from sslstudio.core.training.run_dir import RunDir
-
-        runs = [path for path in self.project.run_paths(self.project_path) if RunDir(path).has_checkpoint()]
-        self.data_panel.set_app_labels(self.project.labels)
-        if self.project.folder and self.project.modality:
-            for panel in (self.embeddings_panel, self.finetune_panel):
-                panel.set_context(Path(self.project.folder), self.project.modality, runs, self.project.labels)
+        # Values proposed for a project saved before input settings existed change nothing worth saving.
+        proposed_for_an_older_project = not self.state.project.inputs and self.state.path is not None
+        self.state.set_inputs(values, unsaved=not proposed_for_an_older_project)
 
     @Slot(str)
     def _show_on_map(self, sample_id: str) -> None:
@@ -249,38 +210,12 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Map the folder (Extract & map) to see this sample among its neighbours",
                                          5000)
 
-    @Slot(dict)
-    def _on_labels_changed(self, labels: dict) -> None:
-        """Labels made on one page show on the other and go into the project."""
-        self.project.labels = dict(labels)
-        for panel in (self.data_panel, self.embeddings_panel, self.finetune_panel):
-            panel.set_app_labels(labels)
-        self._mark_dirty()
-
-    @Slot(str, str)
-    def _on_run_started(self, path: str, task: str) -> None:
-        if task:
-            from datetime import datetime
-
-            self.project.add_run(path, task, datetime.now().isoformat(timespec="seconds"), self.project_path)
-            self._mark_dirty()
-        self.train_panel.show_runs(self.project.run_paths(self.project_path))  # the running run, listed at once
-
-    @Slot(str)
-    def _on_run_over(self, _path: str) -> None:
-        self.train_panel.show_runs(self.project.run_paths(self.project_path))
-        self._update_steps()
-        self._update_embeddings_context()
-
     # ---------------------------------------------------------------- project
-    def _mark_dirty(self) -> None:
-        self.dirty = True
-        self._update_title()
-
     def _update_title(self) -> None:
-        name = self.project_path.name if self.project_path else "Untitled project"
-        self.setWindowTitle(f"{name}{' *' if self.dirty else ''} — sslstudio")
-        where = display_path(self.project_path) if self.project_path else "not saved yet"
+        path = self.state.path
+        name = path.name if path else "Untitled project"
+        self.setWindowTitle(f"{name}{' *' if self.state.dirty else ''} — sslstudio")
+        where = display_path(path) if path else "not saved yet"
         self.project_label.setText(f"project: {where}")
 
     def new_project(self) -> None:
@@ -308,17 +243,14 @@ class MainWindow(QMainWindow):
         return True
 
     def _set_project(self, project: Project, path: Path | None) -> None:
-        self.project, self.project_path, self.dirty = project, path, False
-        self.data_panel.input_settings = dict(project.inputs)
+        self.state.replace(project, path)
         if project.folder is None:
             self.data_panel.clear()
-        self._update_title()
-        self._update_steps()
 
     def save(self) -> bool:
-        if self.project_path is None:
+        if self.state.path is None:
             return self.save_as()
-        return self._write(self.project_path)
+        return self._write(self.state.path)
 
     def save_as(self) -> bool:
         path, _ = QFileDialog.getSaveFileName(self, "Save project", "project" + SUFFIX,
@@ -327,23 +259,22 @@ class MainWindow(QMainWindow):
 
     def _write(self, path: Path) -> bool:
         try:
-            self.project_path = save_project(self.project, path)
+            saved = save_project(self.state.project, path)
         except OSError as error:
             show_error(self, f"could not save the project to {path}: {error.strerror or error}")
             return False
-        self.dirty = False
-        settings.remember("projects", self.project_path)
-        self._update_title()
+        self.state.set_saved(saved)
+        settings.remember("projects", saved)
         return True
 
     @Slot()
     def _autosave_now(self) -> None:
-        if self.dirty and self.project_path is not None:
-            self._write(self.project_path)
+        if self.state.dirty and self.state.path is not None:
+            self._write(self.state.path)
 
     def _settle_unsaved(self) -> bool:
         """True when it is fine to drop the current project (saved, or the user said so)."""
-        if not self.dirty:
+        if not self.state.dirty:
             return True
         answer = QMessageBox.question(
             self, "Unsaved project", "Save the current project first?",

@@ -26,7 +26,7 @@ def open_and_close_window() -> str:
         app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
     shown = time.perf_counter() - started
     exposed = window.windowHandle().isExposed()
-    window.dirty = False
+    window.state.dirty = False
     window.close()
     app.processEvents()
     if not exposed:

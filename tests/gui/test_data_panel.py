@@ -5,12 +5,13 @@ from PySide6.QtCore import QPoint, Qt
 
 from sslstudio.gui.jobs import JobRunner
 from sslstudio.gui.panels.data_panel import DataPanel
+from sslstudio.gui.project_state import ProjectState
 
 
 @pytest.fixture
 def panel(qtbot):
     jobs = JobRunner()
-    widget = DataPanel(jobs)
+    widget = DataPanel(jobs, ProjectState())
     qtbot.addWidget(widget)
     widget.resize(1000, 700)
     widget.show()
@@ -69,7 +70,7 @@ def test_labels_made_in_the_app_show_on_the_grid_and_in_the_viewer(qtbot, panel,
         return panel.grid.viewport().grab().toImage().pixelColor(corner)
 
     before = pixel()
-    panel.set_app_labels({relpath: "boots"})
+    panel.state.set_labels({relpath: "boots"})
     after = pixel()
     assert (after.red(), after.green(), after.blue()) != (before.red(), before.green(), before.blue())
     assert after.red() > after.blue() + 60  # the badge's orange

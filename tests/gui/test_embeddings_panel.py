@@ -7,6 +7,7 @@ from PySide6.QtTest import QTest
 from sslstudio.core.training.session import TrainRequest, train
 from sslstudio.gui.jobs import JobRunner
 from sslstudio.gui.panels.embeddings_panel import EmbeddingsPanel
+from sslstudio.gui.project_state import ProjectState
 
 
 @pytest.fixture
@@ -24,11 +25,10 @@ def open_panel(qtbot):
 
     def make(folder, modality, run):
         jobs = JobRunner()
-        widget = EmbeddingsPanel(jobs)
+        widget = EmbeddingsPanel(jobs, ProjectState.for_folder(folder, modality, runs=[run]))
         qtbot.addWidget(widget)
         widget.resize(1300, 800)
         widget.show()
-        widget.set_context(folder, modality, [run], {})
         opened.append((widget, jobs))
         return widget
 
@@ -93,9 +93,9 @@ def test_rectangle_and_lasso_selection_then_label_it(qtbot, panel):
     inside = np.flatnonzero(np.all((coords >= low) & (coords <= high), axis=1))
     assert len(rows) > 0 and len(set(rows.tolist()) ^ set(inside.tolist())) <= 2  # pixel rounding at the edges
     panel.class_box.setEditText("my class")
-    with qtbot.waitSignal(panel.sig_labels_changed) as changed:
+    with qtbot.waitSignal(panel.state.sig_labels_changed):
         panel.assign_selection()
-    labels = changed.args[0]
+    labels = panel.state.labels
     assert set(labels) == {panel.session.samples.ids[r] for r in rows} and set(labels.values()) == {"my class"}
     assert all(panel.session.labels()[r] == "my class" for r in rows)
     # A lasso: a triangle around the map's centre selects exactly the points inside it.
@@ -171,7 +171,7 @@ def test_labels_made_on_another_page_recolour_the_map(qtbot, panel):
     mapped(qtbot, panel)
     first = panel.session.samples.ids[0]
     assert panel.session.labels()[0] != "picked elsewhere"  # read once, so a stale cache would show
-    panel.set_app_labels({first: "picked elsewhere"})
+    panel.state.set_labels({first: "picked elsewhere"})  # as the Fine-tune page does
     assert panel.session.labels()[0] == "picked elsewhere"
     assert "picked elsewhere" in panel.legend.text()
     assert panel.class_box.findText("picked elsewhere") >= 0

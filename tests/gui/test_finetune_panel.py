@@ -7,6 +7,7 @@ import pytest
 from sslstudio.core.training.session import TrainRequest, train
 from sslstudio.gui.jobs import JobRunner
 from sslstudio.gui.panels.finetune_panel import FinetunePanel
+from sslstudio.gui.project_state import ProjectState
 
 
 @pytest.fixture
@@ -14,11 +15,10 @@ def panel(qtbot, tiny_images, tmp_path):
     run = tmp_path / "run"
     train(TrainRequest(tiny_images, run, "rotation", train_settings={"max_steps": 3, "batch_size": 8}))
     jobs = JobRunner()
-    widget = FinetunePanel(jobs)
+    widget = FinetunePanel(jobs, ProjectState.for_folder(tiny_images, "image", runs=[run]))
     qtbot.addWidget(widget)
     widget.resize(1300, 800)
     widget.show()
-    widget.set_context(tiny_images, "image", [run], {})
     yield widget
     assert jobs.wait_all(30_000)
 
@@ -50,9 +50,9 @@ def test_evaluate_suggest_label_and_export(qtbot, panel, tmp_path):
     for i in range(3):
         panel.suggestions.item(i).setSelected(True)
     panel.class_box.setEditText(classes[0])
-    with qtbot.waitSignal(panel.sig_labels_changed) as changed:
+    with qtbot.waitSignal(panel.state.sig_labels_changed):
         panel.label_chosen()
-    assert len(changed.args[0]) == 3 and set(changed.args[0].values()) == {classes[0]}
+    assert len(panel.state.labels) == 3 and set(panel.state.labels.values()) == {classes[0]}
 
     qtbot.waitUntil(lambda: panel.evaluate_button.isEnabled(), timeout=10_000)
     with qtbot.waitSignal(panel.sig_evaluated, timeout=120_000):

@@ -31,7 +31,7 @@ def test_steps_open_up_as_their_inputs_appear(qtbot, window, tiny_images):
     assert step_enabled(window, "task")
     qtbot.waitUntil(lambda: step_enabled(window, "train"), timeout=30_000)  # once the tasks are listed
     assert not step_enabled(window, "embeddings")  # needs a run
-    assert window.dirty and window.windowTitle().startswith("Untitled project *")
+    assert window.state.dirty and window.windowTitle().startswith("Untitled project *")
     window.go_to_step(4)  # disabled: stays where it is
     assert window.stack.currentIndex() == 0
 
@@ -41,13 +41,13 @@ def test_project_save_and_reopen(qtbot, window, tiny_images, tmp_path):
         window.data_panel.open_folder(tiny_images)
     assert window._write(tmp_path / "work")
     saved = tmp_path / "work.sslproj"
-    assert load_project(saved).folder == str(tiny_images) and not window.dirty
+    assert load_project(saved).folder == str(tiny_images) and not window.state.dirty
     window.new_project()
-    assert window.project.folder is None and window.data_panel.model.rowCount() == 0
+    assert window.state.project.folder is None and window.data_panel.model.rowCount() == 0
     with qtbot.waitSignal(window.data_panel.sig_folder_ready, timeout=10_000):
         assert window.open_project(saved)
-    assert window.project_path == saved and window.windowTitle().startswith("work.sslproj —")
-    assert not window.dirty  # reopening the same folder is not a change
+    assert window.state.path == saved and window.windowTitle().startswith("work.sslproj —")
+    assert not window.state.dirty  # reopening the same folder is not a change
 
 
 def test_input_settings_belong_to_their_folder(qtbot, window, tiny_images, tmp_path):
@@ -55,13 +55,13 @@ def test_input_settings_belong_to_their_folder(qtbot, window, tiny_images, tmp_p
 
     with qtbot.waitSignal(window.task_panel.sig_inputs_changed, timeout=30_000):
         window.data_panel.open_folder(tiny_images)
-    assert window.project.inputs == {"image_size": 32}
+    assert window.state.project.inputs == {"image_size": 32}
     window.task_panel.input_settings.form.editors["image_size"].setValue(48)
-    qtbot.waitUntil(lambda: window.project.inputs == {"image_size": 48}, timeout=10_000)
+    qtbot.waitUntil(lambda: window.state.project.inputs == {"image_size": 48}, timeout=10_000)
     sprites = make_images(tmp_path / "sprites", 12, size=(72, 80))
     with qtbot.waitSignal(window.task_panel.sig_inputs_changed, timeout=30_000) as proposed:
         window.data_panel.open_folder(sprites)
-    assert proposed.args[0] == {"image_size": 64} == window.project.inputs  # proposed again, not carried over
+    assert proposed.args[0] == {"image_size": 64} == window.state.project.inputs  # proposed again, not carried over
     qtbot.waitUntil(lambda: window.data_panel.check_job is None, timeout=30_000)
 
 
@@ -137,7 +137,7 @@ def test_the_app_exits_cleanly_with_audio_and_training_plots_open(tmp_path):
             window.train_panel.plots.add_events([StepMetrics(1, 0, 9, 1.0, 1e-3, 9.0, 1.0, 0.0),
                                                  HealthMetrics(1, 0.1, 0.1, 3.0, 8, 0.5)])
             window.train_panel.plots.redraw()
-            window.dirty = False
+            window.state.dirty = False
             QTimer.singleShot(200, window.close)
         window.data_panel.sig_folder_ready.connect(lambda *a: QTimer.singleShot(100, pick))
         sys.exit(app.exec())
@@ -195,7 +195,7 @@ def test_each_damaged_project_is_a_plain_message_and_the_window_still_works(qtbo
     assert not window.open_project(path)
     [(message, details)] = shown
     assert "sslstudio project" in message and not details  # a plain message, no traceback
-    assert window.project.folder is None and window.project_path is None
+    assert window.state.project.folder is None and window.state.path is None
     with qtbot.waitSignal(window.data_panel.sig_checked, timeout=30_000):  # and the window still works
         window.data_panel.open_folder(tiny_images)
 

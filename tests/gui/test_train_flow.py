@@ -14,7 +14,7 @@ from sslstudio.resources import demo_folder
 @pytest.fixture
 def window(qtbot, no_questions, tmp_path):
     win = MainWindow()
-    win.runs_root = lambda: tmp_path / "runs"
+    win.state.runs_root = lambda: tmp_path / "runs"
     qtbot.addWidget(win)
     win.show()
     yield win
@@ -46,13 +46,13 @@ def test_open_pick_preview_train_pause_resume_stop_and_resume_from_a_checkpoint(
     generation = window.task_panel.generation
     window.task_panel.form.editors["shift"].setValue(2)  # a setting changes: the preview follows
     qtbot.waitUntil(lambda: window.task_panel.generation > generation and not window.task_panel.busy, timeout=30_000)
-    assert window.project.task_args == {"shift": 2}
-    assert window.project.inputs == {"image_size": 32}  # proposed from the 28-px images
+    assert window.state.project.task_args == {"shift": 2}
+    assert window.state.project.inputs == {"image_size": 32}  # proposed from the 28-px images
     assert "sample store" in window.data_panel.store_label.text()  # the check decoded into the store
     generation = window.task_panel.generation
     window.task_panel.input_settings.form.editors["image_size"].setValue(24)  # an input setting changes too
     qtbot.waitUntil(lambda: window.task_panel.generation > generation and not window.task_panel.busy, timeout=30_000)
-    assert window.project.inputs == {"image_size": 24}
+    assert window.state.project.inputs == {"image_size": 24}
 
     panel = window.train_panel
     window.go_to_step(2)
@@ -60,7 +60,7 @@ def test_open_pick_preview_train_pause_resume_stop_and_resume_from_a_checkpoint(
     with qtbot.waitSignal(panel.sig_run_started, timeout=5000) as started:
         job = panel.start()
     run = started.args[0]
-    assert window.project.runs and window.project.runs[-1]["task"] == "rotation"
+    assert window.state.project.runs and window.state.project.runs[-1]["task"] == "rotation"
     listed = [panel.runs.topLevelItem(n).text(0) for n in range(panel.runs.topLevelItemCount())]
     assert Path(run).name in listed  # the running run is listed at once, before its first checkpoint
     qtbot.waitUntil(lambda: (RunDir(run).path / "config.json").is_file(), timeout=60_000)
@@ -94,15 +94,15 @@ def test_open_pick_preview_train_pause_resume_stop_and_resume_from_a_checkpoint(
         qtbot.waitUntil(lambda: last_step(panel) > resumed_at, timeout=120_000)  # it goes on from there
         panel.stop()
     assert f"from step-{resumed_at:07d}.pt" in panel.log.toPlainText()
-    assert window._write(window.runs_root().parent / "project")  # the project remembers the run
-    assert load_project(window.project_path).runs[-1]["task"] == "rotation"
+    assert window._write(window.state.runs_root().parent / "project")  # the project remembers the run
+    assert load_project(window.state.path).runs[-1]["task"] == "rotation"
     row = [key for key, _ in STEPS].index("embeddings")
     assert window.step_list.item(row).flags() & Qt.ItemFlag.ItemIsEnabled  # a run exists now
 
 
 def test_closing_during_training_stops_it_cleanly(qtbot, no_questions, tiny_audio, tmp_path):
     win = MainWindow()
-    win.runs_root = lambda: tmp_path / "runs"
+    win.state.runs_root = lambda: tmp_path / "runs"
     qtbot.addWidget(win)
     win.show()
     open_and_pick(qtbot, win, tiny_audio, "masked_spectrogram")
@@ -154,13 +154,13 @@ def test_after_training_map_label_evaluate_and_export(qtbot, window, tiny_images
     emb.scatter.select(chosen)
     emb.class_box.setEditText("picked")
     emb.assign_selection()
-    assert window.project.labels == {emb.session.samples.ids[r]: "picked" for r in chosen} and window.dirty
+    assert window.state.project.labels == {emb.session.samples.ids[r]: "picked" for r in chosen} and window.state.dirty
     summary = window.data_panel.summary.topLevelItem(0)  # the Data page counts them too
     assert (summary.text(0), summary.text(1)) == ("labelled in the app", str(len(chosen)))
 
     window.go_to_step([key for key, _ in STEPS].index("finetune"))
     tune = window.finetune_panel
-    assert tune.session.app_labels == window.project.labels  # labels made on the map reach the Fine-tune page
+    assert tune.session.app_labels == window.state.project.labels  # labels made on the map reach the Fine-tune page
     tune.curve_form.set_values({"shots": [1, 2], "seeds": [0]})
     with qtbot.waitSignal(tune.sig_evaluated, timeout=120_000):
         tune.evaluate()

@@ -4,14 +4,16 @@ import pytest
 from sslstudio.core.training.config import TrainConfig
 from sslstudio.gui.jobs import JobRunner
 from sslstudio.gui.panels.train_panel import HIDDEN_SETTINGS, WORKBENCH_DEFAULTS, TrainPanel
+from sslstudio.gui.project_state import ProjectState
 
 
 @pytest.fixture
 def panel(qtbot, tiny_images, tmp_path):
     jobs = JobRunner()
-    widget = TrainPanel(jobs)
+    state = ProjectState.for_folder(tiny_images, "image", "mlm")
+    state.runs_root = lambda: tmp_path / "runs"
+    widget = TrainPanel(jobs, state)
     qtbot.addWidget(widget)
-    widget.set_context(tiny_images, "image", "mlm", {}, {}, tmp_path / "runs", [])
     yield widget
     jobs.cancel_all()
     jobs.wait_all()
@@ -31,7 +33,7 @@ def test_the_settings_form_is_the_train_schema_with_the_workbench_defaults(panel
 
 
 def test_start_is_refused_with_the_reason_when_task_settings_conflict(panel, tmp_path):
-    panel.context["task_args"] = {"mask_token_share": 0.8, "random_token_share": 0.5}
+    panel.state.set_task("mlm", {"mask_token_share": 0.8, "random_token_share": 0.5})
     assert panel.start() is None
     assert "Not started" in panel.alerts.text() and "at most 1" in panel.alerts.text()
     assert not (tmp_path / "runs").exists() and panel.start_button.isEnabled()

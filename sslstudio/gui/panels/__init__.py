@@ -10,15 +10,15 @@ def run_panel_alone(panel_class) -> None:
     from sslstudio.core.data.scan import scan_folder
     from sslstudio.gui.app import run_alone
     from sslstudio.gui.jobs import JobRunner
+    from sslstudio.gui.project_state import ProjectState
     from sslstudio.resources import demo_folder
 
     def build():
         runs = [Path(sys.argv[1])] if len(sys.argv) > 1 else []
         folder = Path(sys.argv[2]) if len(sys.argv) > 2 else demo_folder("image")
         jobs = JobRunner()
-        panel = panel_class(jobs)
+        panel = panel_class(jobs, ProjectState.for_folder(folder, scan_folder(folder).choose_modality(), runs=runs))
         panel.resize(1300, 800)
-        panel.set_context(folder, scan_folder(folder).choose_modality(), runs, {})
         return panel, lambda: (jobs.cancel_all(), jobs.wait_all())
 
     run_alone(build)

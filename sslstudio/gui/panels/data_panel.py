@@ -25,6 +25,7 @@ from sslstudio.core.data.scan import ScanResult, scan_folder
 from sslstudio.gui.errors import show_error
 from sslstudio.gui.jobs import Job, JobRunner
 from sslstudio.gui.paths import display_path_html
+from sslstudio.gui.project_state import ProjectState
 from sslstudio.gui.widgets.sample_viewer import SampleViewer
 from sslstudio.gui.widgets.thumbnails import ThumbnailGrid, ThumbnailModel
 
@@ -35,16 +36,16 @@ class DataPanel(QWidget):
     sig_checked = Signal(int)
     """Every file of the chosen modality was decoded once: how many cannot be used."""
 
-    def __init__(self, jobs: JobRunner, parent: QWidget | None = None):
+    def __init__(self, jobs: JobRunner, state: ProjectState, parent: QWidget | None = None):
         super().__init__(parent)
         self.jobs = jobs
+        self.state = state  # its labels made in the app show here; its input settings decide the store
         self.scan: ScanResult | None = None
-        self.app_labels: dict[str, str] = {}  # sample id -> class given on a later step
         self.scan_job: Job | None = None
         self.check_job: Job | None = None
         self.modality: str | None = None
-        self.input_settings: dict = {}  # the project's input settings: the store is built at them
         self._build()
+        state.sig_labels_changed.connect(self._on_labels)
 
     # ---------------------------------------------------------------- layout
     def _build(self) -> None:
@@ -183,7 +184,7 @@ class DataPanel(QWidget):
     def _check_files(self, root: Path, modality: str, files: list[str]) -> None:
         """Decode every file into the folder's sample store, as training will read it, in the background, and
         list the ones it cannot use."""
-        wanted = dict(self.input_settings)
+        wanted = dict(self.state.project.inputs)
 
         def check(state):
             from sslstudio.core.data.store import SampleStore
@@ -237,20 +238,20 @@ class DataPanel(QWidget):
             self.progress.hide()
             self.cancel_button.hide()
 
-    def set_app_labels(self, labels: dict[str, str]) -> None:
+    @Slot()
+    def _on_labels(self) -> None:
         """Show the labels made in the app (Embeddings, Fine-tune) beside the folder's own."""
-        self.app_labels = dict(labels)
-        self.model.set_app_labels(self.app_labels)
+        self.model.set_app_labels(self.state.labels)
         if self.scan is not None:
             self._fill_summary(self.scan)
 
     def _fill_summary(self, scan: ScanResult) -> None:
         self.summary.clear()
-        if self.app_labels:
-            top = QTreeWidgetItem(["labelled in the app", str(len(self.app_labels))])
+        if self.state.labels:
+            top = QTreeWidgetItem(["labelled in the app", str(len(self.state.labels))])
             top.setToolTip(0, "Classes given on the Embeddings or Fine-tune step; they win over folder labels")
             self.summary.addTopLevelItem(top)
-            for label, count in sorted(Counter(self.app_labels.values()).items()):
+            for label, count in sorted(Counter(self.state.labels.values()).items()):
                 top.addChild(QTreeWidgetItem([label, str(count)]))
             top.setExpanded(True)
         for modality, n in scan.counts().items():
@@ -301,7 +302,7 @@ if __name__ == "__main__":  # a manual look: python -m sslstudio.gui.panels.data
 
     def build():
         jobs = JobRunner()
-        panel = DataPanel(jobs)
+        panel = DataPanel(jobs, ProjectState())
         panel.resize(1100, 700)
         panel.open_folder(Path(sys.argv[1]) if len(sys.argv) > 1 else demo_folder("image"))
         return panel, lambda: (panel.shutdown(), jobs.cancel_all(), jobs.wait_all())

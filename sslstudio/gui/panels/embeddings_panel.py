@@ -29,6 +29,7 @@ from sslstudio.core.embeddings.map_session import COLOUR_BY, MapSession
 from sslstudio.core.embeddings.projection import ProjectionSettings
 from sslstudio.core.errors import UserError
 from sslstudio.gui.jobs import JobRunner, PageJobs
+from sslstudio.gui.project_state import ProjectState
 from sslstudio.gui.widgets.args_form import ArgsForm
 from sslstudio.gui.widgets.run_picker import RunPicker
 from sslstudio.gui.widgets.sample_inspector import SampleInspector
@@ -51,14 +52,12 @@ def extract(run: Path, checkpoint: Path | None, folder: Path, modality: str, sta
 
 
 class EmbeddingsPanel(QWidget):
-    sig_labels_changed = Signal(dict)  # sample id -> class, the labels made in the app
     sig_mapped = Signal(int)  # points on the map
 
-    def __init__(self, jobs: JobRunner, parent: QWidget | None = None):
+    def __init__(self, jobs: JobRunner, state: ProjectState, parent: QWidget | None = None):
         super().__init__(parent)
         self.jobs = jobs
-        self.folder: Path | None = None
-        self.modality = "image"
+        self.state = state
         self.session = MapSession()  # what the map shows and what each change makes stale (core, Qt-free)
         self._recolour_when_idle = False
         self._build()
@@ -133,13 +132,18 @@ class EmbeddingsPanel(QWidget):
         self.work = PageJobs(self.jobs, self, self.note, self.progress)
         self.work.sig_busy_changed.connect(self._show_busy)
         self._show_busy(False)
+        for signal in (self.state.sig_folder_changed, self.state.sig_runs_changed):
+            signal.connect(self._on_context)
+        self.state.sig_labels_changed.connect(self._on_labels)
+        self._on_context()
 
     # ---------------------------------------------------------------- context
-    def set_context(self, folder: Path, modality: str, runs: list[Path], labels: dict[str, str]) -> None:
-        self.session.set_folder(folder)
-        self.folder, self.modality = Path(folder), modality
-        self.picker.set_runs(runs)
-        self.set_app_labels(labels)
+    @Slot()
+    def _on_context(self) -> None:
+        if self.state.folder is not None:
+            self.session.set_folder(self.state.folder)
+        self.picker.set_runs(self.state.trained_runs())
+        self._on_labels()
         self._update_classes()
 
     # ---------------------------------------------------------------- jobs
@@ -159,7 +163,7 @@ class EmbeddingsPanel(QWidget):
 
     @Slot()
     def extract_and_map(self) -> None:
-        run, folder, modality = self.picker.run(), self.folder, self.modality
+        run, folder, modality = self.picker.run(), self.state.folder, self.state.modality
         if not run or folder is None or self.work.busy:
             return
         checkpoint = self.picker.checkpoint()
@@ -188,7 +192,7 @@ class EmbeddingsPanel(QWidget):
 
     @Slot()
     def build_timelapse(self) -> None:
-        run, folder, modality = self.picker.run(), self.folder, self.modality
+        run, folder, modality = self.picker.run(), self.state.folder, self.state.modality
         if not run or folder is None or self.work.busy:
             return
         from sslstudio.core.training.run_dir import RunDir
@@ -331,9 +335,10 @@ class EmbeddingsPanel(QWidget):
         if current:
             self.class_box.setEditText(current)
 
-    def set_app_labels(self, labels: dict[str, str]) -> None:
+    @Slot()
+    def _on_labels(self) -> None:
         """The labels made in the app (here or on the Fine-tune page) changed: recolour, refit later."""
-        if not self.session.set_app_labels(labels):  # predictions refit on the next look
+        if not self.session.set_app_labels(self.state.labels):  # predictions refit on the next look
             return
         self._update_classes()
         self.recolour()
@@ -344,10 +349,9 @@ class EmbeddingsPanel(QWidget):
         name = self.class_box.currentText().strip()
         if not self.session.mapped or not len(rows) or not name:
             return
-        labels = self.session.label(rows, name)
+        self.state.set_labels(self.session.label(rows, name))
         self._update_classes()
         self.recolour()
-        self.sig_labels_changed.emit(labels)
         self.note.setText(f"{len(rows):,} samples labelled {name!r}; the project keeps it.")
 
     def shutdown(self) -> None:

@@ -37,6 +37,7 @@ from sslstudio.core.evaluation.session import EvaluationSession, evaluate_labels
 from sslstudio.core.evaluation.settings import CurveSettings
 from sslstudio.core.export_settings import FORMAT_SUFFIXES, FORMATS, ExportSettings
 from sslstudio.gui.jobs import JobRunner, PageJobs
+from sslstudio.gui.project_state import ProjectState
 from sslstudio.gui.widgets.args_form import ArgsForm
 from sslstudio.gui.widgets.run_picker import RunPicker
 from sslstudio.gui.widgets.sample_gallery import SampleGallery
@@ -46,14 +47,14 @@ CURVE_NAMES = {"ssl": "self-supervised", "random_init": "random init", "raw": "r
 
 
 class FinetunePanel(QWidget):
-    sig_labels_changed = Signal(dict)
     sig_evaluated = Signal()
     sig_exported = Signal(str)
     sig_show_sample = Signal(str)  # a sample id to open on the Embeddings page
 
-    def __init__(self, jobs: JobRunner, parent: QWidget | None = None):
+    def __init__(self, jobs: JobRunner, state: ProjectState, parent: QWidget | None = None):
         super().__init__(parent)
         self.jobs = jobs
+        self.state = state
         self.session = EvaluationSession()  # what is evaluated and what each change makes stale (core, Qt-free)
         self._build()
 
@@ -127,7 +128,10 @@ class FinetunePanel(QWidget):
         layout.addWidget(splitter)
         self.work = PageJobs(self.jobs, self, self.status)
         self.work.sig_busy_changed.connect(self._enable)
-        self._enable()
+        for signal in (self.state.sig_folder_changed, self.state.sig_runs_changed):
+            signal.connect(self._on_context)
+        self.state.sig_labels_changed.connect(self._on_labels)
+        self._on_context()
 
     @Slot()
     def _enable(self, *_busy) -> None:
@@ -137,15 +141,18 @@ class FinetunePanel(QWidget):
             widget.setEnabled(ready)
 
     # ---------------------------------------------------------------- context
-    def set_context(self, folder: Path, modality: str, runs: list[Path], labels: dict[str, str]) -> None:
-        self.session.set_folder(folder, modality)
-        self.set_app_labels(labels)
-        self.picker.set_runs(runs)
+    @Slot()
+    def _on_context(self) -> None:
+        if self.state.folder is not None and self.state.modality:
+            self.session.set_folder(self.state.folder, self.state.modality)
+        self._on_labels()
+        self.picker.set_runs(self.state.trained_runs())
         self._enable()
 
-    def set_app_labels(self, labels: dict[str, str]) -> None:
+    @Slot()
+    def _on_labels(self) -> None:
         """The labels made in the app changed; the next evaluation uses them (the features stay)."""
-        self.session.app_labels = dict(labels)
+        self.session.app_labels = dict(self.state.labels)
 
     def _choose_csv(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Labels CSV", str(self.session.folder or ""), "CSV (*.csv)")
@@ -254,10 +261,9 @@ class FinetunePanel(QWidget):
         chosen = self.suggestions.selectedItems()
         if not name or not chosen:
             return
-        labels = self.session.label([SampleGallery.row_of(item) for item in chosen], name)
+        self.state.set_labels(self.session.label([SampleGallery.row_of(item) for item in chosen], name))
         for item in chosen:
             item.setText(name)
-        self.sig_labels_changed.emit(labels)
         self.status.setText(f"{len(chosen)} labelled {name!r}. Evaluate again to extend the curve.")
 
     # ---------------------------------------------------------------- export

@@ -25,6 +25,7 @@ from sslstudio.core.training.config import TrainConfig
 from sslstudio.core.training.events import SAMPLE_NOUN, CheckpointSaved, StepMetrics, TrainingFailed, TrainingFinished
 from sslstudio.gui.errors import show_error
 from sslstudio.gui.jobs import Job, JobRunner
+from sslstudio.gui.project_state import ProjectState
 from sslstudio.gui.training_work import Events, LiveOutputs, LogLine, TrainingWork
 from sslstudio.gui.widgets.args_form import ArgsForm
 from sslstudio.gui.widgets.preview_grid import PreviewGrid
@@ -58,16 +59,21 @@ class TrainPanel(QWidget):
     sig_state = Signal(str)
     """A short word for the status bar: training, paused or idle."""
 
-    def __init__(self, jobs: JobRunner, parent: QWidget | None = None):
+    def __init__(self, jobs: JobRunner, state: ProjectState, parent: QWidget | None = None):
         super().__init__(parent)
         self.jobs = jobs
+        self.state = state
         self.job: Job | None = None
-        self.context: dict | None = None
         self.run_path: Path | None = None
-        self.listed_runs: list[Path] = []
+        self._choices_for: str | None = None  # the modality the device and backbone lists were made for
         self.alerts_seen: set[str] = set()
         self.recipe = None  # the recommended recipe last applied (core/recipes.py)
         self._build()
+        for signal in (state.sig_folder_changed, state.sig_task_changed):
+            signal.connect(self._on_context)
+        state.sig_runs_changed.connect(self.show_runs)
+        self._on_context()
+        self.show_runs()
 
     # ---------------------------------------------------------------- layout
     def _build(self) -> None:
@@ -163,15 +169,17 @@ class TrainPanel(QWidget):
         return self._plots
 
     # ---------------------------------------------------------------- context
-    def set_context(self, folder: Path, modality: str, task: str, task_args: dict, inputs: dict, runs_root: Path,
-                    runs: list[Path]) -> None:
-        changed_modality = self.context is None or self.context["modality"] != modality
-        self.context = {"folder": Path(folder), "modality": modality, "task": task, "task_args": dict(task_args),
-                        "inputs": dict(inputs), "runs_root": Path(runs_root)}
-        if changed_modality:
+    def ready(self) -> bool:
+        project = self.state.project
+        return bool(project.folder and project.modality and project.task)
+
+    @Slot()
+    def _on_context(self) -> None:
+        modality = self.state.modality
+        if modality and modality != self._choices_for:
+            self._choices_for = modality
             job = self.jobs.start("listing devices", lambda _state: device_and_backbone_choices(modality), self)
             job.sig_done.connect(self._fill_choices)
-        self.show_runs(runs)
         self._update_buttons()
 
     @Slot(object)
@@ -183,9 +191,9 @@ class TrainPanel(QWidget):
                 box.addItem(name if box is self.backbone_box else about, name)
                 box.setItemData(box.count() - 1, about, Qt.ItemDataRole.ToolTipRole)
 
-    def show_runs(self, runs: list[Path]) -> None:
-        self.listed_runs = list(runs)
-        self.runs.show_runs(runs, self.run_path if self.is_running() else None)
+    @Slot()
+    def show_runs(self) -> None:
+        self.runs.show_runs(self.state.run_paths(), self.run_path if self.is_running() else None)
 
     @Slot(object)
     def apply_recipe(self, recipe) -> None:
@@ -210,13 +218,13 @@ class TrainPanel(QWidget):
     def start(self) -> Job | None:
         from sslstudio.core.training.session import TrainRequest
 
-        if self.context is None or self.is_running():
+        if not self.ready() or self.is_running():
             return None
-        ctx = self.context
-        run = ctx["runs_root"] / f"{ctx['task']}-{time.strftime('%Y%m%d-%H%M%S')}"
-        recipe = self.recipe.name if self.recipe is not None and self.recipe.task == ctx["task"] else None
-        request = TrainRequest(ctx["folder"], run, ctx["task"], ctx["task_args"], backbone=self._backbone(),
-                               inputs=ctx["inputs"], train_settings=self._settings(),
+        project = self.state.project
+        run = self.state.runs_root() / f"{project.task}-{time.strftime('%Y%m%d-%H%M%S')}"
+        recipe = self.recipe.name if self.recipe is not None and self.recipe.task == project.task else None
+        request = TrainRequest(self.state.folder, run, project.task, project.task_args, backbone=self._backbone(),
+                               inputs=project.inputs, train_settings=self._settings(),
                                device=self.device_box.currentData() or "auto", cpu_cores_free=1, recipe=recipe)
         try:
             request.check()
@@ -236,11 +244,11 @@ class TrainPanel(QWidget):
         from sslstudio.core.training.session import TrainRequest
 
         chosen = self.runs.chosen()
-        if chosen is None or self.context is None or self.is_running():
+        if chosen is None or not self.ready() or self.is_running():
             return None
         run, checkpoint = chosen
         settings = {k: v for k, v in self._settings().items() if k in ("epochs", "max_minutes")}
-        request = TrainRequest(self.context["folder"], run, resume=True, resume_from=checkpoint,
+        request = TrainRequest(self.state.folder, run, resume=True, resume_from=checkpoint,
                                train_settings=settings, device=self.device_box.currentData() or "auto",
                                cpu_cores_free=1)
         from sslstudio.core.training.run_dir import RunDir
@@ -260,7 +268,11 @@ class TrainPanel(QWidget):
         self.job.sig_partial.connect(self._on_partial)
         self.job.sig_failed.connect(self._on_crashed)
         self.job.sig_over.connect(self._on_over)
-        self.sig_run_started.emit(str(request.out), self.context["task"] if not request.resume else "")
+        if not request.resume:
+            self.state.add_run(request.out, request.task)  # listed at once, before its first checkpoint
+        else:
+            self.show_runs()
+        self.sig_run_started.emit(str(request.out), request.task or "")
         self._update_buttons()
         self.sig_state.emit("training")
         return self.job
@@ -312,7 +324,7 @@ class TrainPanel(QWidget):
                 self.runs.show_step(self.run_path, event.step)
             elif isinstance(event, CheckpointSaved):
                 self._say(f"checkpoint saved at step {event.step}")
-                self.show_runs(self.listed_runs)  # the new checkpoint can be resumed from
+                self.state.runs_updated()  # the new checkpoint can be resumed from, and mapped
             elif isinstance(event, (TrainingFinished, TrainingFailed)):
                 self._on_done(event)
             for alert in alerts_for(event):
@@ -323,7 +335,7 @@ class TrainPanel(QWidget):
         self.progress.setRange(0, PROGRESS_SCALE)
         self.progress.setValue(round(event.progress * PROGRESS_SCALE))
         of_total = f" / {event.total_steps}" if event.total_steps is not None else ""
-        noun = SAMPLE_NOUN[self.context["modality"]] if self.context else "samples"
+        noun = SAMPLE_NOUN.get(self.state.modality, "samples")
         eta = f" · ETA {_duration(event.eta_s)}" if event.eta_s != float("inf") else ""
         self.progress.setFormat(f"step {event.step}{of_total} · loss {event.loss:.4f} · "
                                 f"{event.samples_per_s:.0f} {noun}/s{eta}")
@@ -363,6 +375,7 @@ class TrainPanel(QWidget):
             self.progress.setFormat("not started")
         self._update_buttons()
         self.sig_state.emit("idle")
+        self.state.runs_updated()
         self.sig_run_over.emit(path)
 
     def _say(self, text: str) -> None:
@@ -370,7 +383,7 @@ class TrainPanel(QWidget):
 
     def _update_buttons(self) -> None:
         running = self.is_running()
-        ready = self.context is not None
+        ready = self.ready()
         self.start_button.setEnabled(ready and not running)
         self.resume_button.setEnabled(ready and not running)
         self.pause_button.setEnabled(running)
@@ -417,9 +430,10 @@ if __name__ == "__main__":  # a manual look: python -m sslstudio.gui.panels.trai
                                                       "text": "mlm"}[modality]
         runs = tempfile.mkdtemp(prefix="sslstudio-runs-")
         jobs = JobRunner()
-        panel = TrainPanel(jobs)
+        state = ProjectState.for_folder(folder, modality, task)
+        state.runs_root = lambda: Path(runs)
+        panel = TrainPanel(jobs, state)
         panel.resize(1300, 800)
-        panel.set_context(folder, modality, task, {}, {}, Path(runs), [])
         return panel, lambda: (panel.shutdown(), jobs.cancel_all(), jobs.wait_all())
 
     run_alone(build)
