@@ -19,7 +19,7 @@ def create_application(argv: list[str] | None = None):
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
-    from sslstudio.resources import icon_path
+    from sslstudio.resources import icon_path  # with Qt, loaded when the app is made
 
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
     app.setApplicationName(APP_NAME)
@@ -38,8 +38,8 @@ def create_application(argv: list[str] | None = None):
 def run_gui(target: str | None = None, first_run_demo: bool = True) -> int:
     """Open the workbench on `target` (a folder or project file), else the last state or the demo data."""
     app = create_application()
-    from sslstudio.gui.errors import ExceptionHook
-    from sslstudio.gui.main_window import MainWindow
+    from sslstudio.gui.errors import ExceptionHook  # this module stays light: Qt and the window's modules
+    from sslstudio.gui.main_window import MainWindow  # load when the app starts, not when it is imported
 
     window = MainWindow()
     hook = ExceptionHook(lambda: window)

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from sslstudio.core.errors import UserError
 from sslstudio.core.project import SUFFIX, Project, load_project, save_project
 from sslstudio.gui import settings
+from sslstudio.gui.about import about_text
 from sslstudio.gui.errors import show_error
 from sslstudio.gui.jobs import JobRunner
 from sslstudio.gui.panels.data_panel import DataPanel
@@ -35,6 +36,7 @@ from sslstudio.gui.panels.task_panel import TaskPanel
 from sslstudio.gui.panels.train_panel import TrainPanel
 from sslstudio.gui.paths import display_path
 from sslstudio.gui.project_state import ProjectState
+from sslstudio.resources import demo_folder
 
 STEPS = (("data", "1  Data"), ("task", "2  Task && Preview"), ("train", "3  Train"),
          ("embeddings", "4  Embeddings"), ("finetune", "5  Fine-tune"))
@@ -150,7 +152,6 @@ class MainWindow(QMainWindow):
         elif target is not None:
             self.data_panel.open_folder(target)
         elif first_run_demo and settings.first_run():
-            from sslstudio.resources import demo_folder
 
             settings.mark_first_run_done()
             self.data_panel.open_folder(demo_folder("image"))
@@ -161,7 +162,11 @@ class MainWindow(QMainWindow):
             # Also warms torch's imports off the GUI thread, so the first preview or training run does not
             # freeze the window while they load.
             import sslstudio.core.training.session  # noqa: F401
-            from sslstudio.core.training.device import describe_device, resolve_device, warm_up_training_imports
+            from sslstudio.core.training.device import (  # loads torch
+                describe_device,
+                resolve_device,
+                warm_up_training_imports,
+            )
 
             warm_up_training_imports()
             return describe_device(resolve_device("auto"))
@@ -292,8 +297,6 @@ class MainWindow(QMainWindow):
 
     # ---------------------------------------------------------------- desktop
     def show_about(self) -> None:
-        from sslstudio.gui.about import about_text
-
         QMessageBox.about(self, "About sslstudio", about_text())
 
     def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt's name)

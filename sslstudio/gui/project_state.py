@@ -12,6 +12,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
+from sslstudio.core.demo import default_runs_folder
 from sslstudio.core.project import Project
 from sslstudio.core.training.run_dir import RunDir
 
@@ -62,7 +63,6 @@ class ProjectState(QObject):
         """Where new runs go: beside the project file, or in the user's data folder before it is saved."""
         if self.path is not None:
             return self.path.parent / "runs"
-        from sslstudio.core.demo import default_runs_folder
 
         return default_runs_folder().parent / "runs"
 

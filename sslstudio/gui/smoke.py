@@ -15,8 +15,8 @@ def open_and_close_window() -> str:
     started = time.perf_counter()
     from PySide6.QtCore import QEventLoop
 
-    from sslstudio.gui.app import create_application
-    from sslstudio.gui.main_window import MainWindow
+    from sslstudio.gui.app import create_application  # after QT_QPA_PLATFORM is chosen above
+    from sslstudio.gui.main_window import MainWindow  # likewise
 
     app = create_application([])
     window = MainWindow()

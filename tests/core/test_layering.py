@@ -117,3 +117,47 @@ def test_the_core_packages_import_each_other_without_a_cycle():
     for node in sorted(graph):
         visit(node)
     assert {"data", "tasks", "models", "training", "embeddings", "evaluation"} <= set(graph)
+
+
+HEAVY = {"torch", "torchvision", "torchaudio", "sklearn", "umap", "onnx", "onnxruntime", "onnxscript", "openTSNE",
+         "timm", "scipy"}
+
+
+def test_the_gui_imports_late_only_what_is_heavy_and_says_why():
+    """The written rule: inside a function, import only modules that pull in torch, scikit-learn, umap, onnx or
+    the like, and say so in a trailing comment; everything else is imported at the top of its module."""
+    import ast
+    import functools
+
+    package = Path(sslstudio.core.__file__).parent.parent
+    modules = {".".join(p.relative_to(package.parent).with_suffix("").parts).removesuffix(".__init__"): p
+               for p in package.rglob("*.py")}
+
+    def top_level(path: Path) -> list[str]:
+        found = []
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.Import):
+                found += [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                found.append(node.module)
+        return found
+
+    @functools.cache
+    def heavy(module: str) -> bool:
+        if module.split(".")[0] in HEAVY:
+            return True
+        return module in modules and any(heavy(name) for name in top_level(modules[module]) if name != module)
+
+    broken = []
+    for path in (package / "gui").rglob("*.py"):
+        lines = path.read_text().splitlines()
+        for function in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            for node in ast.walk(function):
+                if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("sslstudio"):
+                    said = "#" in lines[node.lineno - 1] or "#" in lines[node.end_lineno - 1]
+                    if not said:
+                        kind = "heavy, say so" if heavy(node.module) else "light, import it at the top"
+                        broken.append(f"{path.name}:{node.lineno} {node.module} ({kind})")
+    assert broken == []

@@ -7,11 +7,13 @@ def run_panel_alone(panel_class) -> None:
     import sys
     from pathlib import Path
 
-    from sslstudio.core.data.scan import scan_folder
-    from sslstudio.gui.app import run_alone
-    from sslstudio.gui.jobs import JobRunner
-    from sslstudio.gui.project_state import ProjectState
-    from sslstudio.resources import demo_folder
+    # A manual look's helper: its imports load only when it is used, so importing a panel never loads
+    # the app (whose window imports the panels).
+    from sslstudio.core.data.scan import scan_folder  # for a manual look
+    from sslstudio.gui.app import run_alone  # for a manual look; an import cycle at the package's top
+    from sslstudio.gui.jobs import JobRunner  # for a manual look
+    from sslstudio.gui.project_state import ProjectState  # for a manual look
+    from sslstudio.resources import demo_folder  # for a manual look
 
     def build():
         runs = [Path(sys.argv[1])] if len(sys.argv) > 1 else []

@@ -22,6 +22,8 @@ from PySide6.QtWidgets import (
 
 from sslstudio.core.data.dataset import check_files
 from sslstudio.core.data.scan import ScanResult, scan_folder
+from sslstudio.core.data.store import SampleStore
+from sslstudio.core.data.survey import describe_bytes
 from sslstudio.gui.errors import show_error
 from sslstudio.gui.jobs import Job, JobRunner
 from sslstudio.gui.paths import display_path_html
@@ -187,8 +189,7 @@ class DataPanel(QWidget):
         wanted = dict(self.state.project.inputs)
 
         def check(state):
-            from sslstudio.core.data.store import SampleStore
-            from sslstudio.core.training.session import suited_inputs
+            from sslstudio.core.training.session import suited_inputs  # loads torch
 
             spec, _ = suited_inputs(root, modality, "auto", wanted)
             bad = check_files(root, files, modality, spec, progress=state)
@@ -216,7 +217,6 @@ class DataPanel(QWidget):
     def _on_checked(self, modality: str, bad: list, store_bytes: int) -> None:
         if modality != self.modality:
             return
-        from sslstudio.core.data.survey import describe_bytes
 
         self.store_label.setText(f"Decoded samples are kept in the sample store: {describe_bytes(store_bytes)} "
                                  f"(Train, Embeddings and Fine-tune read them from there; "

@@ -25,9 +25,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from sslstudio.core.data.dataset import load_folder
+from sslstudio.core.embeddings.cache import load_or_compute
 from sslstudio.core.embeddings.map_session import COLOUR_BY, MapSession
-from sslstudio.core.embeddings.projection import ProjectionSettings
+from sslstudio.core.embeddings.neighbours import kmeans_clusters
+from sslstudio.core.embeddings.projection import ProjectionSettings, project, timelapse
 from sslstudio.core.errors import UserError
+from sslstudio.core.evaluation.active import fit_probe
+from sslstudio.core.training.run_dir import RunDir
 from sslstudio.gui.jobs import JobRunner, PageJobs
 from sslstudio.gui.project_state import ProjectState
 from sslstudio.gui.widgets.args_form import ArgsForm
@@ -41,9 +46,7 @@ UNLABELLED = np.array([170, 170, 170, 120], dtype=np.uint8)
 def extract(run: Path, checkpoint: Path | None, folder: Path, modality: str, state, samples=None):
     """Decode the folder as the run saw it (unless `samples` are already decoded) and embed it with
     `checkpoint` (cached per checkpoint)."""
-    from sslstudio.core.data.dataset import load_folder
-    from sslstudio.core.embeddings.cache import load_or_compute
-    from sslstudio.core.training.session import load_run
+    from sslstudio.core.training.session import load_run  # loads torch
 
     loaded = load_run(run, checkpoint)
     if samples is None:
@@ -170,8 +173,6 @@ class EmbeddingsPanel(QWidget):
         method, cap = self._map_settings()
 
         def work(state):
-            from sslstudio.core.embeddings.projection import project
-
             samples, embeddings = extract(Path(run), Path(checkpoint) if checkpoint else None, folder, modality,
                                           state)
             return samples, embeddings, project(embeddings.vectors, method, cap)
@@ -195,14 +196,11 @@ class EmbeddingsPanel(QWidget):
         run, folder, modality = self.picker.run(), self.state.folder, self.state.modality
         if not run or folder is None or self.work.busy:
             return
-        from sslstudio.core.training.run_dir import RunDir
 
         checkpoints = [path for _, path in RunDir(run).checkpoints()] + [None]
         method, cap = self._map_settings()
 
         def work(state):
-            from sslstudio.core.embeddings.projection import timelapse
-
             vectors, samples = [], None  # every checkpoint of a run reads the same decoded samples
             for checkpoint in checkpoints:
                 samples, embeddings = extract(Path(run), checkpoint, folder, modality, state, samples)
@@ -260,8 +258,6 @@ class EmbeddingsPanel(QWidget):
             k = self.map_form.values()["clusters"]
 
             def work(_state):
-                from sslstudio.core.embeddings.neighbours import kmeans_clusters  # scikit-learn
-
                 return kmeans_clusters(vectors, k)
 
             self.work.start("clustering", work, lambda clusters: (session.set_clusters(clusters, k), self.recolour()))
@@ -273,8 +269,6 @@ class EmbeddingsPanel(QWidget):
             return
 
         def fit(_state):
-            from sslstudio.core.evaluation.active import fit_probe  # scikit-learn
-
             return fit_probe(vectors, labelled, classes)
 
         self.work.start("fitting probe", fit, lambda probe: (setattr(session, "probe", probe), self.recolour()))

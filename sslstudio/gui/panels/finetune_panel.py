@@ -33,14 +33,17 @@ from PySide6.QtWidgets import (
 )
 
 from sslstudio.core.errors import UserError
+from sslstudio.core.evaluation.active import suggest
 from sslstudio.core.evaluation.session import EvaluationSession, evaluate_labels, load_features
 from sslstudio.core.evaluation.settings import CurveSettings
 from sslstudio.core.export_settings import FORMAT_SUFFIXES, FORMATS, ExportSettings
+from sslstudio.core.recipes import RAW_INPUTS
 from sslstudio.gui.jobs import JobRunner, PageJobs
 from sslstudio.gui.project_state import ProjectState
 from sslstudio.gui.widgets.args_form import ArgsForm
 from sslstudio.gui.widgets.run_picker import RunPicker
 from sslstudio.gui.widgets.sample_gallery import SampleGallery
+from sslstudio.gui.widgets.training_plots import apply_plot_theme
 
 CURVE_COLOURS = {"ssl": "#1f5fbf", "random_init": "#d0702c", "raw": "#6b6b6b"}
 CURVE_NAMES = {"ssl": "self-supervised", "random_init": "random init", "raw": "raw inputs"}
@@ -88,7 +91,6 @@ class FinetunePanel(QWidget):
             column.addWidget(widget)
         column.addStretch(1)
 
-        from sslstudio.gui.widgets.training_plots import apply_plot_theme
 
         apply_plot_theme()
         self.plot = pg.PlotWidget(title="accuracy against labels per class")
@@ -204,7 +206,6 @@ class FinetunePanel(QWidget):
         labels = ["all" if k == 0 else str(k) for k in curve.shots]
         self.plot.getAxis("bottom").setTicks([[(float(np.log10(v)), text) for v, text in zip(x, labels, strict=True)]])
         self.plot.setYRange(0, 1)
-        from sslstudio.core.recipes import RAW_INPUTS
 
         self.curve_verdict.setText(curve.verdict(RAW_INPUTS[self.session.modality]))
 
@@ -240,8 +241,6 @@ class FinetunePanel(QWidget):
         labelled = np.flatnonzero(labels != "")
 
         def work(_state):
-            from sslstudio.core.evaluation.active import suggest
-
             return suggest(vectors, labelled, labels[labelled], count=24)
 
         def done(rows):
@@ -282,7 +281,7 @@ class FinetunePanel(QWidget):
         loaded, samples, labels, vectors = session.loaded, session.samples, session.labels(), session.features["ssl"]
 
         def work(_state):
-            from sslstudio.core.export import export_with_probe
+            from sslstudio.core.export import export_with_probe  # loads torch
 
             return export_with_probe(loaded, path, ExportSettings(format=fmt), samples, labels, vectors)[0]
 

@@ -25,8 +25,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from sslstudio.core.data.survey import survey
 from sslstudio.core.errors import UserError
 from sslstudio.core.preview import POOL, load_pool, preview_indices
+from sslstudio.core.recipes import recommended
+from sslstudio.gui.errors import show_error
 from sslstudio.gui.jobs import JobRunner
 from sslstudio.gui.widgets.args_form import ArgsForm
 from sslstudio.gui.widgets.input_settings import InputSettings
@@ -38,23 +41,22 @@ PREVIEW_SAMPLES = 8
 
 def recipe_for(modality: str):
     """The recommended recipe for this modality on the device the workbench trains on by default."""
-    from sslstudio.core.recipes import recommended
-    from sslstudio.core.training.device import resolve_device
+    from sslstudio.core.training.device import resolve_device  # loads torch
 
     return recommended(modality, resolve_device("auto").type)
 
 
 def task_catalogue(modality: str) -> list[dict]:
     """The modality's tasks, grouped by family (in FAMILIES order), registry order within a family."""
-    from sslstudio.core.tasks.base import FAMILIES
-    from sslstudio.core.tasks.registry import tasks_for
+    from sslstudio.core.tasks.base import FAMILIES  # loads torch
+    from sslstudio.core.tasks.registry import tasks_for  # loads torch
 
     return sorted((task.describe() for task in tasks_for(modality)), key=lambda entry: FAMILIES.index(entry["family"]))
 
 
 def preview_inputs(root: Path, relpaths: list[str], modality: str, spec):
     """A seeded sample of the folder, decoded at these input settings, with an input pipeline fitted on it."""
-    from sslstudio.core.models.inputs import Pipeline
+    from sslstudio.core.models.inputs import Pipeline  # loads torch
 
     samples = load_pool(root, relpaths, modality, spec, wait=False)  # never behind the Data step's decode
     return samples, Pipeline.fit(samples)
@@ -62,14 +64,13 @@ def preview_inputs(root: Path, relpaths: list[str], modality: str, spec):
 
 def survey_folder(root: Path, relpaths: list[str], modality: str):
     """The folder's file sizes (headers only) and the device training will use, for the input proposal."""
-    from sslstudio.core.data.survey import survey
-    from sslstudio.core.training.device import resolve_device
+    from sslstudio.core.training.device import resolve_device  # loads torch
 
     return survey(root, relpaths, modality), resolve_device("auto").type
 
 
 def render_preview(inputs, task_name: str, values: dict, seed: int, n: int = PREVIEW_SAMPLES):
-    from sslstudio.core.tasks.registry import get_task
+    from sslstudio.core.tasks.registry import get_task  # loads torch
 
     samples, pipeline = inputs
     task_cls = get_task(task_name)
@@ -250,8 +251,7 @@ class TaskPanel(QWidget):
             return
         entry = self.catalogue[row]
         self.about.setText(f"{entry['description']}<br><small><i>{entry['reference']}</i></small>")
-        from sslstudio.core.tasks.registry import get_task
-        from sslstudio.gui.errors import show_error
+        from sslstudio.core.tasks.registry import get_task  # loads torch
 
         values, problems = get_task(entry["name"]).Args.valid_part(self._pending_values)
         self._pending_values = {}
@@ -317,7 +317,6 @@ class TaskPanel(QWidget):
         if generation != self.generation:
             return
         if details:  # a bug: the full dialog
-            from sslstudio.gui.errors import show_error
 
             show_error(self, message, details)
         self.error.setText(message)

@@ -23,6 +23,7 @@ from sslstudio.core.errors import UserError
 from sslstudio.core.training.alerts import alerts_for
 from sslstudio.core.training.config import TrainConfig
 from sslstudio.core.training.events import SAMPLE_NOUN, CheckpointSaved, StepMetrics, TrainingFailed, TrainingFinished
+from sslstudio.core.training.run_dir import RunDir
 from sslstudio.gui.errors import show_error
 from sslstudio.gui.jobs import Job, JobRunner
 from sslstudio.gui.project_state import ProjectState
@@ -30,6 +31,7 @@ from sslstudio.gui.training_work import Events, LiveOutputs, LogLine, TrainingWo
 from sslstudio.gui.widgets.args_form import ArgsForm
 from sslstudio.gui.widgets.preview_grid import PreviewGrid
 from sslstudio.gui.widgets.runs_tree import RunsTree
+from sslstudio.gui.widgets.training_plots import TrainingPlots
 
 LOG_EVERY = 5  # steps between logged metrics: frequent enough for live curves, cheap enough for health metrics
 HIDDEN_SETTINGS = ("log_every",)  # the workbench logs every LOG_EVERY steps for its live curves
@@ -42,8 +44,8 @@ AUTOMATIC = "automatic"
 
 
 def device_and_backbone_choices(modality: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    from sslstudio.core.models.backbones import BACKBONES
-    from sslstudio.core.training.device import available_devices
+    from sslstudio.core.models.backbones import BACKBONES  # loads torch
+    from sslstudio.core.training.device import available_devices  # loads torch
 
     automatic = (AUTOMATIC, "The recipe's or the task's own where they name one; else a small CNN on a CPU, and on a "
                             "GPU ResNet-50 for photos (96 px and up) or the CIFAR-stem ResNet-18 for small images. "
@@ -159,7 +161,6 @@ class TrainPanel(QWidget):
     def build_plots(self):
         """The plots, built on first use or once the window is up (MainWindow asks after its device check)."""
         if self._plots is None:
-            from sslstudio.gui.widgets.training_plots import TrainingPlots
 
             self._plots = TrainingPlots()
             current = self.tabs.currentIndex()
@@ -216,7 +217,7 @@ class TrainPanel(QWidget):
 
     @Slot()
     def start(self) -> Job | None:
-        from sslstudio.core.training.session import TrainRequest
+        from sslstudio.core.training.session import TrainRequest  # loads torch
 
         if not self.ready() or self.is_running():
             return None
@@ -241,7 +242,7 @@ class TrainPanel(QWidget):
 
     @Slot()
     def resume_selected(self) -> Job | None:
-        from sslstudio.core.training.session import TrainRequest
+        from sslstudio.core.training.session import TrainRequest  # loads torch
 
         chosen = self.runs.chosen()
         if chosen is None or not self.ready() or self.is_running():
@@ -251,7 +252,6 @@ class TrainPanel(QWidget):
         request = TrainRequest(self.state.folder, run, resume=True, resume_from=checkpoint,
                                train_settings=settings, device=self.device_box.currentData() or "auto",
                                cpu_cores_free=1)
-        from sslstudio.core.training.run_dir import RunDir
 
         self.plots.load_records(RunDir(run).read_metrics())
         return self._launch(request, f"resuming {run.name}" + (f" from {Path(checkpoint).name}" if checkpoint else ""))
@@ -395,15 +395,11 @@ class TrainPanel(QWidget):
     # ---------------------------------------------------------------- runs
     @Slot(str)
     def _on_run_chosen(self, run: str) -> None:
-        from sslstudio.core.training.run_dir import RunDir
-
         if not self.is_running():
             self.plots.load_records(RunDir(run).read_metrics())
 
     @Slot(list)
     def _overlay_runs(self, ticked: list) -> None:
-        from sslstudio.core.training.run_dir import RunDir
-
         self.plots.clear_overlays()
         for name, run in ticked:
             self.plots.overlay(name, RunDir(run).read_metrics())

@@ -9,6 +9,8 @@ from pathlib import Path
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QComboBox, QFormLayout, QWidget
 
+from sslstudio.core.training.run_dir import RunDir
+
 
 class RunPicker(QWidget):
     sig_changed = Signal()
@@ -38,8 +40,6 @@ class RunPicker(QWidget):
 
     @Slot()
     def _fill_checkpoints(self) -> None:
-        from sslstudio.core.training.run_dir import RunDir
-
         self.checkpoint_box.blockSignals(True)
         self.checkpoint_box.clear()
         run = self.run_box.currentData()

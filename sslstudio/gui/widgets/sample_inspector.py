@@ -10,8 +10,9 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from sslstudio.core.colour import VIRIDIS, spectrogram_rgb
 from sslstudio.gui.widgets.sample_gallery import SampleGallery, sample_file, sample_picture, sample_snippet
-from sslstudio.gui.widgets.sample_viewer import SampleViewer
+from sslstudio.gui.widgets.sample_viewer import SampleViewer, spectrogram_db
 from sslstudio.gui.widgets.thumbnails import THUMB
 
 NEIGHBOURS = 12
@@ -36,8 +37,6 @@ class SampleInspector(QWidget):
     @staticmethod
     def _spectrogram(samples, row: int, height: int = 160) -> QPixmap:
         """The decoded clip's spectrogram, low frequencies at the bottom (what the model's log-mel sees)."""
-        from sslstudio.core.colour import VIRIDIS, spectrogram_rgb
-        from sslstudio.gui.widgets.sample_viewer import spectrogram_db
 
         spec = spectrogram_db(np.asarray(samples.item(row), dtype=np.float32), samples.spec.sample_rate).T
         rgb = spectrogram_rgb(spec, None, (0, 0, 0), VIRIDIS)

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from sslstudio.gui.paths import display_path_html
+from sslstudio.gui.widgets.training_plots import apply_plot_theme
 
 AUDIO_VIEW_SECONDS = 60  # longer files are shown in part, and the viewer says so
 TEXT_VIEW_BYTES = 200_000
@@ -76,7 +77,6 @@ class _AudioPage(QWidget):
         super().__init__()
         import pyqtgraph as pg
 
-        from sslstudio.gui.widgets.training_plots import apply_plot_theme
 
         apply_plot_theme()
         layout = QVBoxLayout(self)

@@ -13,6 +13,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen
 
+from sslstudio.gui.widgets.training_plots import apply_plot_theme
+
 HOVER_RADIUS_PX = 6
 # Up to this many visible points, each is stamped (cost grows with points); beyond it, the image is
 # dilated (cost grows with pixels): at 100k points stamping is 3x faster, at 1M dilation is 2x.
@@ -138,8 +140,6 @@ class ScatterView(pg.PlotWidget):
     sig_selected = Signal(object)
 
     def __init__(self, parent=None):
-        from sslstudio.gui.widgets.training_plots import apply_plot_theme
-
         apply_plot_theme()  # the application's light or dark background, not pyqtgraph's black
         super().__init__(parent)
         self.setMouseTracking(True)
