@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 
 def main(width: int, height: int, out: Path) -> None:
-    from PySide6.QtCore import QEventLoop, QTimer
+    from waiting import wait
 
     from sslstudio.gui.app import create_application
     from sslstudio.gui.main_window import MainWindow
@@ -32,16 +32,6 @@ def main(width: int, height: int, out: Path) -> None:
     window.show()
     window.open_initial(None, first_run_demo=False)
     scale = os.environ.get("QT_SCALE_FACTOR", "1")
-
-    def wait(ms=0, signal=None, until=None, limit_ms=120_000):
-        loop = QEventLoop()
-        if signal is not None:
-            signal.connect(loop.quit)
-        if until is not None:
-            poll = QTimer(interval=100, timeout=lambda: until() and loop.quit())
-            poll.start()
-        QTimer.singleShot(ms or limit_ms, loop.quit)
-        loop.exec()
 
     def shot(name):
         wait(400)

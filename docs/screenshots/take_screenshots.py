@@ -21,7 +21,7 @@ sys.path.insert(0, str(HERE.parent.parent))
 def main() -> None:
     import shutil
 
-    from PySide6.QtCore import QEventLoop, QTimer
+    from waiting import wait
 
     sys.path.insert(0, str(HERE.parent.parent / "bench"))
     from _images import SHAPES, picture
@@ -45,16 +45,6 @@ def main() -> None:
     window.resize(1360, 860)
     window.show()
     window.open_initial(None, first_run_demo=False)  # the device shows in the status bar
-
-    def wait(ms=0, signal=None, until=None, limit_ms=120_000):
-        loop = QEventLoop()
-        if signal is not None:
-            signal.connect(loop.quit)
-        if until is not None:
-            poll = QTimer(interval=100, timeout=lambda: until() and loop.quit())
-            poll.start()
-        QTimer.singleShot(ms or limit_ms, loop.quit)
-        loop.exec()
 
     def shot(name):
         app.processEvents()
