@@ -88,7 +88,7 @@ def main() -> None:
     window.train_panel.start()
     wait(70_000, signal=window.train_panel.sig_run_over)
     shot("train-curves")
-    window.train_panel.tabs.setCurrentIndex(1)
+    window.train_panel.monitor.tabs.setCurrentIndex(1)
     shot("train-live-outputs")
     window.go_to_step(3)
     panel = window.embeddings_panel

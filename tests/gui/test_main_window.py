@@ -134,9 +134,9 @@ def test_the_app_exits_cleanly_with_audio_and_training_plots_open(tmp_path):
         def pick():
             window.data_panel.grid.setCurrentIndex(window.data_panel.model.index(0))
             from sslstudio.core.training.events import HealthMetrics, StepMetrics
-            window.train_panel.plots.add_events([StepMetrics(1, 0, 9, 1.0, 1e-3, 9.0, 1.0, 0.0),
+            window.train_panel.monitor.plots.add_events([StepMetrics(1, 0, 9, 1.0, 1e-3, 9.0, 1.0, 0.0),
                                                  HealthMetrics(1, 0.1, 0.1, 3.0, 8, 0.5)])
-            window.train_panel.plots.redraw()
+            window.train_panel.monitor.plots.redraw()
             window.state.dirty = False
             QTimer.singleShot(200, window.close)
         window.data_panel.sig_folder_ready.connect(lambda *a: QTimer.singleShot(100, pick))

@@ -33,11 +33,11 @@ def open_and_pick(qtbot, win, folder, task):
 
 
 def steps_seen(panel):
-    return panel.plots.series["loss"].n
+    return panel.monitor.plots.series["loss"].n
 
 
 def last_step(panel):
-    series = panel.plots.series["loss"]
+    series = panel.monitor.plots.series["loss"]
     return series.x[series.n - 1] if series.n else 0
 
 
@@ -67,8 +67,8 @@ def test_open_pick_preview_train_pause_resume_stop_and_resume_from_a_checkpoint(
     config = RunDir(run).read_config()
     assert config["spec"]["image_size"] == 24 and config["backbone"] == "cnn_small"  # the automatic backbone
     qtbot.waitUntil(lambda: last_step(panel) >= 20, timeout=120_000)  # 20 steps trained
-    assert "/ 125000 · loss" in panel.progress.format() and "images/s" in panel.progress.format()
-    assert "views/s" in panel.progress.toolTip()  # rotation's four turns of each image, apart
+    assert "/ 125000 · loss" in panel.monitor.progress.format() and "images/s" in panel.monitor.progress.format()
+    assert "views/s" in panel.monitor.progress.toolTip()  # rotation's four turns of each image, apart
 
     panel.pause_button.click()
     assert panel.pause_button.text() == "Resume" and window.train_label.text() == "training: paused"
@@ -93,7 +93,7 @@ def test_open_pick_preview_train_pause_resume_stop_and_resume_from_a_checkpoint(
         panel.resume_selected()
         qtbot.waitUntil(lambda: last_step(panel) > resumed_at, timeout=120_000)  # it goes on from there
         panel.stop()
-    assert f"from step-{resumed_at:07d}.pt" in panel.log.toPlainText()
+    assert f"from step-{resumed_at:07d}.pt" in panel.monitor.log.toPlainText()
     assert window._write(window.state.runs_root().parent / "project")  # the project remembers the run
     assert load_project(window.state.path).runs[-1]["task"] == "rotation"
     row = [key for key, _ in STEPS].index("embeddings")
@@ -128,7 +128,7 @@ def test_a_crash_in_the_worker_reaches_the_error_dialog(qtbot, window, tiny_text
     with qtbot.waitSignal(window.train_panel.sig_run_over, timeout=30_000):
         window.train_panel.start()
     assert shown and shown[0][0] == "RuntimeError: disk on fire" and "broken_prepare" in shown[0][1]
-    assert "disk on fire" in window.train_panel.alerts.text()
+    assert "disk on fire" in window.train_panel.monitor.alerts.text()
     assert window.isVisible() and window.train_panel.start_button.isEnabled()  # the app carries on
 
 

@@ -35,7 +35,7 @@ def test_the_settings_form_is_the_train_schema_with_the_workbench_defaults(panel
 def test_start_is_refused_with_the_reason_when_task_settings_conflict(panel, tmp_path):
     panel.state.set_task("mlm", {"mask_token_share": 0.8, "random_token_share": 0.5})
     assert panel.start() is None
-    assert "Not started" in panel.alerts.text() and "at most 1" in panel.alerts.text()
+    assert "Not started" in panel.monitor.alerts.text() and "at most 1" in panel.monitor.alerts.text()
     assert not (tmp_path / "runs").exists() and panel.start_button.isEnabled()
 
 

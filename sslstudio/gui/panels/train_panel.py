@@ -10,34 +10,28 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
-    QPlainTextEdit,
-    QProgressBar,
     QPushButton,
     QSplitter,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from sslstudio.core.errors import UserError
-from sslstudio.core.training.alerts import alerts_for
 from sslstudio.core.training.config import TrainConfig
-from sslstudio.core.training.events import SAMPLE_NOUN, CheckpointSaved, StepMetrics, TrainingFailed, TrainingFinished
+from sslstudio.core.training.events import CheckpointSaved, StepMetrics, TrainingFailed, TrainingFinished
 from sslstudio.core.training.run_dir import RunDir
 from sslstudio.gui.errors import show_error
 from sslstudio.gui.jobs import Job, JobRunner
 from sslstudio.gui.project_state import ProjectState
 from sslstudio.gui.training_work import Events, LiveOutputs, LogLine, TrainingWork
 from sslstudio.gui.widgets.args_form import ArgsForm
-from sslstudio.gui.widgets.preview_grid import PreviewGrid
+from sslstudio.gui.widgets.run_monitor import RunMonitor
 from sslstudio.gui.widgets.runs_tree import RunsTree
-from sslstudio.gui.widgets.training_plots import TrainingPlots
 
 LOG_EVERY = 5  # steps between logged metrics: frequent enough for live curves, cheap enough for health metrics
 HIDDEN_SETTINGS = ("log_every",)  # the workbench logs every LOG_EVERY steps for its live curves
 # The workbench's own defaults over TrainConfig's: a short first run, and a batch that suits a laptop's CPU.
 WORKBENCH_DEFAULTS = {"max_minutes": 2.0, "batch_size": 64}
-PROGRESS_SCALE = 1000  # the bar shows the share of the budget used, in thousandths
 
 
 AUTOMATIC = "automatic"
@@ -68,7 +62,6 @@ class TrainPanel(QWidget):
         self.job: Job | None = None
         self.run_path: Path | None = None
         self._choices_for: str | None = None  # the modality the device and backbone lists were made for
-        self.alerts_seen: set[str] = set()
         self.recipe = None  # the recommended recipe last applied (core/recipes.py)
         self._build()
         for signal in (state.sig_folder_changed, state.sig_task_changed):
@@ -124,50 +117,16 @@ class TrainPanel(QWidget):
         left_layout.addWidget(self.runs, 1)
         left_layout.addWidget(self.resume_button)
 
-        self.progress = QProgressBar()
-        self.progress.setFormat("not started")
-        self.alerts = QLabel()
-        self.alerts.setWordWrap(True)
-        self.alerts.setStyleSheet("color: #b05000;")
-        self._plots = None  # built once the window shows (a few hundred ms), not while it opens
-        self.live = PreviewGrid()
-        self.log = QPlainTextEdit()
-        self.log.setReadOnly(True)
-        self.log.setMaximumBlockCount(5000)
-        self.tabs = QTabWidget()
-        self.tabs.addTab(QLabel("Curves appear once a run starts or one is picked from the list."), "Curves")
-        self.tabs.addTab(self.live, "Live outputs")
-        self.tabs.addTab(self.log, "Log")
-        right = QWidget()
-        right_layout = QVBoxLayout(right)
-        right_layout.addWidget(self.progress)
-        right_layout.addWidget(self.alerts)
-        right_layout.addWidget(self.tabs, 1)
+        self.monitor = RunMonitor()  # progress, alerts, curves, live outputs and log
 
         splitter = QSplitter()
         splitter.addWidget(left)
-        splitter.addWidget(right)
+        splitter.addWidget(self.monitor)
         splitter.setSizes([330, 950])
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
         self._update_buttons()
-
-    @property
-    def plots(self):
-        return self.build_plots()
-
-    @Slot()
-    def build_plots(self):
-        """The plots, built on first use or once the window is up (MainWindow asks after its device check)."""
-        if self._plots is None:
-
-            self._plots = TrainingPlots()
-            current = self.tabs.currentIndex()
-            self.tabs.removeTab(0)
-            self.tabs.insertTab(0, self._plots, "Curves")
-            self.tabs.setCurrentIndex(current)
-        return self._plots
 
     # ---------------------------------------------------------------- context
     def ready(self) -> bool:
@@ -202,7 +161,7 @@ class TrainPanel(QWidget):
         its backbone while the backbone is automatic)."""
         self.form.set_values({"max_minutes": None, "epochs": None, **recipe.train})
         self.recipe = recipe
-        self._say(f"recipe {recipe.name}: {recipe.summary()}")
+        self.monitor.say(f"recipe {recipe.name}: {recipe.summary()}")
 
     # ---------------------------------------------------------------- running
     def _backbone(self) -> str | None:
@@ -230,15 +189,10 @@ class TrainPanel(QWidget):
         try:
             request.check()
         except UserError as error:
-            self.refused(str(error))
+            self.monitor.refused(str(error))
             return None
-        self.plots.clear()
+        self.monitor.plots.clear()
         return self._launch(request, f"new run {run.name}")
-
-    def refused(self, reason: str) -> None:
-        """Start was refused: the reason stays in the alert line until a run starts."""
-        self.alerts.setText(f"⚠ Not started: {reason}")
-        self._say(f"not started: {reason}")
 
     @Slot()
     def resume_selected(self) -> Job | None:
@@ -253,17 +207,12 @@ class TrainPanel(QWidget):
                                train_settings=settings, device=self.device_box.currentData() or "auto",
                                cpu_cores_free=1)
 
-        self.plots.load_records(RunDir(run).read_metrics())
+        self.monitor.plots.load_records(RunDir(run).read_metrics())
         return self._launch(request, f"resuming {run.name}" + (f" from {Path(checkpoint).name}" if checkpoint else ""))
 
     def _launch(self, request, message: str) -> Job:
         self.run_path = Path(request.out)
-        self.alerts_seen.clear()
-        self.alerts.clear()
-        self.live.show_samples([], "Live outputs appear a few seconds into training.")
-        self._say(message)
-        self.progress.setRange(0, 0)
-        self.progress.setFormat("loading data …")
+        self.monitor.started(message, self.state.modality)
         self.job = self.jobs.start("training", TrainingWork(request), self)
         self.job.sig_partial.connect(self._on_partial)
         self.job.sig_failed.connect(self._on_crashed)
@@ -283,11 +232,11 @@ class TrainPanel(QWidget):
             return
         if self.job.paused:
             self.job.resume()
-            self._say("resumed")
+            self.monitor.say("resumed")
             self.sig_state.emit("training")
         else:
             self.job.pause()
-            self._say("paused (between two steps)")
+            self.monitor.say("paused (between two steps)")
             self.sig_state.emit("paused")
         self._update_buttons()
 
@@ -295,7 +244,7 @@ class TrainPanel(QWidget):
     def stop(self) -> None:
         if self.is_running():
             self.job.cancel()
-            self._say("stopping after the current step …")
+            self.monitor.say("stopping after the current step …")
 
     def is_running(self) -> bool:
         return self.job is not None and self.job.is_running()
@@ -309,77 +258,33 @@ class TrainPanel(QWidget):
     # ---------------------------------------------------------------- events
     @Slot(object)
     def _on_partial(self, part) -> None:
-        if isinstance(part, Events):
-            self._on_events(part.events)
-        elif isinstance(part, LiveOutputs):
-            self.live.show_samples(part.samples)
+        if isinstance(part, LiveOutputs):
+            self.monitor.live.show_samples(part.samples)
         elif isinstance(part, LogLine):
-            self._say(part.text)
-
-    def _on_events(self, events: list) -> None:
-        self.plots.add_events(events)
-        for event in events:
-            if isinstance(event, StepMetrics):
-                self._show_step(event)
-                self.runs.show_step(self.run_path, event.step)
-            elif isinstance(event, CheckpointSaved):
-                self._say(f"checkpoint saved at step {event.step}")
-                self.state.runs_updated()  # the new checkpoint can be resumed from, and mapped
-            elif isinstance(event, (TrainingFinished, TrainingFailed)):
-                self._on_done(event)
-            for alert in alerts_for(event):
-                self._alert(alert)
-
-    def _show_step(self, event) -> None:
-        """The bar follows whichever budget governs, steps or time; the speed counts samples, views in the tip."""
-        self.progress.setRange(0, PROGRESS_SCALE)
-        self.progress.setValue(round(event.progress * PROGRESS_SCALE))
-        of_total = f" / {event.total_steps}" if event.total_steps is not None else ""
-        noun = SAMPLE_NOUN.get(self.state.modality, "samples")
-        eta = f" · ETA {_duration(event.eta_s)}" if event.eta_s != float("inf") else ""
-        self.progress.setFormat(f"step {event.step}{of_total} · loss {event.loss:.4f} · "
-                                f"{event.samples_per_s:.0f} {noun}/s{eta}")
-        self.progress.setToolTip(f"{event.views_per_s:.0f} views/s: the inputs the model sees, several per sample "
-                                 f"for tasks that make views")
-
-    def _alert(self, text: str) -> None:
-        key = text.split(":")[0]  # one line per kind of alert, updated with the latest numbers
-        self.alerts_seen.add(key)
-        lines = [line for line in self.alerts.text().split("\n") if line and not line.startswith(f"⚠ {key}")]
-        self.alerts.setText("\n".join([*lines, f"⚠ {text}"]))
-
-    def _on_done(self, result) -> None:
-        if isinstance(result, TrainingFailed):
-            self._alert(result.message)
-            self._say(f"failed: {result.message}")
-            if result.traceback:
-                self.log.appendPlainText(result.traceback)
-        else:
-            setup = f" (and {_duration(result.setup_seconds)} of set-up)" if result.setup_seconds >= 1 else ""
-            self._say(f"{result.reason} at step {result.step} after {_duration(result.seconds)}{setup}")
-            if result.reason != "cancelled":  # a time budget ends the run before its epoch count
-                self.progress.setValue(self.progress.maximum())
-            self.progress.setFormat(f"{result.reason} at step {result.step} after {_duration(result.seconds)}")
+            self.monitor.say(part.text)
+        elif isinstance(part, Events):
+            self.monitor.show_events(part.events)
+            for event in part.events:
+                if isinstance(event, StepMetrics):
+                    self.runs.show_step(self.run_path, event.step)
+                elif isinstance(event, CheckpointSaved):
+                    self.state.runs_updated()  # the new checkpoint can be resumed from, and mapped
+                elif isinstance(event, TrainingFinished | TrainingFailed):
+                    self.monitor.show_end(event)
 
     @Slot(str, str)
     def _on_crashed(self, message: str, details: str) -> None:
-        self._say(f"error: {message}")
-        self._alert(f"training stopped by an error: {message}")
+        self.monitor.say(f"error: {message}")
+        self.monitor.alert(f"training stopped by an error: {message}")
         show_error(self, message, details)
 
     @Slot()
     def _on_over(self) -> None:
-        path = str(self.run_path) if self.run_path else ""
-        if self.progress.maximum() == 0:
-            self.progress.setRange(0, 1)
-            self.progress.setFormat("not started")
+        self.monitor.over()
         self._update_buttons()
         self.sig_state.emit("idle")
         self.state.runs_updated()
-        self.sig_run_over.emit(path)
-
-    def _say(self, text: str) -> None:
-        self.log.appendPlainText(f"{time.strftime('%H:%M:%S')}  {text}")
+        self.sig_run_over.emit(str(self.run_path) if self.run_path else "")
 
     def _update_buttons(self) -> None:
         running = self.is_running()
@@ -396,19 +301,14 @@ class TrainPanel(QWidget):
     @Slot(str)
     def _on_run_chosen(self, run: str) -> None:
         if not self.is_running():
-            self.plots.load_records(RunDir(run).read_metrics())
+            self.monitor.plots.load_records(RunDir(run).read_metrics())
 
     @Slot(list)
     def _overlay_runs(self, ticked: list) -> None:
-        self.plots.clear_overlays()
+        self.monitor.plots.clear_overlays()
         for name, run in ticked:
-            self.plots.overlay(name, RunDir(run).read_metrics())
+            self.monitor.plots.overlay(name, RunDir(run).read_metrics())
 
-
-def _duration(seconds: float) -> str:
-    seconds = int(max(0, seconds))
-    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}" if seconds >= 3600 \
-        else f"{seconds // 60}:{seconds % 60:02d}"
 
 
 if __name__ == "__main__":  # a manual look: python -m sslstudio.gui.panels.train_panel [FOLDER] [TASK]
