@@ -294,17 +294,15 @@ class _TrainPrinter:
 
 # ------------------------------------------------------------------ embed
 def cmd_embed(args) -> int:
-    from sslstudio.core.data.dataset import load_folder
-    from sslstudio.core.embeddings.cache import load_or_compute
+    from sslstudio.core.embeddings.cache import embed_folder
     from sslstudio.core.embeddings.extract import save_embeddings
-    from sslstudio.core.training.session import load_run
 
     _writable_folder_for(args.out)
-    run = load_run(args.run, args.checkpoint)
-    samples = load_folder(args.folder, run.modality, spec=run.pipeline.spec, progress=_progress_printer("decoding"))
+    samples, embedded = embed_folder(args.run, args.folder, args.checkpoint, args.device,
+                                     progress=_progress_printer("embedding"),
+                                     decode_progress=_progress_printer("decoding"))
     _report_skipped(samples)
-    embeddings = load_or_compute(args.run, samples, device=args.device, loaded=run,
-                                 progress=_progress_printer("embedding")).vectors
+    embeddings = embedded.vectors
     save_embeddings(args.out, embeddings, samples)
     summary = {"out": str(args.out), "samples": len(samples), "dim": int(embeddings.shape[1]),
                "labelled": samples.has_labels, "skipped": len(samples.bad)}

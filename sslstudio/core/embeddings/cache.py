@@ -97,3 +97,17 @@ def _holds(path: Path, ids_path: Path, ids: np.ndarray) -> bool:
         return vectors.shape[0] == len(ids) and path.stat().st_size >= vectors.nbytes
     except (OSError, ValueError):
         return False
+
+
+def embed_folder(run_path: str | Path, folder: str | Path, checkpoint: str | Path | None = None, device: str = "auto",
+                 progress: Progress | None = None, samples: SampleSet | None = None,
+                 decode_progress: Progress | None = None) -> tuple[SampleSet, Embeddings]:
+    """Decode `folder` as the run saw it (unless `samples` are already decoded) and embed it with `checkpoint`
+    (cached per checkpoint): what the CLI's `embed` and the Embeddings page's map both start from."""
+    from sslstudio.core.data.dataset import load_folder
+    from sslstudio.core.training.session import load_run
+
+    run = load_run(run_path, checkpoint)
+    if samples is None:
+        samples = load_folder(folder, run.modality, spec=run.pipeline.spec, progress=decode_progress or progress)
+    return samples, load_or_compute(run_path, samples, checkpoint, device, progress, loaded=run)

@@ -8,8 +8,6 @@ a class. Labels made here live in the project and colour the map at once.
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
@@ -25,8 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from sslstudio.core.data.dataset import load_folder
-from sslstudio.core.embeddings.cache import load_or_compute
+from sslstudio.core.embeddings.cache import embed_folder
 from sslstudio.core.embeddings.map_session import COLOUR_BY, MapSession
 from sslstudio.core.embeddings.neighbours import kmeans_clusters
 from sslstudio.core.embeddings.projection import ProjectionSettings, project, timelapse
@@ -38,20 +35,7 @@ from sslstudio.gui.project_state import ProjectState
 from sslstudio.gui.widgets.args_form import ArgsForm
 from sslstudio.gui.widgets.run_picker import RunPicker
 from sslstudio.gui.widgets.sample_inspector import SampleInspector
-from sslstudio.gui.widgets.scatter import ScatterView, palette, ramp
-
-UNLABELLED = np.array([170, 170, 170, 120], dtype=np.uint8)
-
-
-def extract(run: Path, checkpoint: Path | None, folder: Path, modality: str, state, samples=None):
-    """Decode the folder as the run saw it (unless `samples` are already decoded) and embed it with
-    `checkpoint` (cached per checkpoint)."""
-    from sslstudio.core.training.session import load_run  # loads torch
-
-    loaded = load_run(run, checkpoint)
-    if samples is None:
-        samples = load_folder(folder, modality, spec=loaded.pipeline.spec, progress=state)
-    return samples, load_or_compute(run, samples, checkpoint, progress=state, loaded=loaded)
+from sslstudio.gui.widgets.scatter import ScatterView, categorical, ramp
 
 
 class EmbeddingsPanel(QWidget):
@@ -166,15 +150,14 @@ class EmbeddingsPanel(QWidget):
 
     @Slot()
     def extract_and_map(self) -> None:
-        run, folder, modality = self.picker.run(), self.state.folder, self.state.modality
+        run, folder = self.picker.run(), self.state.folder
         if not run or folder is None or self.work.busy:
             return
         checkpoint = self.picker.checkpoint()
         method, cap = self._map_settings()
 
         def work(state):
-            samples, embeddings = extract(Path(run), Path(checkpoint) if checkpoint else None, folder, modality,
-                                          state)
+            samples, embeddings = embed_folder(run, folder, checkpoint, progress=state)
             return samples, embeddings, project(embeddings.vectors, method, cap)
 
         self.work.start("embedding", work, self._on_mapped, says="Embedding every sample…")
@@ -193,7 +176,7 @@ class EmbeddingsPanel(QWidget):
 
     @Slot()
     def build_timelapse(self) -> None:
-        run, folder, modality = self.picker.run(), self.state.folder, self.state.modality
+        run, folder = self.picker.run(), self.state.folder
         if not run or folder is None or self.work.busy:
             return
 
@@ -203,7 +186,7 @@ class EmbeddingsPanel(QWidget):
         def work(state):
             vectors, samples = [], None  # every checkpoint of a run reads the same decoded samples
             for checkpoint in checkpoints:
-                samples, embeddings = extract(Path(run), checkpoint, folder, modality, state, samples)
+                samples, embeddings = embed_folder(run, folder, checkpoint, progress=state, samples=samples)
                 vectors.append(embeddings.vectors)
             return [frame.coords for frame in timelapse(vectors, method, cap)]
 
@@ -225,27 +208,19 @@ class EmbeddingsPanel(QWidget):
 
     # ---------------------------------------------------------------- colours
     def _colours(self) -> np.ndarray:
-        """The colours for the chosen mode from what is computed; by label until the rest is ready."""
+        """The colours for the chosen mode from what is computed (by label until the rest is ready); the
+        legend follows."""
         mode, session = self.colour_box.currentText(), self.session
-        if mode == "cluster" and session.clusters is not None:
-            return self._categorical(session.clusters.astype(str), "cluster ")
-        if mode == "predicted class" and session.probe is not None:
-            return self._categorical(session.probe.predicted, "")
         if mode == "confidence" and session.probe is not None:
             self.legend.setText("confidence of the probe's prediction: blue low, orange high")
             return ramp(session.probe.confidence)
-        return self._categorical(session.labels(), "")
-
-    def _categorical(self, values: np.ndarray, prefix: str) -> np.ndarray:
-        classes = sorted(set(values.tolist()) - {""})
-        colours = np.tile(UNLABELLED, (len(values), 1))
-        table = palette(len(classes))
-        lookup = {name: i for i, name in enumerate(classes)}
-        index = np.array([lookup.get(v, -1) for v in values.tolist()], dtype=np.intp)
-        colours[index >= 0] = table[index[index >= 0]]
-        self.legend.setText(" ".join(f"<span style='color: rgb{tuple(table[i][:3].tolist())}'>●</span> "
-                                     f"{prefix}{name}" for i, name in enumerate(classes[:30]))
-                            + (" …" if len(classes) > 30 else "") + ("<br>grey: unlabelled" if "" in values else ""))
+        if mode == "cluster" and session.clusters is not None:
+            colours, legend = categorical(session.clusters.astype(str), "cluster ")
+        elif mode == "predicted class" and session.probe is not None:
+            colours, legend = categorical(session.probe.predicted)
+        else:
+            colours, legend = categorical(session.labels())
+        self.legend.setText(legend)
         return colours
 
     def _compute(self, needed: str) -> None:

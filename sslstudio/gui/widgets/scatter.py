@@ -29,6 +29,23 @@ def palette(count: int) -> np.ndarray:
     return np.array([c.getRgb() for c in colours], dtype=np.uint8).reshape(-1, 4)
 
 
+UNLABELLED = np.array([170, 170, 170, 120], dtype=np.uint8)
+
+
+def categorical(values: np.ndarray, prefix: str = "", shown: int = 30) -> tuple[np.ndarray, str]:
+    """(N, 4) colours, one hue per class ("" is unlabelled, grey), and the legend as rich text."""
+    classes = sorted(set(values.tolist()) - {""})
+    colours = np.tile(UNLABELLED, (len(values), 1))
+    table = palette(len(classes))
+    lookup = {name: i for i, name in enumerate(classes)}
+    index = np.array([lookup.get(v, -1) for v in values.tolist()], dtype=np.intp)
+    colours[index >= 0] = table[index[index >= 0]]
+    legend = " ".join(f"<span style='color: rgb{tuple(table[i][:3].tolist())}'>●</span> {prefix}{name}"
+                      for i, name in enumerate(classes[:shown]))
+    legend += (" …" if len(classes) > shown else "") + ("<br>grey: unlabelled" if "" in values else "")
+    return colours, legend
+
+
 def ramp(values: np.ndarray) -> np.ndarray:
     """(N, 4) uint8 colours for values in [0, 1], low blue to high orange."""
     low, high = np.array([59, 76, 192, 255.0]), np.array([221, 96, 40, 255.0])
