@@ -2,23 +2,18 @@
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 import tempfile
 from pathlib import Path
 
 from native_libs import debian_packages, glibc_floor, system_libraries
+from project_version import version
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 LINUX = HERE / "linux"
 ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
-
-
-def version() -> str:
-    """sslstudio.__version__, read without importing the package (pyproject takes it from there too)."""
-    return re.search(r'__version__ = "([^"]+)"', (ROOT / "sslstudio" / "__init__.py").read_text()).group(1)
 
 
 def build_deb(bundle: Path, out: Path, variant: str) -> Path:
