@@ -31,7 +31,7 @@ def main() -> None:
     create_application()
     window = MainWindow()
     runs = tempfile.TemporaryDirectory()
-    window.runs_root = lambda: Path(runs.name)
+    window.state.runs_root = lambda: Path(runs.name)
     window.show()
     window.open_initial(None, first_run_demo=False)  # as the app starts: device check, warm imports
     loop = QEventLoop()
@@ -41,7 +41,7 @@ def main() -> None:
     QTimer.singleShot(2000, loop.quit)  # task list, preview and device list settle
     loop.exec()
     panel = window.train_panel
-    panel.minutes.setValue(SECONDS / 60)
+    panel.form.set_values({"max_minutes": SECONDS / 60})
     window.go_to_step(2)
     QTimer.singleShot(1000, loop.quit)  # the user sees the Train page before pressing Start
     loop.exec()
@@ -63,12 +63,13 @@ def main() -> None:
     panel.sig_run_over.connect(loop.quit)
     loop.exec()
     heartbeat.stop()
-    steps = panel.plots.series["loss"].x[panel.plots.series["loss"].n - 1] if panel.plots.series["loss"].n else 0
+    loss = panel.monitor.plots.series["loss"]
+    steps = loss.x[loss.n - 1] if loss.n else 0
     stall, p99 = max(lateness), float(np.percentile(lateness, 99))
     print(f"{len(lateness)} ticks over {time.perf_counter() - started:.0f} s of training ({steps:.0f} steps); "
           f"lateness max {stall} ms, p99 {p99:.1f} ms, median {statistics.median(lateness)} ms; "
           f"stalls over 50 ms: {', '.join(stalls) or 'none'}")
-    window.dirty = False
+    window.state.dirty = False
     window.close()
     assert not job.is_running()
     report("gui_latency", "heartbeat max stall <= 50 ms and p99 <= 16 ms while training on CPU",

@@ -249,6 +249,11 @@ class TrainPanel(QWidget):
     def is_running(self) -> bool:
         return self.job is not None and self.job.is_running()
 
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt)
+        """The plots are built when the page first shows (about 50 ms), not on Start while a run begins."""
+        super().showEvent(event)
+        self.monitor.build_plots()
+
     def shutdown(self, wait_ms: int = 120_000) -> bool:
         if self.job is None:
             return True
@@ -266,7 +271,7 @@ class TrainPanel(QWidget):
             self.monitor.show_events(part.events)
             for event in part.events:
                 if isinstance(event, StepMetrics):
-                    self.runs.show_step(self.run_path, event.step)
+                    self.runs.show_step(event.step)
                 elif isinstance(event, CheckpointSaved):
                     self.state.runs_updated()  # the new checkpoint can be resumed from, and mapped
                 elif isinstance(event, TrainingFinished | TrainingFailed):

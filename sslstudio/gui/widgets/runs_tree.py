@@ -21,6 +21,7 @@ class RunsTree(QTreeWidget):
         self.setHeaderLabels(["run", "steps"])
         self.setColumnWidth(0, 210)
         self.setToolTip("Runs of this project. Tick a run to overlay its loss; pick a checkpoint to resume it")
+        self._running: QTreeWidgetItem | None = None  # the item of the run that trains now
         self.currentItemChanged.connect(self._on_current)
         self.itemChanged.connect(self._on_ticked)
 
@@ -29,6 +30,7 @@ class RunsTree(QTreeWidget):
         holds anything, and says so."""
         self.blockSignals(True)
         self.clear()
+        self._running: QTreeWidgetItem | None = None
         for path in runs:
             run_dir = RunDir(path)
             is_running = running is not None and Path(path).resolve() == Path(running).resolve()
@@ -37,6 +39,8 @@ class RunsTree(QTreeWidget):
             records = run_dir.read_metrics() if run_dir.config_path.is_file() else []
             steps = str(records[-1]["step"] if records else 0)
             item = QTreeWidgetItem([path.name, f"{steps} (running)" if is_running else steps])
+            if is_running:
+                self._running = item
             item.setData(0, RUN_ROLE, str(path))
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(0, Qt.CheckState.Unchecked)
@@ -48,12 +52,10 @@ class RunsTree(QTreeWidget):
             self.addTopLevelItem(item)
         self.blockSignals(False)
 
-    def show_step(self, run: Path, step: int) -> None:
+    def show_step(self, step: int) -> None:
         """The running run's latest step, as it trains."""
-        for n in range(self.topLevelItemCount()):
-            item = self.topLevelItem(n)
-            if Path(item.data(0, RUN_ROLE)).resolve() == Path(run).resolve():
-                item.setText(1, f"{step} (running)")
+        if self._running is not None:
+            self._running.setText(1, f"{step} (running)")
 
     def chosen(self) -> tuple[Path, str | None] | None:
         """The current run and checkpoint file (None: the run's last), or None when nothing is picked."""

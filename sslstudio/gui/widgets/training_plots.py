@@ -198,7 +198,9 @@ class TrainingPlots(QWidget):
             self.curves[key].setData(*self.series[key].view())
         self.knn_note.setVisible(not self.series["knn"].n)
         for key in ("loss_smooth", "lr", "speed", "collapse", "rank"):  # a line of one point draws nothing
-            self.curves[key].setSymbol("o" if self.series[key].n == 1 else None)
+            dot = "o" if self.series[key].n == 1 else None
+            if self.curves[key].opts["symbol"] != dot:  # setting it redraws the curve: only on a change
+                self.curves[key].setSymbol(dot)
         for key, plot in self.plots.items():
             self._readable_y(key, plot, self.series[key].view()[1])
 
