@@ -32,11 +32,12 @@ def main() -> None:
     from sslstudio.gui.app import create_application
     from sslstudio.gui.jobs import JobRunner
     from sslstudio.gui.panels.data_panel import DataPanel
+    from sslstudio.gui.project_state import ProjectState
 
     folder = recipe("fashion_mnist_debian") / "labelled"
     app = create_application()
     jobs = JobRunner()
-    panel = DataPanel(jobs)
+    panel = DataPanel(jobs, ProjectState())
     panel.resize(1280, 800)
     panel.show()
     loop = QEventLoop()
