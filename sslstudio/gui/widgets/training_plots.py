@@ -199,8 +199,10 @@ class TrainingPlots(QWidget):
         self.knn_note.setVisible(not self.series["knn"].n)
         for key in ("loss_smooth", "lr", "speed", "collapse", "rank"):  # a line of one point draws nothing
             dot = "o" if self.series[key].n == 1 else None
-            if self.curves[key].opts["symbol"] != dot:  # setting it redraws the curve: only on a change
-                self.curves[key].setSymbol(dot)
+            curve = self.curves[key]
+            if curve.opts["symbol"] != dot:  # setting it redraws the curve: only on a change
+                curve.setSymbolBrush(pg.mkPen(curve.opts["pen"]).color())  # filled, in the curve's colour
+                curve.setSymbol(dot)
         for key, plot in self.plots.items():
             self._readable_y(key, plot, self.series[key].view()[1])
 
