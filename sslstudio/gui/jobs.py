@@ -76,8 +76,8 @@ class Job(QObject):
         self._worker = _Worker(function)
         self._worker.moveToThread(self._thread)
         self._thread.started.connect(self._worker.run)
-        for name in ("sig_progress", "sig_partial", "sig_done", "sig_failed", "sig_cancelled"):
-            getattr(self._worker, name).connect(getattr(self, name))
+        for signal in ("sig_progress", "sig_partial", "sig_done", "sig_failed", "sig_cancelled"):
+            getattr(self._worker, signal).connect(getattr(self, signal))
         # Direct: QThread.quit is thread-safe, and a queued call would wait for the GUI thread,
         # which may itself be blocked in wait() while the window closes.
         self._worker.sig_over.connect(self._thread.quit, Qt.ConnectionType.DirectConnection)
