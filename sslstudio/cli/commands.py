@@ -14,7 +14,7 @@ from sslstudio.core.data.loaders import InputSpec
 from sslstudio.core.errors import UserError
 from sslstudio.core.evaluation.settings import CurveSettings, ProbeSettings
 from sslstudio.core.export_settings import ExportSettings
-from sslstudio.core.preview import PreviewSettings, load_pool, preview_indices
+from sslstudio.core.preview import PreviewSettings, load_pool, preview_inputs, render_preview
 from sslstudio.core.training.config import TrainConfig
 from sslstudio.core.training.events import SAMPLE_NOUN, CheckpointSaved, HealthMetrics, StepMetrics, TrainingFailed
 
@@ -171,10 +171,8 @@ def _progress_printer(label: str):
 # ---------------------------------------------------------------- preview
 def cmd_preview(args) -> int:
     _writable_folder_for(args.out)
-    import torch
 
     from sslstudio.core.data.scan import scan_folder
-    from sslstudio.core.models.inputs import Pipeline
     from sslstudio.core.settings import parse_assignments
     from sslstudio.core.tasks.registry import get_task
     from sslstudio.core.tasks.sheet import save_sheet
@@ -198,11 +196,9 @@ def cmd_preview(args) -> int:
         task_args = task_cls.Args.from_mapping(overrides)
         modality = scan.choose_modality(task_cls.modality)
         spec, _ = suited_inputs(Path(args.folder), modality, "auto", _inputs_from(args))
-        samples = load_pool(args.folder, scan.files[modality], modality, spec)
-        task, model = task_cls(task_args, Pipeline.fit(samples)), None
-    chosen = preview_indices(len(samples), shown.n, shown.seed)
-    with torch.no_grad():
-        previews = task.preview_samples(samples, chosen, shown.seed, model)
+        samples, pipeline = preview_inputs(args.folder, scan.files[modality], modality, spec)
+        task, model = task_cls(task_args, pipeline), None
+    previews, _ = render_preview(task, samples, shown.n, shown.seed, model)
     title = f"{task.name} on {Path(args.folder).name}: " + ", ".join(
         f"{k}={v}" for k, v in task.args.to_dict().items()) + (f" (model: {args.run})" if args.run else "")
     save_sheet(previews, title, args.out)

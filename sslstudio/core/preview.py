@@ -38,3 +38,23 @@ def load_pool(root: str | os.PathLike, relpaths: list[str], modality: str, spec:
     """The pool's files decoded at these input settings. `wait=False`: never queue behind another job that
     decodes the folder into its store (the Task page's preview while the Data step decodes)."""
     return load_files(Path(root), preview_pool(relpaths, modality), modality, spec=spec, wait=wait)
+
+
+def preview_inputs(root: str | os.PathLike, relpaths: list[str], modality: str, spec: InputSpec,
+                   wait: bool = True) -> tuple[SampleSet, object]:
+    """The pool decoded at these input settings, with an input pipeline fitted on it."""
+    from sslstudio.core.models.inputs import Pipeline  # loads torch
+
+    samples = load_pool(root, relpaths, modality, spec, wait)
+    return samples, Pipeline.fit(samples)
+
+
+def render_preview(task, samples: SampleSet, n: int, seed: int, model=None) -> tuple[list, list[str]]:
+    """`n` samples of the pool as the task's training transform makes them with `seed` (and the model's own
+    outputs beside them, given a trained `model`): the previews and the ids of the samples shown."""
+    import torch  # loads torch
+
+    picked = preview_indices(len(samples), n, seed)
+    with torch.no_grad():
+        previews = task.preview_samples(samples, picked, seed, model)
+    return previews, [samples.ids[i] for i in picked]

@@ -87,6 +87,13 @@ def recommended(modality: str, device_type: str) -> Recipe | None:
     return None
 
 
+def recommended_here(modality: str) -> Recipe | None:
+    """The recommended recipe for this modality on the device training picks by default on this machine."""
+    from sslstudio.core.training.device import resolve_device  # loads torch
+
+    return recommended(modality, resolve_device("auto").type)
+
+
 def apply_recipe(request, modality: str, device_type: str):
     """The train request with its recipe filled in: the named one, or when no task is given the recommended
     one. What the user gave explicitly wins over the recipe's values; the input settings stay the folder's

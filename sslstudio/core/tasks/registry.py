@@ -5,7 +5,7 @@ from sslstudio.core.errors import UserError
 from sslstudio.core.tasks.audio_contrastive import AudioContrastive
 from sslstudio.core.tasks.audio_denoising import AudioDenoising
 from sslstudio.core.tasks.audio_mae import AudioMAE
-from sslstudio.core.tasks.base import PretextTask
+from sslstudio.core.tasks.base import FAMILIES, PretextTask
 from sslstudio.core.tasks.byol import BYOL
 from sslstudio.core.tasks.colorization import Colorization
 from sslstudio.core.tasks.dino import DINO
@@ -38,3 +38,8 @@ def get_task(name: str) -> type[PretextTask]:
 
 def tasks_for(modality: str | None = None) -> list[type[PretextTask]]:
     return [t for t in TASKS.values() if modality is None or t.modality == modality]
+
+
+def catalogue(modality: str) -> list[dict]:
+    """The modality's tasks described, grouped by family (in FAMILIES order), registry order within one."""
+    return sorted((task.describe() for task in tasks_for(modality)), key=lambda entry: FAMILIES.index(entry["family"]))

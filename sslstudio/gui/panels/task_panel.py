@@ -27,8 +27,8 @@ from PySide6.QtWidgets import (
 
 from sslstudio.core.data.survey import survey
 from sslstudio.core.errors import UserError
-from sslstudio.core.preview import POOL, load_pool, preview_indices
-from sslstudio.core.recipes import recommended
+from sslstudio.core.preview import POOL, preview_inputs, render_preview
+from sslstudio.core.recipes import recommended_here
 from sslstudio.gui.errors import show_error
 from sslstudio.gui.jobs import JobRunner
 from sslstudio.gui.widgets.args_form import ArgsForm
@@ -39,44 +39,27 @@ DEBOUNCE_MS = 250
 PREVIEW_SAMPLES = 8
 
 
-def recipe_for(modality: str):
-    """The recommended recipe for this modality on the device the workbench trains on by default."""
-    from sslstudio.core.training.device import resolve_device  # loads torch
+def task_listing(modality: str):
+    """The modality's tasks by family, and the recipe recommended for it on this machine."""
+    from sslstudio.core.tasks.registry import catalogue  # loads torch
 
-    return recommended(modality, resolve_device("auto").type)
-
-
-def task_catalogue(modality: str) -> list[dict]:
-    """The modality's tasks, grouped by family (in FAMILIES order), registry order within a family."""
-    from sslstudio.core.tasks.base import FAMILIES  # loads torch
-    from sslstudio.core.tasks.registry import tasks_for  # loads torch
-
-    return sorted((task.describe() for task in tasks_for(modality)), key=lambda entry: FAMILIES.index(entry["family"]))
+    return catalogue(modality), recommended_here(modality)
 
 
-def preview_inputs(root: Path, relpaths: list[str], modality: str, spec):
-    """A seeded sample of the folder, decoded at these input settings, with an input pipeline fitted on it."""
-    from sslstudio.core.models.inputs import Pipeline  # loads torch
-
-    samples = load_pool(root, relpaths, modality, spec, wait=False)  # never behind the Data step's decode
-    return samples, Pipeline.fit(samples)
-
-
-def survey_folder(root: Path, relpaths: list[str], modality: str):
+def survey_here(root: Path, relpaths: list[str], modality: str):
     """The folder's file sizes (headers only) and the device training will use, for the input proposal."""
     from sslstudio.core.training.device import resolve_device  # loads torch
 
     return survey(root, relpaths, modality), resolve_device("auto").type
 
 
-def render_preview(inputs, task_name: str, values: dict, seed: int, n: int = PREVIEW_SAMPLES):
+def render(inputs, task_name: str, values: dict, seed: int):
+    """The preview of `task_name` with these settings on the decoded pool and its fitted pipeline."""
     from sslstudio.core.tasks.registry import get_task  # loads torch
 
     samples, pipeline = inputs
     task_cls = get_task(task_name)
-    task = task_cls(task_cls.Args.from_mapping(values), pipeline)
-    picked = preview_indices(len(samples), n, seed)
-    return task.preview_samples(samples, picked, seed), [samples.ids[i] for i in picked]
+    return render_preview(task_cls(task_cls.Args.from_mapping(values), pipeline), samples, PREVIEW_SAMPLES, seed)
 
 
 class TaskPanel(QWidget):
@@ -186,9 +169,9 @@ class TaskPanel(QWidget):
         self._pending_values = values or {}
         self._listing += 1
         listing = self._listing
-        job = self.jobs.start("listing tasks", lambda _state: (task_catalogue(modality), recipe_for(modality)), self)
+        job = self.jobs.start("listing tasks", lambda _state: task_listing(modality), self)
         job.sig_done.connect(lambda found: self._show_catalogue(listing, modality, *found, task))
-        survey = self.jobs.start("looking at the files", lambda _state: survey_folder(root, relpaths, modality), self)
+        survey = self.jobs.start("looking at the files", lambda _state: survey_here(root, relpaths, modality), self)
         survey.sig_done.connect(lambda result: self._show_inputs(listing, result, inputs))
 
     def _show_inputs(self, listing: int, result, inputs: dict | None) -> None:
@@ -294,8 +277,8 @@ class TaskPanel(QWidget):
                             "samples for the preview…")
 
         def work(_state):
-            made = inputs or preview_inputs(root, relpaths, modality, spec)
-            return made, render_preview(made, task, values, seed)
+            made = inputs or preview_inputs(root, relpaths, modality, spec, wait=False)  # not behind the Data step
+            return made, render(made, task, values, seed)
 
         job = self.jobs.start("preview", work, self)
         job.sig_done.connect(lambda result: self._on_rendered(generation, folder, spec, task, result))
