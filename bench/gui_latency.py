@@ -41,7 +41,7 @@ def main() -> None:
     QTimer.singleShot(2000, loop.quit)  # task list, preview and device list settle
     loop.exec()
     panel = window.train_panel
-    panel.form.set_values({"max_minutes": SECONDS / 60})
+    panel.settings.form.set_values({"max_minutes": SECONDS / 60})
     window.go_to_step(2)
     QTimer.singleShot(1000, loop.quit)  # the user sees the Train page before pressing Start
     loop.exec()

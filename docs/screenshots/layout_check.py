@@ -50,8 +50,8 @@ def main(width: int, height: int, out: Path) -> None:
     shot("2-task")
     window.go_to_step(2)
     panel = window.train_panel
-    wait(until=lambda: panel.backbone_box.count() > 0)
-    panel.form.set_values({"max_minutes": 0.3})
+    wait(until=lambda: panel.settings.backbone_box.count() > 0)
+    panel.settings.form.set_values({"max_minutes": 0.3})
     panel.start()
     wait(until=lambda: panel.monitor.plots.series["loss"].n >= 1)
     shot("3-train-first-point")

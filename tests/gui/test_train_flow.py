@@ -29,7 +29,7 @@ def open_and_pick(qtbot, win, folder, task):
     names = [entry["name"] for entry in win.task_panel.catalogue]
     win.task_panel.task_list.setCurrentRow(names.index(task))
     qtbot.waitUntil(lambda: len(win.task_panel.grid.cards) > 0 and not win.task_panel.busy, timeout=60_000)
-    qtbot.waitUntil(lambda: win.train_panel.backbone_box.count() > 0, timeout=60_000)
+    qtbot.waitUntil(lambda: win.train_panel.settings.backbone_box.count() > 0, timeout=60_000)
 
 
 def steps_seen(panel):
@@ -56,7 +56,7 @@ def test_open_pick_preview_train_pause_resume_stop_and_resume_from_a_checkpoint(
 
     panel = window.train_panel
     window.go_to_step(2)
-    panel.form.set_values({"max_minutes": None, "epochs": 1000, "batch_size": 8})
+    panel.settings.form.set_values({"max_minutes": None, "epochs": 1000, "batch_size": 8})
     with qtbot.waitSignal(panel.sig_run_started, timeout=5000) as started:
         job = panel.start()
     run = started.args[0]
@@ -106,7 +106,7 @@ def test_closing_during_training_stops_it_cleanly(qtbot, no_questions, tiny_audi
     qtbot.addWidget(win)
     win.show()
     open_and_pick(qtbot, win, tiny_audio, "masked_spectrogram")
-    win.train_panel.form.set_values({"batch_size": 4})
+    win.train_panel.settings.form.set_values({"batch_size": 4})
     job = win.train_panel.start()
     qtbot.waitUntil(lambda: steps_seen(win.train_panel) >= 1, timeout=120_000)
     assert win.close()
@@ -139,8 +139,9 @@ def test_after_training_map_label_evaluate_and_export(qtbot, window, tiny_images
 
     open_and_pick(qtbot, window, tiny_images, "rotation")
     panel = window.train_panel
-    assert panel.form.values()["max_minutes"] == recommended("image", "cpu").train["max_minutes"]  # the recipe's
-    panel.form.set_values({"max_minutes": None, "epochs": 1, "batch_size": 8})
+    budget = recommended("image", "cpu").train["max_minutes"]
+    assert panel.settings.form.values()["max_minutes"] == budget  # a new folder starts on the recipe's budget
+    panel.settings.form.set_values({"max_minutes": None, "epochs": 1, "batch_size": 8})
     # the thread stops before its 'over' signal reaches the window, which then lists the run: wait for the signal
     with qtbot.waitSignal(panel.sig_run_over, timeout=120_000):
         assert panel.start() is not None

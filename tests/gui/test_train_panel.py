@@ -3,8 +3,9 @@ import pytest
 
 from sslstudio.core.training.config import TrainConfig
 from sslstudio.gui.jobs import JobRunner
-from sslstudio.gui.panels.train_panel import HIDDEN_SETTINGS, WORKBENCH_DEFAULTS, TrainPanel
+from sslstudio.gui.panels.train_panel import TrainPanel
 from sslstudio.gui.project_state import ProjectState
+from sslstudio.gui.widgets.train_settings import HIDDEN_SETTINGS, WORKBENCH_DEFAULTS
 
 
 @pytest.fixture
@@ -21,13 +22,13 @@ def panel(qtbot, tiny_images, tmp_path):
 
 def test_the_settings_form_is_the_train_schema_with_the_workbench_defaults(panel):
     names = [f["name"] for f in TrainConfig.schema() if f["name"] not in HIDDEN_SETTINGS]
-    assert list(panel.form.editors) == names and "checkpoint_minutes" in names
-    values = panel.form.values()
+    assert list(panel.settings.form.editors) == names and "checkpoint_minutes" in names
+    values = panel.settings.form.values()
     assert values["batch_size"] == WORKBENCH_DEFAULTS["batch_size"] and values["epochs"] is None
-    assert panel.form.editors["epochs"].text() == "until the time budget"
-    panel.form.editors["epochs"].setValue(3)
-    panel.form.editors["max_minutes"].setValue(panel.form.editors["max_minutes"].minimum())
-    settings = panel._settings()
+    assert panel.settings.form.editors["epochs"].text() == "until the time budget"
+    panel.settings.form.editors["epochs"].setValue(3)
+    panel.settings.form.editors["max_minutes"].setValue(panel.settings.form.editors["max_minutes"].minimum())
+    settings = panel.settings.values()
     assert settings["epochs"] == 3 and "max_minutes" not in settings  # no time limit: left to core's default
     TrainConfig.from_mapping(settings)
 

@@ -1,7 +1,6 @@
 """The Data step: open a folder, scan it in the background, browse thumbnails, view samples, see bad files."""
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, Qt, Signal, Slot
@@ -14,8 +13,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QTabWidget,
-    QTreeWidget,
-    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -28,6 +25,7 @@ from sslstudio.gui.errors import show_error
 from sslstudio.gui.jobs import Job, JobRunner
 from sslstudio.gui.paths import display_path_html
 from sslstudio.gui.project_state import ProjectState
+from sslstudio.gui.widgets.folder_summary import BadFiles, FolderSummary
 from sslstudio.gui.widgets.sample_viewer import SampleViewer
 from sslstudio.gui.widgets.thumbnails import ThumbnailGrid, ThumbnailModel
 
@@ -84,12 +82,8 @@ class DataPanel(QWidget):
         self.grid.selectionModel().currentChanged.connect(self._on_current_changed)
 
         self.viewer = SampleViewer()
-        self.summary = QTreeWidget()
-        self.summary.setHeaderLabels(["kind / label", "files"])
-        self.summary.setColumnWidth(0, 220)
-        self.bad_list = QTreeWidget()
-        self.bad_list.setHeaderLabels(["file", "why it was skipped"])
-        self.bad_list.setColumnWidth(0, 260)
+        self.summary = FolderSummary()
+        self.bad_list = BadFiles()
         self.tabs = QTabWidget()
         self.tabs.addTab(self.viewer, "Sample")
         self.tabs.addTab(self.summary, "Summary")
@@ -148,7 +142,7 @@ class DataPanel(QWidget):
     def _on_scanned(self, scan: ScanResult, wanted: str | None) -> None:
         self.scan = scan
         counts = scan.counts()
-        self._fill_summary(scan)
+        self.summary.show_folder(scan, self.state.labels)
         self._fill_bad_files(scan)
         if not counts:
             self.folder_label.setText(f"{display_path_html(scan.root)} holds no image, audio or text files "
@@ -221,10 +215,7 @@ class DataPanel(QWidget):
         self.store_label.setText(f"Decoded samples are kept in the sample store: {describe_bytes(store_bytes)} "
                                  f"(Train, Embeddings and Fine-tune read them from there; "
                                  f"<code>sslstudio store list</code> shows every store)")
-        for item in bad:
-            self.bad_list.addTopLevelItem(QTreeWidgetItem([item.path, item.reason]))
-        total_bad = self.bad_list.topLevelItemCount()
-        self.tabs.setTabText(2, f"Bad files ({total_bad})")
+        self.tabs.setTabText(2, f"Bad files ({self.bad_list.add(bad)})")
         note = (f"; {len(bad)} cannot be decoded and will be skipped (see Bad files)" if bad
                 else "; every file decodes")
         self.folder_label.setText(self.folder_label.text() + note)
@@ -243,32 +234,11 @@ class DataPanel(QWidget):
         """Show the labels made in the app (Embeddings, Fine-tune) beside the folder's own."""
         self.model.set_app_labels(self.state.labels)
         if self.scan is not None:
-            self._fill_summary(self.scan)
-
-    def _fill_summary(self, scan: ScanResult) -> None:
-        self.summary.clear()
-        if self.state.labels:
-            top = QTreeWidgetItem(["labelled in the app", str(len(self.state.labels))])
-            top.setToolTip(0, "Classes given on the Embeddings or Fine-tune step; they win over folder labels")
-            self.summary.addTopLevelItem(top)
-            for label, count in sorted(Counter(self.state.labels.values()).items()):
-                top.addChild(QTreeWidgetItem([label, str(count)]))
-            top.setExpanded(True)
-        for modality, n in scan.counts().items():
-            top = QTreeWidgetItem([modality, str(n)])
-            self.summary.addTopLevelItem(top)
-            if scan.looks_labelled(modality):
-                for label, count in sorted(Counter(scan.labels_of(modality)).items()):
-                    top.addChild(QTreeWidgetItem([label, str(count)]))
-            top.setExpanded(True)
-        if scan.ignored:
-            self.summary.addTopLevelItem(QTreeWidgetItem(["other file types (ignored)", str(scan.ignored)]))
+            self.summary.show_folder(self.scan, self.state.labels)
 
     def _fill_bad_files(self, scan: ScanResult) -> None:
         self.bad_list.clear()
-        for bad in scan.bad:
-            self.bad_list.addTopLevelItem(QTreeWidgetItem([bad.path, bad.reason]))
-        self.tabs.setTabText(2, f"Bad files ({len(scan.bad)})")
+        self.tabs.setTabText(2, f"Bad files ({self.bad_list.add(scan.bad)})")
 
     # ---------------------------------------------------------------- viewing
     @Slot(QModelIndex, QModelIndex)

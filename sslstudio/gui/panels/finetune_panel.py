@@ -14,19 +14,15 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QListWidget,
     QPushButton,
     QSplitter,
-    QTableWidget,
-    QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -41,6 +37,7 @@ from sslstudio.core.recipes import RAW_INPUTS
 from sslstudio.gui.jobs import JobRunner, PageJobs
 from sslstudio.gui.project_state import ProjectState
 from sslstudio.gui.widgets.args_form import ArgsForm
+from sslstudio.gui.widgets.confusion_table import ConfusionTable
 from sslstudio.gui.widgets.run_picker import RunPicker
 from sslstudio.gui.widgets.sample_gallery import SampleGallery
 from sslstudio.gui.widgets.training_plots import apply_plot_theme
@@ -100,8 +97,7 @@ class FinetunePanel(QWidget):
         self.plot.setLogMode(x=True, y=False)
         self.plot.showGrid(x=True, y=True, alpha=0.2)
         self.plot.addLegend(offset=(-10, -10))
-        self.confusion = QTableWidget(toolTip="Rows: true class; columns: predicted")
-        self.confusion.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)  # no side scroll
+        self.confusion = ConfusionTable()
         self.mistakes = SampleGallery("Misclassified test samples: true → predicted. Click one to open it on "
                                       "the Embeddings page, among its neighbours")
         self.mistakes.sig_chosen.connect(lambda row: self.sig_show_sample.emit(self.session.samples.ids[row]))
@@ -211,20 +207,7 @@ class FinetunePanel(QWidget):
 
     def _show_errors(self) -> None:
         errors, session = self.session.errors, self.session
-        names = errors.classes
-        self.confusion.setRowCount(len(names))
-        self.confusion.setColumnCount(len(names) + 1)
-        self.confusion.setHorizontalHeaderLabels(names + ["accuracy"])
-        self.confusion.setVerticalHeaderLabels(names)
-        peak = max(int(errors.confusion.max()), 1)
-        for i in range(len(names)):
-            for j in range(len(names)):
-                count = int(errors.confusion[i, j])
-                cell = QTableWidgetItem(str(count))
-                shade = 255 - int(150 * count / peak)
-                cell.setBackground(QColor(shade, shade, 255) if i == j else QColor(255, shade, shade))
-                self.confusion.setItem(i, j, cell)
-            self.confusion.setItem(i, len(names), QTableWidgetItem(f"{errors.per_class[i]:.1%}"))
+        self.confusion.show_errors(errors)
         labels = session.labels()
         self.mistakes.clear()
         for row, predicted in zip(errors.misclassified[:200].tolist(), errors.predicted[:200].tolist(), strict=True):

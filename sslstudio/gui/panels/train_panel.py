@@ -4,10 +4,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (
-    QComboBox,
-    QFormLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -17,34 +15,15 @@ from PySide6.QtWidgets import (
 )
 
 from sslstudio.core.errors import UserError
-from sslstudio.core.training.config import TrainConfig
 from sslstudio.core.training.events import CheckpointSaved, StepMetrics, TrainingFailed, TrainingFinished
 from sslstudio.core.training.run_dir import RunDir
 from sslstudio.gui.errors import show_error
 from sslstudio.gui.jobs import Job, JobRunner
 from sslstudio.gui.project_state import ProjectState
 from sslstudio.gui.training_work import Events, LiveOutputs, LogLine, TrainingWork
-from sslstudio.gui.widgets.args_form import ArgsForm
 from sslstudio.gui.widgets.run_monitor import RunMonitor
 from sslstudio.gui.widgets.runs_tree import RunsTree
-
-LOG_EVERY = 5  # steps between logged metrics: frequent enough for live curves, cheap enough for health metrics
-HIDDEN_SETTINGS = ("log_every",)  # the workbench logs every LOG_EVERY steps for its live curves
-# The workbench's own defaults over TrainConfig's: a short first run, and a batch that suits a laptop's CPU.
-WORKBENCH_DEFAULTS = {"max_minutes": 2.0, "batch_size": 64}
-
-
-AUTOMATIC = "automatic"
-
-
-def device_and_backbone_choices(modality: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    from sslstudio.core.models.backbones import BACKBONES  # loads torch
-    from sslstudio.core.training.device import available_devices  # loads torch
-
-    automatic = (AUTOMATIC, "The recipe's or the task's own where they name one; else a small CNN on a CPU, and on a "
-                            "GPU ResNet-50 for photos (96 px and up) or the CIFAR-stem ResNet-18 for small images. "
-                            "Type timm:NAME for any timm model.")
-    return available_devices(), [automatic] + [(name, about) for name, (_, about) in BACKBONES[modality].items()]
+from sslstudio.gui.widgets.train_settings import TrainSettings, device_and_backbone_choices
 
 
 class TrainPanel(QWidget):
@@ -62,7 +41,6 @@ class TrainPanel(QWidget):
         self.job: Job | None = None
         self.run_path: Path | None = None
         self._choices_for: str | None = None  # the modality the device and backbone lists were made for
-        self.recipe = None  # the recommended recipe last applied (core/recipes.py)
         self._build()
         for signal in (state.sig_folder_changed, state.sig_task_changed):
             signal.connect(self._on_context)
@@ -72,23 +50,7 @@ class TrainPanel(QWidget):
 
     # ---------------------------------------------------------------- layout
     def _build(self) -> None:
-        settings = QWidget()
-        form = QFormLayout(settings)
-        self.device_box = QComboBox()
-        self.device_box.setToolTip("Where to train. Automatic picks a CUDA GPU, then Apple MPS, then the CPU")
-        self.backbone_box = QComboBox(editable=True)
-        self.backbone_box.setToolTip("The network that learns the representation: pick one, or type timm:NAME "
-                                     "for any timm model (built without downloading weights)")
-        for box in (self.device_box, self.backbone_box):
-            box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            box.setMinimumContentsLength(14)
-        for label, widget in (("device", self.device_box), ("backbone", self.backbone_box)):
-            form.addRow(label, widget)
-        self.form = ArgsForm()  # the training settings, generated from TrainConfig's schema
-        self.form.layout_.setContentsMargins(0, 0, 0, 0)
-        self.form.set_schema([f for f in TrainConfig.schema() if f["name"] not in HIDDEN_SETTINGS],
-                             WORKBENCH_DEFAULTS)
-        form.addRow(self.form)
+        self.settings = TrainSettings()  # device, backbone and the training form
         buttons = QHBoxLayout()
         self.start_button = QPushButton("Start")
         self.start_button.setToolTip("Start a new run with these settings (Ctrl+Return)")
@@ -111,7 +73,7 @@ class TrainPanel(QWidget):
 
         left = QWidget()
         left_layout = QVBoxLayout(left)
-        left_layout.addWidget(settings)
+        left_layout.addWidget(self.settings)
         left_layout.addLayout(buttons)
         left_layout.addWidget(QLabel("<b>Runs and checkpoints</b>"))
         left_layout.addWidget(self.runs, 1)
@@ -139,17 +101,8 @@ class TrainPanel(QWidget):
         if modality and modality != self._choices_for:
             self._choices_for = modality
             job = self.jobs.start("listing devices", lambda _state: device_and_backbone_choices(modality), self)
-            job.sig_done.connect(self._fill_choices)
+            job.sig_done.connect(self.settings.fill_choices)
         self._update_buttons()
-
-    @Slot(object)
-    def _fill_choices(self, choices) -> None:
-        devices, backbones = choices
-        for box, items in ((self.device_box, devices), (self.backbone_box, backbones)):
-            box.clear()
-            for name, about in items:
-                box.addItem(name if box is self.backbone_box else about, name)
-                box.setItemData(box.count() - 1, about, Qt.ItemDataRole.ToolTipRole)
 
     @Slot()
     def show_runs(self) -> None:
@@ -159,21 +112,10 @@ class TrainPanel(QWidget):
     def apply_recipe(self, recipe) -> None:
         """Show a recommended recipe's budget and settings; a new run of its task records the recipe (and takes
         its backbone while the backbone is automatic)."""
-        self.form.set_values({"max_minutes": None, "epochs": None, **recipe.train})
-        self.recipe = recipe
+        self.settings.apply_recipe(recipe)
         self.monitor.say(f"recipe {recipe.name}: {recipe.summary()}")
 
     # ---------------------------------------------------------------- running
-    def _backbone(self) -> str | None:
-        """The chosen backbone, a typed timm:NAME, or None for the automatic choice."""
-        text = self.backbone_box.currentText().strip()
-        return None if text in ("", AUTOMATIC) else text
-
-    def _settings(self) -> dict:
-        """The form's training settings; a field left at its meaning ("no time limit") is left out."""
-        values = {k: v for k, v in self.form.values().items() if v is not None}
-        return {**values, "log_every": LOG_EVERY}
-
     @Slot()
     def start(self) -> Job | None:
         from sslstudio.core.training.session import TrainRequest  # loads torch
@@ -182,10 +124,10 @@ class TrainPanel(QWidget):
             return None
         project = self.state.project
         run = self.state.runs_root() / f"{project.task}-{time.strftime('%Y%m%d-%H%M%S')}"
-        recipe = self.recipe.name if self.recipe is not None and self.recipe.task == project.task else None
-        request = TrainRequest(self.state.folder, run, project.task, project.task_args, backbone=self._backbone(),
-                               inputs=project.inputs, train_settings=self._settings(),
-                               device=self.device_box.currentData() or "auto", cpu_cores_free=1, recipe=recipe)
+        request = TrainRequest(self.state.folder, run, project.task, project.task_args,
+                               backbone=self.settings.backbone(), inputs=project.inputs,
+                               train_settings=self.settings.values(), device=self.settings.device(),
+                               cpu_cores_free=1, recipe=self.settings.recipe_for(project.task))
         try:
             request.check()
         except UserError as error:
@@ -202,9 +144,9 @@ class TrainPanel(QWidget):
         if chosen is None or not self.ready() or self.is_running():
             return None
         run, checkpoint = chosen
-        settings = {k: v for k, v in self._settings().items() if k in ("epochs", "max_minutes")}
+        settings = {k: v for k, v in self.settings.values().items() if k in ("epochs", "max_minutes")}
         request = TrainRequest(self.state.folder, run, resume=True, resume_from=checkpoint,
-                               train_settings=settings, device=self.device_box.currentData() or "auto",
+                               train_settings=settings, device=self.settings.device(),
                                cpu_cores_free=1)
 
         self.monitor.plots.load_records(RunDir(run).read_metrics())
@@ -299,8 +241,7 @@ class TrainPanel(QWidget):
         self.pause_button.setEnabled(running)
         self.stop_button.setEnabled(running)
         self.pause_button.setText("Resume" if running and self.job.paused else "Pause")
-        for widget in (self.device_box, self.backbone_box, self.form):
-            widget.setEnabled(not running)
+        self.settings.setEnabled(not running)
 
     # ---------------------------------------------------------------- runs
     @Slot(str)
