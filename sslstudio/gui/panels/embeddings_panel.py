@@ -36,6 +36,7 @@ from sslstudio.gui.widgets.args_form import ArgsForm
 from sslstudio.gui.widgets.run_picker import RunPicker
 from sslstudio.gui.widgets.sample_inspector import SampleInspector
 from sslstudio.gui.widgets.scatter import ScatterView, categorical, ramp
+from sslstudio.gui.widgets.selection_labeller import SelectionLabeller
 
 
 class EmbeddingsPanel(QWidget):
@@ -73,12 +74,9 @@ class EmbeddingsPanel(QWidget):
         self.slider = QSlider(Qt.Orientation.Horizontal, toolTip="Checkpoint shown, oldest on the left")
         self.slider.valueChanged.connect(self._show_frame)
         self.slider.setEnabled(False)
-        self.selection_label = QLabel("Nothing selected: Shift-drag for a rectangle, Ctrl-drag for a lasso")
-        self.selection_label.setWordWrap(True)
-        self.class_box = QComboBox(editable=True, toolTip="A class for the selected samples: pick one or type a "
-                                                          "new name")
-        self.assign_button = QPushButton("Label selection", toolTip="Give the selected samples this class")
-        self.assign_button.clicked.connect(self.assign_selection)
+        self.labeller = SelectionLabeller()
+        self.labeller.sig_label.connect(lambda name: self.assign_selection(name))
+        self.class_box = self.labeller.class_box
         self.legend = QLabel(wordWrap=True, textFormat=Qt.TextFormat.RichText)
 
         form = QFormLayout()
@@ -96,16 +94,14 @@ class EmbeddingsPanel(QWidget):
         left_layout.addWidget(self.note)
         left_layout.addWidget(self.timelapse_button)
         left_layout.addWidget(self.slider)
-        left_layout.addWidget(self.selection_label)
-        left_layout.addWidget(self.class_box)
-        left_layout.addWidget(self.assign_button)
+        left_layout.addWidget(self.labeller)
         left_layout.addWidget(self.legend)
         left_layout.addStretch(1)
 
         self.scatter = ScatterView()
         self.scatter.sig_hovered.connect(self._on_hover)
         self.scatter.sig_clicked.connect(self.open_sample)
-        self.scatter.sig_selected.connect(self._on_selected)
+        self.scatter.sig_selected.connect(lambda rows: self.labeller.show_selected(len(rows)))
         self.inspector = SampleInspector()
         self.inspector.sig_open.connect(self.open_sample)
 
@@ -290,19 +286,8 @@ class EmbeddingsPanel(QWidget):
         return True
 
     # ---------------------------------------------------------------- labelling
-    @Slot(object)
-    def _on_selected(self, rows: np.ndarray) -> None:
-        if len(rows):
-            self.selection_label.setText(f"{len(rows):,} selected")
-        else:
-            self.selection_label.setText("Nothing selected: Shift-drag for a rectangle, Ctrl-drag for a lasso")
-
     def _update_classes(self) -> None:
-        current = self.class_box.currentText()
-        self.class_box.clear()
-        self.class_box.addItems(self.session.classes() or ["class 1"])
-        if current:
-            self.class_box.setEditText(current)
+        self.labeller.set_classes(self.session.classes())
 
     @Slot()
     def _on_labels(self) -> None:
@@ -313,9 +298,9 @@ class EmbeddingsPanel(QWidget):
         self.recolour()
 
     @Slot()
-    def assign_selection(self) -> None:
+    def assign_selection(self, name: str = "") -> None:
         rows = self.scatter.selected_rows()
-        name = self.class_box.currentText().strip()
+        name = (name or self.class_box.currentText()).strip()
         if not self.session.mapped or not len(rows) or not name:
             return
         self.state.set_labels(self.session.label(rows, name))
