@@ -140,9 +140,10 @@ def test_a_new_folder_starts_on_its_recommended_recipe_and_the_recipe_can_be_cho
     with qtbot.waitSignal(panel.sig_task_changed, timeout=30_000):
         open_folder(panel, tiny_images)  # no task yet: the recipe's
     assert panel.current_task() == recipe.task and chosen == [recipe]
-    assert "Recommended" in panel.recipe_label.text() and recipe.evidence().split(" (")[0] in panel.recipe_label.text()
+    shown = panel.recipe_box.label.text()
+    assert "Recommended" in shown and recipe.evidence().split(" (")[0] in shown
     names = [entry["name"] for entry in panel.catalogue]
     panel.task_list.setCurrentRow(names.index("rotation"))
     with qtbot.waitSignal(panel.sig_task_changed, timeout=10_000) as changed:
-        panel.recipe_button.click()
+        panel.recipe_box.button.click()
     assert changed.args == [recipe.task, recipe.task_args] and chosen == [recipe, recipe]

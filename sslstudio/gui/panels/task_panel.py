@@ -34,6 +34,7 @@ from sslstudio.gui.jobs import JobRunner
 from sslstudio.gui.widgets.args_form import ArgsForm
 from sslstudio.gui.widgets.input_settings import InputSettings
 from sslstudio.gui.widgets.preview_grid import PreviewGrid
+from sslstudio.gui.widgets.recipe_box import RecipeBox
 
 DEBOUNCE_MS = 250
 PREVIEW_SAMPLES = 8
@@ -95,19 +96,9 @@ class TaskPanel(QWidget):
         self.input_settings.sig_changed.connect(self._on_inputs_changed)
         left_layout.addWidget(self.input_settings)
         left_layout.addWidget(QLabel("<b>Pretext task</b>"))
-        recipe_row = QHBoxLayout()
-        self.recipe_label = QLabel()
-        self.recipe_label.setWordWrap(True)
-        self.recipe_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        recipe_row.addWidget(self.recipe_label, 1)
-        self.recipe_button = QPushButton("Use the recipe")
-        self.recipe_button.setToolTip("Choose the recommended task and its settings, and its budget on the Train "
-                                      "step; every value can still be changed")
-        self.recipe_button.clicked.connect(self.use_recipe)
-        self.recipe_button.setEnabled(False)
-        recipe_row.addWidget(self.recipe_button, 0, Qt.AlignmentFlag.AlignTop)
-        left_layout.addLayout(recipe_row)
-        self.recipe = None
+        self.recipe_box = RecipeBox()
+        self.recipe_box.sig_use.connect(self.use_recipe)
+        left_layout.addWidget(self.recipe_box)
         self.task_list = QListWidget()
         self.task_list.setMaximumHeight(150)
         self.task_list.currentRowChanged.connect(self._on_task_row)
@@ -190,7 +181,7 @@ class TaskPanel(QWidget):
         if listing != self._listing:
             return  # another folder was opened meanwhile
         self.catalogue = catalogue
-        self._show_recipe(recipe)
+        self.recipe_box.show_recipe(recipe)
         if task is None and recipe is not None:  # a folder's first run trains its recommended recipe
             task, self._pending_values = recipe.task, dict(recipe.task_args)
             self.sig_recipe_chosen.emit(recipe)
@@ -204,19 +195,9 @@ class TaskPanel(QWidget):
         self.task_list.setCurrentRow(names.index(task) if task in names else 0)
         self.sig_catalogue_ready.emit(modality)
 
-    def _show_recipe(self, recipe) -> None:
-        self.recipe = recipe
-        self.recipe_button.setEnabled(recipe is not None)
-        if recipe is None:
-            self.recipe_label.setText("No recommended recipe for this kind of data yet.")
-            return
-        self.recipe_label.setText(f"<b>Recommended</b>: {recipe.summary()}<br><small>{recipe.evidence()}</small>")
-
-    @Slot()
-    def use_recipe(self) -> None:
-        recipe = self.recipe
-        if recipe is None:
-            return
+    @Slot(object)
+    def use_recipe(self, recipe) -> None:
+        """Choose the recipe's task with its settings; its budget goes to the Train step."""
         names = [entry["name"] for entry in self.catalogue]
         self._pending_values = dict(recipe.task_args)
         if self.current_task() == recipe.task:
