@@ -16,15 +16,15 @@ def test_features_are_kept_for_their_source_and_app_labels_refit_on_them(tiny_im
     assert session.cached(key) is None and not session.ready
     computed = load_features(key)
     settings = CurveSettings(shots=(1, 0), seeds=(0,))
-    session.set_evaluation(key, computed, *evaluate_labels(computed, session.app_labels, settings))
+    session.set_evaluation(key, computed, *evaluate_labels(computed, {}, settings))
     assert session.ready and set(session.curve.mean) == {"ssl", "random_init", "raw"}
     assert len(session.rows) == len(session.samples) and session.cached(key)[2] is session.features
 
-    ids = session.label([0, 1, 2], "picked")  # labels made in the app: the same features, a new class
-    assert ids == {session.samples.ids[i]: "picked" for i in range(3)}
-    rows, curve, errors = evaluate_labels(session.cached(key), session.app_labels, settings)
+    made = session.label([0, 1, 2], "picked", {})  # labels made in the app: the same features, a new class
+    assert made == {session.samples.ids[i]: "picked" for i in range(3)}
+    rows, curve, errors = evaluate_labels(session.cached(key), made, settings)
     assert "picked" in errors.classes and len(rows) == len(session.samples)
-    assert np.array_equal(session.labels()[:3], ["picked"] * 3)
+    assert np.array_equal(session.labels(made)[:3], ["picked"] * 3)
 
     assert session.cached(session.key_for(run, "other.pt")) is None  # another checkpoint: other features
     session.set_csv(str(tmp_path / "labels.csv"))

@@ -224,3 +224,13 @@ def test_a_runs_metrics_read_back_are_the_events_it_reported(tiny_images, tmp_pa
     trainer.fit()
     read_back = [event for record in RunDir(tmp_path / "run").read_metrics() for event in events_from_record(record)]
     assert read_back == seen and len(seen) == 2 * (CONFIG.max_steps // CONFIG.log_every)
+
+
+def test_the_last_logged_step_is_read_from_the_end_of_the_metrics(tiny_images, tmp_path):
+    trainer_for(tiny_images, tmp_path / "run", CONFIG).fit()
+    run = RunDir(tmp_path / "run")
+    assert run.last_logged_step() == run.read_metrics()[-1]["step"] == CONFIG.max_steps
+    with open(run.metrics_path, "a") as f:
+        f.write('{"step": 99, "lo')  # a line cut short by a crash
+    assert run.last_logged_step() == CONFIG.max_steps
+    assert RunDir(tmp_path / "none").last_logged_step() == 0

@@ -161,7 +161,6 @@ def test_after_training_map_label_evaluate_and_export(qtbot, window, tiny_images
 
     window.go_to_step([key for key, _ in STEPS].index("finetune"))
     tune = window.finetune_panel
-    assert tune.session.app_labels == window.state.project.labels  # labels made on the map reach the Fine-tune page
     tune.curve_form.set_values({"shots": [1, 2], "seeds": [0]})
     with qtbot.waitSignal(tune.sig_evaluated, timeout=120_000):
         tune.evaluate()

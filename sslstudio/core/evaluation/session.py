@@ -8,7 +8,7 @@ them, so the GUI can import this module before torch.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +34,6 @@ class EvaluationSession:
     folder: Path | None = None
     modality: str = "image"
     csv: str | None = None  # a labels CSV that replaces the folder's labels
-    app_labels: dict[str, str] = field(default_factory=dict)
     key: FeatureKey | None = None
     loaded: object | None = None  # LoadedRun
     samples: object | None = None  # SampleSet
@@ -68,14 +67,14 @@ class EvaluationSession:
         self.loaded, self.samples, self.features = computed
         self.rows, self.curve, self.errors = rows, curve, errors
 
-    def labels(self) -> np.ndarray:
-        """Every sample's class, a label made in the app winning over the folder's or CSV's; "" when none."""
-        return merged_labels(self.samples, self.app_labels)
+    def labels(self, app_labels: dict[str, str]) -> np.ndarray:
+        """Every sample's class, a label made in the app (the project's) winning over the folder's or CSV's;
+        "" when none."""
+        return merged_labels(self.samples, app_labels)
 
-    def label(self, sample_rows: list[int], name: str) -> dict[str, str]:
-        """Give these samples the class `name`: the app's labels afterwards."""
-        self.app_labels.update((self.samples.ids[row], name) for row in sample_rows)
-        return dict(self.app_labels)
+    def label(self, sample_rows: list[int], name: str, app_labels: dict[str, str]) -> dict[str, str]:
+        """The app's labels once these samples have the class `name`."""
+        return {**app_labels, **{self.samples.ids[row]: name for row in sample_rows}}
 
 
 def load_features(key: FeatureKey, progress: Progress | None = None) -> tuple:

@@ -138,6 +138,22 @@ class RunDir:
         with open(self.metrics_path, "a", encoding="utf-8") as f:
             f.write(json.dumps(record) + "\n")
 
+    def last_logged_step(self) -> int:
+        """The step of the last complete metrics line, read from the file's end: a runs list asks this of
+        every run at each checkpoint, on the GUI thread, and a long run's file holds 100k lines."""
+        try:
+            with open(self.metrics_path, "rb") as f:
+                f.seek(max(0, f.seek(0, 2) - 4096))
+                lines = f.read().splitlines()
+        except OSError:
+            return 0
+        for line in reversed(lines):
+            try:
+                return int(json.loads(line)["step"])
+            except (ValueError, KeyError, TypeError):
+                continue  # a line cut short by a crash, or the start of one cut by the seek
+        return 0
+
     def read_metrics(self) -> list[dict]:
         if not self.metrics_path.is_file():
             return []

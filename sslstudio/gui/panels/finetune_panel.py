@@ -128,7 +128,6 @@ class FinetunePanel(QWidget):
         self.work.sig_busy_changed.connect(self._enable)
         for signal in (self.state.sig_folder_changed, self.state.sig_runs_changed):
             signal.connect(self._on_context)
-        self.state.sig_labels_changed.connect(self._on_labels)
         self._on_context()
 
     @Slot()
@@ -143,14 +142,8 @@ class FinetunePanel(QWidget):
     def _on_context(self) -> None:
         if self.state.folder is not None and self.state.modality:
             self.session.set_folder(self.state.folder, self.state.modality)
-        self._on_labels()
         self.picker.set_runs(self.state.trained_runs())
         self._enable()
-
-    @Slot()
-    def _on_labels(self) -> None:
-        """The labels made in the app changed; the next evaluation uses them (the features stay)."""
-        self.session.app_labels = dict(self.state.labels)
 
     def _choose_csv(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Labels CSV", str(self.session.folder or ""), "CSV (*.csv)")
@@ -170,7 +163,7 @@ class FinetunePanel(QWidget):
             self.status.setText(f"Not evaluated: {error}")
             return
         key = session.key_for(run, self.picker.checkpoint())
-        cached, app_labels = session.cached(key), dict(session.app_labels)
+        cached, app_labels = session.cached(key), dict(self.state.labels)  # the labels as Evaluate was pressed
 
         def work(state):
             computed = cached or load_features(key, state)
@@ -208,7 +201,7 @@ class FinetunePanel(QWidget):
     def _show_errors(self) -> None:
         errors, session = self.session.errors, self.session
         self.confusion.show_errors(errors)
-        labels = session.labels()
+        labels = session.labels(self.state.labels)
         self.mistakes.clear()
         for row, predicted in zip(errors.misclassified[:200].tolist(), errors.predicted[:200].tolist(), strict=True):
             sample = int(session.rows[row])
@@ -220,7 +213,7 @@ class FinetunePanel(QWidget):
         session = self.session
         if not session.ready or self.work.busy:
             return
-        vectors, labels = session.features["ssl"], session.labels()
+        vectors, labels = session.features["ssl"], session.labels(self.state.labels)
         labelled = np.flatnonzero(labels != "")
 
         def work(_state):
@@ -243,7 +236,8 @@ class FinetunePanel(QWidget):
         chosen = self.suggestions.selectedItems()
         if not name or not chosen:
             return
-        self.state.set_labels(self.session.label([SampleGallery.row_of(item) for item in chosen], name))
+        self.state.set_labels(self.session.label([SampleGallery.row_of(item) for item in chosen], name,
+                                                  self.state.labels))
         for item in chosen:
             item.setText(name)
         self.status.setText(f"{len(chosen)} labelled {name!r}. Evaluate again to extend the curve.")
@@ -261,7 +255,8 @@ class FinetunePanel(QWidget):
         session = self.session
         if not session.ready or self.work.busy:
             return
-        loaded, samples, labels, vectors = session.loaded, session.samples, session.labels(), session.features["ssl"]
+        loaded, samples, vectors = session.loaded, session.samples, session.features["ssl"]
+        labels = session.labels(self.state.labels)
 
         def work(_state):
             from sslstudio.core.export import export_with_probe  # loads torch

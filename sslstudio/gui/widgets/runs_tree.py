@@ -36,8 +36,7 @@ class RunsTree(QTreeWidget):
             is_running = running is not None and Path(path).resolve() == Path(running).resolve()
             if not run_dir.config_path.is_file() and not is_running:
                 continue
-            records = run_dir.read_metrics() if run_dir.config_path.is_file() else []
-            steps = str(records[-1]["step"] if records else 0)
+            steps = str(run_dir.last_logged_step())
             item = QTreeWidgetItem([path.name, f"{steps} (running)" if is_running else steps])
             if is_running:
                 self._running = item
