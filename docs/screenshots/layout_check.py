@@ -43,9 +43,8 @@ def main(width: int, height: int, out: Path) -> None:
     wait(signal=window.data_panel.sig_checked)
     shot("1-data")
     window.go_to_step(1)
-    wait(until=lambda: window.task_panel.catalogue)
-    names = [entry["name"] for entry in window.task_panel.catalogue]
-    window.task_panel.task_list.setCurrentRow(names.index("rotation"))
+    wait(until=lambda: window.task_panel.picker.catalogue)
+    window.task_panel.picker.choose("rotation")
     wait(until=lambda: not window.task_panel.busy and window.task_panel.grid.cards)
     shot("2-task")
     window.go_to_step(2)

@@ -52,9 +52,8 @@ def main() -> None:
         print("saved", name)
 
     def pick(task):
-        wait(until=lambda: window.task_panel.catalogue)
-        names = [entry["name"] for entry in window.task_panel.catalogue]
-        window.task_panel.task_list.setCurrentRow(names.index(task))
+        wait(until=lambda: window.task_panel.picker.catalogue)
+        window.task_panel.picker.choose(task)
         wait(until=lambda: not window.task_panel.busy and window.task_panel.grid.cards)
 
     for modality, task, row in (("audio", "audio_mae", 7), ("text", "word_context", 3), ("image", "dino", 12)):
@@ -92,7 +91,7 @@ def main() -> None:
     shot("train-live-outputs")
     window.go_to_step(3)
     panel = window.embeddings_panel
-    panel.method_box.setCurrentText("t-SNE")
+    panel.controls.map_form.set_values({"method": "tsne"})
     panel.extract_and_map()
     wait(signal=panel.sig_mapped, limit_ms=600_000)
     panel.open_sample(17)

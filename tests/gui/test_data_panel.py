@@ -95,11 +95,11 @@ def test_mixed_folder_offers_a_choice(qtbot, panel, tmp_path, tiny_images, tiny_
     shutil.copytree(tiny_images, mixed / "pictures")
     shutil.copytree(tiny_text, mixed / "notes")
     open_and_check(qtbot, panel, mixed)
-    assert not panel.modality_box.isHidden()
-    assert [panel.modality_box.itemData(i) for i in range(panel.modality_box.count())] == ["image", "text"]
+    assert not panel.bar.modality_box.isHidden()
+    assert [panel.bar.modality_box.itemData(i) for i in range(panel.bar.modality_box.count())] == ["image", "text"]
     assert panel.modality == "text"  # the larger part is chosen first (60 texts, 48 images)
     with qtbot.waitSignal(panel.sig_folder_ready, timeout=10_000) as ready:
-        panel.modality_box.setCurrentIndex(0)
+        panel.bar.modality_box.setCurrentIndex(0)
     assert ready.args == [str(mixed), "image"] and panel.model.rowCount() == 48
 
 
@@ -119,8 +119,8 @@ def test_cancel_stops_the_check(qtbot, panel, tiny_images):
     job = panel.check_job
     if job is not None:
         with qtbot.waitSignal(job.sig_over, timeout=10_000):
-            panel.cancel_button.click()
-    assert panel.progress.isHidden()
+            panel.bar.cancel_button.click()
+    assert panel.bar.progress.isHidden()
 
 
 @pytest.mark.parametrize("modality,name", [("image", "a.png"), ("text", "a.txt"), ("audio", "a.wav")])

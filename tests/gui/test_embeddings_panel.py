@@ -92,7 +92,7 @@ def test_rectangle_and_lasso_selection_then_label_it(qtbot, panel):
     rows = selected.args[0]
     inside = np.flatnonzero(np.all((coords >= low) & (coords <= high), axis=1))
     assert len(rows) > 0 and len(set(rows.tolist()) ^ set(inside.tolist())) <= 2  # pixel rounding at the edges
-    panel.class_box.setEditText("my class")
+    panel.controls.labeller.class_box.setEditText("my class")
     with qtbot.waitSignal(panel.state.sig_labels_changed):
         panel.assign_selection()
     labels = panel.state.labels
@@ -119,20 +119,20 @@ def point_on_screen_xy(panel, x, y) -> QPoint:
 
 def test_colour_by_cluster_and_prediction_and_time_lapse(qtbot, panel):
     mapped(qtbot, panel)
-    panel.colour_box.setCurrentText("cluster")
+    panel.controls.colour_box.setCurrentText("cluster")
     qtbot.waitUntil(lambda: panel.session.clusters is not None and not panel.work.busy, timeout=30_000)
-    assert len(set(panel.session.clusters.tolist())) == panel.map_form.values()["clusters"]
-    assert "cluster" in panel.legend.text()
+    assert len(set(panel.session.clusters.tolist())) == panel.controls.map_form.values()["clusters"]
+    assert "cluster" in panel.controls.legend.text()
     mapped(qtbot, panel)  # a new map clears the clusters, and colouring by cluster computes them again
     qtbot.waitUntil(lambda: panel.session.clusters is not None and not panel.work.busy, timeout=30_000)
-    assert "cluster" in panel.legend.text()
-    panel.colour_box.setCurrentText("predicted class")  # the folder's labels train the probe
+    assert "cluster" in panel.controls.legend.text()
+    panel.controls.colour_box.setCurrentText("predicted class")  # the folder's labels train the probe
     qtbot.waitUntil(lambda: panel.session.probe is not None and not panel.work.busy, timeout=30_000)
     assert len(panel.session.probe.predicted) == len(panel.session.coords)
     panel.build_timelapse()
-    qtbot.waitUntil(lambda: panel.slider.isEnabled() and not panel.work.busy, timeout=60_000)
+    qtbot.waitUntil(lambda: panel.controls.slider.isEnabled() and not panel.work.busy, timeout=60_000)
     assert len(panel.session.frames) == panel.picker.checkpoint_count()  # every kept checkpoint and the last
-    panel.slider.setValue(0)
+    panel.controls.slider.setValue(0)
     np.testing.assert_allclose(panel.scatter.cloud.coords, panel.session.frames[0])
 
 
@@ -173,8 +173,8 @@ def test_labels_made_on_another_page_recolour_the_map(qtbot, panel):
     assert panel.session.labels()[0] != "picked elsewhere"  # read once, so a stale cache would show
     panel.state.set_labels({first: "picked elsewhere"})  # as the Fine-tune page does
     assert panel.session.labels()[0] == "picked elsewhere"
-    assert "picked elsewhere" in panel.legend.text()
-    assert panel.class_box.findText("picked elsewhere") >= 0
+    assert "picked elsewhere" in panel.controls.legend.text()
+    assert panel.controls.labeller.class_box.findText("picked elsewhere") >= 0
 
 
 def test_a_sample_opens_from_its_own_file_whatever_part_of_it_it_is():

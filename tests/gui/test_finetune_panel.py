@@ -33,7 +33,7 @@ def test_evaluate_suggest_label_and_export(qtbot, panel, tmp_path):
         panel.evaluate()
     curve = panel.session.curve
     assert curve.shots == [1, 3, 0] and set(curve.mean) == {"ssl", "random_init", "raw"}
-    assert len(panel.plot.getPlotItem().listDataItems()) == 3  # one line per feature set
+    assert len(panel.curve.plot.getPlotItem().listDataItems()) == 3  # one line per feature set
     classes = panel.session.errors.classes
     assert panel.confusion.rowCount() == len(classes) == 4
     counted = sum(int(panel.confusion.item(i, j).text()) for i in range(4) for j in range(4))

@@ -49,7 +49,7 @@ def panel(qtbot):
 
 
 def card_texts(panel):
-    return [label.text() for label in panel.grid.cards[0].findChildren(type(panel.status))]
+    return [label.text() for label in panel.grid.cards[0].findChildren(type(panel.bar.status))]
 
 
 def hidden_share(panel) -> float:
@@ -92,11 +92,11 @@ def test_text_tasks_preview_tokens(qtbot, panel, tiny_text, task):
 
 def test_tasks_are_listed_by_family_with_their_cost(qtbot, panel, tiny_text):
     open_folder(panel, tiny_text)
-    qtbot.waitUntil(lambda: panel.task_list.count() > 0, timeout=30_000)
-    rows = [panel.task_list.item(i).text() for i in range(panel.task_list.count())]
+    qtbot.waitUntil(lambda: panel.picker.task_list.count() > 0, timeout=30_000)
+    rows = [panel.picker.task_list.item(i).text() for i in range(panel.picker.task_list.count())]
     assert rows == ["mlm  ·  reconstruction, medium cost", "word_context  ·  context prediction, low cost",
                     "simcse  ·  contrastive, medium cost"]
-    assert "one pass per sample" in panel.task_list.item(1).toolTip()
+    assert "one pass per sample" in panel.picker.task_list.item(1).toolTip()
 
 
 def test_input_settings_are_proposed_from_the_files_and_the_preview_follows_them(qtbot, panel, tmp_path):
@@ -140,10 +140,9 @@ def test_a_new_folder_starts_on_its_recommended_recipe_and_the_recipe_can_be_cho
     with qtbot.waitSignal(panel.sig_task_changed, timeout=30_000):
         open_folder(panel, tiny_images)  # no task yet: the recipe's
     assert panel.current_task() == recipe.task and chosen == [recipe]
-    shown = panel.recipe_box.label.text()
+    shown = panel.picker.recipe_box.label.text()
     assert "Recommended" in shown and recipe.evidence().split(" (")[0] in shown
-    names = [entry["name"] for entry in panel.catalogue]
-    panel.task_list.setCurrentRow(names.index("rotation"))
+    panel.picker.choose("rotation")
     with qtbot.waitSignal(panel.sig_task_changed, timeout=10_000) as changed:
-        panel.recipe_box.button.click()
+        panel.picker.recipe_box.button.click()
     assert changed.args == [recipe.task, recipe.task_args] and chosen == [recipe, recipe]

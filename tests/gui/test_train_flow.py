@@ -25,9 +25,8 @@ def window(qtbot, no_questions, tmp_path):
 def open_and_pick(qtbot, win, folder, task):
     with qtbot.waitSignal(win.data_panel.sig_checked, timeout=30_000):
         win.data_panel.open_folder(folder)
-    qtbot.waitUntil(lambda: bool(win.task_panel.catalogue), timeout=30_000)
-    names = [entry["name"] for entry in win.task_panel.catalogue]
-    win.task_panel.task_list.setCurrentRow(names.index(task))
+    qtbot.waitUntil(lambda: bool(win.task_panel.picker.catalogue), timeout=30_000)
+    win.task_panel.picker.choose(task)
     qtbot.waitUntil(lambda: len(win.task_panel.grid.cards) > 0 and not win.task_panel.busy, timeout=60_000)
     qtbot.waitUntil(lambda: win.train_panel.settings.backbone_box.count() > 0, timeout=60_000)
 
@@ -70,18 +69,18 @@ def test_open_pick_preview_train_pause_resume_stop_and_resume_from_a_checkpoint(
     assert "/ 125000 · loss" in panel.monitor.progress.format() and "images/s" in panel.monitor.progress.format()
     assert "views/s" in panel.monitor.progress.toolTip()  # rotation's four turns of each image, apart
 
-    panel.pause_button.click()
-    assert panel.pause_button.text() == "Resume" and window.train_label.text() == "training: paused"
+    panel.buttons.pause_button.click()
+    assert panel.buttons.pause_button.text() == "Resume" and window.train_label.text() == "training: paused"
     qtbot.wait(600)  # the loop finishes its step, then waits
     frozen = steps_seen(panel)
     qtbot.wait(1500)
     assert steps_seen(panel) == frozen
 
-    panel.pause_button.click()
+    panel.buttons.pause_button.click()
     qtbot.waitUntil(lambda: steps_seen(panel) > frozen, timeout=120_000)
     with qtbot.waitSignal(panel.sig_run_over, timeout=120_000):
-        panel.stop_button.click()
-    assert not job.is_running() and panel.start_button.isEnabled()
+        panel.buttons.stop_button.click()
+    assert not job.is_running() and panel.buttons.start_button.isEnabled()
     kept = RunDir(run).checkpoints()
     assert kept, "stopping saves a checkpoint"
     assert panel.runs.topLevelItemCount() == 1 and panel.runs.topLevelItem(0).childCount() == len(kept)
@@ -129,7 +128,7 @@ def test_a_crash_in_the_worker_reaches_the_error_dialog(qtbot, window, tiny_text
         window.train_panel.start()
     assert shown and shown[0][0] == "RuntimeError: disk on fire" and "broken_prepare" in shown[0][1]
     assert "disk on fire" in window.train_panel.monitor.alerts.text()
-    assert window.isVisible() and window.train_panel.start_button.isEnabled()  # the app carries on
+    assert window.isVisible() and window.train_panel.buttons.start_button.isEnabled()  # the app carries on
 
 
 def test_after_training_map_label_evaluate_and_export(qtbot, window, tiny_images, tmp_path):
@@ -150,10 +149,10 @@ def test_after_training_map_label_evaluate_and_export(qtbot, window, tiny_images
     assert emb.picker.run_box.count() == 1
     emb.extract_and_map()
     qtbot.waitUntil(lambda: not emb.work.busy, timeout=60_000)
-    assert emb.session.coords is not None and "48 samples mapped" in emb.note.text()
+    assert emb.session.coords is not None and "48 samples mapped" in emb.controls.note.text()
     chosen = np.arange(0, len(emb.session.coords), 7)
     emb.scatter.select(chosen)
-    emb.class_box.setEditText("picked")
+    emb.controls.labeller.class_box.setEditText("picked")
     emb.assign_selection()
     assert window.state.project.labels == {emb.session.samples.ids[r]: "picked" for r in chosen} and window.state.dirty
     summary = window.data_panel.summary.topLevelItem(0)  # the Data page counts them too
@@ -165,7 +164,7 @@ def test_after_training_map_label_evaluate_and_export(qtbot, window, tiny_images
     with qtbot.waitSignal(tune.sig_evaluated, timeout=120_000):
         tune.evaluate()
     assert "picked" in tune.session.errors.classes  # the app's class takes part in the probe
-    assert "raw pixels" in tune.curve_verdict.text() or "within the spread" in tune.curve_verdict.text()
+    assert "raw pixels" in tune.curve.verdict.text() or "within the spread" in tune.curve.verdict.text()
     if tune.mistakes.count():
         tune.mistakes.itemClicked.emit(tune.mistakes.item(0))
         assert window.stack.currentWidget() is emb and len(emb.scatter.selected_rows()) == 1

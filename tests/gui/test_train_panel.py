@@ -37,7 +37,7 @@ def test_start_is_refused_with_the_reason_when_task_settings_conflict(panel, tmp
     panel.state.set_task("mlm", {"mask_token_share": 0.8, "random_token_share": 0.5})
     assert panel.start() is None
     assert "Not started" in panel.monitor.alerts.text() and "at most 1" in panel.monitor.alerts.text()
-    assert not (tmp_path / "runs").exists() and panel.start_button.isEnabled()
+    assert not (tmp_path / "runs").exists() and panel.buttons.start_button.isEnabled()
 
 
 def test_the_plots_reflow_with_the_width_and_a_single_value_gets_a_readable_axis(qtbot):

@@ -4,18 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, Qt, Signal, Slot
-from PySide6.QtWidgets import (
-    QComboBox,
-    QFileDialog,
-    QHBoxLayout,
-    QLabel,
-    QProgressBar,
-    QPushButton,
-    QSplitter,
-    QTabWidget,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QFileDialog, QLabel, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from sslstudio.core.data.dataset import check_files
 from sslstudio.core.data.scan import ScanResult, scan_folder
@@ -25,6 +14,7 @@ from sslstudio.gui.errors import show_error
 from sslstudio.gui.jobs import Job, JobRunner
 from sslstudio.gui.paths import display_path_html
 from sslstudio.gui.project_state import ProjectState
+from sslstudio.gui.widgets.folder_bar import FolderBar
 from sslstudio.gui.widgets.folder_summary import BadFiles, FolderSummary
 from sslstudio.gui.widgets.sample_viewer import SampleViewer
 from sslstudio.gui.widgets.thumbnails import ThumbnailGrid, ThumbnailModel
@@ -50,28 +40,11 @@ class DataPanel(QWidget):
     # ---------------------------------------------------------------- layout
     def _build(self) -> None:
         layout = QVBoxLayout(self)
-        bar = QHBoxLayout()
-        self.open_button = QPushButton("Open folder…")
-        self.open_button.setToolTip("Choose a folder of images, audio or text (Ctrl+Shift+O); "
-                                    "you can also drop a folder on the window")
-        self.open_button.clicked.connect(self.choose_folder)
-        self.folder_label = QLabel("No folder yet: open one, or drop it on this window.")
-        self.modality_box = QComboBox()
-        self.modality_box.setToolTip("This folder holds more than one kind of data; choose the one to work on")
-        self.modality_box.currentIndexChanged.connect(self._on_modality_chosen)
-        self.modality_box.hide()
-        self.progress = QProgressBar()
-        self.progress.setMaximumWidth(240)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setToolTip("Stop scanning this folder")
-        self.cancel_button.clicked.connect(self.cancel_scan)
-        for widget in (self.progress, self.cancel_button):
-            widget.hide()
-        bar.addWidget(self.open_button)
-        bar.addWidget(self.folder_label, 1)
-        for widget in (self.modality_box, self.progress, self.cancel_button):
-            bar.addWidget(widget)
-        layout.addLayout(bar)
+        self.bar = FolderBar()
+        self.bar.sig_open.connect(self.choose_folder)
+        self.bar.sig_cancel.connect(self.cancel_scan)
+        self.bar.sig_modality_chosen.connect(self._show_modality)
+        layout.addWidget(self.bar)
         self.store_label = QLabel()
         self.store_label.setToolTip("Every file is decoded once, at the input settings, into a store on disk; "
                                     "later steps and commands read it instead of the files")
@@ -106,18 +79,14 @@ class DataPanel(QWidget):
     def open_folder(self, folder: Path, modality: str | None = None) -> Job:
         self.cancel_scan()
         folder = Path(folder)
-        self.folder_label.setText(f"Scanning {display_path_html(folder)} …")
-        self.progress.setRange(0, 0)
-        self.progress.setFormat("%v files")
-        self.progress.setValue(0)
-        self.progress.show()
-        self.cancel_button.show()
+        self.bar.say(f"Scanning {display_path_html(folder)} …")
+        self.bar.show_progress(0, "%v files")
         job = self.scan_job = self.jobs.start("scanning folder",
                                               lambda state: scan_folder(folder, state), self)
-        job.sig_progress.connect(lambda done, _total: self.progress.setValue(done))
+        job.sig_progress.connect(lambda done, _total: self.bar.step(done))
         job.sig_done.connect(lambda scan: self._on_scanned(scan, modality))
         job.sig_failed.connect(self._on_scan_failed)
-        job.sig_cancelled.connect(lambda: self.folder_label.setText(f"Scan of {folder} cancelled."))
+        job.sig_cancelled.connect(lambda: self.bar.say(f"Scan of {folder} cancelled."))
         job.sig_over.connect(lambda: self._scan_over(job))
         return job
 
@@ -132,11 +101,10 @@ class DataPanel(QWidget):
             return
         self.scan_job = None
         if self.check_job is None:
-            self.progress.hide()
-            self.cancel_button.hide()
+            self.bar.hide_progress()
 
     def _on_scan_failed(self, message: str, details: str) -> None:
-        self.folder_label.setText("Could not scan that folder.")
+        self.bar.say("Could not scan that folder.")
         show_error(self, message, details)
 
     def _on_scanned(self, scan: ScanResult, wanted: str | None) -> None:
@@ -145,35 +113,27 @@ class DataPanel(QWidget):
         self.summary.show_folder(scan, self.state.labels)
         self._fill_bad_files(scan)
         if not counts:
-            self.folder_label.setText(f"{display_path_html(scan.root)} holds no image, audio or text files "
-                                      f"({len(scan.bad)} unreadable, {scan.ignored} of other types).")
+            self.bar.say(f"{display_path_html(scan.root)} holds no image, audio or text files "
+                         f"({len(scan.bad)} unreadable, {scan.ignored} of other types).")
             self.model.set_files(scan.root, "image", [], [])
             return
         chosen = wanted if wanted in counts else max(counts, key=counts.get)
-        self.modality_box.blockSignals(True)  # filling the box is not the user choosing
-        self.modality_box.clear()
-        for modality, n in counts.items():
-            self.modality_box.addItem(f"{modality} ({n})", modality)
-        self.modality_box.setCurrentIndex(list(counts).index(chosen))
-        self.modality_box.blockSignals(False)
-        self.modality_box.setVisible(len(counts) > 1)
+        self.bar.show_modalities(counts, chosen)
         self._show_modality(chosen)
 
-    @Slot(int)
-    def _on_modality_chosen(self, index: int) -> None:
-        if index >= 0 and self.scan is not None:
-            self._show_modality(self.modality_box.itemData(index))
-
+    @Slot(str)
     def _show_modality(self, modality: str) -> None:
         scan = self.scan
+        if scan is None:
+            return
         self.modality = modality
         files = scan.files[modality]
         labels = scan.labels_of(modality) if scan.looks_labelled(modality) else [None] * len(files)
         self.model.set_files(scan.root, modality, files, labels)
         n_labels = len(set(labels) - {None})
         bad = f", {len(scan.bad)} skipped (see Bad files)" if scan.bad else ""
-        self.folder_label.setText(f"<b>{display_path_html(scan.root)}</b>: {len(files)} {modality} files"
-                                  + (f" in {n_labels} labelled folders" if n_labels else ", unlabelled") + bad)
+        self.bar.say(f"<b>{display_path_html(scan.root)}</b>: {len(files)} {modality} files"
+                     + (f" in {n_labels} labelled folders" if n_labels else ", unlabelled") + bad)
         self.sig_folder_ready.emit(str(scan.root), modality)
         self._check_files(scan.root, modality, files)
 
@@ -193,10 +153,7 @@ class DataPanel(QWidget):
             self.check_job.cancel()
         self.store_label.clear()
         self._fill_bad_files(self.scan)
-        self.progress.setRange(0, len(files))
-        self.progress.setFormat("checking %v / %m")
-        self.progress.show()
-        self.cancel_button.show()
+        self.bar.show_progress(len(files), "checking %v / %m")
         job = self.check_job = self.jobs.start("checking files", check, self)
         job.sig_progress.connect(self._show_check_progress)
         job.sig_done.connect(lambda result: self._on_checked(modality, *result))
@@ -205,8 +162,7 @@ class DataPanel(QWidget):
 
     def _show_check_progress(self, done: int, total: int) -> None:
         if total:  # 0 while another job holds the store: the bar waits where it is
-            self.progress.setRange(0, total)
-            self.progress.setValue(done)
+            self.bar.step(done, total)
 
     def _on_checked(self, modality: str, bad: list, store_bytes: int) -> None:
         if modality != self.modality:
@@ -218,7 +174,7 @@ class DataPanel(QWidget):
         self.tabs.setTabText(2, f"Bad files ({self.bad_list.add(bad)})")
         note = (f"; {len(bad)} cannot be decoded and will be skipped (see Bad files)" if bad
                 else "; every file decodes")
-        self.folder_label.setText(self.folder_label.text() + note)
+        self.bar.say(self.bar.text() + note)
         self.sig_checked.emit(len(bad))
 
     def _check_over(self, job: Job) -> None:
@@ -226,8 +182,7 @@ class DataPanel(QWidget):
             return  # an older check, replaced by a newer one
         self.check_job = None
         if self.scan_job is None:
-            self.progress.hide()
-            self.cancel_button.hide()
+            self.bar.hide_progress()
 
     @Slot()
     def _on_labels(self) -> None:
@@ -254,9 +209,8 @@ class DataPanel(QWidget):
         self.model.set_files(Path(), "image", [], [])
         self.summary.clear()
         self.bad_list.clear()
-        self.modality_box.hide()
+        self.bar.clear()
         self.store_label.clear()
-        self.folder_label.setText("No folder yet: open one, or drop it on this window.")
 
     def shutdown(self) -> None:
         self.cancel_scan()
@@ -265,16 +219,11 @@ class DataPanel(QWidget):
 
 
 if __name__ == "__main__":  # a manual look: python -m sslstudio.gui.panels.data_panel [FOLDER]
-    import sys
+    from sslstudio.gui.panels import given_folder, run_panel_alone
 
-    from sslstudio.gui.app import run_alone
-    from sslstudio.resources import demo_folder
-
-    def build():
-        jobs = JobRunner()
+    def make(jobs, args):
         panel = DataPanel(jobs, ProjectState())
-        panel.resize(1100, 700)
-        panel.open_folder(Path(sys.argv[1]) if len(sys.argv) > 1 else demo_folder("image"))
-        return panel, lambda: (panel.shutdown(), jobs.cancel_all(), jobs.wait_all())
+        panel.open_folder(given_folder(args[:1]))
+        return panel
 
-    run_alone(build)
+    run_panel_alone(make)

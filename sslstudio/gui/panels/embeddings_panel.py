@@ -9,34 +9,21 @@ a class. Labels made here live in the project and colour the map at once.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import (
-    QComboBox,
-    QFormLayout,
-    QHBoxLayout,
-    QLabel,
-    QProgressBar,
-    QPushButton,
-    QSlider,
-    QSplitter,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtWidgets import QHBoxLayout, QSplitter, QWidget
 
 from sslstudio.core.embeddings.cache import embed_folder
-from sslstudio.core.embeddings.map_session import COLOUR_BY, MapSession
+from sslstudio.core.embeddings.map_session import MapSession
 from sslstudio.core.embeddings.neighbours import kmeans_clusters
-from sslstudio.core.embeddings.projection import ProjectionSettings, project, timelapse
+from sslstudio.core.embeddings.projection import NAMES, project, timelapse
 from sslstudio.core.errors import UserError
 from sslstudio.core.evaluation.active import fit_probe
 from sslstudio.core.training.run_dir import RunDir
 from sslstudio.gui.jobs import JobRunner, PageJobs
 from sslstudio.gui.project_state import ProjectState
-from sslstudio.gui.widgets.args_form import ArgsForm
-from sslstudio.gui.widgets.run_picker import RunPicker
+from sslstudio.gui.widgets.map_controls import MapControls
 from sslstudio.gui.widgets.sample_inspector import SampleInspector
-from sslstudio.gui.widgets.scatter import ScatterView, categorical, ramp
-from sslstudio.gui.widgets.selection_labeller import SelectionLabeller
+from sslstudio.gui.widgets.scatter import ScatterView
 
 
 class EmbeddingsPanel(QWidget):
@@ -52,67 +39,31 @@ class EmbeddingsPanel(QWidget):
 
     # ---------------------------------------------------------------- layout
     def _build(self) -> None:
-        self.picker = RunPicker("The training run whose model maps the samples")
-        self.map_form = ArgsForm()  # the map's settings, generated from ProjectionSettings' schema
-        self.map_form.set_schema(ProjectionSettings.schema())
-        self.map_form.layout_.setContentsMargins(0, 0, 0, 0)
-        self.map_form.sig_changed.connect(self._on_map_settings)
-        self.method_box = self.map_form.editors["method"]
-        self.map_button = QPushButton("Extract && map", toolTip="Embed every sample with this checkpoint "
-                                                               "(cached), then draw the 2-D map")
-        self.map_button.clicked.connect(self.extract_and_map)
-        self.cancel_button = QPushButton("Cancel", toolTip="Stop the running extraction")
-        self.cancel_button.clicked.connect(self.cancel)
-        self.progress = QProgressBar()
-        self.note = QLabel(wordWrap=True)
-        self.colour_box = QComboBox(toolTip="What the colours show")
-        self.colour_box.addItems(COLOUR_BY)
-        self.colour_box.currentIndexChanged.connect(self.recolour)
-        self.timelapse_button = QPushButton("Time-lapse", toolTip="Map every kept checkpoint, aligned to the "
-                                                                  "last, and play them with the slider")
-        self.timelapse_button.clicked.connect(self.build_timelapse)
-        self.slider = QSlider(Qt.Orientation.Horizontal, toolTip="Checkpoint shown, oldest on the left")
-        self.slider.valueChanged.connect(self._show_frame)
-        self.slider.setEnabled(False)
-        self.labeller = SelectionLabeller()
-        self.labeller.sig_label.connect(lambda name: self.assign_selection(name))
-        self.class_box = self.labeller.class_box
-        self.legend = QLabel(wordWrap=True, textFormat=Qt.TextFormat.RichText)
-
-        form = QFormLayout()
-        form.addRow(self.map_form)
-        form.addRow("colour by", self.colour_box)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.map_button)
-        buttons.addWidget(self.cancel_button)
-        left = QWidget()
-        left_layout = QVBoxLayout(left)
-        left_layout.addWidget(self.picker)
-        left_layout.addLayout(form)
-        left_layout.addLayout(buttons)
-        left_layout.addWidget(self.progress)
-        left_layout.addWidget(self.note)
-        left_layout.addWidget(self.timelapse_button)
-        left_layout.addWidget(self.slider)
-        left_layout.addWidget(self.labeller)
-        left_layout.addWidget(self.legend)
-        left_layout.addStretch(1)
+        self.controls = MapControls()
+        self.controls.sig_map.connect(self.extract_and_map)
+        self.controls.sig_timelapse.connect(self.build_timelapse)
+        self.controls.sig_cancel.connect(self.cancel)
+        self.controls.sig_colour_changed.connect(self.recolour)
+        self.controls.sig_settings_changed.connect(self._on_map_settings)
+        self.controls.sig_frame.connect(self._show_frame)
+        self.controls.sig_label.connect(lambda name: self.assign_selection(name))
+        self.picker = self.controls.picker
 
         self.scatter = ScatterView()
         self.scatter.sig_hovered.connect(self._on_hover)
         self.scatter.sig_clicked.connect(self.open_sample)
-        self.scatter.sig_selected.connect(lambda rows: self.labeller.show_selected(len(rows)))
+        self.scatter.sig_selected.connect(lambda rows: self.controls.labeller.show_selected(len(rows)))
         self.inspector = SampleInspector()
         self.inspector.sig_open.connect(self.open_sample)
 
         splitter = QSplitter()
-        for widget in (left, self.scatter, self.inspector):
+        for widget in (self.controls, self.scatter, self.inspector):
             splitter.addWidget(widget)
         splitter.setSizes([260, 700, 320])
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
-        self.work = PageJobs(self.jobs, self, self.note, self.progress)
+        self.work = PageJobs(self.jobs, self, self.controls.note, self.controls.progress)
         self.work.sig_busy_changed.connect(self._show_busy)
         self._show_busy(False)
         for signal in (self.state.sig_folder_changed, self.state.sig_runs_changed):
@@ -132,10 +83,7 @@ class EmbeddingsPanel(QWidget):
     # ---------------------------------------------------------------- jobs
     @Slot(bool)
     def _show_busy(self, running: bool) -> None:
-        self.cancel_button.setEnabled(running)
-        self.progress.setVisible(running)
-        for widget in (self.map_button, self.timelapse_button):
-            widget.setEnabled(not running)
+        self.controls.show_busy(running)
         if not running and self._recolour_when_idle:
             self._recolour_when_idle = False
             self.recolour()
@@ -149,24 +97,23 @@ class EmbeddingsPanel(QWidget):
         run, folder = self.picker.run(), self.state.folder
         if not run or folder is None or self.work.busy:
             return
-        checkpoint = self.picker.checkpoint()
-        method, cap = self._map_settings()
+        checkpoint, chosen = self.picker.checkpoint(), self.controls.map_settings()
 
         def work(state):
             samples, embeddings = embed_folder(run, folder, checkpoint, progress=state)
-            return samples, embeddings, project(embeddings.vectors, method, cap)
+            return samples, embeddings, project(embeddings.vectors, chosen.method, chosen.cap)
 
         self.work.start("embedding", work, self._on_mapped, says="Embedding every sample…")
 
     def _on_mapped(self, result) -> None:
         samples, embeddings, projection = result
         self.session.set_map(samples, embeddings, projection.coords)
-        self.slider.setEnabled(False)
-        self.note.setText(projection.note or f"{len(projection.coords):,} samples mapped with "
-                          f"{self.method_box.currentText()} ({embeddings.checkpoint}).")
-        self.scatter.set_points(projection.coords, self._colours())
+        self.controls.slider.setEnabled(False)
+        self.controls.note.setText(projection.note or f"{len(projection.coords):,} samples mapped with "
+                                   f"{NAMES[projection.method]} ({embeddings.checkpoint}).")
+        self.scatter.set_points(projection.coords, self.controls.colours_for(self.session))
         # Colouring by cluster or prediction needs a job of its own, which can start once this one is over.
-        self._recolour_when_idle = self.colour_box.currentText() != "label"
+        self._recolour_when_idle = self.controls.colour_mode() != "label"
         self._update_classes()
         self.sig_mapped.emit(len(projection.coords))
 
@@ -175,23 +122,19 @@ class EmbeddingsPanel(QWidget):
         run, folder = self.picker.run(), self.state.folder
         if not run or folder is None or self.work.busy:
             return
-
         checkpoints = [path for _, path in RunDir(run).checkpoints()] + [None]
-        method, cap = self._map_settings()
+        chosen = self.controls.map_settings()
 
         def work(state):
             vectors, samples = [], None  # every checkpoint of a run reads the same decoded samples
             for checkpoint in checkpoints:
                 samples, embeddings = embed_folder(run, folder, checkpoint, progress=state, samples=samples)
                 vectors.append(embeddings.vectors)
-            return [frame.coords for frame in timelapse(vectors, method, cap)]
+            return [frame.coords for frame in timelapse(vectors, chosen.method, chosen.cap)]
 
         def done(frames):
             self.session.frames = frames
-            self.slider.setRange(0, len(frames) - 1)
-            self.slider.setValue(len(frames) - 1)
-            self.slider.setEnabled(len(frames) > 1)
-            self.note.setText(f"{len(frames)} checkpoints, each map aligned onto the last: drag the slider.")
+            self.controls.show_frames(len(frames))
 
         self.work.start("time-lapse", work, done, says=f"Mapping {len(checkpoints)} checkpoints…")
 
@@ -199,26 +142,10 @@ class EmbeddingsPanel(QWidget):
     def _show_frame(self, index: int) -> None:
         frames = self.session.frames
         if frames and 0 <= index < len(frames) and self.session.mapped:
-            self.scatter.set_points(frames[index], self._colours(), keep_view=True)
+            self.scatter.set_points(frames[index], self.controls.colours_for(self.session), keep_view=True)
             self.scatter.select(self.scatter.selected_rows())
 
     # ---------------------------------------------------------------- colours
-    def _colours(self) -> np.ndarray:
-        """The colours for the chosen mode from what is computed (by label until the rest is ready); the
-        legend follows."""
-        mode, session = self.colour_box.currentText(), self.session
-        if mode == "confidence" and session.probe is not None:
-            self.legend.setText("confidence of the probe's prediction: blue low, orange high")
-            return ramp(session.probe.confidence)
-        if mode == "cluster" and session.clusters is not None:
-            colours, legend = categorical(session.clusters.astype(str), "cluster ")
-        elif mode == "predicted class" and session.probe is not None:
-            colours, legend = categorical(session.probe.predicted)
-        else:
-            colours, legend = categorical(session.labels())
-        self.legend.setText(legend)
-        return colours
-
     def _compute(self, needed: str) -> None:
         """Cluster, or fit the probe on the labels, in the background; recolour when it is done."""
         session = self.session
@@ -226,7 +153,7 @@ class EmbeddingsPanel(QWidget):
             return
         vectors = session.embeddings.vectors
         if needed == "clusters":
-            k = self.map_form.values()["clusters"]
+            k = self.controls.map_settings().clusters
 
             def work(_state):
                 return kmeans_clusters(vectors, k)
@@ -236,7 +163,7 @@ class EmbeddingsPanel(QWidget):
         try:
             labelled, classes = session.probe_rows()
         except UserError as error:
-            self.note.setText(str(error))
+            self.controls.note.setText(str(error))
             return
 
         def fit(_state):
@@ -249,18 +176,14 @@ class EmbeddingsPanel(QWidget):
         """Colour the map by the chosen mode, clustering or fitting the probe first when that is missing."""
         if not self.session.mapped:
             return
-        needed = self.session.needs(self.colour_box.currentText())
+        needed = self.session.needs(self.controls.colour_mode())
         if needed:
             self._compute(needed)  # recolours again when it is done
-        self.scatter.set_colours(self._colours())
-
-    def _map_settings(self) -> tuple[str, int | None]:
-        chosen = ProjectionSettings.from_mapping(self.map_form.values())
-        return chosen.method, chosen.cap
+        self.scatter.set_colours(self.controls.colours_for(self.session))
 
     @Slot(dict)
     def _on_map_settings(self, values: dict) -> None:
-        if self.session.set_cluster_count(values["clusters"]) and self.colour_box.currentText() == "cluster":
+        if self.session.set_cluster_count(values["clusters"]) and self.controls.colour_mode() == "cluster":
             self.recolour()
 
     # ---------------------------------------------------------------- samples
@@ -287,7 +210,7 @@ class EmbeddingsPanel(QWidget):
 
     # ---------------------------------------------------------------- labelling
     def _update_classes(self) -> None:
-        self.labeller.set_classes(self.session.classes())
+        self.controls.labeller.set_classes(self.session.classes())
 
     @Slot()
     def _on_labels(self) -> None:
@@ -300,19 +223,19 @@ class EmbeddingsPanel(QWidget):
     @Slot()
     def assign_selection(self, name: str = "") -> None:
         rows = self.scatter.selected_rows()
-        name = (name or self.class_box.currentText()).strip()
+        name = (name or self.controls.labeller.class_box.currentText()).strip()
         if not self.session.mapped or not len(rows) or not name:
             return
         self.state.set_labels(self.session.label(rows, name))
         self._update_classes()
         self.recolour()
-        self.note.setText(f"{len(rows):,} samples labelled {name!r}; the project keeps it.")
+        self.controls.note.setText(f"{len(rows):,} samples labelled {name!r}; the project keeps it.")
 
     def shutdown(self) -> None:
         self.inspector.shutdown()
 
 
 if __name__ == "__main__":  # a manual look: python -m sslstudio.gui.panels.embeddings_panel [RUN [FOLDER]]
-    from sslstudio.gui.panels import run_panel_alone
+    from sslstudio.gui.panels import run_based_panel_alone
 
-    run_panel_alone(EmbeddingsPanel)
+    run_based_panel_alone(EmbeddingsPanel)

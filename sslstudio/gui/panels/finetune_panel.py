@@ -12,8 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -38,12 +37,9 @@ from sslstudio.gui.jobs import JobRunner, PageJobs
 from sslstudio.gui.project_state import ProjectState
 from sslstudio.gui.widgets.args_form import ArgsForm
 from sslstudio.gui.widgets.confusion_table import ConfusionTable
+from sslstudio.gui.widgets.curve_plot import CurvePlot
 from sslstudio.gui.widgets.run_picker import RunPicker
 from sslstudio.gui.widgets.sample_gallery import SampleGallery
-from sslstudio.gui.widgets.training_plots import apply_plot_theme
-
-CURVE_COLOURS = {"ssl": "#1f5fbf", "random_init": "#d0702c", "raw": "#6b6b6b"}
-CURVE_NAMES = {"ssl": "self-supervised", "random_init": "random init", "raw": "raw inputs"}
 
 
 class FinetunePanel(QWidget):
@@ -88,31 +84,15 @@ class FinetunePanel(QWidget):
             column.addWidget(widget)
         column.addStretch(1)
 
-
-        apply_plot_theme()
-        self.plot = pg.PlotWidget(title="accuracy against labels per class")
-        self.plot.setLabel("bottom", "labels per class (log scale)")
-        self.plot.setLabel("left", "test accuracy")
-        self.plot.getAxis("left").enableAutoSIPrefix(False)
-        self.plot.setLogMode(x=True, y=False)
-        self.plot.showGrid(x=True, y=True, alpha=0.2)
-        self.plot.addLegend(offset=(-10, -10))
+        self.curve = CurvePlot()
         self.confusion = ConfusionTable()
         self.mistakes = SampleGallery("Misclassified test samples: true → predicted. Click one to open it on "
                                       "the Embeddings page, among its neighbours")
         self.mistakes.sig_chosen.connect(lambda row: self.sig_show_sample.emit(self.session.samples.ids[row]))
         self.suggestions = SampleGallery("Suggested for labelling: select some, pick a class, Label chosen")
         self.suggestions.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
-        self.curve_verdict = QLabel(wordWrap=True, toolTip="Against the stronger baseline at each point; a gap "
-                                                           "inside the spread between seeds counts as a tie")
-        self.curve_verdict.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        curve_page = QWidget()
-        curve_layout = QVBoxLayout(curve_page)
-        curve_layout.setContentsMargins(0, 0, 0, 0)
-        curve_layout.addWidget(self.plot, 1)
-        curve_layout.addWidget(self.curve_verdict)
         tabs = QTabWidget()
-        tabs.addTab(curve_page, "Label efficiency")
+        tabs.addTab(self.curve, "Label efficiency")
         tabs.addTab(self.confusion, "Confusion")
         tabs.addTab(self.mistakes, "Misclassified")
         tabs.addTab(self.suggestions, "Label next")
@@ -171,7 +151,7 @@ class FinetunePanel(QWidget):
 
         def done(result):
             session.set_evaluation(key, *result)
-            self._show_curve()
+            self.curve.show_curve(session.curve, len(session.errors.classes), RAW_INPUTS[session.modality])
             self._show_errors()
             self.status.setText(f"{len(session.rows)} labelled samples, {session.curve.n_test} held out for "
                                 f"testing; {session.errors.accuracy:.1%} with every training label "
@@ -179,24 +159,6 @@ class FinetunePanel(QWidget):
             self.sig_evaluated.emit()
 
         self.work.start("evaluating", work, done, says="evaluating…")
-
-    def _show_curve(self) -> None:
-        curve = self.session.curve
-        self.plot.clear()
-        shots = [k if k > 0 else n // max(len(self.session.errors.classes), 1)
-                 for k, n in zip(curve.shots, curve.n_train, strict=True)]
-        x = np.array(shots, dtype=float)
-        for name, mean in curve.mean.items():
-            mean, std = np.array(mean), np.array(curve.std[name])
-            colour = CURVE_COLOURS.get(name, "#999999")
-            self.plot.plot(x, mean, pen=pg.mkPen(colour, width=2), symbol="o", symbolBrush=colour, symbolSize=6,
-                           name=CURVE_NAMES.get(name, name))
-            self.plot.addItem(pg.ErrorBarItem(x=np.log10(x), y=mean, height=2 * std, pen=pg.mkPen(colour)))
-        labels = ["all" if k == 0 else str(k) for k in curve.shots]
-        self.plot.getAxis("bottom").setTicks([[(float(np.log10(v)), text) for v, text in zip(x, labels, strict=True)]])
-        self.plot.setYRange(0, 1)
-
-        self.curve_verdict.setText(curve.verdict(RAW_INPUTS[self.session.modality]))
 
     def _show_errors(self) -> None:
         errors, session = self.session.errors, self.session
@@ -275,6 +237,6 @@ class FinetunePanel(QWidget):
 
 
 if __name__ == "__main__":  # a manual look: python -m sslstudio.gui.panels.finetune_panel [RUN [FOLDER]]
-    from sslstudio.gui.panels import run_panel_alone
+    from sslstudio.gui.panels import run_based_panel_alone
 
-    run_panel_alone(FinetunePanel)
+    run_based_panel_alone(FinetunePanel)

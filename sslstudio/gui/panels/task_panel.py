@@ -11,19 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtWidgets import (
-    QHBoxLayout,
-    QLabel,
-    QListWidget,
-    QListWidgetItem,
-    QPushButton,
-    QScrollArea,
-    QSpinBox,
-    QSplitter,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QTimer, Signal, Slot
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from sslstudio.core.data.survey import survey
 from sslstudio.core.errors import UserError
@@ -33,8 +22,9 @@ from sslstudio.gui.errors import show_error
 from sslstudio.gui.jobs import JobRunner
 from sslstudio.gui.widgets.args_form import ArgsForm
 from sslstudio.gui.widgets.input_settings import InputSettings
+from sslstudio.gui.widgets.preview_bar import PreviewBar
 from sslstudio.gui.widgets.preview_grid import PreviewGrid
-from sslstudio.gui.widgets.recipe_box import RecipeBox
+from sslstudio.gui.widgets.task_picker import TaskPicker
 
 DEBOUNCE_MS = 250
 PREVIEW_SAMPLES = 8
@@ -80,7 +70,6 @@ class TaskPanel(QWidget):
         self.inputs = None  # (SampleSet, Pipeline) for the current folder, made by the first preview
         self.input_values: dict | None = None  # the input settings, once proposed for the folder
         self._pending_values: dict = {}  # a project's task settings, applied when its task is listed
-        self.catalogue: list[dict] = []
         self._listing = 0  # bumps per set_folder, so a late task listing of an older folder is dropped
         self.generation = 0
         self.busy = False
@@ -89,54 +78,31 @@ class TaskPanel(QWidget):
         self._build()
 
     def _build(self) -> None:
-        left = QWidget()
-        left_layout = QVBoxLayout(left)
-        left_layout.addWidget(QLabel("<b>Input</b> (proposed from the folder's files)"))
         self.input_settings = InputSettings()
         self.input_settings.sig_changed.connect(self._on_inputs_changed)
-        left_layout.addWidget(self.input_settings)
-        left_layout.addWidget(QLabel("<b>Pretext task</b>"))
-        self.recipe_box = RecipeBox()
-        self.recipe_box.sig_use.connect(self.use_recipe)
-        left_layout.addWidget(self.recipe_box)
-        self.task_list = QListWidget()
-        self.task_list.setMaximumHeight(150)
-        self.task_list.currentRowChanged.connect(self._on_task_row)
-        left_layout.addWidget(self.task_list)
-        self.about = QLabel()
-        self.about.setWordWrap(True)
-        self.about.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        left_layout.addWidget(self.about)
-        left_layout.addWidget(QLabel("<b>Settings</b> (hover a name for its help)"))
+        self.picker = TaskPicker()
+        self.picker.sig_chosen.connect(self._on_task_chosen)
+        self.picker.sig_recipe_used.connect(self.use_recipe)
         self.form = ArgsForm()
         self.form.sig_changed.connect(self._on_values_changed)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
+        scroll = QScrollArea(widgetResizable=True)
         scroll.setWidget(self.form)
+        self.error = QLabel(wordWrap=True, styleSheet="color: #c03030;")
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        for widget in (QLabel("<b>Input</b> (proposed from the folder's files)"), self.input_settings,
+                       QLabel("<b>Pretext task</b>"), self.picker,
+                       QLabel("<b>Settings</b> (hover a name for its help)")):
+            left_layout.addWidget(widget)
         left_layout.addWidget(scroll, 1)
-        self.error = QLabel()
-        self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #c03030;")
         left_layout.addWidget(self.error)
 
+        self.bar = PreviewBar()
+        self.bar.sig_seed_changed.connect(self.schedule)
+        self.grid = PreviewGrid()
         right = QWidget()
         right_layout = QVBoxLayout(right)
-        bar = QHBoxLayout()
-        self.status = QLabel("Open a folder on the Data step to preview a task.")
-        bar.addWidget(self.status, 1)
-        bar.addWidget(QLabel("seed"))
-        self.seed = QSpinBox()
-        self.seed.setRange(0, 1_000_000)
-        self.seed.setToolTip("The preview's random draw: which samples, and the task's random choices")
-        self.seed.valueChanged.connect(self.schedule)
-        bar.addWidget(self.seed)
-        self.new_button = QPushButton("New samples")
-        self.new_button.setToolTip("Draw other samples and other random choices (Ctrl+R)")
-        self.new_button.setShortcut("Ctrl+R")
-        self.new_button.clicked.connect(lambda: self.seed.setValue(self.seed.value() + 1))
-        bar.addWidget(self.new_button)
-        right_layout.addLayout(bar)
-        self.grid = PreviewGrid()
+        right_layout.addWidget(self.bar)
         right_layout.addWidget(self.grid, 1)
 
         splitter = QSplitter()
@@ -155,8 +121,7 @@ class TaskPanel(QWidget):
         self.folder = (Path(root), modality, list(relpaths))
         self.inputs = None
         self.input_values = None  # known once the folder's files are surveyed
-        self.catalogue = []
-        self.task_list.clear()
+        self.picker.clear()
         self._pending_values = values or {}
         self._listing += 1
         listing = self._listing
@@ -180,41 +145,25 @@ class TaskPanel(QWidget):
     def _show_catalogue(self, listing: int, modality: str, catalogue: list[dict], recipe, task: str | None) -> None:
         if listing != self._listing:
             return  # another folder was opened meanwhile
-        self.catalogue = catalogue
-        self.recipe_box.show_recipe(recipe)
         if task is None and recipe is not None:  # a folder's first run trains its recommended recipe
             task, self._pending_values = recipe.task, dict(recipe.task_args)
             self.sig_recipe_chosen.emit(recipe)
-        names = [entry["name"] for entry in catalogue]
-        self.task_list.blockSignals(True)
-        for entry in catalogue:
-            item = QListWidgetItem(f"{entry['name']}  ·  {entry['family']}, {entry['cost']} cost")
-            item.setToolTip(f"{entry['description']}\n\nCost: {entry['cost_means']}.")
-            self.task_list.addItem(item)
-        self.task_list.blockSignals(False)
-        self.task_list.setCurrentRow(names.index(task) if task in names else 0)
+        self.picker.show_catalogue(catalogue, recipe, task)
         self.sig_catalogue_ready.emit(modality)
 
     @Slot(object)
     def use_recipe(self, recipe) -> None:
-        """Choose the recipe's task with its settings; its budget goes to the Train step."""
-        names = [entry["name"] for entry in self.catalogue]
+        """Choose the recipe's task with its settings (reset to the recipe's when it is already chosen); its
+        budget goes to the Train step."""
         self._pending_values = dict(recipe.task_args)
-        if self.current_task() == recipe.task:
-            self.task_list.setCurrentRow(-1)  # choose it again, so its settings are reset to the recipe's
-        self.task_list.setCurrentRow(names.index(recipe.task))
+        self.picker.choose(recipe.task)
         self.sig_recipe_chosen.emit(recipe)
 
     def current_task(self) -> str | None:
-        row = self.task_list.currentRow()
-        return self.catalogue[row]["name"] if 0 <= row < len(self.catalogue) else None
+        return self.picker.current_task()
 
-    @Slot(int)
-    def _on_task_row(self, row: int) -> None:
-        if not 0 <= row < len(self.catalogue):
-            return
-        entry = self.catalogue[row]
-        self.about.setText(f"{entry['description']}<br><small><i>{entry['reference']}</i></small>")
+    @Slot(dict)
+    def _on_task_chosen(self, entry: dict) -> None:
         from sslstudio.core.tasks.registry import get_task  # loads torch
 
         values, problems = get_task(entry["name"]).Args.valid_part(self._pending_values)
@@ -244,29 +193,28 @@ class TaskPanel(QWidget):
             self.stale = True  # one more refresh once the running one ends
             return
         self.generation += 1
-        generation, task, values, seed = self.generation, self.current_task(), self.form.values(), self.seed.value()
-        folder = self.folder
+        generation, task, values, seed = self.generation, self.current_task(), self.form.values(), self.bar.seed.value()
+        folder, inputs = self.folder, self.inputs
         root, modality, relpaths = folder
-        inputs = self.inputs
         try:
             spec = self.input_settings.spec()
         except UserError as error:
             self.error.setText(str(error))
             return
         self.busy, self.stale = True, False
-        self.status.setText("rendering preview…" if inputs else f"decoding {min(len(relpaths), POOL[modality])} "
-                            "samples for the preview…")
+        self.bar.say("rendering preview…" if inputs else
+                     f"decoding {min(len(relpaths), POOL[modality])} samples for the preview…")
 
         def work(_state):
             made = inputs or preview_inputs(root, relpaths, modality, spec, wait=False)  # not behind the Data step
             return made, render(made, task, values, seed)
 
         job = self.jobs.start("preview", work, self)
-        job.sig_done.connect(lambda result: self._on_rendered(generation, folder, spec, task, result))
+        job.sig_done.connect(lambda result: self._on_rendered(generation, folder, spec, task, seed, result))
         job.sig_failed.connect(lambda message, details: self._on_failed(generation, message, details))
         job.sig_over.connect(self._on_over)
 
-    def _on_rendered(self, generation: int, folder, spec, task: str, result) -> None:
+    def _on_rendered(self, generation: int, folder, spec, task: str, seed: int, result) -> None:
         inputs, (samples, ids) = result
         if folder is self.folder and spec == self._current_spec():
             self.inputs = inputs  # decoded once per folder and input settings; later previews reuse it
@@ -274,17 +222,15 @@ class TaskPanel(QWidget):
             return
         self.error.clear()
         self.grid.show_samples(samples, names=ids)
-        self.status.setText(f"{task}: {len(samples)} samples, exactly as training will make them "
-                            f"(seed {self.seed.value()})")
+        self.bar.say(f"{task}: {len(samples)} samples, exactly as training will make them (seed {seed})")
 
     def _on_failed(self, generation: int, message: str, details: str) -> None:
         if generation != self.generation:
             return
         if details:  # a bug: the full dialog
-
             show_error(self, message, details)
         self.error.setText(message)
-        self.status.setText("no preview: fix the setting shown in red")
+        self.bar.say("no preview: fix the setting shown in red")
 
     def _on_over(self) -> None:
         self.busy = False
@@ -299,20 +245,11 @@ class TaskPanel(QWidget):
 
 
 if __name__ == "__main__":  # a manual look: python -m sslstudio.gui.panels.task_panel [FOLDER]
-    import sys
+    from sslstudio.gui.panels import run_panel_alone, scanned
 
-    from sslstudio.core.data.scan import scan_folder
-    from sslstudio.gui.app import run_alone
-    from sslstudio.resources import demo_folder
-
-    def build():
-        folder = Path(sys.argv[1]) if len(sys.argv) > 1 else demo_folder("image")
-        scan = scan_folder(folder)
-        modality = scan.choose_modality()
-        jobs = JobRunner()
+    def make(jobs, args):
         panel = TaskPanel(jobs)
-        panel.resize(1300, 800)
-        panel.set_folder(folder, modality, scan.files[modality])
-        return panel, lambda: (jobs.cancel_all(), jobs.wait_all())
+        panel.set_folder(*scanned(args[:1]))
+        return panel
 
-    run_alone(build)
+    run_panel_alone(make)

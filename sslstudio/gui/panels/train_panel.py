@@ -5,22 +5,15 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import Signal, Slot
-from PySide6.QtWidgets import (
-    QHBoxLayout,
-    QLabel,
-    QPushButton,
-    QSplitter,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
 
 from sslstudio.core.errors import UserError
 from sslstudio.core.training.events import CheckpointSaved, StepMetrics, TrainingFailed, TrainingFinished
-from sslstudio.core.training.run_dir import RunDir
 from sslstudio.gui.errors import show_error
 from sslstudio.gui.jobs import Job, JobRunner
 from sslstudio.gui.project_state import ProjectState
 from sslstudio.gui.training_work import Events, LiveOutputs, LogLine, TrainingWork
+from sslstudio.gui.widgets.run_buttons import RunButtons
 from sslstudio.gui.widgets.run_monitor import RunMonitor
 from sslstudio.gui.widgets.runs_tree import RunsTree
 from sslstudio.gui.widgets.train_settings import TrainSettings, device_and_backbone_choices
@@ -51,35 +44,24 @@ class TrainPanel(QWidget):
     # ---------------------------------------------------------------- layout
     def _build(self) -> None:
         self.settings = TrainSettings()  # device, backbone and the training form
-        buttons = QHBoxLayout()
-        self.start_button = QPushButton("Start")
-        self.start_button.setToolTip("Start a new run with these settings (Ctrl+Return)")
-        self.start_button.setShortcut("Ctrl+Return")
-        self.pause_button = QPushButton("Pause")
-        self.pause_button.setToolTip("Pause between two steps; Resume continues exactly where it stopped")
-        self.stop_button = QPushButton("Stop")
-        self.stop_button.setToolTip("Stop after the current step and save a checkpoint")
-        self.start_button.clicked.connect(self.start)
-        self.pause_button.clicked.connect(self.toggle_pause)
-        self.stop_button.clicked.connect(self.stop)
-        for button in (self.start_button, self.pause_button, self.stop_button):
-            buttons.addWidget(button)
-
+        self.monitor = RunMonitor()  # progress, alerts, curves, live outputs and log
+        self.buttons = RunButtons()
+        self.buttons.sig_start.connect(self.start)
+        self.buttons.sig_pause.connect(self.toggle_pause)
+        self.buttons.sig_stop.connect(self.stop)
         self.runs = RunsTree()
         self.runs.sig_run_chosen.connect(self._on_run_chosen)
-        self.runs.sig_ticked_changed.connect(self._overlay_runs)
+        self.runs.sig_ticked_changed.connect(self.monitor.overlay_runs)
         self.resume_button = QPushButton("Resume from selected checkpoint")
         self.resume_button.clicked.connect(self.resume_selected)
 
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.addWidget(self.settings)
-        left_layout.addLayout(buttons)
+        left_layout.addWidget(self.buttons)
         left_layout.addWidget(QLabel("<b>Runs and checkpoints</b>"))
         left_layout.addWidget(self.runs, 1)
         left_layout.addWidget(self.resume_button)
-
-        self.monitor = RunMonitor()  # progress, alerts, curves, live outputs and log
 
         splitter = QSplitter()
         splitter.addWidget(left)
@@ -149,7 +131,7 @@ class TrainPanel(QWidget):
                                train_settings=settings, device=self.settings.device(),
                                cpu_cores_free=1)
 
-        self.monitor.plots.load_records(RunDir(run).read_metrics())
+        self.monitor.show_run(run)
         return self._launch(request, f"resuming {run.name}" + (f" from {Path(checkpoint).name}" if checkpoint else ""))
 
     def _launch(self, request, message: str) -> Job:
@@ -234,48 +216,30 @@ class TrainPanel(QWidget):
         self.sig_run_over.emit(str(self.run_path) if self.run_path else "")
 
     def _update_buttons(self) -> None:
-        running = self.is_running()
-        ready = self.ready()
-        self.start_button.setEnabled(ready and not running)
+        running, ready = self.is_running(), self.ready()
+        self.buttons.show_state(ready, running, running and self.job.paused)
         self.resume_button.setEnabled(ready and not running)
-        self.pause_button.setEnabled(running)
-        self.stop_button.setEnabled(running)
-        self.pause_button.setText("Resume" if running and self.job.paused else "Pause")
         self.settings.setEnabled(not running)
 
     # ---------------------------------------------------------------- runs
     @Slot(str)
     def _on_run_chosen(self, run: str) -> None:
         if not self.is_running():
-            self.monitor.plots.load_records(RunDir(run).read_metrics())
-
-    @Slot(list)
-    def _overlay_runs(self, ticked: list) -> None:
-        self.monitor.plots.clear_overlays()
-        for name, run in ticked:
-            self.monitor.plots.overlay(name, RunDir(run).read_metrics())
-
+            self.monitor.show_run(run)
 
 
 if __name__ == "__main__":  # a manual look: python -m sslstudio.gui.panels.train_panel [FOLDER] [TASK]
-    import sys
     import tempfile
 
-    from sslstudio.core.data.scan import scan_folder
-    from sslstudio.gui.app import run_alone
-    from sslstudio.resources import demo_folder
+    from sslstudio.gui.panels import run_panel_alone, scanned
 
-    def build():
-        folder = Path(sys.argv[1]) if len(sys.argv) > 1 else demo_folder("image")
-        modality = scan_folder(folder).choose_modality()
-        task = sys.argv[2] if len(sys.argv) > 2 else {"image": "rotation", "audio": "masked_spectrogram",
-                                                      "text": "mlm"}[modality]
-        runs = tempfile.mkdtemp(prefix="sslstudio-runs-")
-        jobs = JobRunner()
+    def make(jobs, args):
+        folder, modality, _ = scanned(args[:1])
+        quick = {"image": "rotation", "audio": "masked_spectrogram", "text": "mlm"}
+        task = args[1] if len(args) > 1 else quick[modality]
         state = ProjectState.for_folder(folder, modality, task)
-        state.runs_root = lambda: Path(runs)
-        panel = TrainPanel(jobs, state)
-        panel.resize(1300, 800)
-        return panel, lambda: (panel.shutdown(), jobs.cancel_all(), jobs.wait_all())
+        runs = Path(tempfile.mkdtemp(prefix="sslstudio-runs-"))
+        state.runs_root = lambda: runs
+        return TrainPanel(jobs, state)
 
-    run_alone(build)
+    run_panel_alone(make)

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QLabel, QPlainTextEdit, QProgressBar, QTabWidget, 
 
 from sslstudio.core.training.alerts import alerts_for
 from sslstudio.core.training.events import SAMPLE_NOUN, CheckpointSaved, StepMetrics, TrainingFailed
+from sslstudio.core.training.run_dir import RunDir
 from sslstudio.gui.widgets.preview_grid import PreviewGrid
 from sslstudio.gui.widgets.training_plots import TrainingPlots
 
@@ -56,6 +57,16 @@ class RunMonitor(QWidget):
         return self._plots
 
     # ---------------------------------------------------------------- a run
+    def show_run(self, run) -> None:
+        """Draw a run's logged curves from its folder."""
+        self.plots.load_records(RunDir(run).read_metrics())
+
+    def overlay_runs(self, ticked: list) -> None:
+        """Draw these (name, run folder) runs' curves over the shown one, for comparison."""
+        self.plots.clear_overlays()
+        for name, run in ticked:
+            self.plots.overlay(name, RunDir(run).read_metrics())
+
     def started(self, message: str, modality: str | None) -> None:
         self.noun = SAMPLE_NOUN.get(modality, "samples")
         self.alerts.clear()
