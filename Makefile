@@ -16,9 +16,10 @@ LOCK := requirements-lock.txt
 .PHONY: setup run test bench installer lock demo-runs clean
 
 $(STAMP): pyproject.toml $(LOCK)
+	@echo "Setting up $(VENV): PyTorch and Qt, about 5 GB on a first run (a few minutes)"
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c $(LOCK) -e '.[test]'
+	$(PY) -m pip install -c $(LOCK) -e '.[test]'
 	touch $(STAMP)
 
 setup: $(STAMP)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 def resources_dir() -> Path:
     """The top-level resources/ folder of a checkout or editable install, else the copy that the
-    wheel carries as the `sslstudio.bundled` package (see setup.py)."""
+    wheel carries as sslstudio/bundled (see pyproject.toml)."""
     here = Path(__file__).resolve().parent
     candidates = (here.parent / "resources", here / "bundled")
     for candidate in candidates:
