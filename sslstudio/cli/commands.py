@@ -127,17 +127,16 @@ def cmd_scan(args) -> int:
     scan = scan_folder(args.folder)
     summary = summarise(scan)
     if not args.quick and scan.counts():
-        modality = scan.choose_modality(args.modality) if args.modality or len(scan.counts()) == 1 else None
-        if modality is not None:
-            spec, notes = suited_inputs(Path(args.folder), modality, "auto", _inputs_from(args))
-            samples = load_folder(args.folder, modality, spec=spec, progress=_progress_printer("decoding"))
-            store = samples.records.store
-            summary["inputs"] = {"spec": asdict(spec), "notes": notes}
-            summary["store"] = {"path": str(store.path), "bytes": store.size_bytes()} if store else None
-            summary["modality"] = modality
-            summary["usable_samples"] = len(samples)
-            summary["bad_files"] = [{"path": b.path, "reason": b.reason} for b in samples.bad]
-            summary["notes"] = [{"path": b.path, "note": b.reason} for b in samples.notes]
+        modality = scan.choose_modality(args.modality) if args.modality else scan.main_modality()
+        spec, notes = suited_inputs(Path(args.folder), modality, "auto", _inputs_from(args))
+        samples = load_folder(args.folder, modality, spec=spec, progress=_progress_printer("decoding"))
+        store = samples.records.store
+        summary["inputs"] = {"spec": asdict(spec), "notes": notes}
+        summary["store"] = {"path": str(store.path), "bytes": store.size_bytes()} if store else None
+        summary["modality"] = modality
+        summary["usable_samples"] = len(samples)
+        summary["bad_files"] = [{"path": b.path, "reason": b.reason} for b in samples.bad]
+        summary["notes"] = [{"path": b.path, "note": b.reason} for b in samples.notes]
     if args.json:
         _emit_json(summary)
         return 0
@@ -153,8 +152,10 @@ def cmd_scan(args) -> int:
 
             print(f"  decoded into the sample store: {describe_bytes(summary['store']['bytes'])} in "
                   f"{summary['store']['path']}")
-    if len(summary["counts"]) > 1 and "modality" not in summary:
-        print("  mixed folder: choose one with --modality to decode and check it")
+    others = [m for m in summary["counts"] if m != summary.get("modality")]
+    if "modality" in summary and others and not args.modality:
+        print(f"  mixed folder: checked its {summary['modality']} files, the most; "
+              + ", ".join(f"--modality {m}" for m in others) + " checks the others")
     _report_skipped([argparse.Namespace(**bad) for bad in summary["bad_files"]], lambda line: print("  " + line))
     for note in summary.get("notes", []):
         print(f"  note {printable(note['path'])}: {note['note']}")

@@ -35,7 +35,8 @@ COMMANDS: dict[str, tuple[str, list, tuple[type[Settings], ...]]] = {
         (("--modality",), dict(choices=MODALITIES)), "json"], ()),
     "settings": ("every settings group with its fields, types, ranges and help", ["json"], ()),
     "scan": ("modality, counts, labels and unusable files of a folder", [
-        "folder", (("--modality",), dict(choices=MODALITIES, help="also decode files of this modality")),
+        "folder", (("--modality",), dict(choices=MODALITIES, help="the modality to decode and check (default: the "
+                                                                  "one with the most files)")),
         (("--quick",), dict(action="store_true", help="list files only; do not decode them")), "json", "store"],
         (InputSpec,)),
     "preview": ("render what a task feeds the model into a PNG sheet", [

@@ -41,6 +41,25 @@ def test_mixed_folder_reports_counts_and_asks_for_a_choice(tmp_path):
         scan.choose_modality("video")
 
 
+def test_the_main_modality_is_the_one_with_the_most_files(tmp_path):
+    for name in ("a.png", "b.png", "c.wav", "d.txt"):
+        touch(tmp_path / name)
+    assert scan_folder(tmp_path).main_modality() == "image"
+    (tmp_path / "no-data").mkdir()
+    assert scan_folder(tmp_path / "no-data").main_modality() is None
+
+
+def test_empty_files_are_reported_by_the_scan_whatever_their_modality(tmp_path):
+    touch(tmp_path / "good.png")
+    touch(tmp_path / "empty.png", b"")
+    touch(tmp_path / "sub" / "silent.wav", b"")
+    scan = scan_folder(tmp_path)
+    assert scan.files["image"] == ["good.png"] and scan.counts() == {"image": 1}
+    assert [(b.path, b.reason) for b in scan.bad] == [("empty.png", "empty file"), ("sub/silent.wav", "empty file")]
+    with pytest.raises(UserError, match="no usable audio files.*sub/silent.wav: empty file"):
+        scan.choose_modality("audio")
+
+
 def test_symlink_cycle_is_followed_once(tmp_path):
     touch(tmp_path / "data" / "a.png")
     os.symlink(tmp_path / "data", tmp_path / "data" / "loop")
@@ -84,7 +103,7 @@ def test_progress_counts_up_and_can_stop_the_scan(tmp_path):
     for folder in range(5):
         (tmp_path / f"c{folder}").mkdir()
         for i in range(3):
-            (tmp_path / f"c{folder}" / f"{i}.png").write_bytes(b"")
+            (tmp_path / f"c{folder}" / f"{i}.png").write_bytes(b"x")
     seen = []
     scan_folder(tmp_path, progress=lambda done, total: seen.append((done, total)))
     assert seen == sorted(seen) and seen[-1] == (15, 0)  # the total is unknown while scanning

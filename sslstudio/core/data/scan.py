@@ -1,7 +1,8 @@
 """Recursive folder scan: which files are there, of which modality, with which label.
 
 The scan never opens a file, so 100k files take well under a second; decoding
-and its errors belong to `loaders`. Symlinked folders are followed once each
+and its errors belong to `loaders`. It does read each data file's size, so an empty
+file is reported at once, whatever the modality. Symlinked folders are followed once each
 (by device and inode), so a link back up the tree cannot loop.
 """
 from __future__ import annotations
@@ -52,15 +53,25 @@ class ScanResult:
             if wanted not in MODALITIES:
                 raise UserError(f"unknown modality {wanted!r}; choose one of {', '.join(MODALITIES)}")
             if not counts.get(wanted):
-                raise UserError(f"{self.root} has no {wanted} files (found: {_describe(counts)})")
+                raise UserError(f"no usable {wanted} files in {self.root} (found: {_describe(counts)})"
+                                + self._skipped())
             return wanted
         if not counts:
-            raise UserError(f"{self.root} holds no image, audio or text files")
+            raise UserError(f"{self.root} holds no image, audio or text files" + self._skipped())
         if len(counts) > 1:
             raise UserError(
                 f"{self.root} mixes modalities ({_describe(counts)}); pick one with --modality"
             )
         return next(iter(counts))
+
+    def _skipped(self) -> str:
+        """The first few files skipped, with their reasons, for an error that would otherwise say "nothing"."""
+        return ("; skipped " + "; ".join(f"{b.path}: {b.reason}" for b in self.bad[:3])) if self.bad else ""
+
+    def main_modality(self) -> str | None:
+        """The modality with the most files (the first of MODALITIES on a tie), or None for no data files."""
+        counts = self.counts()
+        return max(counts, key=counts.get) if counts else None
 
     def labels_of(self, modality: str) -> list[str | None]:
         """Label of each file from its first-level subfolder; None for files at the top."""
@@ -139,9 +150,19 @@ def _scan_entries(entries, rel: str, result: ScanResult, stack: list) -> None:
         if modality is None:
             result.ignored += 1
         elif is_file:
-            files[modality].append(relpath)
+            if _is_empty(entry):
+                result.bad.append(BadFile(relpath, "empty file"))
+            else:
+                files[modality].append(relpath)
         else:
             result.bad.append(BadFile(relpath, _not_a_file(entry)))
+
+
+def _is_empty(entry: os.DirEntry) -> bool:
+    try:
+        return entry.stat().st_size == 0
+    except OSError:
+        return False  # gone or unreadable since it was listed: decoding says why, with its reason
 
 
 def _not_a_file(entry: os.DirEntry) -> str:

@@ -117,7 +117,7 @@ class DataPanel(QWidget):
                          f"({len(scan.bad)} unreadable, {scan.ignored} of other types).")
             self.model.set_files(scan.root, "image", [], [])
             return
-        chosen = wanted if wanted in counts else max(counts, key=counts.get)
+        chosen = wanted if wanted in counts else scan.main_modality()
         self.bar.show_modalities(counts, chosen)
         self._show_modality(chosen)
 
