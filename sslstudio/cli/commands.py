@@ -10,18 +10,14 @@ from dataclasses import asdict
 from pathlib import Path
 
 from sslstudio.cli.options import SETTINGS_GROUPS, given, settings_from
+from sslstudio.cli.progress import ProgressReport, TrainPrinter, say
 from sslstudio.core.data.loaders import InputSpec
 from sslstudio.core.errors import UserError
 from sslstudio.core.evaluation.settings import CurveSettings, ProbeSettings
 from sslstudio.core.export_settings import ExportSettings
 from sslstudio.core.preview import PreviewSettings, load_pool, preview_inputs, render_preview
 from sslstudio.core.training.config import TrainConfig
-from sslstudio.core.training.events import SAMPLE_NOUN, CheckpointSaved, HealthMetrics, StepMetrics, TrainingFailed
-
-
-def _say(message: str) -> None:
-    if os.environ.get("RANK", "0") == "0":  # under torchrun, rank 0 speaks for all; no torch import here
-        print(message, file=sys.stderr, flush=True)
+from sslstudio.core.training.events import TrainingFailed
 
 
 def printable(name: str) -> str:
@@ -49,17 +45,16 @@ def _writable_folder_for(out) -> None:
 SKIPPED_SHOWN = 10  # skipped files named one per line; a folder of a million bad ones is summed up
 
 
-def _report_skipped(samples_or_bad, say=None) -> None:
+def _report_skipped(samples_or_bad, tell=say) -> None:
     """The skipped files (up to ten, then a count), then the notes of files used with something left out."""
-    say = say or _say
     bad, notes = ((samples_or_bad.bad, samples_or_bad.notes) if hasattr(samples_or_bad, "notes")
                   else (samples_or_bad, []))
     for entry in bad[:SKIPPED_SHOWN]:
-        say(f"skipped {printable(entry.path)}: {entry.reason}")
+        tell(f"skipped {printable(entry.path)}: {entry.reason}")
     if len(bad) > SKIPPED_SHOWN:
-        say(f"... and {len(bad) - SKIPPED_SHOWN} more skipped (--json lists every one)")
+        tell(f"... and {len(bad) - SKIPPED_SHOWN} more skipped (--json lists every one)")
     for entry in notes[:SKIPPED_SHOWN]:
-        say(f"note {printable(entry.path)}: {entry.reason}")
+        tell(f"note {printable(entry.path)}: {entry.reason}")
 
 
 def _emit_json(payload: dict) -> None:
@@ -129,7 +124,7 @@ def cmd_scan(args) -> int:
     if not args.quick and scan.counts():
         modality = scan.choose_modality(args.modality) if args.modality else scan.main_modality()
         spec, notes = suited_inputs(Path(args.folder), modality, "auto", _inputs_from(args))
-        samples = load_folder(args.folder, modality, spec=spec, progress=_progress_printer("decoding"))
+        samples = load_folder(args.folder, modality, spec=spec, progress=ProgressReport("decoding"))
         store = samples.records.store
         summary["inputs"] = {"spec": asdict(spec), "notes": notes}
         summary["store"] = {"path": str(store.path), "bytes": store.size_bytes()} if store else None
@@ -160,13 +155,6 @@ def cmd_scan(args) -> int:
     for note in summary.get("notes", []):
         print(f"  note {printable(note['path'])}: {note['note']}")
     return 0
-
-
-def _progress_printer(label: str):
-    def report(done: int, total: int) -> None:
-        if total >= 512 or done == total:
-            _say(f"{label}: {done}/{total}")
-    return report
 
 
 # ---------------------------------------------------------------- preview
@@ -203,7 +191,7 @@ def cmd_preview(args) -> int:
     title = f"{task.name} on {Path(args.folder).name}: " + ", ".join(
         f"{k}={v}" for k, v in task.args.to_dict().items()) + (f" (model: {args.run})" if args.run else "")
     save_sheet(previews, title, args.out)
-    _say(f"wrote {args.out} ({len(previews)} samples)")
+    say(f"wrote {args.out} ({len(previews)} samples)")
     return 0
 
 
@@ -223,70 +211,32 @@ def cmd_train(args) -> int:
                            resume_from=args.checkpoint, init=args.init, recipe=args.recipe)
     device = resolve_device(args.device)  # a bad device name fails before minutes of data loading
     init_from_environment(args.device)
-    prepared = prepare(request, progress=_progress_printer("decoding"))
+    prepared = prepare(request, progress=ProgressReport("decoding"))
     _report_skipped(prepared.samples)
     for note in prepared.notes:
-        _say(note)
-    _say(f"{'resuming' if args.resume else 'training'} {prepared.task.name} on {len(prepared.samples)} samples, "
-         f"{describe_device(device)} -> {args.out}")
-    printer = _TrainPrinter(prepared.task.modality)
+        say(note)
+    say(f"{'resuming' if args.resume else 'training'} {prepared.task.name} on {len(prepared.samples)} samples, "
+        f"{describe_device(device)} -> {args.out}")
+    printer = TrainPrinter(prepared.task.modality)
     result = None
     try:
         result = train(request, [printer], prepared=prepared)
     finally:
+        printer.close()
         leave_process_group(together=result is not None and not isinstance(result, TrainingFailed))
     payload = {"run": str(args.out), **asdict(result), "last": printer.last}
     if isinstance(result, TrainingFailed):
-        _say(f"training failed at step {result.step}: {result.message}")
+        say(f"training failed at step {result.step}: {result.message}")
         if result.traceback:
-            _say(result.traceback)
+            say(result.traceback)
         if args.json:
             _emit_json(payload)
         return 1
     setup = f" after {result.setup_seconds:.0f} s of set-up" if result.setup_seconds >= 1 else ""
-    _say(f"finished at step {result.step}: {result.reason}, {result.seconds:.0f} s of training{setup}")
+    say(f"finished at step {result.step}: {result.reason}, {result.seconds:.0f} s of training{setup}")
     if args.json:
         _emit_json(payload)
     return 0
-
-
-class _TrainPrinter:
-    """Prints one progress line per logged step on stderr, and each kind of alert once, as it first appears."""
-
-    def __init__(self, modality: str):
-        self.last: dict = {}
-        self.noun = SAMPLE_NOUN[modality]
-        self.alerts_said: set[str] = set()
-
-    def _alert(self, event) -> None:
-        from sslstudio.core.training.alerts import alerts_for
-
-        for alert in alerts_for(event):
-            kind = alert.split(":")[0]
-            if kind not in self.alerts_said and not isinstance(event, TrainingFailed):  # a failure is said at the end
-                self.alerts_said.add(kind)
-                _say(f"alert: {alert}")
-
-    def __call__(self, event) -> None:
-        self._alert(event)
-        if isinstance(event, HealthMetrics):
-            self.last.update(collapse_std=round(event.collapse_std, 4),
-                             effective_rank=round(event.effective_rank, 1))
-            knn = ""
-            if event.knn_accuracy is not None:
-                self.last["knn_accuracy"] = round(event.knn_accuracy, 4)
-                knn = f", online kNN accuracy {event.knn_accuracy:.3f}"
-            _say(f"  health: collapse std {event.collapse_std:.4f} (healthy ~{event.healthy_std:.4f}), "
-                 f"effective rank {event.effective_rank:.1f}/{event.embed_dim}{knn}")
-        elif isinstance(event, StepMetrics):
-            self.last.update(step=event.step, loss=round(event.loss, 5), **event.metrics)
-            extras = "".join(f" {k} {v:.3f}" for k, v in event.metrics.items())
-            of_total = f"/{event.total_steps}" if event.total_steps is not None else ""
-            _say(f"step {event.step}{of_total} loss {event.loss:.4f}{extras} lr {event.lr:.2e} "
-                 f"{event.samples_per_s:.0f} {self.noun}/s data-wait {event.data_wait_share:.0%} "
-                 f"ETA {event.eta_s:.0f} s")
-        elif isinstance(event, CheckpointSaved):
-            _say(f"checkpoint saved at step {event.step}")
 
 
 # ------------------------------------------------------------------ embed
@@ -296,8 +246,8 @@ def cmd_embed(args) -> int:
 
     _writable_folder_for(args.out)
     samples, embedded = embed_folder(args.run, args.folder, args.checkpoint, args.device,
-                                     progress=_progress_printer("embedding"),
-                                     decode_progress=_progress_printer("decoding"))
+                                     progress=ProgressReport("embedding", "samples"),
+                                     decode_progress=ProgressReport("decoding"))
     _report_skipped(samples)
     embeddings = embedded.vectors
     save_embeddings(args.out, embeddings, samples)
@@ -306,7 +256,7 @@ def cmd_embed(args) -> int:
     if args.json:
         _emit_json(summary)
     else:
-        _say(f"wrote {args.out}: {len(samples)} x {embeddings.shape[1]} embeddings")
+        say(f"wrote {args.out}: {len(samples)} x {embeddings.shape[1]} embeddings")
     return 0
 
 
@@ -317,7 +267,7 @@ def _run_and_labels(args):
     from sslstudio.core.training.session import load_run
 
     run = load_run(args.run, args.checkpoint)
-    samples = load_labelled(args.labelled, run.modality, run.pipeline.spec)
+    samples = load_labelled(args.labelled, run.modality, run.pipeline.spec, ProgressReport("decoding"))
     _report_skipped(samples)
     return run, samples
 
@@ -345,10 +295,11 @@ def cmd_curve(args) -> int:
 
     chosen = settings_from(args, CurveSettings)
     run, samples = _run_and_labels(args)
-    features = feature_sets(run, samples, chosen.method, args.device, chosen.seeds[0])
+    features = feature_sets(run, samples, chosen.method, args.device, chosen.seeds[0],
+                            progress=ProgressReport("embedding", "samples"))
     curve = label_efficiency(features, [label or "" for label in samples.labels], list(chosen.shots),
-                             list(chosen.seeds), chosen.method, samples.splits, progress=_progress_printer("probing"),
-                             groups=samples.groups())
+                             list(chosen.seeds), chosen.method, samples.splits,
+                             progress=ProgressReport("probe fits", "fits"), groups=samples.groups())
     if args.json:
         _emit_json(curve.to_dict())
         return 0
@@ -373,11 +324,13 @@ def cmd_export(args) -> int:
     wanted = settings_from(args, ExportSettings)
     run = load_run(args.run, args.checkpoint)
     if args.labelled:
-        samples = load_labelled(args.labelled, run.modality, run.pipeline.spec)
+        samples = load_labelled(args.labelled, run.modality, run.pipeline.spec, ProgressReport("decoding"))
         labels = np.array([label or "" for label in samples.labels])
     else:
         folder = args.folder or run.config["data"]["folder"]
-        samples, labels = load_folder(folder, run.modality, labels="none", spec=run.pipeline.spec), None
+        samples = load_folder(folder, run.modality, labels="none", spec=run.pipeline.spec,
+                              progress=ProgressReport("decoding"))
+        labels = None
     report, head = export_with_probe(run, args.out, wanted, samples, labels)
     summary = {"out": str(args.out), "format": wanted.format, "checkpoint": run.checkpoint.name,
                "classes": head.classes if head else None, "parity": report.to_dict() if report else None}
@@ -434,7 +387,7 @@ def _has_display() -> bool:
 
 def cmd_gui(args) -> int:
     if not _has_display():
-        _say("no display here (DISPLAY and WAYLAND_DISPLAY are unset): running the headless demo instead; "
+        say("no display here (DISPLAY and WAYLAND_DISPLAY are unset): running the headless demo instead; "
              "`sslstudio demo --help` for its options")
         return cmd_demo(argparse.Namespace(modality=None, max_minutes=0.5, out=None, json=False))
     from sslstudio.gui.app import run_gui
@@ -445,7 +398,7 @@ def cmd_gui(args) -> int:
 def cmd_demo(args) -> int:
     from sslstudio.core.demo import run_demo
 
-    results = run_demo(args.modality, args.max_minutes, args.out, log=_say)
+    results = run_demo(args.modality, args.max_minutes, args.out, log=say)
     if args.json:
         _emit_json({"results": results})
         return 0

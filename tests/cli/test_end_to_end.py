@@ -87,7 +87,7 @@ def test_bad_files_are_reported_and_the_rest_trains(tiny_images, tmp_path):
 @pytest.mark.parametrize("args,message", [
     (["scan", "/nonexistent/folder"], "folder not found"),
     (["train", "{images}", "--task", "puzzle9", "--out", "{tmp}/r"], "unknown task 'puzzle9'"),
-    (["train", "{images}", "--task", "mlm", "--out", "{tmp}/r"], "no text files"),
+    (["train", "{images}", "--task", "mlm", "--out", "{tmp}/r"], "no usable text files"),
     (["train", "{images}", "--task", "rotation", "--out", "{tmp}/r", "--set", "all_rotations=maybe"],
      "'all_rotations' must be bool"),
     (["preview", "{images}", "--task", "rotation", "--out", "{tmp}/s.png", "--set", "bogus=1"], "unknown setting"),

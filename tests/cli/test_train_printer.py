@@ -1,6 +1,6 @@
 """What `sslstudio train` prints per logged step: the speed in samples of the folder's kind, and each kind
 of alert once."""
-from sslstudio.cli.commands import _TrainPrinter
+from sslstudio.cli.progress import TrainPrinter
 from sslstudio.core.training.events import StepMetrics
 
 
@@ -10,12 +10,12 @@ def step(number, accuracy, total=None):
 
 
 def test_speed_is_in_the_folders_samples_and_a_saturated_task_is_said_once(capsys):
-    printer = _TrainPrinter("image")
+    printer = TrainPrinter("image")
     printer(step(20, 0.97))
     printer(step(30, 0.98, total=300))
     err = capsys.readouterr().err.splitlines()
     assert [line for line in err if line.startswith("alert: the task is too easy")] == [err[0]]
     assert "step 20 loss" in err[1] and "120 images/s" in err[1]  # a time budget alone: no step total
     assert "step 30/300 loss" in err[2]
-    _TrainPrinter("audio")(step(200, 0.5))
+    TrainPrinter("audio")(step(200, 0.5))
     assert "120 clips/s" in capsys.readouterr().err

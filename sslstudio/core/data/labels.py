@@ -12,14 +12,17 @@ from sslstudio.core.data.dataset import SampleSet, load_files, load_folder
 from sslstudio.core.data.loaders import InputSpec
 from sslstudio.core.data.scan import MODALITY_OF_SUFFIX, BadFile
 from sslstudio.core.errors import UserError
+from sslstudio.core.progress import Progress
 
 
-def load_labelled(source: str | os.PathLike, modality: str | None, spec: InputSpec) -> SampleSet:
-    """Labelled samples from FOLDER/<class>/<files> or from a CSV with path,label[,split]."""
+def load_labelled(source: str | os.PathLike, modality: str | None, spec: InputSpec,
+                  progress: Progress | None = None) -> SampleSet:
+    """Labelled samples from FOLDER/<class>/<files> or from a CSV with path,label[,split]; `progress` follows
+    the decoding."""
     source = Path(source)
     if source.suffix.lower() == ".csv" and source.exists() and not source.is_dir():
-        return _load_csv(source, modality, spec)
-    samples = load_folder(source, modality, labels="folders", spec=spec)
+        return _load_csv(source, modality, spec, progress)
+    samples = load_folder(source, modality, labels="folders", spec=spec, progress=progress)
     if not samples.has_labels:
         raise UserError(f"{source} has no class subfolders; expected FOLDER/<class>/<files> or a CSV")
     keep = [i for i, label in enumerate(samples.labels) if label is not None]
@@ -29,7 +32,7 @@ def load_labelled(source: str | os.PathLike, modality: str | None, spec: InputSp
 NAMED_MISSING = 20  # rows naming a missing file that are reported one by one; the rest are counted
 
 
-def _load_csv(path: Path, modality: str | None, spec: InputSpec) -> SampleSet:
+def _load_csv(path: Path, modality: str | None, spec: InputSpec, progress: Progress | None = None) -> SampleSet:
     from sslstudio.core.data.loaders import Unusable, open_regular
 
     try:
@@ -74,7 +77,7 @@ def _load_csv(path: Path, modality: str | None, spec: InputSpec) -> SampleSet:
     has_split = any(splits[i] for i in files_of_modality)
     samples = load_files(path.parent, [files[i] for i in files_of_modality], modality, spec,
                          [labels[i] for i in files_of_modality],
-                         [splits[i] for i in files_of_modality] if has_split else None)
+                         [splits[i] for i in files_of_modality] if has_split else None, progress=progress)
     samples.bad = missing_files + samples.bad
     samples.notes = repeats + samples.notes
     return samples
