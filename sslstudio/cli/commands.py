@@ -242,21 +242,28 @@ def cmd_train(args) -> int:
 # ------------------------------------------------------------------ embed
 def cmd_embed(args) -> int:
     from sslstudio.core.embeddings.cache import embed_folder
-    from sslstudio.core.embeddings.extract import save_embeddings
+    from sslstudio.core.embeddings.projection import project
+    from sslstudio.core.embeddings.table import format_for, write_embeddings
 
     _writable_folder_for(args.out)
+    fmt = format_for(args.out, args.format)
     samples, embedded = embed_folder(args.run, args.folder, args.checkpoint, args.device,
                                      progress=ProgressReport("embedding", "samples"),
                                      decode_progress=ProgressReport("decoding"))
     _report_skipped(samples)
-    embeddings = embedded.vectors
-    save_embeddings(args.out, embeddings, samples)
-    summary = {"out": str(args.out), "samples": len(samples), "dim": int(embeddings.shape[1]),
-               "labelled": samples.has_labels, "skipped": len(samples.bad)}
+    vectors = embedded.vectors
+    projection = project(vectors, args.map) if args.map else None
+    if projection is not None and projection.note:
+        say(projection.note)
+    write_embeddings(args.out, vectors, samples.ids, args.folder, samples.labels,
+                     projection.coords if projection else None, fmt)
+    summary = {"out": str(args.out), "format": fmt, "samples": len(samples), "dim": int(vectors.shape[1]),
+               "labelled": samples.has_labels, "skipped": len(samples.bad), "map": args.map}
     if args.json:
         _emit_json(summary)
     else:
-        say(f"wrote {args.out}: {len(samples)} x {embeddings.shape[1]} embeddings")
+        say(f"wrote {args.out} ({fmt}): {len(samples)} x {vectors.shape[1]} embeddings"
+            + (f" with their {args.map} map" if args.map else ""))
     return 0
 
 

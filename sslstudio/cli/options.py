@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 
 from sslstudio.core.data.loaders import InputSpec
-from sslstudio.core.embeddings.projection import ProjectionSettings
+from sslstudio.core.embeddings.projection import METHODS, ProjectionSettings
+from sslstudio.core.embeddings.table import EMBEDDING_FORMATS
 from sslstudio.core.errors import ArgsError
 from sslstudio.core.evaluation.settings import CurveSettings, ProbeSettings
 from sslstudio.core.export_settings import ExportSettings
@@ -60,9 +61,12 @@ COMMANDS: dict[str, tuple[str, list, tuple[type[Settings], ...]]] = {
         (("--checkpoint",), dict(metavar="CKPT.pt", help="with --resume: a kept checkpoint to continue from "
                                                          "(default: the last)")), "json", "store"],
         (TrainConfig, InputSpec)),
-    "embed": ("write embeddings of a folder's samples with a trained run", [
-        "run", "folder", (("--out",), dict(required=True, metavar="EMB.npz")), "checkpoint", "device", "json",
-        "store"], ()),
+    "embed": ("write embeddings of a folder's samples with a trained run (npz, csv or parquet, with a 2-D map's "
+              "coordinates when --map is given)", [
+        "run", "folder", (("--out",), dict(required=True, metavar="EMB.npz|.csv|.parquet")),
+        (("--format",), dict(choices=EMBEDDING_FORMATS, help="the table's format (default: from --out's suffix)")),
+        (("--map",), dict(choices=METHODS, help="add x and y from a 2-D map of the embeddings (pca, tsne or umap)")),
+        "checkpoint", "device", "json", "store"], ()),
     "probe": ("few-label kNN or linear probe on a run's frozen features", [
         "run", "labelled", "checkpoint", "device", "json", "store"], (ProbeSettings,)),
     "curve": ("label-efficiency curve: accuracy against labels per class, for the run, a random-init copy and "

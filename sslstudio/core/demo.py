@@ -48,7 +48,8 @@ def verdict(modality: str, accuracy: float, baselines: dict, steps: int) -> str:
 def run_demo(modalities: list[str] | None = None, max_minutes: float = 0.5, out: str | None = None,
              log: Callable[[str], None] = print, seed: int = 0) -> list[dict]:
     from sslstudio.core.data.dataset import load_folder
-    from sslstudio.core.embeddings.extract import compute_embeddings, save_embeddings
+    from sslstudio.core.embeddings.extract import compute_embeddings
+    from sslstudio.core.embeddings.table import write_embeddings
     from sslstudio.core.recipes import recommended
     from sslstudio.core.reference import describe, reference_run
     from sslstudio.core.training.events import TrainingFailed
@@ -70,7 +71,8 @@ def run_demo(modalities: list[str] | None = None, max_minutes: float = 0.5, out:
             raise RuntimeError(f"{modality} demo training failed: {finished.message}")
         run = load_run(run_path)
         samples = load_folder(folder, modality, labels="folders", spec=run.pipeline.spec)
-        save_embeddings(run_path / "embeddings.npz", compute_embeddings(run, samples), samples)
+        write_embeddings(run_path / "embeddings.npz", compute_embeddings(run, samples), samples.ids, folder,
+                         samples.labels)
         results.append(_row(modality, kind, recipe, run, samples, finished.step, seed, log))
         shipped = reference_run(modality)
         if shipped is not None:

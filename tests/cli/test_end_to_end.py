@@ -237,3 +237,18 @@ def test_a_full_disk_while_building_the_store_is_one_line_and_keeps_what_was_dec
     assert "could not be written (File too large)" in result.stderr and "Traceback" not in result.stderr
     again = cli_json("scan", folder, "--image-size", "16", "--store", tmp_path / "stores")  # room again: it carries on
     assert again["usable_samples"] == 800
+
+
+def test_embed_writes_csv_and_parquet_with_the_map(tiny_images, tmp_path):
+    import pyarrow.parquet as pq
+
+    run = tmp_path / "run"
+    cli("train", tiny_images, "--task", "rotation", "--out", run, "--max-steps", 2, "--batch-size", 8)
+    summary = cli_json("embed", run, tiny_images, "--out", tmp_path / "e.parquet", "--map", "pca")
+    assert summary["format"] == "parquet" and summary["map"] == "pca" and summary["samples"] == 48
+    table = pq.read_table(tmp_path / "e.parquet")
+    assert table.column_names == ["id", "filepath", "label", "x", "y", "embedding"]
+    assert set(table.column("label").to_pylist()) == {"0_t-shirt_top", "1_trouser", "2_pullover", "3_dress"}
+    assert all(Path(path).is_file() for path in table.column("filepath").to_pylist())
+    cli("embed", run, tiny_images, "--out", tmp_path / "e.txt", "--format", "csv")
+    assert (tmp_path / "e.txt").read_text().startswith("id,filepath,label,e0,")

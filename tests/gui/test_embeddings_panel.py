@@ -186,3 +186,20 @@ def test_a_sample_opens_from_its_own_file_whatever_part_of_it_it_is():
     text = SimpleNamespace(ids=["notes.jsonl#12", "c#sharp.txt"], modality="text", root="/data")
     assert [sample_file(audio, i).as_posix() for i in (0, 1)] == ["/data/talk.wav", "/data/a#b.wav"]
     assert [sample_file(text, i).as_posix() for i in (0, 1)] == ["/data/notes.jsonl", "/data/c#sharp.txt"]
+
+
+def test_the_map_exports_as_a_table_with_its_points_and_labels(qtbot, panel, tmp_path):
+    import pyarrow.parquet as pq
+
+    assert not panel.controls.export_button.isEnabled()  # nothing mapped yet
+    mapped(qtbot, panel)
+    assert panel.controls.export_button.isEnabled()
+    panel.scatter.select(np.array([0, 1]))
+    panel.assign_selection("picked here")
+    with qtbot.waitSignal(panel.sig_exported, timeout=30_000):
+        panel.export_map(tmp_path / "map.parquet")
+    table = pq.read_table(tmp_path / "map.parquet")
+    assert table.num_rows == len(panel.session.coords)
+    assert np.allclose(np.c_[table.column("x").to_numpy(), table.column("y").to_numpy()], panel.session.coords)
+    assert table.column("label").to_pylist()[:2] == ["picked here", "picked here"]  # the labels as shown
+    assert "map.parquet" in panel.controls.note.text()

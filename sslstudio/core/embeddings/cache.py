@@ -111,3 +111,15 @@ def embed_folder(run_path: str | Path, folder: str | Path, checkpoint: str | Pat
     if samples is None:
         samples = load_folder(folder, run.modality, spec=run.pipeline.spec, progress=decode_progress or progress)
     return samples, load_or_compute(run_path, samples, checkpoint, device, progress, loaded=run)
+
+
+def embed_every_checkpoint(run_path: str | Path, folder: str | Path, progress: Progress | None = None) -> list:
+    """The folder's embeddings under each kept checkpoint of the run, oldest first, then its last (decoded once,
+    each cached): what a time-lapse of the map is made from."""
+    from sslstudio.core.training.run_dir import RunDir
+
+    vectors, samples = [], None
+    for checkpoint in [path for _, path in RunDir(run_path).checkpoints()] + [None]:
+        samples, embeddings = embed_folder(run_path, folder, checkpoint, progress=progress, samples=samples)
+        vectors.append(embeddings.vectors)
+    return vectors

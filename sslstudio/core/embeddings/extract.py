@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from sslstudio.core.data.dataset import SampleSet
-from sslstudio.core.io import atomic_write, remove_stale
+from sslstudio.core.io import remove_stale
 from sslstudio.core.progress import Progress
 from sslstudio.core.training.device import resolve_device
 from sslstudio.core.training.session import LoadedRun
@@ -133,11 +133,3 @@ class NpyRows:
         self.file.close()
         if self.written != self.shape[0]:
             raise ValueError(f"{self.written} of {self.shape[0]} rows written")
-
-
-def save_embeddings(path: str | Path, embeddings: np.ndarray, samples: SampleSet) -> None:
-    """npz with embeddings (N,D) float32, paths (N,), and labels (N,) when every sample has one."""
-    arrays = {"embeddings": np.asarray(embeddings, dtype=np.float32), "paths": np.array(samples.ids, dtype=str)}
-    if samples.has_labels:
-        arrays["labels"] = np.array([label or "" for label in samples.labels], dtype=str)
-    atomic_write(path, lambda f: np.savez(f, **arrays))

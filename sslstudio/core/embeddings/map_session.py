@@ -15,6 +15,7 @@ import numpy as np
 
 from sslstudio.core.data.labels import merged_labels
 from sslstudio.core.embeddings.neighbours import NeighbourIndex
+from sslstudio.core.embeddings.table import write_embeddings
 from sslstudio.core.errors import UserError
 
 COLOUR_BY = ("label", "cluster", "predicted class", "confidence")
@@ -42,6 +43,14 @@ class MapSession:
         if self.folder != Path(folder):
             self.folder = Path(folder)
             self._clear_map()
+
+    def export(self, path: str | Path, fmt: str | None = None) -> str:
+        """Write the map as a table (core/embeddings/table.py): ids, files, the labels shown (app labels
+        included), x and y, and the embeddings. Returns the format written."""
+        if not self.mapped:
+            raise UserError("nothing to export yet: extract and map first")
+        return write_embeddings(path, self.embeddings.vectors, list(self.samples.ids), self.folder,
+                                list(self.labels()), self.coords, fmt)
 
     def set_map(self, samples, embeddings, coords: np.ndarray) -> None:
         self._clear_map()

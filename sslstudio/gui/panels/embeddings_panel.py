@@ -8,17 +8,18 @@ a class. Labels made here live in the project and colour the map at once.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QSplitter, QWidget
 
-from sslstudio.core.embeddings.cache import embed_folder
+from sslstudio.core.embeddings.cache import embed_every_checkpoint, embed_folder
 from sslstudio.core.embeddings.map_session import MapSession
 from sslstudio.core.embeddings.neighbours import kmeans_clusters
 from sslstudio.core.embeddings.projection import NAMES, project, timelapse
 from sslstudio.core.errors import UserError
 from sslstudio.core.evaluation.active import fit_probe
-from sslstudio.core.training.run_dir import RunDir
 from sslstudio.gui.jobs import JobRunner, PageJobs
 from sslstudio.gui.project_state import ProjectState
 from sslstudio.gui.widgets.map_controls import MapControls
@@ -28,6 +29,7 @@ from sslstudio.gui.widgets.scatter import ScatterView
 
 class EmbeddingsPanel(QWidget):
     sig_mapped = Signal(int)  # points on the map
+    sig_exported = Signal(str)  # the file the map was written to
 
     def __init__(self, jobs: JobRunner, state: ProjectState, parent: QWidget | None = None):
         super().__init__(parent)
@@ -47,6 +49,7 @@ class EmbeddingsPanel(QWidget):
         self.controls.sig_settings_changed.connect(self._on_map_settings)
         self.controls.sig_frame.connect(self._show_frame)
         self.controls.sig_label.connect(lambda name: self.assign_selection(name))
+        self.controls.sig_export.connect(self.export_map)
         self.picker = self.controls.picker
 
         self.scatter = ScatterView()
@@ -83,7 +86,7 @@ class EmbeddingsPanel(QWidget):
     # ---------------------------------------------------------------- jobs
     @Slot(bool)
     def _show_busy(self, running: bool) -> None:
-        self.controls.show_busy(running)
+        self.controls.show_busy(running, self.session.mapped)
         if not running and self._recolour_when_idle:
             self._recolour_when_idle = False
             self.recolour()
@@ -122,21 +125,17 @@ class EmbeddingsPanel(QWidget):
         run, folder = self.picker.run(), self.state.folder
         if not run or folder is None or self.work.busy:
             return
-        checkpoints = [path for _, path in RunDir(run).checkpoints()] + [None]
-        chosen = self.controls.map_settings()
+        chosen, count = self.controls.map_settings(), self.picker.checkpoint_count()
 
         def work(state):
-            vectors, samples = [], None  # every checkpoint of a run reads the same decoded samples
-            for checkpoint in checkpoints:
-                samples, embeddings = embed_folder(run, folder, checkpoint, progress=state, samples=samples)
-                vectors.append(embeddings.vectors)
-            return [frame.coords for frame in timelapse(vectors, chosen.method, chosen.cap)]
+            return [frame.coords for frame in timelapse(embed_every_checkpoint(run, folder, state), chosen.method,
+                                                        chosen.cap)]
 
         def done(frames):
             self.session.frames = frames
             self.controls.show_frames(len(frames))
 
-        self.work.start("time-lapse", work, done, says=f"Mapping {len(checkpoints)} checkpoints…")
+        self.work.start("time-lapse", work, done, says=f"Mapping {count} checkpoints…")
 
     @Slot(int)
     def _show_frame(self, index: int) -> None:
@@ -230,6 +229,22 @@ class EmbeddingsPanel(QWidget):
         self._update_classes()
         self.recolour()
         self.controls.note.setText(f"{len(rows):,} samples labelled {name!r}; the project keeps it.")
+
+    @Slot()
+    def export_map(self, path: Path | None = None) -> None:
+        """Write the map (ids, files, labels as shown, x, y, embeddings) as npz, csv or parquet, in the background."""
+        if not self.session.mapped or self.work.busy:
+            return
+        path = path or self.controls.ask_export_path()
+        if path is None:
+            return
+        session = self.session
+
+        def done(fmt):
+            self.controls.note.setText(f"Wrote {path.name} ({fmt}): {len(session.samples.ids):,} samples.")
+            self.sig_exported.emit(str(path))
+
+        self.work.start("exporting map", lambda _state: session.export(path), done, says="exporting the map…")
 
     def shutdown(self) -> None:
         self.inspector.shutdown()

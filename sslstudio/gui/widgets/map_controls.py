@@ -7,10 +7,13 @@ how many time-lapse frames there are (`show_frames`), and asks for the colours o
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
+    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -41,6 +44,8 @@ class MapControls(QWidget):
     """The time-lapse frame to show."""
     sig_label = Signal(str)
     """Give the selection this class."""
+    sig_export = Signal()
+    """Export map... was pressed."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -62,6 +67,10 @@ class MapControls(QWidget):
         self.timelapse_button = QPushButton("Time-lapse", toolTip="Map every kept checkpoint, aligned to the "
                                                                   "last, and play them with the slider")
         self.timelapse_button.clicked.connect(self.sig_timelapse)
+        self.export_button = QPushButton("Export map…", toolTip="Write ids, files, labels, x, y and the embeddings "
+                                                               "as npz, csv or parquet (FiftyOne, Embedding "
+                                                               "Atlas, pandas, Spotfire)", enabled=False)
+        self.export_button.clicked.connect(self.sig_export)
         self.slider = QSlider(Qt.Orientation.Horizontal, toolTip="Checkpoint shown, oldest on the left",
                               enabled=False)
         self.slider.valueChanged.connect(self.sig_frame)
@@ -79,15 +88,22 @@ class MapControls(QWidget):
         layout.addWidget(self.picker)
         layout.addLayout(form)
         layout.addLayout(buttons)
-        for widget in (self.progress, self.note, self.timelapse_button, self.slider, self.labeller, self.legend):
+        for widget in (self.progress, self.note, self.timelapse_button, self.slider, self.export_button,
+                       self.labeller, self.legend):
             layout.addWidget(widget)
         layout.addStretch(1)
 
-    def show_busy(self, running: bool) -> None:
+    def show_busy(self, running: bool, mapped: bool = False) -> None:
+        self.export_button.setEnabled(mapped and not running)
         self.cancel_button.setEnabled(running)
         self.progress.setVisible(running)
         for widget in (self.map_button, self.timelapse_button):
             widget.setEnabled(not running)
+
+    def ask_export_path(self) -> Path | None:
+        chosen, _ = QFileDialog.getSaveFileName(self, "Export map", "map.parquet",
+                                                "Parquet (*.parquet);;CSV (*.csv);;NumPy (*.npz)")
+        return Path(chosen) if chosen else None
 
     def map_settings(self) -> ProjectionSettings:
         return ProjectionSettings.from_mapping(self.map_form.values())

@@ -1,0 +1,55 @@
+"""Embeddings out as npz, csv and parquet: every row's id, file, label, map point and vector, read back with
+the readers other tools use."""
+import csv
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+
+from sslstudio.core.embeddings.table import format_for, write_embeddings
+from sslstudio.core.errors import UserError
+
+IDS = ["cats/a.png", "dogs/b, with comma.png", "dogs/ünï.png"]
+LABELS = ["cats", "dogs", None]
+
+
+@pytest.fixture
+def table():
+    rng = np.random.default_rng(0)
+    return rng.normal(size=(3, 5)).astype(np.float32), rng.normal(size=(3, 2)).astype(np.float32)
+
+
+def test_npz_holds_vectors_ids_files_and_the_map(tmp_path, table):
+    vectors, coords = table
+    write_embeddings(tmp_path / "e.npz", vectors, IDS, tmp_path / "data", LABELS, coords)
+    saved = np.load(tmp_path / "e.npz")
+    assert np.array_equal(saved["embeddings"], vectors) and np.array_equal(saved["coords"], coords)
+    assert saved["paths"].tolist() == IDS and saved["files"][1] == str((tmp_path / "data").resolve() / IDS[1])
+    assert "labels" not in saved  # one sample has no label: a partial column would read as a class ""
+
+
+def test_csv_has_one_row_per_sample_with_its_point_and_vector(tmp_path, table):
+    vectors, coords = table
+    assert write_embeddings(tmp_path / "e.csv", vectors, IDS, tmp_path, LABELS, coords) == "csv"
+    with open(tmp_path / "e.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ["id", "filepath", "label", "x", "y", "e0", "e1", "e2", "e3", "e4"]
+    assert [row[0] for row in rows[1:]] == IDS and [row[2] for row in rows[1:]] == ["cats", "dogs", ""]
+    assert np.allclose(np.array(rows[2][5:], dtype=float), vectors[1], atol=1e-6)
+    assert np.allclose(np.array(rows[3][3:5], dtype=float), coords[2], atol=1e-5)
+
+
+def test_parquet_reads_back_with_a_vector_column(tmp_path, table):
+    vectors, coords = table
+    write_embeddings(tmp_path / "e.parquet", vectors, IDS, tmp_path, LABELS)
+    read = pq.read_table(tmp_path / "e.parquet")
+    assert read.column_names == ["id", "filepath", "label", "embedding"]  # no map: no x and y
+    assert read.column("id").to_pylist() == IDS
+    assert np.allclose(np.array(read.column("embedding").to_pylist()), vectors)
+
+
+def test_the_format_follows_the_suffix_or_the_choice(tmp_path):
+    assert format_for("e.CSV") == "csv" and format_for("e.parquet") == "parquet" and format_for("e.bin") == "npz"
+    assert format_for("e.csv", "parquet") == "parquet"
+    with pytest.raises(UserError, match="unknown embeddings format"):
+        format_for("e.csv", "xlsx")
