@@ -257,8 +257,14 @@ def cmd_embed(args) -> int:
         say(projection.note)
     write_embeddings(args.out, vectors, samples.ids, args.folder, samples.labels,
                      projection.coords if projection else None, fmt)
+    if args.tensorboard:
+        from sslstudio.core.training.tensorboard import write_projector
+
+        write_projector(args.tensorboard, vectors, samples.ids, samples.labels, samples)
+        say(f"projector files in {args.tensorboard}: tensorboard --logdir {args.tensorboard}, then Projector")
     summary = {"out": str(args.out), "format": fmt, "samples": len(samples), "dim": int(vectors.shape[1]),
-               "labelled": samples.has_labels, "skipped": len(samples.bad), "map": args.map}
+               "labelled": samples.has_labels, "skipped": len(samples.bad), "map": args.map,
+               "tensorboard": args.tensorboard}
     if args.json:
         _emit_json(summary)
     else:

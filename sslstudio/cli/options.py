@@ -66,6 +66,8 @@ COMMANDS: dict[str, tuple[str, list, tuple[type[Settings], ...]]] = {
         "run", "folder", (("--out",), dict(required=True, metavar="EMB.npz|.csv|.parquet")),
         (("--format",), dict(choices=EMBEDDING_FORMATS, help="the table's format (default: from --out's suffix)")),
         (("--map",), dict(choices=METHODS, help="add x and y from a 2-D map of the embeddings (pca, tsne or umap)")),
+        (("--tensorboard",), dict(metavar="DIR", help="also write TensorBoard projector files (vectors, id and label "
+                                                      "per row, a sprite of thumbnails for images) under DIR")),
         "checkpoint", "device", "json", "store"], ()),
     "probe": ("few-label kNN or linear probe on a run's frozen features", [
         "run", "labelled", "checkpoint", "device", "json", "store"], (ProbeSettings,)),

@@ -250,5 +250,6 @@ def test_embed_writes_csv_and_parquet_with_the_map(tiny_images, tmp_path):
     assert table.column_names == ["id", "filepath", "label", "x", "y", "embedding"]
     assert set(table.column("label").to_pylist()) == {"0_t-shirt_top", "1_trouser", "2_pullover", "3_dress"}
     assert all(Path(path).is_file() for path in table.column("filepath").to_pylist())
-    cli("embed", run, tiny_images, "--out", tmp_path / "e.txt", "--format", "csv")
+    cli("embed", run, tiny_images, "--out", tmp_path / "e.txt", "--format", "csv", "--tensorboard", tmp_path / "tb")
     assert (tmp_path / "e.txt").read_text().startswith("id,filepath,label,e0,")
+    assert "sprite" in (tmp_path / "tb" / "projector_config.pbtxt").read_text()

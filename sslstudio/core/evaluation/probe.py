@@ -16,6 +16,7 @@ from sslstudio.core.errors import UserError
 from sslstudio.core.evaluation.classifiers import predict
 from sslstudio.core.evaluation.settings import PROBE_METHODS as METHODS
 from sslstudio.core.training.session import LoadedRun
+from sslstudio.core.training.tensorboard import record_probe
 
 
 def score(features, labels: np.ndarray, train: np.ndarray, test: np.ndarray, method: str, seed: int) -> float:
@@ -67,4 +68,5 @@ def probe(run: LoadedRun, samples: SampleSet, per_class: int, method: str = "lin
     if baselines:
         result["baselines"] = {name: score(features[name], labels, train, test, method, seed)
                                for name in ("random_init", "raw")}
+    record_probe(run, result)  # beside the run's curves in TensorBoard, when it is installed
     return result

@@ -28,6 +28,7 @@ from sslstudio.core.training.events import Event, TrainingFailed, TrainingFinish
 from sslstudio.core.training.feed import SampleData
 from sslstudio.core.training.knn_monitor import KnnMonitor
 from sslstudio.core.training.run_dir import RunDir
+from sslstudio.core.training.tensorboard import board_for
 from sslstudio.core.training.trainer import TaskModel, Trainer
 
 
@@ -196,7 +197,15 @@ def train(request: TrainRequest, callbacks: list[Callable[[Event], None]] | None
         if prepared.resumed:
             trainer.resume_from(request.resume_from)
             prepared.run_dir.drop_metrics_after(trainer.step)
-        return trainer.fit()
+        board = board_for(prepared.run_dir.path, trainer.step if prepared.resumed else None) \
+            if trainer.rank == 0 else None
+        if board is not None:
+            trainer.callbacks.append(board)
+        try:
+            return trainer.fit()
+        finally:
+            if board is not None:
+                board.close()
     finally:
         prepared.run_dir.unlock()
 
