@@ -25,9 +25,18 @@ def locked_versions() -> dict[str, str]:
 
 
 def declared_requirements() -> list[Requirement]:
+    """What `make` installs: the dependencies and the test and packaging extras, with the extras that one of
+    them names in turn (the test set takes sslstudio[tensorboard,parquet])."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     extras = project["optional-dependencies"]
-    return [Requirement(r) for r in project["dependencies"] + extras["test"] + extras["packaging"]]
+    wanted, found = ["test", "packaging"], [Requirement(r) for r in project["dependencies"]]
+    while wanted:
+        for requirement in map(Requirement, extras[wanted.pop()]):
+            if requirement.name == project["name"]:
+                wanted += sorted(requirement.extras)
+            else:
+                found.append(requirement)
+    return found
 
 
 def _normal(name: str) -> str:

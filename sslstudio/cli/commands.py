@@ -18,6 +18,7 @@ from sslstudio.core.export_settings import ExportSettings
 from sslstudio.core.preview import PreviewSettings, load_pool, preview_inputs, render_preview
 from sslstudio.core.training.config import TrainConfig
 from sslstudio.core.training.events import TrainingFailed
+from sslstudio.core.training.run_dir import RunDir
 
 
 def printable(name: str) -> str:
@@ -405,7 +406,9 @@ def cmd_gui(args) -> int:
         return cmd_demo(argparse.Namespace(modality=None, max_minutes=0.5, out=None, json=False))
     from sslstudio.gui.app import run_gui
 
-    return run_gui(args.target)
+    if args.present:
+        RunDir(args.present).read_config()  # a plain error here, before a window opens, for a folder that is no run
+    return run_gui(args.target, present=(args.present, args.replay_seconds) if args.present else None)
 
 
 def cmd_demo(args) -> int:

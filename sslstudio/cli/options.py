@@ -85,7 +85,11 @@ COMMANDS: dict[str, tuple[str, list, tuple[type[Settings], ...]]] = {
         (("folder",), dict(nargs="?", help="clear: only the stores of this folder (default: all)")), "json",
         "store"], ()),
     "gui": ("open the workbench (the default command)", [
-        (("target",), dict(nargs="?", help="a data folder or a .sslproj project to open"))], ()),
+        (("target",), dict(nargs="?", help="a data folder or a .sslproj project to open")),
+        (("--present",), dict(metavar="RUN", help="presenter mode (large type, high contrast, full screen) "
+                                                  "replaying this finished run: curves, live outputs, map")),
+        (("--replay-seconds",), dict(type=float, default=30.0, help="how long the replay of the curves takes"))],
+        ()),
     "demo": ("the whole loop on the bundled demo data, headless", [
         (("--modality",), dict(choices=MODALITIES, action="append", help="limit to one modality (repeatable); "
                                                                          "default all three")),

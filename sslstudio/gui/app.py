@@ -35,8 +35,10 @@ def create_application(argv: list[str] | None = None):
     return app
 
 
-def run_gui(target: str | None = None, first_run_demo: bool = True) -> int:
-    """Open the workbench on `target` (a folder or project file), else the last state or the demo data."""
+def run_gui(target: str | None = None, first_run_demo: bool = True,
+            present: tuple[str, float] | None = None) -> int:
+    """Open the workbench on `target` (a folder or project file), else the last state or the demo data;
+    with `present` (a run and the replay's seconds), in presenter mode replaying that run."""
     app = create_application()
     from sslstudio.gui.errors import ExceptionHook  # this module stays light: Qt and the window's modules
     from sslstudio.gui.main_window import MainWindow  # load when the app starts, not when it is imported
@@ -45,7 +47,9 @@ def run_gui(target: str | None = None, first_run_demo: bool = True) -> int:
     hook = ExceptionHook(lambda: window)
     hook.install()
     window.show()
-    window.open_initial(Path(target) if target else None, first_run_demo)
+    window.open_initial(Path(target) if target and not present else None, first_run_demo and not present)
+    if present:
+        window.present(Path(present[0]), present[1])
     if os.environ.get("SSLSTUDIO_QUIT_WHEN_SHOWN"):
         _quit_when_shown(app, window)
     try:

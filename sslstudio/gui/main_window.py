@@ -35,6 +35,7 @@ from sslstudio.gui.panels.finetune_panel import FinetunePanel
 from sslstudio.gui.panels.task_panel import TaskPanel
 from sslstudio.gui.panels.train_panel import TrainPanel
 from sslstudio.gui.paths import display_path
+from sslstudio.gui.presenter import Presenter, RunReplay
 from sslstudio.gui.project_state import ProjectState
 from sslstudio.resources import demo_folder
 
@@ -51,6 +52,8 @@ class MainWindow(QMainWindow):
         self.resize(1280, 820)
         self.setAcceptDrops(True)
         self._build_pages()
+        self.presenter = Presenter(self)
+        self.replay: RunReplay | None = None
         self._build_menus()
         self._build_status_bar()
         self._autosave = QTimer(self, interval=AUTOSAVE_MS, timeout=self._autosave_now)
@@ -120,6 +123,12 @@ class MainWindow(QMainWindow):
         for row, (_, title) in enumerate(STEPS):
             self._action(go_menu, title.split("  ", 1)[1], f"Ctrl+{row + 1}",
                          lambda row=row: self.go_to_step(row))
+        view_menu = self.menuBar().addMenu("&View")
+        self.presenter_action = self._action(view_menu, "&Presenter", "F5", self.presenter.set_on)
+        self.presenter_action.setCheckable(True)
+        self.presenter_action.setToolTip("Large type, high contrast, full screen (F5; Esc leaves)")
+        self.presenter.sig_changed.connect(self.presenter_action.setChecked)
+        self._action(view_menu, "&Replay a Run…", "Shift+F5", self.replay_dialog)
         help_menu = self.menuBar().addMenu("&Help")
         self._action(help_menu, "&About sslstudio", "F1", self.show_about)
 
@@ -296,6 +305,23 @@ class MainWindow(QMainWindow):
             self.recent_menu.addSeparator()
 
     # ---------------------------------------------------------------- desktop
+    @Slot()
+    def replay_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Replay a finished run", str(self.state.runs_root()))
+        if folder:
+            self.present(Path(folder))
+
+    def present(self, run: Path, seconds: float = 30.0) -> RunReplay | None:
+        """Presenter mode, and `run` replayed in about `seconds`: its curves, live outputs and map time-lapse."""
+        try:
+            self.replay = RunReplay(self, run, seconds)
+        except UserError as error:
+            show_error(self, str(error))
+            return None
+        self.presenter.set_on(True)
+        self.replay.start()
+        return self.replay
+
     def show_about(self) -> None:
         QMessageBox.about(self, "About sslstudio", about_text())
 

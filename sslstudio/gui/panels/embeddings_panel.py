@@ -30,6 +30,7 @@ from sslstudio.gui.widgets.scatter import ScatterView
 class EmbeddingsPanel(QWidget):
     sig_mapped = Signal(int)  # points on the map
     sig_exported = Signal(str)  # the file the map was written to
+    sig_timelapse_ready = Signal(int)  # frames of the time-lapse
 
     def __init__(self, jobs: JobRunner, state: ProjectState, parent: QWidget | None = None):
         super().__init__(parent)
@@ -134,6 +135,7 @@ class EmbeddingsPanel(QWidget):
         def done(frames):
             self.session.frames = frames
             self.controls.show_frames(len(frames))
+            self.sig_timelapse_ready.emit(len(frames))
 
         self.work.start("time-lapse", work, done, says=f"Mapping {count} checkpoints…")
 

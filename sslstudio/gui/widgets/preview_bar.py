@@ -10,7 +10,7 @@ class PreviewBar(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.status = QLabel("Open a folder on the Data step to preview a task.")
+        self.status = QLabel("Open a folder on the Data step to preview a task.", wordWrap=True)  # any width
         self.seed = QSpinBox(toolTip="The preview's random draw: which samples, and the task's random choices")
         self.seed.setRange(0, 1_000_000)
         self.seed.valueChanged.connect(self.sig_seed_changed)

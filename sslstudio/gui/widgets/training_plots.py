@@ -120,6 +120,26 @@ class TrainingPlots(QWidget):
         curve.setClipToView(True)
         return curve
 
+    def set_large(self, on: bool) -> None:
+        """Presenter mode: titles, ticks and lines large enough for the back of a room (or back to normal)."""
+        from PySide6.QtWidgets import QApplication
+
+        font = QApplication.font()  # the presenter's larger type, or the desktop's again
+        for key, title in self.PANELS:
+            plot = self.plots[key]
+            if on:
+                plot.setTitle(title, size=f"{round(font.pointSizeF() * 1.3)}pt")
+            else:
+                plot.titleLabel.opts.pop("size", None)  # the label's own default again
+                plot.setTitle(title)
+            for side in ("left", "bottom"):
+                plot.getAxis(side).setStyle(tickFont=font)
+                plot.getAxis(side).label.setFont(font)
+        for curve in self.curves.values():
+            pen = curve.opts["pen"]
+            pen.setWidthF(pen.widthF() * 2.5 if on else max(1.0, pen.widthF() / 2.5))
+            curve.setPen(pen)
+
     # ---------------------------------------------------------------- layout
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt)
         super().resizeEvent(event)
