@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         from sslstudio.cli.selftest import run_self_test
 
         return run_self_test()
-    from sslstudio.cli import commands
+    from sslstudio.cli import commands, run_commands
 
     if args.command is None:
         args = parser.parse_args(["gui"])
@@ -58,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
         from sslstudio.core.data.store import configure
 
         configure(args.store)
-    handler = getattr(commands, f"cmd_{args.command.replace('-', '_')}")
+    name = f"cmd_{args.command.replace('-', '_')}"
+    handler = getattr(commands, name, None) or getattr(run_commands, name)
     as_json = getattr(args, "json", False)
     try:
         return handler(args) or 0
