@@ -313,6 +313,9 @@ class MainWindow(QMainWindow):
 
     def present(self, run: Path, seconds: float = 30.0) -> RunReplay | None:
         """Presenter mode, and `run` replayed in about `seconds`: its curves, live outputs and map time-lapse."""
+        if self.train_panel.is_running():
+            show_error(self, "A run is training: stop it before replaying another (the replay uses the Train page).")
+            return None
         try:
             self.replay = RunReplay(self, run, seconds)
         except UserError as error:
