@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -89,8 +90,8 @@ def open_folder(folder: str | Path, modality: str | None = None, labels: str = "
     if modality is None:
         scan.choose_modality()  # raises, saying what the folder holds instead
     InputSpec.from_mapping(inputs)  # an unknown or out-of-range setting fails here, before any decoding
-    spec, notes = suited_inputs(folder, modality, device, inputs)
-    sample_set = load_folder(folder, modality, labels, spec, _progress(progress, "decoding", "files"))
+    spec, notes = suited_inputs(folder, modality, device, inputs, scan)
+    sample_set = load_folder(folder, modality, labels, spec, _progress(progress, "decoding", "files"), scan=scan)
     return Samples(folder, modality, spec, sample_set, notes)
 
 
@@ -176,8 +177,9 @@ class Run:
     checkpoint: str | None = None  # a kept checkpoint file; None for the run's last
     result: object = None  # core.training.events.TrainingFinished
 
-    @property
+    @cached_property
     def config(self) -> dict:
+        """The run's config.json, read once: task, settings, input spec, data folder."""
         from sslstudio.core.training.run_dir import RunDir
 
         return RunDir(self.path).read_config()
@@ -260,23 +262,9 @@ class Run:
 
 
 def _progress(progress: Progress | bool | None, label: str, unit: str) -> Progress | None:
-    """A Progress callable from what the caller gave: theirs, a tqdm bar for True, or none."""
+    """A Progress callable from what the caller gave: theirs, a bar for True (a widget in Jupyter), or none."""
     if progress is True:
-        return _TqdmProgress(label, unit)
+        from sslstudio.cli.progress import ProgressReport  # the command line's bar, the same in a notebook
+
+        return ProgressReport(label, unit, bar=True)
     return progress or None
-
-
-class _TqdmProgress:
-    def __init__(self, label: str, unit: str):
-        self.label, self.unit, self.bar = label, unit, None
-
-    def __call__(self, done: int, total: int) -> None:
-        from tqdm.auto import tqdm  # a widget in Jupyter, a text bar elsewhere
-
-        if self.bar is None or done < self.bar.n:
-            self.bar = tqdm(desc=self.label, total=total or None, unit=f" {self.unit}")
-        if total and self.bar.total != total:
-            self.bar.total = total
-        self.bar.update(done - self.bar.n)
-        if total and done >= total:
-            self.bar.close()

@@ -122,8 +122,8 @@ def cmd_scan(args) -> int:
     summary = summarise(scan)
     if not args.quick and scan.counts():
         modality = scan.choose_modality(args.modality) if args.modality else scan.main_modality()
-        spec, notes = suited_inputs(Path(args.folder), modality, "auto", _inputs_from(args))
-        samples = load_folder(args.folder, modality, spec=spec, progress=ProgressReport("decoding"))
+        spec, notes = suited_inputs(Path(args.folder), modality, "auto", _inputs_from(args), scan)
+        samples = load_folder(args.folder, modality, spec=spec, progress=ProgressReport("decoding"), scan=scan)
         store = samples.records.store
         summary["inputs"] = {"spec": asdict(spec), "notes": notes}
         summary["store"] = {"path": str(store.path), "bytes": store.size_bytes()} if store else None
@@ -183,7 +183,7 @@ def cmd_preview(args) -> int:
         task_cls = get_task(args.task)
         task_args = task_cls.Args.from_mapping(overrides)
         modality = scan.choose_modality(task_cls.modality)
-        spec, _ = suited_inputs(Path(args.folder), modality, "auto", _inputs_from(args))
+        spec, _ = suited_inputs(Path(args.folder), modality, "auto", _inputs_from(args), scan)
         samples, pipeline = preview_inputs(args.folder, scan.files[modality], modality, spec)
         task, model = task_cls(task_args, pipeline), None
     previews, _ = render_preview(task, samples, shown.n, shown.seed, model)

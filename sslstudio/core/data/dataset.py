@@ -18,7 +18,7 @@ import numpy as np
 
 from sslstudio.core.data.loaders import InputSpec, Unusable
 from sslstudio.core.data.records import FileBlob, Records, decode_all, in_memory, stored_side
-from sslstudio.core.data.scan import BadFile, label_from_relpath, scan_folder
+from sslstudio.core.data.scan import BadFile, ScanResult, label_from_relpath, scan_folder
 from sslstudio.core.data.store import SampleStore
 from sslstudio.core.errors import UserError
 from sslstudio.core.progress import Progress
@@ -85,14 +85,15 @@ class SampleSet:
 
 def load_folder(root: str | os.PathLike, modality: str | None = None, labels: str = "auto",
                 spec: InputSpec = DEFAULT_SPEC, progress: Progress | None = None,
-                trust_recent_sync: bool = False) -> SampleSet:
+                trust_recent_sync: bool = False, scan: ScanResult | None = None) -> SampleSet:
     """Scan and decode (once, into the store) every file of one modality under `root`.
 
     labels: "folders" takes each first-level subfolder name as the class, "none"
     ignores them, "auto" uses folders when every file sits in one of two or more.
-    `trust_recent_sync`: see `SampleStore.sync` (torchrun ranks but the first).
+    `trust_recent_sync`: see `SampleStore.sync` (torchrun ranks but the first). `scan`: the folder's scan when
+    the caller made one already (it reads every file's size: a million files take seconds).
     """
-    scan = scan_folder(root)
+    scan = scan or scan_folder(root)
     modality = scan.choose_modality(modality)
     relpaths = scan.files[modality]
     use_folders = labels == "folders" or (labels == "auto" and scan.looks_labelled(modality))

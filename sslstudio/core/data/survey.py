@@ -175,7 +175,8 @@ def describe_bytes(count: float) -> str:
     return f"{count:.1f} TB"
 
 
-def folder_survey(root: str | os.PathLike, modality: str) -> Survey:
+def folder_survey(root: str | os.PathLike, modality: str, scan=None) -> Survey:
+    """The folder's files of `modality` surveyed; `scan`: its ScanResult, when the caller has one."""
     from sslstudio.core.data.scan import scan_folder
 
-    return survey(Path(root), scan_folder(root).files[modality], modality)
+    return survey(Path(root), (scan or scan_folder(root)).files[modality], modality)

@@ -14,6 +14,7 @@ from torch import nn
 
 from sslstudio.core.data.dataset import SampleSet, load_folder
 from sslstudio.core.data.loaders import InputSpec
+from sslstudio.core.data.scan import ScanResult, scan_folder
 from sslstudio.core.errors import RunError, UserError
 from sslstudio.core.models.backbones import build_backbone, check_backbone, default_backbone, load_initial_weights
 from sslstudio.core.models.inputs import Pipeline
@@ -100,8 +101,9 @@ def prepare(request: TrainRequest, progress: Progress | None = None) -> Prepared
 
 def _prepare(request: TrainRequest, run_dir: RunDir, rank: int, world: int,
              progress: Progress | None) -> PreparedRun:
-    plan = _resumed_plan(request, run_dir) if request.resume else _fresh_plan(request, run_dir)
-    samples = load_folder(request.folder, plan.task_cls.modality, spec=plan.spec, progress=progress,
+    scan = scan_folder(request.folder)  # once: the plan's input survey and the loading both read it
+    plan = _resumed_plan(request, run_dir) if request.resume else _fresh_plan(request, run_dir, scan)
+    samples = load_folder(request.folder, plan.task_cls.modality, spec=plan.spec, progress=progress, scan=scan,
                           trust_recent_sync=rank > 0)
     torch.manual_seed(plan.config.seed)
     pipeline = plan.pipeline or _fitted_pipeline(samples, rank, world)
@@ -137,19 +139,18 @@ def _fitted_pipeline(samples: SampleSet, rank: int, world: int) -> Pipeline:
     return Pipeline.from_state(state[0])
 
 
-def _fresh_plan(request: TrainRequest, run_dir: RunDir) -> _Plan:
+def _fresh_plan(request: TrainRequest, run_dir: RunDir, scan: ScanResult) -> _Plan:
     if run_dir.has_checkpoint():
         raise RunError(f"{request.out} already holds a run; pass --resume to continue it or choose another --out")
     recipe = None
     if request.recipe or not request.task:
-        from sslstudio.core.data.scan import scan_folder
         from sslstudio.core.recipes import apply_recipe
 
-        modality = get_task(request.task).modality if request.task else scan_folder(request.folder).choose_modality()
+        modality = get_task(request.task).modality if request.task else scan.choose_modality()
         request, recipe = apply_recipe(request, modality, resolve_device(request.device).type)
     task_cls = get_task(request.task)
     task_args = task_cls.Args.from_mapping(request.task_args)
-    spec, notes = suited_inputs(request.folder, task_cls.modality, request.device, request.inputs)
+    spec, notes = suited_inputs(request.folder, task_cls.modality, request.device, request.inputs, scan)
     backbone = request.backbone or default_backbone(task_cls.modality, resolve_device(request.device).type,
                                                     spec.image_size, task_cls.backbones)
     check_backbone(task_cls.modality, backbone)
@@ -177,11 +178,13 @@ def _resumed_plan(request: TrainRequest, run_dir: RunDir) -> _Plan:
                  pipeline, saved.get("init"))
 
 
-def suited_inputs(folder: Path, modality: str, device: str, given: dict) -> tuple[InputSpec, list[str]]:
-    """The input settings for this folder on this device: the user's, the rest proposed from the files."""
+def suited_inputs(folder: Path, modality: str, device: str, given: dict,
+                  scan: ScanResult | None = None) -> tuple[InputSpec, list[str]]:
+    """The input settings for this folder on this device: the user's, the rest proposed from the files
+    (`scan`: the folder's, when the caller has made one)."""
     from sslstudio.core.data.survey import folder_survey, recommend
 
-    advice = recommend(folder_survey(folder, modality), resolve_device(device).type, given)
+    advice = recommend(folder_survey(folder, modality, scan), resolve_device(device).type, given)
     return advice.spec, advice.notes + advice.warnings
 
 

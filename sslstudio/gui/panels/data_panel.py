@@ -140,12 +140,12 @@ class DataPanel(QWidget):
     def _check_files(self, root: Path, modality: str, files: list[str]) -> None:
         """Decode every file into the folder's sample store, as training will read it, in the background, and
         list the ones it cannot use."""
-        wanted = dict(self.state.project.inputs)
+        wanted, scan = dict(self.state.project.inputs), self.scan
 
         def check(state):
             from sslstudio.core.training.session import suited_inputs  # loads torch
 
-            spec, _ = suited_inputs(root, modality, "auto", wanted)
+            spec, _ = suited_inputs(root, modality, "auto", wanted, scan)
             bad = check_files(root, files, modality, spec, progress=state)
             return bad, SampleStore.for_folder(root, modality, spec).size_bytes()
 
