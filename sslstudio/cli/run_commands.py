@@ -113,7 +113,8 @@ def cmd_export(args) -> int:
         samples = load_folder(folder, run.modality, labels="none", spec=run.pipeline.spec,
                               progress=ProgressReport("decoding"))
         labels = None
-    report, head = export_with_probe(run, args.out, wanted, samples, labels)
+    report, head = export_with_probe(run, args.out, wanted, samples, labels,
+                                     progress=ProgressReport("embedding for the head", "samples"))
     summary = {"out": str(args.out), "format": wanted.format, "checkpoint": run.checkpoint.name,
                "classes": head.classes if head else None, "parity": report.to_dict() if report else None}
     if args.json:

@@ -29,6 +29,7 @@ import contextlib
 import json
 import os
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -44,6 +45,7 @@ from sslstudio.core.errors import UserError
 from sslstudio.core.export_settings import FORMATS, ExportSettings
 from sslstudio.core.io import atomic_write, atomic_write_text
 from sslstudio.core.models.backbones import has_library_keys
+from sslstudio.core.progress import Progress
 from sslstudio.core.training.session import LoadedRun
 
 TOLERANCE = 1e-4  # largest absolute difference allowed in fp32
@@ -206,7 +208,20 @@ def _write_state_dict(run: LoadedRun, out: Path) -> None:
     atomic_write(out, lambda f: torch.save(state, f))
 
 
+_onnx_thread: ThreadPoolExecutor | None = None
+
+
 def _write_onnx(model: nn.Module, example: torch.Tensor, out: Path) -> None:
+    """Every ONNX export of the process runs on one long-lived thread. torch.export keeps per-thread state, and
+    an export on a second thread after the first one's thread has ended crashed the process (segmentation
+    fault in FakeTensorMode): the workbench runs each export as a job on a thread of its own."""
+    global _onnx_thread
+    if _onnx_thread is None:
+        _onnx_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sslstudio-onnx-export")
+    _onnx_thread.submit(_export_onnx, model, example, out).result()
+
+
+def _export_onnx(model: nn.Module, example: torch.Tensor, out: Path) -> None:
     batch = torch.export.Dim("batch", min=1, max=4096)
     tmp = out.with_name(out.name + ".partial")
     with warnings.catch_warnings():  # the exporter narrates its progress through warnings
@@ -301,12 +316,14 @@ def _neighbour_scores(vectors: np.ndarray) -> np.ndarray:
 
 def export_with_probe(run: LoadedRun, out: str | os.PathLike, settings: ExportSettings, samples,
                       labels: np.ndarray | None = None,
-                      vectors: np.ndarray | None = None) -> tuple[ParityReport | None, ProbeHead | None]:
+                      vectors: np.ndarray | None = None,
+                      progress: Progress | None = None) -> tuple[ParityReport | None, ProbeHead | None]:
     """Export `run`, with a linear probe head fitted on the labelled samples when `labels` are given ("" for
     none), checked on held-out samples. The CLI's `export` and the Fine-tune page's "Export…" both call this.
 
     With `per_class` > 0 the head learns from that many per class and the check uses the rest; else it
-    learns from every labelled sample. `vectors`: the samples' embeddings, when already computed.
+    learns from every labelled sample. `vectors`: the samples' embeddings, when already computed; else
+    `progress` follows their computation.
     """
     from sslstudio.core.evaluation.classifiers import fit_linear  # scikit-learn
 
@@ -322,7 +339,8 @@ def export_with_probe(run: LoadedRun, out: str | os.PathLike, settings: ExportSe
                                           [samples.splits[i] for i in labelled] if samples.splits else None,
                                           None if groups is None else groups[labelled])
             train, held_out = labelled[picked], labelled[rest]
-        features = vectors[train] if vectors is not None else compute_embeddings(run, samples.subset(train))
+        features = vectors[train] if vectors is not None else compute_embeddings(run, samples.subset(train),
+                                                                                       progress=progress)
         head = ProbeHead.from_sklearn(fit_linear(features, labels[train], settings.seed))
         pool = samples.subset(held_out)
     rng = np.random.default_rng(settings.seed)

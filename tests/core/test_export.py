@@ -94,3 +94,18 @@ def test_a_resnet18_state_dict_loads_into_torchvision(tiny_images, tmp_path):
     with torch.no_grad():
         mine = net.eval()(run.pipeline.preprocess(raw))
     np.testing.assert_allclose(mine.numpy(), in_app_outputs(run, raw, None)[0], atol=1e-5)
+
+
+def test_onnx_exports_from_threads_that_have_ended_do_not_crash_the_process(tiny_images, tmp_path):
+    """The workbench exports as a job on a new thread each time; the second export used to end the process."""
+    import threading
+
+    run = trained(tiny_images, tmp_path, "rotation")
+    raw = run.pipeline.export_raw(load_folder(tiny_images), range(8))
+    passed = []
+    for name in ("first", "second"):
+        job = threading.Thread(target=lambda name=name: passed.append(
+            export(run, tmp_path / f"{name}.onnx", "onnx", raw).passed))
+        job.start()
+        job.join()
+    assert passed == [True, True]
