@@ -13,6 +13,7 @@ import sys
 import time
 from typing import TextIO
 
+from sslstudio.core.progress import duration
 from sslstudio.core.training.events import SAMPLE_NOUN, CheckpointSaved, HealthMetrics, StepMetrics, TrainingFailed
 
 QUARTERS = (0.25, 0.5, 0.75, 1.0)
@@ -32,12 +33,6 @@ def say(message: str) -> None:
         _open_bars[-1].write(message, file=sys.stderr)
     else:
         print(message, file=sys.stderr, flush=True)
-
-
-def duration(seconds: float) -> str:
-    seconds = max(0, round(seconds))
-    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}" if seconds >= 3600 else \
-        f"{seconds // 60}:{seconds % 60:02d}"
 
 
 class ProgressReport:
@@ -72,7 +67,7 @@ class ProgressReport:
 
     def _show_bar(self, done: int, total: int) -> None:
         if self._bar is None:
-            from tqdm import tqdm  # only when there is a terminal to draw on
+            from tqdm.auto import tqdm  # only when there is somewhere to draw: a terminal, or a notebook's widget
 
             self._bar = tqdm(desc=self.label, total=total or None, unit=f" {self.unit}", file=self.stream,
                              mininterval=0.2, **_width(self.stream))

@@ -69,3 +69,10 @@ class Control:
     def wait_while_paused(self) -> None:
         while not self._running.wait(timeout=0.1):
             pass
+
+
+def duration(seconds: float) -> str:
+    """A time span as a clock shows it: 4:09, or 1:02:03 past the hour."""
+    seconds = max(0, round(seconds))
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}" if seconds >= 3600 \
+        else f"{seconds // 60}:{seconds % 60:02d}"

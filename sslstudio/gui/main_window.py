@@ -182,9 +182,6 @@ class MainWindow(QMainWindow):
 
         job = self.jobs.start("checking device", describe)
         job.sig_done.connect(lambda text: self.device_label.setText(text))
-        # Building the plots costs a few hundred ms on the GUI thread: spend them now, while
-        # nothing happens, rather than as the first run starts.
-        job.sig_done.connect(lambda _text: QTimer.singleShot(0, self.train_panel.monitor.build_plots))
         job.sig_failed.connect(lambda message, _details: self.device_label.setText(f"device: {message}"))
 
     # ---------------------------------------------------------------- steps

@@ -1,5 +1,5 @@
 """A finished run told again, for a talk: its logged steps in order, and what the model made of fixed samples
-at each kept checkpoint. The workbench's presenter mode plays it at a chosen speed (gui/replay.py); nothing
+at each kept checkpoint. The workbench's presenter mode plays it at a chosen speed (gui/presenter.py); nothing
 here needs a GPU or waits for training.
 """
 from __future__ import annotations
@@ -48,10 +48,11 @@ def read_story(run_path: str | Path) -> RunStory:
 
 def live_outputs_by_checkpoint(story: RunStory, progress: Progress | None = None) -> list[tuple[int, list]]:
     """(step, the task's outputs on the first samples of the run's folder) for each checkpoint, oldest first:
-    what the Train page's live outputs showed as training passed it. The folder is decoded once."""
+    what the Train page's live outputs showed as training passed it. Those few samples are decoded once."""
     import torch
 
-    from sslstudio.core.data.dataset import load_folder
+    from sslstudio.core.data.dataset import load_files
+    from sslstudio.core.data.scan import scan_folder
     from sslstudio.core.training.session import load_task_model
 
     shown = []
@@ -59,7 +60,9 @@ def live_outputs_by_checkpoint(story: RunStory, progress: Progress | None = None
     for done, (step, checkpoint) in enumerate(story.checkpoints):
         task, model, config = load_task_model(story.run, checkpoint=checkpoint)
         if samples is None:
-            samples = load_folder(config["data"]["folder"], config["modality"], spec=task.pipeline.spec)
+            folder, modality = Path(config["data"]["folder"]), config["modality"]
+            first = scan_folder(folder).files[modality][:LIVE_SAMPLES]
+            samples = load_files(folder, first, modality, task.pipeline.spec)
         with torch.no_grad():
             shown.append((step, task.preview_samples(samples, range(min(LIVE_SAMPLES, len(samples))), 0, model)))
         if progress is not None:

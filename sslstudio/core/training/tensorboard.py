@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import importlib.util
 import math
-import re
 from pathlib import Path
 
 import numpy as np
 
 from sslstudio.core.errors import UserError
-from sslstudio.core.training.events import CheckpointSaved, HealthMetrics, StepMetrics, TrainingFailed, TrainingFinished
+from sslstudio.core.training.events import CheckpointSaved, HealthMetrics, StepMetrics
 
 SPRITE_SIDE_PX = 8192  # TensorBoard's projector refuses a larger sprite
 THUMBNAIL_PX = 32
@@ -37,7 +36,8 @@ def _writer(log_dir: str | Path, purge_step: int | None = None):
 
 
 class RunBoard:
-    """A trainer listener that writes each logged step and health check to the run folder's event file."""
+    """A trainer listener that writes each logged step and health check to the run folder's event file; the
+    training session closes it when the run ends."""
 
     def __init__(self, run_path: str | Path, purge_step: int | None = None):
         self.writer = _writer(run_path, purge_step)
@@ -58,8 +58,6 @@ class RunBoard:
                 add("health/knn_accuracy", event.knn_accuracy, event.step)
         elif isinstance(event, CheckpointSaved):
             self.writer.flush()  # what TensorBoard shows keeps up with what can be resumed
-        elif isinstance(event, TrainingFinished | TrainingFailed):
-            self.close()
 
     def close(self) -> None:
         self.writer.close()
@@ -76,8 +74,8 @@ def record_probe(run, result: dict) -> None:
     the run folder cannot be written: the probe's result stands without it."""
     if not available() or run.checkpoint is None or "reference" in run.config:
         return
-    found = re.search(r"step-(\d+)", run.checkpoint.name)
-    step = int(found.group(1)) if found else run.run_dir.last_logged_step()
+    kept = {path.name: step for step, path in run.run_dir.checkpoints()}
+    step = kept.get(run.checkpoint.name) or run.run_dir.last_logged_step()  # last.pt: the last logged step
     tag = f"probe/{result['method']}@{result['per_class']}"
     try:
         writer = _writer(run.run_dir.path)

@@ -13,6 +13,7 @@ import time
 from PySide6.QtCore import Slot
 from PySide6.QtWidgets import QLabel, QPlainTextEdit, QProgressBar, QTabWidget, QVBoxLayout, QWidget
 
+from sslstudio.core.progress import duration
 from sslstudio.core.training.alerts import alerts_for
 from sslstudio.core.training.events import SAMPLE_NOUN, CheckpointSaved, StepMetrics, TrainingFailed
 from sslstudio.core.training.run_dir import RunDir
@@ -127,8 +128,3 @@ class RunMonitor(QWidget):
     def say(self, text: str) -> None:
         self.log.appendPlainText(f"{time.strftime('%H:%M:%S')}  {text}")
 
-
-def duration(seconds: float) -> str:
-    seconds = int(max(0, seconds))
-    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}" if seconds >= 3600 \
-        else f"{seconds // 60}:{seconds % 60:02d}"
