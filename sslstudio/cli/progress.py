@@ -65,6 +65,11 @@ class ProgressReport:
         elif total:
             self._show_line(done, total)
 
+    def start_phase(self, name: str, unit: str = "samples") -> None:
+        """A new phase of the work (core/progress.py `start_phase`): a bar or lines of its own, under its name."""
+        self.close()
+        self.label, self.unit, self._start, self._quarters_said, self._last_done = name, unit, None, 0, 0
+
     def _show_bar(self, done: int, total: int) -> None:
         if self._bar is None:
             from tqdm.auto import tqdm  # only when there is somewhere to draw: a terminal, or a notebook's widget

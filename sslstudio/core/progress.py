@@ -8,17 +8,37 @@ cancelled, so a loop stops at its next report, with nothing half-written.
 The training loop also calls `wait_while_paused()` between steps. A flag, never a queued slot: a busy
 thread would never run a slot (Orange's `TaskState`, lazyflow's cancel token, napari's `progress`).
 A job can also hand on partial results (a running training's events) through `partial`.
+
+Work in several phases (decoding, embedding, fitting) names each as it starts with `start_phase(progress,
+name)`: the next reports count that phase's work from 0, and a front end that can show a phase's name does.
 """
 from __future__ import annotations
 
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sslstudio.core.errors import Cancelled
 
 Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Phase:
+    """A new phase of a job starts: what the front end shows beside its progress, which restarts from 0."""
+
+    name: str
+    unit: str = "samples"  # what the phase's reports count
+
+
+def start_phase(progress: Progress | None, name: str, unit: str = "samples") -> None:
+    """Announce the phase `name`, whose reports count `unit`, to a progress callable that can show it (a
+    `Control`, the CLI's report); a plain callable is left alone. Raises `Cancelled` as a report does."""
+    starts = getattr(progress, "start_phase", None)
+    if starts is not None:
+        starts(name, unit)
 
 
 class Control:
@@ -60,6 +80,13 @@ class Control:
         if self._report is not None and (now - self._last_report >= self.REPORT_EVERY_S or (total and done >= total)):
             self._last_report = now
             self._report(done, total)
+
+    def start_phase(self, name: str, unit: str = "samples") -> None:
+        """A new phase: handed on as a `Phase` partial result, and the next report is not throttled."""
+        if self.cancelled:
+            raise Cancelled("stopped")
+        self._last_report = 0.0
+        self.partial(Phase(name, unit))
 
     def partial(self, value: Any) -> None:
         """Hand a partial result to whoever watches the work (the GUI: on its own thread, as a signal)."""
