@@ -59,7 +59,10 @@ def cmd_probe(args) -> int:
 
     chosen = settings_from(args, ProbeSettings)
     run, samples = _run_and_labels(args)
-    result = probe(run, samples, chosen.per_class, chosen.method, chosen.seed, chosen.baselines, args.device)
+    result = probe(run, samples, chosen.per_class, chosen.method, chosen.seed, chosen.baselines, args.device,
+                   chosen.max_samples, ProgressReport("embedding", "samples"))
+    if result["note"]:
+        say(f"note: {result['note']}")
     if args.json:
         _emit_json(result)
         return 0
@@ -72,23 +75,23 @@ def cmd_probe(args) -> int:
 
 # ------------------------------------------------------------------- curve
 def cmd_curve(args) -> int:
-    from sslstudio.core.evaluation.label_efficiency import label_efficiency
-    from sslstudio.core.evaluation.report import feature_sets
+    from sslstudio.core.evaluation.features import feature_sets
+    from sslstudio.core.evaluation.session import evaluate_labels
 
     chosen = settings_from(args, CurveSettings)
     run, samples = _run_and_labels(args)
-    features = feature_sets(run, samples, chosen.method, args.device, chosen.seeds[0],
-                            progress=ProgressReport("embedding", "samples"))
-    curve = label_efficiency(features, [label or "" for label in samples.labels], list(chosen.shots),
-                             list(chosen.seeds), chosen.method, samples.splits,
-                             progress=ProgressReport("probe fits", "fits"), groups=samples.groups())
+    features = feature_sets(run, samples, args.device, chosen.seeds[0])
+    _, curve, _ = evaluate_labels((run, samples, features), {}, chosen, ProgressReport("embedding", "samples"),
+                                  with_errors=False, device=args.device)
+    if curve.note():
+        say(f"note: {curve.note()}")
     if args.json:
         _emit_json(curve.to_dict())
         return 0
     print(f"{chosen.method} probe, mean ± std over seeds {curve.seeds}, {curve.n_test} test samples")
-    print("labels/class" + "".join(f"{name:>18s}" for name in features))
+    print("labels/class" + "".join(f"{name:>18s}" for name in curve.mean))
     for j, k in enumerate(curve.shots):
-        cells = "".join(f"{curve.mean[n][j]:>9.3f} ± {curve.std[n][j]:.3f}" for n in features)
+        cells = "".join(f"{curve.mean[n][j]:>9.3f} ± {curve.std[n][j]:.3f}" for n in curve.mean)
         print(f"{'all' if k == 0 else k:>12} {cells}")
     return 0
 

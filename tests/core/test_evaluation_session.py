@@ -29,3 +29,27 @@ def test_features_are_kept_for_their_source_and_app_labels_refit_on_them(tiny_im
     assert session.cached(session.key_for(run, "other.pt")) is None  # another checkpoint: other features
     session.set_csv(str(tmp_path / "labels.csv"))
     assert not session.ready and session.cached(key) is None  # another label source drops them
+
+
+def test_baselines_are_computed_for_the_evaluated_rows_only_and_kept(tiny_images, tmp_path):
+    from sslstudio.core.embeddings.extract import compute_embeddings
+    from sslstudio.core.evaluation.probe import raw_features
+
+    run = tmp_path / "run"
+    train(TrainRequest(tiny_images, run, "rotation", train_settings={"max_steps": 2, "batch_size": 8}))
+    session = EvaluationSession()
+    session.set_folder(tiny_images, "image")
+    loaded, samples, features = computed = load_features(session.key_for(run, None))
+    rows, curve, _ = evaluate_labels(computed, {}, CurveSettings(shots=(1, 0), seeds=(0,), max_samples=20))
+    assert len(rows) == 20 and curve.n_used == 20 and curve.n_labelled == 48
+    assert "stratified draw of 20 of the 48" in curve.note() and "stratified draw" in curve.to_dict()["note"]
+    for name in ("ssl", "random_init", "raw"):
+        assert np.array_equal(features[name].rows, rows)  # nothing computed for the other 28 samples
+
+    rows, curve, _ = evaluate_labels(computed, {}, CurveSettings(shots=(1, 0), seeds=(0,), max_samples=0))
+    assert len(rows) == 48 and curve.note() == ""
+    # Rows computed in two goes equal one pass over every sample: the kept rows are in their places.
+    assert np.allclose(features["raw"].take(rows), raw_features(loaded, samples), atol=1e-5)
+    random_init = loaded.with_random_backbone(0)
+    assert np.allclose(features["random_init"].take(rows), compute_embeddings(random_init, samples, device="cpu"),
+                       atol=1e-4)

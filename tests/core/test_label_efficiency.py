@@ -27,6 +27,32 @@ def test_curve_rises_with_labels_and_beats_noise_features(digits):
     assert curve.to_dict()["seeds"] == [0, 1]
 
 
+def test_points_arrive_from_the_fewest_labels_up_and_progress_ends_at_the_whole(digits):
+    x, y = digits
+    seen, reports = [], []
+    curve = label_efficiency({"pixels": x}, y, shots=(20, 1, 5, 0), seeds=(0, 1),
+                             progress=lambda d, t: reports.append((d, t)),
+                             on_point=lambda c: seen.append((list(c.shots), list(c.mean["pixels"]))))
+    assert [shots for shots, _ in seen] == [[1], [1, 5], [1, 5, 20]]  # "all labels", the dearest, is the curve itself
+    assert seen[-1][1] == curve.mean["pixels"][:3]
+    done = [d for d, _ in reports]
+    assert done == sorted(done) and reports[-1] == (100, 100) and all(t == 100 for _, t in reports)
+    # The few-label points are cheap: most of the work is the last point's (its two seeds' fits), so the
+    # ETA does not run ahead.
+    assert done[-3] < 60
+
+
+def test_evaluation_rows_draw_each_class_by_its_share_past_the_cap():
+    from sslstudio.core.evaluation.label_efficiency import evaluation_rows
+
+    labels = np.array(["a"] * 900 + ["b"] * 90 + ["c"] * 3 + [""] * 7)
+    assert len(evaluation_rows(labels, 0)) == 993 and len(evaluation_rows(labels, 5000)) == 993
+    rows = evaluation_rows(labels, 100)
+    counts = {cls: int((labels[rows] == cls).sum()) for cls in "abc"}
+    assert counts == {"a": 91, "b": 9, "c": 2}  # by share; the rare class keeps two, so it can still be tested
+    assert np.array_equal(rows, evaluation_rows(labels, 100)) and "" not in labels[rows]
+
+
 def test_knn_curve_and_holdout_protocol(digits):
     x, y = digits
     curve = label_efficiency({"pixels": x}, y, shots=(2, 10), seeds=(3,), method="knn")

@@ -79,31 +79,19 @@ def test_label_csv_without_header_is_a_clear_error(tmp_path):
         load_labelled(tmp_path / "l.csv", None, InputSpec())
 
 
-def test_a_large_folders_features_live_in_files_and_score_the_same(tiny_images, tmp_path, monkeypatch):
-    import sslstudio.core.embeddings.extract as extract
-    import sslstudio.core.evaluation.classifiers as classifiers
+def test_past_max_samples_a_probe_uses_a_stated_draw_and_its_baselines_see_only_those_rows(tiny_images, tmp_path):
     from sslstudio.core.data.dataset import load_folder
     from sslstudio.core.evaluation.probe import probe
     from sslstudio.core.training.session import TrainRequest, load_run, train
 
     train(TrainRequest(tiny_images, tmp_path / "run", "rotation", train_settings={"max_steps": 2, "batch_size": 8}))
     run = load_run(tmp_path / "run")
-    samples = load_folder(tiny_images, "image", spec=run.pipeline.spec)
-    in_memory = probe(run, samples, 3, "knn", baselines=True, device="cpu")
-    monkeypatch.setattr(extract, "IN_MEMORY_ROWS", 10)  # as if the folder had a million samples
-    monkeypatch.setattr(classifiers, "TEST_CHUNK", 7)  # and its test rows were scored in chunks
-    seen = []
-    real_feature_file = extract.FeatureFile
-
-    def recording(path, scratch=False):
-        seen.append(path.name.split("-")[0])
-        return real_feature_file(path, scratch)
-
-    monkeypatch.setattr(extract, "FeatureFile", recording)
-    from_files = probe(run, samples, 3, "knn", baselines=True, device="cpu")
-    assert from_files == in_memory
-    assert sorted(seen) == ["last", "random0", "raw"]  # the run's own: the per-checkpoint cache the map uses
-    assert list((tmp_path / "run" / "embeddings" / "probe").glob("*.npy")) == []  # working files are gone
+    samples = load_folder(tiny_images, "image", spec=run.pipeline.spec)  # 4 classes x 12
+    whole = probe(run, samples, 3, "knn", baselines=True, device="cpu")
+    assert whole["n_train"] + whole["n_test"] == 48 and whole["note"] == ""
+    drawn = probe(run, samples, 3, "knn", baselines=True, device="cpu", max_samples=24)
+    assert drawn["n_train"] == 12 and drawn["n_test"] == 12  # 6 per class drawn: 3 to learn from, 3 to test
+    assert "stratified draw of 24 of the 48 labelled samples" in drawn["note"]
 
 
 def test_segments_of_one_recording_stay_on_one_side_of_a_split():

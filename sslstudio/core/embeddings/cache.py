@@ -88,6 +88,15 @@ def cached_vectors(run, samples: SampleSet, device: str = "auto", progress: Prog
     return np.load(path) if in_memory else FeatureFile(path)
 
 
+def cached_rows(run, samples: SampleSet):
+    """The samples' embeddings under the loaded run's checkpoint as a `FeatureFile` read by rows, when the cache
+    holds them already (the map computed them); else None."""
+    from sslstudio.core.embeddings.extract import FeatureFile
+
+    path = cache_path(run.run_dir.path, run.checkpoint, samples)
+    return FeatureFile(path) if _holds(path, path.with_suffix(".ids.npy"), np.array(samples.ids, dtype=str)) else None
+
+
 def _holds(path: Path, ids_path: Path, ids: np.ndarray) -> bool:
     """True when the cache has whole vectors for exactly these samples; a damaged file is recomputed."""
     try:

@@ -9,6 +9,7 @@ inputs) is scored on exactly the same draws.
 """
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,10 +33,20 @@ class LabelCurve:
     n_test: int = 0
     seeds: tuple[int, ...] = ()
     method: str = "linear"
+    n_used: int = 0  # labelled samples the curve was measured on (train pools and test set)
+    n_labelled: int = 0  # labelled samples there were: more than n_used when the curve used a draw of them
 
     def to_dict(self) -> dict:
         return {"shots": self.shots, "mean": self.mean, "std": self.std, "n_train": self.n_train,
-                "n_test": self.n_test, "seeds": list(self.seeds), "method": self.method}
+                "n_test": self.n_test, "seeds": list(self.seeds), "method": self.method,
+                "n_used": self.n_used, "n_labelled": self.n_labelled, "note": self.note()}
+
+    def note(self) -> str:
+        """What was left out, in words ("" when nothing was): the curve's honesty about a large folder."""
+        if self.n_labelled <= self.n_used:
+            return ""
+        return (f"measured on a stratified draw of {self.n_used:,} of the {self.n_labelled:,} labelled samples "
+                f"('all labels' is every label of that draw); raise 'max samples' to use more")
 
     def verdict(self, raw_words: str = "the raw inputs") -> str:
         """In words: at which labelling budgets the pretraining helps, by how much, and where it does not,
@@ -112,34 +123,70 @@ def _held_groups(members: np.ndarray, member_groups: np.ndarray, test_fraction: 
     return rng.permutation(members[in_test]), members[~in_test]
 
 
+def evaluation_rows(labels: np.ndarray, max_samples: int, seed: int = 0) -> np.ndarray:
+    """The labelled rows an evaluation uses: all of them, or past `max_samples` (> 0) a stratified draw of that
+    many, each class keeping its share (and at least two samples, so it can still be tested)."""
+    labelled = np.flatnonzero(labels != "")
+    if max_samples <= 0 or len(labelled) <= max_samples:
+        return labelled
+    rng = np.random.default_rng(seed)
+    chosen = []
+    for cls in sorted(set(labels[labelled].tolist())):
+        members = labelled[labels[labelled] == cls]
+        share = max(min(2, len(members)), round(max_samples * len(members) / len(labelled)))
+        chosen.append(rng.choice(members, min(share, len(members)), replace=False))
+    return np.sort(np.concatenate(chosen))
+
+
+def fit_cost(n_train: int, n_test: int) -> int:
+    """A fit's share of the work, for progress and its ETA: a probe's time grows with the samples it learns
+    from, and predicting the test rows costs about a tenth of that per row."""
+    return max(1, n_train + n_test // 10)
+
+
+def _percent(done: int, total: int) -> int:
+    return 100 * done // max(total, 1)
+
+
 def label_efficiency(features: Mapping[str, np.ndarray | Callable], labels: Sequence[str], shots: Sequence[int] = SHOTS,
                      seeds: Sequence[int] = (0, 1, 2), method: str = "linear",
                      splits: Sequence[str | None] | None = None,
                      progress: Progress | None = None,
-                     groups: Sequence[str] | None = None) -> LabelCurve:
+                     groups: Sequence[str] | None = None,
+                     on_point: Callable[[LabelCurve], None] | None = None) -> LabelCurve:
     """Mean and std accuracy over seeds at each K, for each named feature set (rows = samples, in label
-    order), or for each named predictor `predict(train_rows, train_labels, test_rows, seed)`."""
+    order), or for each named predictor `predict(train_rows, train_labels, test_rows, seed)`.
+
+    The points are measured from the fewest labels up, every seed and feature set of one K before the next
+    K, and `on_point(curve so far)` is called as each K is done: the cheap points show first."""
     labels = np.asarray(labels)
+    draws = [holdout(labels, seed, splits, groups=groups) for seed in seeds]
     # Pool sizes do not depend on the seed; a K at or above the largest pool is the "all" point.
-    largest_pool = max(len(pool) for pool in holdout(labels, seeds[0], splits, groups=groups)[0].values())
-    shots = [k for k in shots if 0 < k < largest_pool] + [0]
+    largest_pool = max(len(pool) for pool in draws[0][0].values())
+    shots = sorted({k for k in shots if 0 < k < largest_pool}) + [0]
+    trains = [[np.sort(np.concatenate([pool if k <= 0 else pool[:k] for pool in pools.values()])) for k in shots]
+              for pools, _ in draws]
     scores = {name: np.full((len(seeds), len(shots)), np.nan) for name in features}
-    curve = LabelCurve(list(shots), seeds=tuple(seeds), method=method)
-    total, done = len(seeds) * len(shots) * len(features), 0
-    for s, seed in enumerate(seeds):
-        pools, test = holdout(labels, seed, splits, groups=groups)
-        curve.n_test = len(test)
-        for j, k in enumerate(shots):
-            train = np.sort(np.concatenate([pool if k <= 0 else pool[:k] for pool in pools.values()]))
-            if s == 0:
-                curve.n_train.append(int(len(train)))
+    curve = LabelCurve([], seeds=tuple(seeds), method=method, n_test=len(draws[0][1]))
+    total = len(features) * sum(fit_cost(len(train), len(test)) for (_, test), row in zip(draws, trains, strict=True)
+                                for train in row)
+    done = 0
+    if progress is not None:  # in percent of the fits' estimated cost, which the ETA follows
+        progress(0, 100)
+    for j, k in enumerate(shots):
+        for s, (_, test) in enumerate(draws):
+            train = trains[s][j]
             for name, matrix in features.items():
-                predicted = predict(matrix, labels, train, test, method, seed)
+                predicted = predict(matrix, labels, train, test, method, seeds[s])
                 scores[name][s, j] = float((predicted == labels[test]).mean())
-                done += 1
+                done += fit_cost(len(train), len(test))
                 if progress is not None:
-                    progress(done, total)
-    for name, table in scores.items():
-        curve.mean[name] = [round(float(v), 4) for v in table.mean(axis=0)]
-        curve.std[name] = [round(float(v), 4) for v in table.std(axis=0)]
+                    progress(_percent(done, total), 100)
+        curve.shots.append(k)
+        curve.n_train.append(int(len(trains[0][j])))
+        for name, table in scores.items():
+            curve.mean[name] = [round(float(v), 4) for v in table[:, :j + 1].mean(axis=0)]
+            curve.std[name] = [round(float(v), 4) for v in table[:, :j + 1].std(axis=0)]
+        if on_point is not None and j < len(shots) - 1:
+            on_point(copy.deepcopy(curve))
     return curve

@@ -14,7 +14,9 @@ from sslstudio.core.data.dataset import SampleSet
 from sslstudio.core.data.labels import few_shot_split
 from sslstudio.core.errors import UserError
 from sslstudio.core.evaluation.classifiers import predict
+from sslstudio.core.evaluation.label_efficiency import LabelCurve, evaluation_rows
 from sslstudio.core.evaluation.settings import PROBE_METHODS as METHODS
+from sslstudio.core.progress import Progress, start_phase
 from sslstudio.core.training.session import LoadedRun
 from sslstudio.core.training.tensorboard import record_probe
 
@@ -28,9 +30,9 @@ def score(features, labels: np.ndarray, train: np.ndarray, test: np.ndarray, met
 RAW_GRID = (32, 32)  # images: pixels averaged down to at most 32 x 32; audio: at most 100 log-mel frames
 
 
-def raw_features(run: LoadedRun, samples: SampleSet, into=None, progress=None) -> np.ndarray:
+def raw_features(run: LoadedRun, samples: SampleSet, progress: Progress | None = None) -> np.ndarray:
     """The raw-input baseline: pixels (at most 32 x 32), the log-mel spectrogram (at most 100 frames),
-    or TF-IDF of words. Inputs are read a batch at a time; `into(dim)` gives the array to fill."""
+    or TF-IDF of words. Inputs are read a batch at a time."""
     if run.modality == "text":
         from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -48,25 +50,42 @@ def raw_features(run: LoadedRun, samples: SampleSet, into=None, progress=None) -
         return F.adaptive_avg_pool2d(inputs, grid).flatten(1).numpy()
 
     with torch.no_grad():
-        return per_batch(run.pipeline, samples, pooled, progress=progress, into=into)
+        return per_batch(run.pipeline, samples, pooled, progress=progress)
 
 
 def probe(run: LoadedRun, samples: SampleSet, per_class: int, method: str = "linear", seed: int = 0,
-          baselines: bool = False, device: str = "auto") -> dict:
+          baselines: bool = False, device: str = "auto", max_samples: int = 0,
+          progress: Progress | None = None) -> dict:
     """One few-label score. With `baselines`: the same draw on a random-init copy (for fine-tuning,
-    that is a supervised model trained from scratch) and on raw inputs."""
-    from sslstudio.core.evaluation.report import feature_sets
+    that is a supervised model trained from scratch) and on raw inputs. `max_samples` > 0: past that many
+    labelled samples, a stratified draw of them is used (the result's `note` says so)."""
+    from sslstudio.core.evaluation.features import feature_sets
+    from sslstudio.core.evaluation.report import finetune_predictors
 
     if method not in METHODS:
         raise UserError(f"unknown probe method {method!r}; choose one of {', '.join(METHODS)}")
     labels = np.array([label or "" for label in samples.labels])
-    train, test = few_shot_split(labels, per_class, seed, samples.splits, samples.groups())
-    features = feature_sets(run, samples, method, device, seed, baselines=baselines)
-    result = {"method": method, "accuracy": score(features["ssl"], labels, train, test, method, seed),
-              "n_train": int(len(train)), "n_test": int(len(test)), "per_class": per_class,
-              "classes": sorted(set(labels.tolist())), "seed": seed}
+    rows = evaluation_rows(labels, max_samples, seed)
+    groups = samples.groups()
+    train, test = few_shot_split(labels[rows], per_class, seed, [samples.splits[i] for i in rows]
+                                 if samples.splits else None, None if groups is None else groups[rows])
+    sets = feature_sets(run, samples, device, seed, baselines=baselines)
+    names = ["ssl", "random_init", "raw"] if baselines else ["ssl"]
+    tuned = finetune_predictors(run, samples, rows, seed, device) if method == "finetune" else {}
+    scores = {}
+    for name in names:
+        features = tuned[name] if name in tuned else sets[name].take(rows, progress)
+        start_phase(progress, f"fitting the probe ({name})", "fits")
+        if progress is not None:
+            progress(0, 1)
+        scores[name] = score(features, labels[rows], train, test, method, seed)
+        if progress is not None:
+            progress(1, 1)
+    n_labelled = int((labels != "").sum())
+    result = {"method": method, "accuracy": scores["ssl"], "n_train": int(len(train)), "n_test": int(len(test)),
+              "per_class": per_class, "classes": sorted(set(labels[rows].tolist())), "seed": seed,
+              "n_labelled": n_labelled, "note": LabelCurve([], n_used=len(rows), n_labelled=n_labelled).note()}
     if baselines:
-        result["baselines"] = {name: score(features[name], labels, train, test, method, seed)
-                               for name in ("random_init", "raw")}
+        result["baselines"] = {name: scores[name] for name in ("random_init", "raw")}
     record_probe(run, result)  # beside the run's curves in TensorBoard, when it is installed
     return result

@@ -2,7 +2,7 @@
 where the model still errs (confusion matrix, per-class accuracy, the misclassified samples).
 
 The Fine-tune page and `sslstudio curve` share it. Features are computed once per feature
-set; every probe after that is a refit on cached arrays.
+set (`features.py`); every probe after that is a refit on those arrays.
 """
 from __future__ import annotations
 
@@ -25,39 +25,6 @@ class Errors:
     misclassified: np.ndarray  # row indices into the labelled samples
     predicted: np.ndarray  # the prediction for each of `misclassified`
     accuracy: float
-
-
-def feature_sets(run, samples: SampleSet, method: str = "linear", device: str = "auto", seed: int = 0,
-                 baselines: bool = True, progress: Progress | None = None) -> dict:
-    """The run's features and the two baselines every claim needs, on the same samples.
-
-    For fine-tuning the run and its random-init copy are predictors that train per draw (the copy
-    then is a supervised model from scratch); raw inputs stay a matrix for the linear probe. A large
-    folder's matrices are files beside the run, read by rows (`FeatureFile`).
-    """
-    from sslstudio.core.embeddings.cache import CACHE_FOLDER, cached_vectors
-    from sslstudio.core.embeddings.extract import compute_embeddings, feature_matrix, fits_in_memory  # torch
-    from sslstudio.core.evaluation.probe import raw_features
-
-    def matrix(name: str, compute) -> np.ndarray:
-        folder = run.run_dir.path / CACHE_FOLDER / "probe"
-        return feature_matrix(len(samples), compute, folder, f"{name}-{samples.fingerprint()}")
-
-    raw = (lambda: matrix("raw", lambda into: raw_features(run, samples, into, progress))) if baselines else None
-    if method == "finetune":
-        sets = finetune_predictors(run, samples, seed=seed, device=device)
-        return {**sets, "raw": raw()} if baselines else {"ssl": sets["ssl"]}
-    if run.checkpoint is not None:  # the run's own embeddings: the per-checkpoint cache the map uses too
-        sets = {"ssl": cached_vectors(run, samples, device, progress, in_memory=fits_in_memory(len(samples)))}
-    else:
-        sets = {"ssl": matrix("ssl", lambda into: compute_embeddings(run, samples, device=device, into=into,
-                                                                      progress=progress))}
-    if baselines:
-        random_run = run.with_random_backbone(seed)
-        sets.update(random_init=matrix(f"random{seed}", lambda into: compute_embeddings(
-                        random_run, samples, device=device, into=into, progress=progress)),
-                    raw=raw())
-    return sets
 
 
 def finetune_predictors(run, samples: SampleSet, rows: np.ndarray | None = None, seed: int = 0,
@@ -95,7 +62,8 @@ def errors(features, labels: Sequence[str], method: str = "linear", seed: int = 
 
 def evaluate(features: dict[str, np.ndarray], labels: Sequence[str], shots: Sequence[int] = SHOTS,
              seeds: Sequence[int] = (0, 1, 2), method: str = "linear", splits: Sequence[str | None] | None = None,
-             progress: Progress | None = None,
-             groups: Sequence[str] | None = None) -> tuple[LabelCurve, Errors]:
-    curve = label_efficiency(features, labels, shots, seeds, method, splits, progress, groups)
-    return curve, errors(features["ssl"], labels, method, seeds[0], splits, groups)
+             progress: Progress | None = None, groups: Sequence[str] | None = None,
+             on_point: Callable[[LabelCurve], None] | None = None,
+             with_errors: bool = True) -> tuple[LabelCurve, Errors | None]:
+    curve = label_efficiency(features, labels, shots, seeds, method, splits, progress, groups, on_point)
+    return curve, errors(features["ssl"], labels, method, seeds[0], splits, groups) if with_errors else None

@@ -1,9 +1,10 @@
 """What the Fine-tune page evaluates, and what each change makes stale, without Qt.
 
-The expensive part is the features: the run's, a random-init copy's and the raw inputs', of every labelled
-sample. They depend on the run, its checkpoint, the folder and the label source (folder or CSV), and not
-on the labels made in the app, so evaluating again after labelling refits on the arrays already computed.
-Another folder or CSV drops them. Torch, scikit-learn and the rest load inside the functions that need
+The expensive part is the features: the run's, a random-init copy's and the raw inputs', of the labelled
+samples an evaluation uses (`features.RowFeatures`: computed for those rows only, and kept). They depend on
+the run, its checkpoint, the folder and the label source (folder or CSV), and not on the labels made in the
+app, so evaluating again after labelling computes only the new rows and refits. Another folder or CSV drops
+them. Torch, scikit-learn and the rest load inside the functions that need
 them, so the GUI can import this module before torch.
 """
 from __future__ import annotations
@@ -14,8 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from sslstudio.core.data.labels import merged_labels
+from sslstudio.core.evaluation.label_efficiency import LabelCurve, evaluation_rows
 from sslstudio.core.evaluation.settings import CurveSettings
-from sslstudio.core.progress import Progress
+from sslstudio.core.progress import Progress, start_phase
 
 
 @dataclass(frozen=True)
@@ -37,15 +39,15 @@ class EvaluationSession:
     key: FeatureKey | None = None
     loaded: object | None = None  # LoadedRun
     samples: object | None = None  # SampleSet
-    features: dict[str, np.ndarray] | None = None  # "ssl", "random_init", "raw"
-    rows: np.ndarray | None = None  # the labelled samples of the last evaluation
+    features: dict | None = None  # "ssl", "random_init", "raw": RowFeatures, each computed for the rows asked
+    rows: np.ndarray | None = None  # the labelled samples of the last evaluation (all, or a draw of them)
     curve: object | None = None  # LabelCurve
     errors: object | None = None  # ErrorReport
 
     @property
     def ready(self) -> bool:
-        """Features are computed: suggestions, labelling and export can use them."""
-        return self.features is not None
+        """An evaluation is done: suggestions, labelling and export can use its run and features."""
+        return self.features is not None and self.curve is not None
 
     def set_folder(self, folder: Path, modality: str) -> None:
         if self.folder != Path(folder) or self.modality != modality:
@@ -78,32 +80,50 @@ class EvaluationSession:
 
 
 def load_features(key: FeatureKey, progress: Progress | None = None) -> tuple:
-    """The labelled samples (folder labels, or the CSV's) and their three feature sets, for `key`."""
+    """The run, the labelled samples (folder labels, or the CSV's) and their three feature sets for `key`, which
+    compute their rows when an evaluation asks for them."""
     from sslstudio.core.data.dataset import load_folder
     from sslstudio.core.data.labels import load_labelled
-    from sslstudio.core.evaluation.report import feature_sets  # torch
+    from sslstudio.core.evaluation.features import feature_sets  # torch
     from sslstudio.core.training.session import load_run  # torch
 
+    start_phase(progress, "loading the run")
     loaded = load_run(key.run, key.checkpoint)
     spec = loaded.pipeline.spec
+    start_phase(progress, "decoding")
     samples = load_labelled(key.csv, key.modality, spec) if key.csv else \
         load_folder(key.folder, key.modality, spec=spec, progress=progress)
-    return loaded, samples, feature_sets(loaded, samples, progress=progress)
+    return loaded, samples, feature_sets(loaded, samples)
 
 
 def evaluate_labels(computed: tuple, app_labels: dict[str, str], settings: CurveSettings,
-                    progress: Progress | None = None) -> tuple[np.ndarray, object, object]:
-    """The label-efficiency curve and the error report on every labelled sample: (rows, curve, errors)."""
+                    progress: Progress | None = None, on_point=None, with_errors: bool = True,
+                    device: str = "auto") -> tuple[np.ndarray, LabelCurve, object]:
+    """The label-efficiency curve and the error report on the labelled samples: (rows, curve, errors).
+
+    The rows are every labelled sample, or past `settings.max_samples` a stratified draw of them, which the
+    curve states (`LabelCurve.note`). `on_point(curve so far)` follows the points as they are measured."""
     from sslstudio.core.evaluation.report import evaluate, finetune_predictors  # torch, scikit-learn
 
     loaded, samples, features = computed
     labels = merged_labels(samples, app_labels)
-    rows = np.flatnonzero(labels != "")
-    subset = {name: matrix[rows] for name, matrix in features.items()}
-    if settings.method == "finetune":  # the run and a from-scratch copy train per draw; raw stays linear
-        subset.update(finetune_predictors(loaded, samples, rows))
+    rows = evaluation_rows(labels, settings.max_samples)
+    n_labelled = int((labels != "").sum())
+    # Fine-tuning trains the run and a from-scratch copy per draw: only raw inputs stay a matrix (linear probe).
+    names = ("raw",) if settings.method == "finetune" else tuple(features)
+    subset = {name: features[name].take(rows, progress) for name in names if name in features}
+    if settings.method == "finetune":
+        subset = {**finetune_predictors(loaded, samples, rows, device=device), **subset}
+
+    def sized(curve: LabelCurve) -> LabelCurve:
+        curve.n_used, curve.n_labelled = len(rows), n_labelled
+        return curve
+
+    start_phase(progress, "fitting probes", "%")
     groups = samples.groups()
     curve, errors = evaluate(subset, labels[rows], list(settings.shots), list(settings.seeds), settings.method,
                              [samples.splits[i] for i in rows] if samples.splits else None, progress=progress,
-                             groups=None if groups is None else groups[rows])
-    return rows, curve, errors
+                             groups=None if groups is None else groups[rows],
+                             on_point=None if on_point is None else lambda c: on_point(sized(c)),
+                             with_errors=with_errors)
+    return rows, sized(curve), errors
