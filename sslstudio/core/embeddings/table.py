@@ -8,6 +8,10 @@
 
 `filepath` is FiftyOne's name for a sample's file; x and y are the 2-D map's coordinates (absent without a map).
 Every file is written atomically: a reader never sees half a table.
+
+CSV and Parquet hold UTF-8 text only, and a file name may be any bytes (Linux): in those two formats a byte of a
+name or label that is not UTF-8 is written as a `\\xff` escape (`bad\\xffname.png`), so every reader opens the
+table, and the npz keeps the name itself (`os.fsencode` of it gives the file's bytes back).
 """
 from __future__ import annotations
 
@@ -45,11 +49,27 @@ def write_embeddings(path: str | Path, vectors: np.ndarray, ids: list[str], fold
     labels = [label or "" for label in labels] if labels is not None else None
     if fmt == "npz":
         _write_npz(path, vectors, ids, files, labels, coords)
-    elif fmt == "csv":
+        return fmt
+    ids, files = [_utf8(text) for text in ids], [_utf8(text) for text in files]
+    labels = [_utf8(label) for label in labels] if labels is not None else None
+    if fmt == "csv":
         _write_csv(path, vectors, ids, files, labels, coords)
     else:
         _write_parquet(path, vectors, ids, files, labels, coords)
     return fmt
+
+
+def _utf8(text: str) -> str:
+    """`text` as valid UTF-8: the bytes of a file name that are not UTF-8 (held as surrogates) become `\\xff`."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        pass
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a lone surrogate that was never a byte (from a Windows name)
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _write_npz(path, vectors, ids, files, labels, coords) -> None:
