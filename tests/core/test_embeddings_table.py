@@ -77,3 +77,18 @@ def test_a_file_name_that_is_not_utf8_is_written_escaped_and_reads_back(tmp_path
         assert got_files[1] == str(folder.resolve()) + "/bad\\xffname.png"
         assert got_labels == ["cats", "d\\xe9gats", ""]
     assert np.allclose(np.array(rows[1][5:], dtype=float), vectors[1], atol=1e-6)
+
+
+def test_csv_text_cells_that_a_spreadsheet_would_run_as_formulas_are_quoted(tmp_path, table):
+    vectors, coords = table
+    vectors[0, 0] = -1.5  # numbers keep their sign: only the text columns are guarded
+    ids = ['=HYPERLINK("http://x","y").png', "+1-2.png", "a=b.png"]
+    labels = ["@SUM(A1)", "\tcats", "-dogs"]
+    write_embeddings(tmp_path / "e.csv", vectors, ids, tmp_path, labels, coords)
+    with open(tmp_path / "e.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))[1:]
+    assert [row[0] for row in rows] == ['\'=HYPERLINK("http://x","y").png', "'+1-2.png", "a=b.png"]
+    assert [row[2] for row in rows] == ["'@SUM(A1)", "'\tcats", "'-dogs"]
+    assert rows[0][5] == "-1.5" and not any(row[1].startswith("'") for row in rows)  # filepath is absolute
+    write_embeddings(tmp_path / "e.parquet", vectors, ids, tmp_path, labels, coords)
+    assert pq.read_table(tmp_path / "e.parquet").column("id").to_pylist() == ids  # typed cells: nothing to guard
