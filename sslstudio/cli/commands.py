@@ -31,6 +31,8 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 def _writable_folder_for(out) -> None:
     """Fail before any work when --out cannot be written (its folder is made here if it is missing)."""
+    if Path(out).is_dir() or str(out).endswith(("/", os.sep)):
+        raise UserError(f"cannot write {printable(str(out))}: it is a folder, not a file name")
     parent = Path(out).parent
     try:
         parent.mkdir(parents=True, exist_ok=True)

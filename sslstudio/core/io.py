@@ -4,6 +4,7 @@ A crash or a full disk mid-write leaves the previous file intact, never half of 
 """
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import tempfile
@@ -17,6 +18,8 @@ os.umask(_UMASK)
 
 def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], None]) -> None:
     path = Path(path)
+    if path.is_dir():  # checked first: the rename would fail after all the writing, naming the temp file
+        raise IsADirectoryError(errno.EISDIR, "it is a folder, not a file name", str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
