@@ -26,8 +26,23 @@ def test_repeated_rows_are_used_once_and_said(tiny_images):
     samples = load_labelled(path, None, InputSpec())
     assert len(samples) == len(rows) == len(set(samples.ids))  # a file in training and test inflated kNN
     [note] = samples.notes
-    assert note.reason.startswith("6 rows repeat a file listed above (1 with another label)")
+    assert note.reason == "5 rows repeat a file listed above with the same label; each file is used once"
+    assert [(bad.path, bad.reason) for bad in samples.bad] == [
+        (rows[0][0], f"line 55 gives it the label 'another-class', an earlier row {rows[0][1]!r}; the row is "
+                     f"skipped")]
     assert dict(zip(samples.ids, samples.labels))[rows[0][0]] == rows[0][1]  # the first label wins
+
+
+def test_a_file_named_again_by_another_spelling_is_a_repeat(tiny_images):
+    rows = real_rows(tiny_images)
+    first, other = rows[0][0], rows[20][0]  # 0_t-shirt_top/..., 1_trouser/...
+    aliases = [(f"../images/0_t-shirt_top/../{other}", "0_t-shirt_top"),  # the same image with another label
+               (f"./{first}", rows[0][1]), (str(tiny_images / first), rows[0][1])]  # and twice with its own
+    samples = load_labelled(csv_of(tiny_images, rows + aliases), None, InputSpec())
+    assert len(samples) == len(rows) == len(set(samples.ids))  # it was used twice, with labels a and b
+    assert [bad.path for bad in samples.bad] == [aliases[0][0]]
+    assert "gives it the label '0_t-shirt_top', an earlier row '1_trouser'" in samples.bad[0].reason
+    assert samples.notes[0].reason.startswith("2 rows repeat a file listed above with the same label")
 
 
 def test_a_million_rows_of_missing_files_are_counted_quickly(tiny_images):
