@@ -73,3 +73,16 @@ def test_a_csv_naming_a_pipe_or_being_one_never_waits(tiny_images, tmp_path):
     worker.join(60)
     assert outcome.get("done"), "a pipe was waited on"
     assert [b.path for b in outcome["samples"].bad] == ["pipe.png"]
+
+
+def test_rows_without_a_label_are_counted_and_the_first_named(tiny_images):
+    rows = real_rows(tiny_images)
+    blanked = [(p, "" if i % 3 == 0 else label) for i, (p, label) in enumerate(rows)] + [(rows[1][0] + "x", "  ")]
+    samples = load_labelled(csv_of(tiny_images, blanked), None, InputSpec())
+    assert len(samples) == 32
+    [said] = [bad for bad in samples.bad if "no label" in bad.reason]
+    assert said.path == "labels.csv"
+    assert said.reason == (f"17 rows have no label or no path and are left out: line 2 ({rows[0][0]}), "
+                           f"line 5 ({rows[3][0]}), line 8 ({rows[6][0]}), ...")
+    with pytest.raises(UserError, match="labels.csv has no row with both a path and a label"):
+        load_labelled(csv_of(tiny_images, [(p, "") for p, _ in rows]), None, InputSpec())

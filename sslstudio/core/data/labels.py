@@ -31,6 +31,7 @@ def load_labelled(source: str | os.PathLike, modality: str | None, spec: InputSp
 
 
 NAMED_ROWS = 20  # rows reported one by one (a missing file, a conflicting label); the rest are counted
+SHOWN_UNLABELLED = 3  # rows without a label named in the line that counts them
 NOT_FOUND = "listed in the label CSV, but not found (or not a regular file)"
 
 
@@ -81,11 +82,13 @@ def _read_listing(path: Path, rows: list[tuple[int, dict]]) -> _Listing:
     known by its normalised absolute path, so `a/../b/x.png`, `./b/x.png` and `/abs/b/x.png` are one file."""
     listing, folder = _Listing(), os.path.abspath(path.parent)
     first_label: dict[str, str] = {}
-    duplicates, conflicts, missing = 0, 0, []
+    duplicates, conflicts, unlabelled, missing, unlabelled_shown = 0, 0, 0, [], []
     for line, row in rows:
         file_path = (row.get("path") or "").strip()
         label = (row.get("label") or "").strip()
         if not file_path or not label:
+            if (unlabelled := unlabelled + 1) <= SHOWN_UNLABELLED:
+                unlabelled_shown.append(f"line {line} ({file_path or 'no path'})")
             continue
         key = os.path.normcase(os.path.normpath(os.path.join(folder, file_path)))
         if key in first_label:
@@ -102,11 +105,16 @@ def _read_listing(path: Path, rows: list[tuple[int, dict]]) -> _Listing:
         listing.files.append(file_path)
         listing.labels.append(label)
         listing.splits.append((row.get("split") or "").strip().lower() or None)
+    if not listing.files and not missing:
+        raise UserError(f"{path} has no row with both a path and a label")
     if not listing.files:
-        raise UserError(f"{path} names no file that exists" + (f" (for example {missing[0]})" if missing else ""))
+        raise UserError(f"{path} names no file that exists (for example {missing[0]})")
     not_found = [BadFile(f, NOT_FOUND) for f in missing[:NAMED_ROWS]]
     listing.bad = (_counted(listing.bad, conflicts, path, "more rows give a file listed above another label")
                    + _counted(not_found, len(missing), path, "more rows name files that are not found"))
+    if unlabelled:
+        shown = ", ".join(unlabelled_shown) + (", ..." if unlabelled > SHOWN_UNLABELLED else "")
+        listing.bad.append(BadFile(path.name, f"{unlabelled} rows have no label or no path and are left out: {shown}"))
     if duplicates:
         listing.notes.append(BadFile(path.name, f"{duplicates} rows repeat a file listed above with the same "
                                                 f"label; each file is used once"))
