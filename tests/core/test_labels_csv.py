@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from sslstudio.core.data.labels import load_labelled
+from sslstudio.core.data.labels import few_shot_split, load_labelled
 from sslstudio.core.data.loaders import InputSpec
 from sslstudio.core.errors import UserError
 
@@ -86,3 +86,23 @@ def test_rows_without_a_label_are_counted_and_the_first_named(tiny_images):
                            f"line 5 ({rows[3][0]}), line 8 ({rows[6][0]}), ...")
     with pytest.raises(UserError, match="labels.csv has no row with both a path and a label"):
         load_labelled(csv_of(tiny_images, [(p, "") for p, _ in rows]), None, InputSpec())
+
+
+def test_split_values_other_than_train_and_test_are_named(tiny_images):
+    rows = real_rows(tiny_images)
+    path = tiny_images / "split.csv"
+    path.write_text("path,label,split\n" + "".join(f"{p},{label},TRAINING\n" for p, label in rows))
+    samples = load_labelled(path, None, InputSpec())
+    assert [note.reason for note in samples.notes] == [
+        "split column: 'TRAINING' in 48 rows is neither train nor test; those rows are neither trained on nor tested"]
+    with pytest.raises(UserError, match="the split column marks 0 of 48 rows train and 0 test"):
+        few_shot_split(samples.labels, 5, seed=0, splits=samples.splits)
+
+    splits = ["Train", "test", "val", ""] * 12
+    path.write_text("path,label,split\n" + "".join(f"{p},{label},{s}\n" for (p, label), s in zip(rows, splits)))
+    samples = load_labelled(path, None, InputSpec())
+    assert [note.reason for note in samples.notes] == [
+        "split column: 'val' in 12 rows and an empty cell in 12 rows are neither train nor test; those rows are "
+        "neither trained on nor tested"]
+    train, test = few_shot_split(samples.labels, 2, seed=0, splits=samples.splits)
+    assert len(test) == 12 and all(samples.splits[i] == "train" for i in train)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import os
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,6 +84,7 @@ def _read_listing(path: Path, rows: list[tuple[int, dict]]) -> _Listing:
     listing, folder = _Listing(), os.path.abspath(path.parent)
     first_label: dict[str, str] = {}
     duplicates, conflicts, unlabelled, missing, unlabelled_shown = 0, 0, 0, [], []
+    split_values: Counter[str] = Counter()
     for line, row in rows:
         file_path = (row.get("path") or "").strip()
         label = (row.get("label") or "").strip()
@@ -104,7 +106,9 @@ def _read_listing(path: Path, rows: list[tuple[int, dict]]) -> _Listing:
             continue
         listing.files.append(file_path)
         listing.labels.append(label)
-        listing.splits.append((row.get("split") or "").strip().lower() or None)
+        split = (row.get("split") or "").strip()
+        listing.splits.append(split.lower() or None)
+        split_values[split] += 1
     if not listing.files and not missing:
         raise UserError(f"{path} has no row with both a path and a label")
     if not listing.files:
@@ -115,10 +119,25 @@ def _read_listing(path: Path, rows: list[tuple[int, dict]]) -> _Listing:
     if unlabelled:
         shown = ", ".join(unlabelled_shown) + (", ..." if unlabelled > SHOWN_UNLABELLED else "")
         listing.bad.append(BadFile(path.name, f"{unlabelled} rows have no label or no path and are left out: {shown}"))
+    listing.notes += _unknown_splits(path, split_values)
     if duplicates:
         listing.notes.append(BadFile(path.name, f"{duplicates} rows repeat a file listed above with the same "
                                                 f"label; each file is used once"))
     return listing
+
+
+def _unknown_splits(path: Path, values: Counter[str]) -> list[BadFile]:
+    """A note naming the split column's values that are neither train nor test (rows no probe uses)."""
+    unknown = [(value, n) for value, n in values.most_common() if value.lower() not in ("train", "test")]
+    if not unknown or set(values) == {""}:  # a split column left empty: no split
+        return []
+    said = [f"{value!r} in {n} rows" if value else f"an empty cell in {n} rows" for value, n in unknown[:5]]
+    if len(unknown) > 5:
+        said[-1] = f"{len(unknown) - 4} other values in {sum(n for _, n in unknown[4:])} rows"
+    text = said[0] if len(said) == 1 else ", ".join(said[:-1]) + " and " + said[-1]
+    verb = "is" if len(said) == 1 else "are"
+    return [BadFile(path.name, f"split column: {text} {verb} neither train nor test; those rows are neither "
+                               f"trained on nor tested")]
 
 
 def _counted(entries: list[BadFile], total: int, path: Path, rest: str) -> list[BadFile]:
@@ -164,7 +183,9 @@ def few_shot_split(labels: Sequence[str], per_class: int, seed: int, splits: Seq
             groups = np.asarray(groups)
             test = test[~np.isin(groups[test], groups[train])]
     if len(train) == 0 or len(test) == 0:
-        raise UserError(f"not enough labelled samples for {per_class} per class plus a test set")
+        marked = (f" (the split column marks {int(pool.sum())} of {len(labels)} rows train and {len(test)} test)"
+                  if splits is not None and any(splits) else "")
+        raise UserError(f"not enough labelled samples for {per_class} per class plus a test set{marked}")
     return train, test
 
 
