@@ -118,7 +118,8 @@ def _read_listing(path: Path, rows: list[tuple[int, dict]]) -> _Listing:
                    + _counted(not_found, len(missing), path, "more rows name files that are not found"))
     if unlabelled:
         shown = ", ".join(unlabelled_shown) + (", ..." if unlabelled > SHOWN_UNLABELLED else "")
-        listing.bad.append(BadFile(path.name, f"{unlabelled} rows have no label or no path and are left out: {shown}"))
+        said = BadFile(path.name, f"{unlabelled} rows have no label or no path and are left out: {shown}")
+        listing.bad.insert(0, said)  # first: the one line for many rows is never cut off by the list's length
     listing.notes += _unknown_splits(path, split_values)
     if duplicates:
         listing.notes.append(BadFile(path.name, f"{duplicates} rows repeat a file listed above with the same "
