@@ -11,9 +11,11 @@ Every function here calls the core functions the CLI's commands call (loading, t
 export); nothing is computed a third way. Results are plain dataclasses. Long work reports to `progress`: a
 callable `progress(done, total)`, or True for a tqdm bar (a notebook widget inside Jupyter). Training stops
 from another thread through a `Control` (`control.cancel()`), and the run keeps its last checkpoint.
+Arguments are checked on the way in: a wrong type or value raises UserError, in one sentence, before any work.
 """
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -25,7 +27,9 @@ import numpy as np
 from sslstudio.core.data.loaders import InputSpec
 from sslstudio.core.data.scan import scan_folder
 from sslstudio.core.errors import UserError
+from sslstudio.core.evaluation.settings import ProbeSettings
 from sslstudio.core.export_settings import ExportSettings
+from sslstudio.core.io import check_writable
 from sslstudio.core.progress import Control, Progress
 from sslstudio.core.training.config import TrainConfig
 
@@ -84,7 +88,11 @@ def open_folder(folder: str | Path, modality: str | None = None, labels: str = "
     from sslstudio.core.data.dataset import load_folder
     from sslstudio.core.training.session import suited_inputs
 
-    folder = Path(folder)
+    folder = _path_arg(folder, "folder")
+    _name_arg(modality, "modality")
+    _name_arg(device, "device")
+    _choice_arg(labels, "labels", LABEL_SOURCES)
+    _progress_arg(progress)
     scan = scan_folder(folder)
     modality = scan.choose_modality(modality) if modality else scan.main_modality()
     if modality is None:
@@ -111,6 +119,7 @@ def train(samples: Samples | str | Path, task: str | None = None, out: str | Pat
     from sslstudio.core.training.session import TrainRequest
     from sslstudio.core.training.session import train as run_training
 
+    _check_train_args(samples, task, out, backbone, device, control, progress, callbacks)
     if not isinstance(samples, Samples):
         samples = open_folder(samples)
     train_settings = {name: value for name, value in settings.items() if name in TrainConfig.kinds()}
@@ -137,6 +146,7 @@ def open_run(path: str | Path, checkpoint: str | Path | None = None) -> Run:
     """A run folder made by the app, the CLI, torchrun or `train` (or a shipped reference run)."""
     from sslstudio.core.training.run_dir import RunDir
 
+    path = _path_arg(path, "path")
     RunDir(path).read_config()  # raises, in words, when it is not a run folder
     return Run(Path(path), str(checkpoint) if checkpoint else None)
 
@@ -204,6 +214,8 @@ class Run:
         Embeddings page caches them. A folder is decoded as the run saw its training data."""
         from sslstudio.core.embeddings.cache import embed_folder
 
+        _samples_arg(samples, "samples")
+        _progress_arg(progress)
         folder = samples.folder if isinstance(samples, Samples) else Path(samples)
         reuse = samples.sample_set if isinstance(samples, Samples) and samples.spec == self._spec() else None
         decoded, embedded = embed_folder(self.path, folder, self.checkpoint, device,
@@ -223,6 +235,8 @@ class Run:
         score it on the rest, beside the untrained network and the raw inputs on the same draw."""
         from sslstudio.core.evaluation.probe import probe
 
+        _samples_arg(labelled, "labelled", "a folder or CSV path")
+        _settings_arg(ProbeSettings, per_class=per_class, method=method, seed=seed, baselines=baselines)
         report = probe(self._loaded(), self._labelled(labelled), per_class, method, seed, baselines, device)
         return ProbeReport(report["accuracy"], report["method"], report["per_class"], report["n_train"],
                            report["n_test"], report["classes"], report.get("baselines", {}), report["seed"])
@@ -234,7 +248,10 @@ class Run:
         from sslstudio.core.data.dataset import load_folder
         from sslstudio.core.export import export_with_probe
 
-        settings = ExportSettings.from_mapping({"format": format, "per_class": per_class})
+        settings = _settings_arg(ExportSettings, format=format, per_class=per_class)
+        check_writable(_path_arg(path, "path"))
+        if labelled is not None:
+            _samples_arg(labelled, "labelled", "a folder or CSV path")
         run = self._loaded()
         if labelled is not None:
             samples = self._labelled(labelled)
@@ -268,3 +285,60 @@ def _progress(progress: Progress | bool | None, label: str, unit: str) -> Progre
 
         return ProgressReport(label, unit, bar=True)
     return progress or None
+
+
+# ------------------------------------------------------------------ argument checks
+LABEL_SOURCES = ("auto", "folders", "none")
+
+
+def _shown(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _path_arg(value, name: str) -> Path:
+    if isinstance(value, (str, os.PathLike)) and os.fspath(value):
+        return Path(value)
+    raise UserError(f"{name} must be a path (a str or pathlib.Path), not {_shown(value)}")
+
+
+def _samples_arg(value, name: str, paths: str = "a folder path") -> None:
+    if not isinstance(value, Samples) and not (isinstance(value, (str, os.PathLike)) and os.fspath(value)):
+        raise UserError(f"{name} must be the Samples of open_folder, or {paths}, not {_shown(value)}")
+
+
+def _choice_arg(value, name: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise UserError(f"{name} must be one of {', '.join(map(repr, choices))}, not {_shown(value)}")
+
+
+def _name_arg(value, name: str) -> None:
+    if value is not None and not isinstance(value, str):
+        raise UserError(f"{name} must be a name (a str) or None, not {_shown(value)}")
+
+
+def _progress_arg(progress) -> None:
+    if progress is not None and not isinstance(progress, bool) and not callable(progress):
+        raise UserError(f"progress must be True, False, None or a callable progress(done, total), not "
+                        f"{_shown(progress)}")
+
+
+def _settings_arg(settings: type, **values):
+    """The settings checked by their schema, as the CLI checks its options: a wrong type or range is one line."""
+    try:
+        return settings.from_mapping(values)
+    except (TypeError, ValueError) as exc:
+        raise UserError(str(exc)) from None
+
+
+def _check_train_args(samples, task, out, backbone, device, control, progress, callbacks) -> None:
+    _samples_arg(samples, "samples")
+    if out is not None:
+        _path_arg(out, "out")
+    for name, value in (("task", task), ("backbone", backbone), ("device", device)):
+        _name_arg(value, name)
+    if control is not None and not isinstance(control, Control):
+        raise UserError(f"control must be a sslstudio.Control or None, not {_shown(control)}")
+    _progress_arg(progress)
+    if callbacks is not None and (not isinstance(callbacks, (list, tuple)) or not all(map(callable, callbacks))):
+        raise UserError(f"callbacks must be a list of callables, each taking one event, not {_shown(callbacks)}")

@@ -85,3 +85,33 @@ def test_the_example_script_runs(tiny_images, tmp_path):
                           cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "probe accuracy" in done.stdout and (tmp_path / "model.onnx").is_file()
+
+
+def test_wrong_arguments_are_plain_errors_before_any_work(tiny_images, tmp_path):
+    out = tmp_path / "run"
+    run = sslstudio.Run(tmp_path / "never-trained")  # every check below comes before the run is read
+    mistakes = {
+        lambda: sslstudio.open_folder(123): "folder must be a path (a str or pathlib.Path), not 123",
+        lambda: sslstudio.open_folder(None): "folder must be a path (a str or pathlib.Path), not None",
+        lambda: sslstudio.open_folder(tiny_images, labels="xyz"): "labels must be one of 'auto', 'folders', 'none'",
+        lambda: sslstudio.open_folder(tiny_images, progress="yes"): "progress must be True, False, None or a call",
+        lambda: sslstudio.train(42): "samples must be the Samples of open_folder, or a folder path, not 42",
+        lambda: sslstudio.train(tiny_images, "rotation", out=123): "out must be a path (a str or pathlib.Path)",
+        lambda: sslstudio.train(tiny_images, "rotation", out, backbone=123): "backbone must be a name",
+        lambda: sslstudio.train(tiny_images, "rotation", out, progress="yes"): "progress must be True, False",
+        lambda: sslstudio.train(tiny_images, "rotation", out, callbacks=[1]): "callbacks must be a list of callables",
+        lambda: sslstudio.train(tiny_images, "rotation", out, callbacks=print): "callbacks must be a list of",
+        lambda: sslstudio.train(tiny_images, "rotation", out, control=1): "control must be a sslstudio.Control",
+        lambda: sslstudio.open_run(None): "path must be a path (a str or pathlib.Path), not None",
+        lambda: run.embed(123): "samples must be the Samples of open_folder, or a folder path, not 123",
+        lambda: run.probe(tiny_images, per_class=-1): "setting 'per_class' must be in [0, 1000000]; got -1",
+        lambda: run.probe(123): "labelled must be the Samples of open_folder, or a folder or CSV path, not 123",
+        lambda: run.export("onnx", tmp_path): "cannot write",
+        lambda: run.export("onnx", "/proc/self/no/m.onnx"): "cannot write /proc/self/no/m.onnx: No such file",
+        lambda: run.export("xyz", tmp_path / "m.onnx"): "setting 'format' must be one of",
+    }
+    for call, message in mistakes.items():
+        with pytest.raises(sslstudio.UserError) as raised:
+            call()
+        assert message in str(raised.value) and "\n" not in str(raised.value)
+    assert not out.exists()  # progress="yes" was noticed after decoding and training began, leaving a run folder

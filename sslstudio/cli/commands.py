@@ -13,6 +13,7 @@ from sslstudio.cli.options import SETTINGS_GROUPS, given, settings_from
 from sslstudio.cli.progress import ProgressReport, TrainPrinter, say
 from sslstudio.core.data.loaders import InputSpec
 from sslstudio.core.errors import UserError
+from sslstudio.core.io import check_writable
 from sslstudio.core.preview import PreviewSettings, load_pool, preview_inputs, render_preview
 from sslstudio.core.training.config import TrainConfig
 from sslstudio.core.training.events import TrainingFailed
@@ -31,14 +32,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 def _writable_folder_for(out) -> None:
     """Fail before any work when --out cannot be written (its folder is made here if it is missing)."""
-    parent = Path(out).parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UserError(f"cannot write {printable(str(out))}: {exc.strerror or exc} "
-                        f"({printable(str(parent))})") from None
-    if not os.access(parent, os.W_OK):
-        raise UserError(f"cannot write {printable(str(out))}: its folder is not writable")
+    check_writable(out, printable)
 
 
 SKIPPED_SHOWN = 10  # skipped files named one per line; a folder of a million bad ones is summed up

@@ -4,6 +4,7 @@ A crash or a full disk mid-write leaves the previous file intact, never half of 
 """
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import tempfile
@@ -17,6 +18,8 @@ os.umask(_UMASK)
 
 def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], None]) -> None:
     path = Path(path)
+    if path.is_dir():  # checked first: the rename would fail after all the writing, naming the temp file
+        raise IsADirectoryError(errno.EISDIR, "it is a folder, not a file name", str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -32,6 +35,23 @@ def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], None]) ->
         except FileNotFoundError:
             pass
         raise
+
+
+def check_writable(path: str | os.PathLike, show: Callable[[str], str] = str) -> None:
+    """Fail before any work when no file can be written at `path`: a folder is there (or the name ends with a
+    slash), or its folder cannot be made or written (a missing folder is made here). `show` writes a path as
+    the message names it."""
+    from sslstudio.core.errors import UserError
+
+    parent = Path(path).parent
+    if Path(path).is_dir() or str(path).endswith(("/", os.sep)):
+        raise UserError(f"cannot write {show(str(path))}: it is a folder, not a file name")
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"cannot write {show(str(path))}: {exc.strerror or exc} ({show(str(parent))})") from None
+    if not os.access(parent, os.W_OK):
+        raise UserError(f"cannot write {show(str(path))}: its folder is not writable")
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:

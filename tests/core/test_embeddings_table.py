@@ -53,3 +53,42 @@ def test_the_format_follows_the_suffix_or_the_choice(tmp_path):
     assert format_for("e.csv", "parquet") == "parquet"
     with pytest.raises(UserError, match="unknown embeddings format"):
         format_for("e.csv", "xlsx")
+
+
+def test_a_file_name_that_is_not_utf8_is_written_escaped_and_reads_back(tmp_path, table):
+    import os
+
+    vectors, coords = table
+    folder = tmp_path / "data"
+    folder.mkdir()
+    bad = os.fsdecode(b"bad\xffname.png")  # Linux allows any bytes but / in a name
+    (folder / bad).write_bytes(b"")
+    ids = ["a.png", bad, "c.png"]
+    labels = ["cats", os.fsdecode(b"d\xe9gats"), None]
+    write_embeddings(tmp_path / "e.csv", vectors, ids, folder, labels, coords)
+    write_embeddings(tmp_path / "e.parquet", vectors, ids, folder, labels, coords)
+    with open(tmp_path / "e.csv", newline="", encoding="utf-8") as f:  # strict: the file is valid UTF-8
+        rows = list(csv.reader(f))[1:]
+    read = pq.read_table(tmp_path / "e.parquet")
+    for got_ids, got_files, got_labels in (([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]),
+                                           (read.column("id").to_pylist(), read.column("filepath").to_pylist(),
+                                            read.column("label").to_pylist())):
+        assert got_ids == ["a.png", "bad\\xffname.png", "c.png"]  # the byte that is not UTF-8, as \xff
+        assert got_files[1] == str(folder.resolve()) + "/bad\\xffname.png"
+        assert got_labels == ["cats", "d\\xe9gats", ""]
+    assert np.allclose(np.array(rows[1][5:], dtype=float), vectors[1], atol=1e-6)
+
+
+def test_csv_text_cells_that_a_spreadsheet_would_run_as_formulas_are_quoted(tmp_path, table):
+    vectors, coords = table
+    vectors[0, 0] = -1.5  # numbers keep their sign: only the text columns are guarded
+    ids = ['=HYPERLINK("http://x","y").png', "+1-2.png", "a=b.png"]
+    labels = ["@SUM(A1)", "\tcats", "-dogs"]
+    write_embeddings(tmp_path / "e.csv", vectors, ids, tmp_path, labels, coords)
+    with open(tmp_path / "e.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))[1:]
+    assert [row[0] for row in rows] == ['\'=HYPERLINK("http://x","y").png', "'+1-2.png", "a=b.png"]
+    assert [row[2] for row in rows] == ["'@SUM(A1)", "'\tcats", "'-dogs"]
+    assert rows[0][5] == "-1.5" and not any(row[1].startswith("'") for row in rows)  # filepath is absolute
+    write_embeddings(tmp_path / "e.parquet", vectors, ids, tmp_path, labels, coords)
+    assert pq.read_table(tmp_path / "e.parquet").column("id").to_pylist() == ids  # typed cells: nothing to guard

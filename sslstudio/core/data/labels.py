@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import csv
 import os
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -29,58 +31,121 @@ def load_labelled(source: str | os.PathLike, modality: str | None, spec: InputSp
     return samples.subset(keep) if len(keep) < len(samples) else samples
 
 
-NAMED_MISSING = 20  # rows naming a missing file that are reported one by one; the rest are counted
+NAMED_ROWS = 20  # rows reported one by one (a missing file, a conflicting label); the rest are counted
+SHOWN_UNLABELLED = 3  # rows without a label named in the line that counts them
+NOT_FOUND = "listed in the label CSV, but not found (or not a regular file)"
+
+
+@dataclass
+class _Listing:
+    """What a label CSV's rows name: the files to load, with their labels and splits, and the rows left out."""
+
+    files: list[str] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+    splits: list[str | None] = field(default_factory=list)
+    bad: list[BadFile] = field(default_factory=list)
+    notes: list[BadFile] = field(default_factory=list)
 
 
 def _load_csv(path: Path, modality: str | None, spec: InputSpec, progress: Progress | None = None) -> SampleSet:
+    listing = _read_listing(path, _read_rows(path))
+    files = listing.files
+    modality = modality or _modality_of(files, path)
+    files_of_modality = [i for i, f in enumerate(files) if MODALITY_OF_SUFFIX.get(Path(f).suffix.lower()) == modality]
+    has_split = any(listing.splits[i] for i in files_of_modality)
+    samples = load_files(path.parent, [files[i] for i in files_of_modality], modality, spec,
+                         [listing.labels[i] for i in files_of_modality],
+                         [listing.splits[i] for i in files_of_modality] if has_split else None, progress=progress)
+    samples.bad = listing.bad + samples.bad
+    samples.notes = listing.notes + samples.notes
+    return samples
+
+
+def _read_rows(path: Path) -> list[tuple[int, dict]]:
+    """The CSV's rows, each with the line it ends on (the header is line 1, as a spreadsheet numbers rows)."""
     from sslstudio.core.data.loaders import Unusable, open_regular
 
     try:
         with open_regular(str(path)) as raw, open(raw.fileno(), newline="", encoding="utf-8-sig", closefd=False) as f:
-            rows = list(csv.DictReader(f))
+            reader = csv.DictReader(f)
+            rows = [(reader.line_num, row) for row in reader]
     except Unusable as exc:
         raise UserError(f"cannot read label CSV {path}: {exc}") from None
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise UserError(f"cannot read label CSV {path}: {exc}") from None
-    if not rows or not {"path", "label"} <= set(rows[0]):
+    if not rows or not {"path", "label"} <= set(rows[0][1]):
         raise UserError(f"{path} must have a header with path,label[,split] columns")
-    files, labels, splits, first_label = [], [], [], {}
-    repeated, conflicting, missing = 0, 0, []
-    for row in rows:
+    return rows
+
+
+def _read_listing(path: Path, rows: list[tuple[int, dict]]) -> _Listing:
+    """Each file once, with its first label: a file in training and test at once inflates the score. A file is
+    known by its normalised absolute path, so `a/../b/x.png`, `./b/x.png` and `/abs/b/x.png` are one file."""
+    listing, folder = _Listing(), os.path.abspath(path.parent)
+    first_label: dict[str, str] = {}
+    duplicates, conflicts, unlabelled, missing, unlabelled_shown = 0, 0, 0, [], []
+    split_values: Counter[str] = Counter()
+    for line, row in rows:
         file_path = (row.get("path") or "").strip()
         label = (row.get("label") or "").strip()
         if not file_path or not label:
+            if (unlabelled := unlabelled + 1) <= SHOWN_UNLABELLED:
+                unlabelled_shown.append(f"line {line} ({file_path or 'no path'})")
             continue
-        if file_path in first_label:  # the same file twice would sit in training and test at once
-            repeated += 1
-            conflicting += first_label[file_path] != label
+        key = os.path.normcase(os.path.normpath(os.path.join(folder, file_path)))
+        if key in first_label:
+            if first_label[key] == label:
+                duplicates += 1
+            elif (conflicts := conflicts + 1) <= NAMED_ROWS:
+                listing.bad.append(BadFile(file_path, f"line {line} gives it the label {label!r}, an earlier row "
+                                                      f"{first_label[key]!r}; the row is skipped"))
             continue
-        first_label[file_path] = label
+        first_label[key] = label
         if not os.path.isfile(path.parent / file_path):  # checked here: a million missing rows cost seconds
             missing.append(file_path)
             continue
-        files.append(file_path)
-        labels.append(label)
-        split = (row.get("split") or "").strip().lower() or None
-        splits.append(split)
-    missing_files = [BadFile(f, "listed in the label CSV, but not found (or not a regular file)")
-                     for f in missing[:NAMED_MISSING]]
-    if len(missing) > NAMED_MISSING:
-        missing_files.append(BadFile(path.name, f"{len(missing) - NAMED_MISSING} more rows name files that are "
-                                                f"not found"))
-    repeats = [BadFile(path.name, f"{repeated} rows repeat a file listed above ({conflicting} with another "
-                                  f"label); each file is used once, with its first label")] if repeated else []
-    if not files:
-        raise UserError(f"{path} names no file that exists" + (f" (for example {missing[0]})" if missing else ""))
-    modality = modality or _modality_of(files, path)
-    files_of_modality = [i for i, f in enumerate(files) if MODALITY_OF_SUFFIX.get(Path(f).suffix.lower()) == modality]
-    has_split = any(splits[i] for i in files_of_modality)
-    samples = load_files(path.parent, [files[i] for i in files_of_modality], modality, spec,
-                         [labels[i] for i in files_of_modality],
-                         [splits[i] for i in files_of_modality] if has_split else None, progress=progress)
-    samples.bad = missing_files + samples.bad
-    samples.notes = repeats + samples.notes
-    return samples
+        listing.files.append(file_path)
+        listing.labels.append(label)
+        split = (row.get("split") or "").strip()
+        listing.splits.append(split.lower() or None)
+        split_values[split] += 1
+    if not listing.files and not missing:
+        raise UserError(f"{path} has no row with both a path and a label")
+    if not listing.files:
+        raise UserError(f"{path} names no file that exists (for example {missing[0]})")
+    not_found = [BadFile(f, NOT_FOUND) for f in missing[:NAMED_ROWS]]
+    listing.bad = (_counted(listing.bad, conflicts, path, "more rows give a file listed above another label")
+                   + _counted(not_found, len(missing), path, "more rows name files that are not found"))
+    if unlabelled:
+        shown = ", ".join(unlabelled_shown) + (", ..." if unlabelled > SHOWN_UNLABELLED else "")
+        said = BadFile(path.name, f"{unlabelled} rows have no label or no path and are left out: {shown}")
+        listing.bad.insert(0, said)  # first: the one line for many rows is never cut off by the list's length
+    listing.notes += _unknown_splits(path, split_values)
+    if duplicates:
+        listing.notes.append(BadFile(path.name, f"{duplicates} rows repeat a file listed above with the same "
+                                                f"label; each file is used once"))
+    return listing
+
+
+def _unknown_splits(path: Path, values: Counter[str]) -> list[BadFile]:
+    """A note naming the split column's values that are neither train nor test (rows no probe uses)."""
+    unknown = [(value, n) for value, n in values.most_common() if value.lower() not in ("train", "test")]
+    if not unknown or set(values) == {""}:  # a split column left empty: no split
+        return []
+    said = [f"{value!r} in {n} rows" if value else f"an empty cell in {n} rows" for value, n in unknown[:5]]
+    if len(unknown) > 5:
+        said[-1] = f"{len(unknown) - 4} other values in {sum(n for _, n in unknown[4:])} rows"
+    text = said[0] if len(said) == 1 else ", ".join(said[:-1]) + " and " + said[-1]
+    verb = "is" if len(said) == 1 else "are"
+    return [BadFile(path.name, f"split column: {text} {verb} neither train nor test; those rows are neither "
+                               f"trained on nor tested")]
+
+
+def _counted(entries: list[BadFile], total: int, path: Path, rest: str) -> list[BadFile]:
+    """The first NAMED_ROWS of `total` entries one by one, then one line counting the others."""
+    if total <= NAMED_ROWS:
+        return entries
+    return entries[:NAMED_ROWS] + [BadFile(path.name, f"{total - NAMED_ROWS} {rest}")]
 
 
 def _modality_of(files: Sequence[str], csv_path: Path) -> str:
@@ -119,7 +184,9 @@ def few_shot_split(labels: Sequence[str], per_class: int, seed: int, splits: Seq
             groups = np.asarray(groups)
             test = test[~np.isin(groups[test], groups[train])]
     if len(train) == 0 or len(test) == 0:
-        raise UserError(f"not enough labelled samples for {per_class} per class plus a test set")
+        marked = (f" (the split column marks {int(pool.sum())} of {len(labels)} rows train and {len(test)} test)"
+                  if splits is not None and any(splits) else "")
+        raise UserError(f"not enough labelled samples for {per_class} per class plus a test set{marked}")
     return train, test
 
 

@@ -8,6 +8,14 @@
 
 `filepath` is FiftyOne's name for a sample's file; x and y are the 2-D map's coordinates (absent without a map).
 Every file is written atomically: a reader never sees half a table.
+
+CSV and Parquet hold UTF-8 text only, and a file name may be any bytes (Linux): in those two formats a byte of a
+name or label that is not UTF-8 is written as a `\\xff` escape (`bad\\xffname.png`), so every reader opens the
+table, and the npz keeps the name itself (`os.fsencode` of it gives the file's bytes back).
+
+A spreadsheet runs a cell that starts with =, +, -, @, a tab or a carriage return as a formula, so in the CSV a
+text cell (id, filepath, label) that starts so gets a leading single quote (`'=HYPERLINK(...).png`), as OWASP
+advises against CSV injection; numbers are left as they are, and npz and Parquet hold the names unchanged.
 """
 from __future__ import annotations
 
@@ -21,6 +29,7 @@ from sslstudio.core.errors import UserError
 from sslstudio.core.io import atomic_write
 
 EMBEDDING_FORMATS = ("npz", "csv", "parquet")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what makes a spreadsheet read a cell as a formula
 
 
 def format_for(path: str | Path, chosen: str | None = None) -> str:
@@ -45,11 +54,27 @@ def write_embeddings(path: str | Path, vectors: np.ndarray, ids: list[str], fold
     labels = [label or "" for label in labels] if labels is not None else None
     if fmt == "npz":
         _write_npz(path, vectors, ids, files, labels, coords)
-    elif fmt == "csv":
+        return fmt
+    ids, files = [_utf8(text) for text in ids], [_utf8(text) for text in files]
+    labels = [_utf8(label) for label in labels] if labels is not None else None
+    if fmt == "csv":
         _write_csv(path, vectors, ids, files, labels, coords)
     else:
         _write_parquet(path, vectors, ids, files, labels, coords)
     return fmt
+
+
+def _utf8(text: str) -> str:
+    """`text` as valid UTF-8: the bytes of a file name that are not UTF-8 (held as surrogates) become `\\xff`."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        pass
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a lone surrogate that was never a byte (from a Windows name)
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _write_npz(path, vectors, ids, files, labels, coords) -> None:
@@ -71,12 +96,18 @@ def _write_csv(path, vectors, ids, files, labels, coords) -> None:
         rows.writerow(header)
         for i, sample_id in enumerate(ids):
             point = [f"{coords[i, 0]:.6g}", f"{coords[i, 1]:.6g}"] if coords is not None else []
-            rows.writerow([sample_id, files[i], labels[i] if labels is not None else "", *point,
+            label = labels[i] if labels is not None else ""
+            rows.writerow([_inert(sample_id), _inert(files[i]), _inert(label), *point,
                            *(f"{value:.7g}" for value in vectors[i])])
         text.flush()
         text.detach()
 
     atomic_write(path, write)
+
+
+def _inert(text: str) -> str:
+    """A CSV text cell a spreadsheet shows as text: a leading quote where it would be read as a formula."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def _write_parquet(path, vectors, ids, files, labels, coords) -> None:
