@@ -9,6 +9,7 @@ keeps every live thread so the window can wait for them on close.
 """
 from __future__ import annotations
 
+import time
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -17,7 +18,7 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 from PySide6.QtWidgets import QLabel, QProgressBar, QWidget
 
 from sslstudio.core.errors import Cancelled, UserError
-from sslstudio.core.progress import Control
+from sslstudio.core.progress import Control, Phase, duration
 from sslstudio.gui.errors import report_failure
 
 
@@ -123,6 +124,27 @@ def _mute(job: Job) -> None:
         pass
 
 
+class PhaseClock:
+    """A phase's share done and the time it has left, from its rate so far."""
+
+    def __init__(self, phase: str = ""):
+        self.phase, self.started, self.done, self.total = phase, time.monotonic(), 0, 0
+
+    def update(self, done: int, total: int) -> None:
+        self.done, self.total = done, total
+
+    def text(self, says: str) -> str:
+        head = f"{says.rstrip('…').rstrip()}: {self.phase}" if says else self.phase
+        if not self.total:
+            return f"{head}…"
+        share = self.done / self.total
+        elapsed = time.monotonic() - self.started
+        text = f"{head}, {share:.0%}"
+        if 0 < share < 1 and elapsed >= 2:  # a rate from the first instants says little
+            text += f", about {duration(elapsed * (1 - share) / share)} left"
+        return text
+
+
 class JobRunner(QObject):
     """Starts jobs and remembers the running ones, so closing can cancel and wait for all."""
 
@@ -171,7 +193,10 @@ class JobRunner(QObject):
 class PageJobs(QObject):
     """A page's background work, one job at a time, wired once: the page's status line and progress bar,
     failures through `report_failure`, and a busy signal the page enables its buttons from (Orange's
-    `ConcurrentWidgetMixin`). Pages keep only what to do with a result."""
+    `ConcurrentWidgetMixin`). Pages keep only what to do with a result.
+
+    A job in phases (core's `start_phase`) shows each phase's name, its share done and the time it has left
+    in the status line, and its progress in the bar, from 0 for each phase."""
 
     sig_busy_changed = Signal(bool)
 
@@ -179,28 +204,49 @@ class PageJobs(QObject):
         super().__init__(page)
         self.runner, self.page, self.status, self.progress = runner, page, status, progress
         self.job: Job | None = None
+        self._says, self._eta = "", PhaseClock()
 
     @property
     def busy(self) -> bool:
         return self.job is not None
 
     def start(self, name: str, function: Callable[[Control], Any], on_done: Callable[[Any], None],
-              says: str | None = None) -> Job:
-        """Run `function` on its own thread; `says`: what the status line shows meanwhile (left as it is if None)."""
+              says: str | None = None, on_partial: Callable[[Any], None] | None = None) -> Job:
+        """Run `function` on its own thread; `says`: what the status line shows meanwhile (left as it is if None);
+        `on_partial`: what to do with each partial result that is not a phase."""
         job = self.runner.start(name, function, self.page)
         job.sig_done.connect(on_done)
         job.sig_failed.connect(lambda message, details: report_failure(self.page, self.status, message, details))
         job.sig_cancelled.connect(lambda: self.status.setText("Cancelled."))
         job.sig_over.connect(self._over)
+        job.sig_partial.connect(lambda value: self._on_partial(value, on_partial))
+        job.sig_progress.connect(self._on_progress)
         if self.progress is not None:
             self.progress.setRange(0, 0)
-            job.sig_progress.connect(lambda done, total: (self.progress.setRange(0, max(total, 1)),
-                                                          self.progress.setValue(done)))
+        self._says, self._eta = says or "", PhaseClock()
         if says is not None:
             self.status.setText(says)
         self.job = job
         self.sig_busy_changed.emit(True)
         return job
+
+    def _on_partial(self, value: Any, on_partial: Callable[[Any], None] | None) -> None:
+        if isinstance(value, Phase):
+            self._eta = PhaseClock(value.name)
+            if self.progress is not None:
+                self.progress.setRange(0, 0)
+            self.status.setText(self._eta.text(self._says))
+        elif on_partial is not None:
+            on_partial(value)
+
+    @Slot(int, int)
+    def _on_progress(self, done: int, total: int) -> None:
+        if self.progress is not None:
+            self.progress.setRange(0, max(total, 1) if total else 0)
+            self.progress.setValue(done)
+        if self._eta.phase:
+            self._eta.update(done, total)
+            self.status.setText(self._eta.text(self._says))
 
     def cancel(self) -> None:
         if self.job is not None:

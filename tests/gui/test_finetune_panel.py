@@ -65,3 +65,36 @@ def test_evaluate_suggest_label_and_export(qtbot, panel, tmp_path):
     assert (tmp_path / "model.onnx").is_file() and "top-1 agreement 100.0%" in panel.status.text()
     info = json.loads((tmp_path / "model.onnx.json").read_text())
     assert info["classes"] == classes and np.isfinite(curve.mean["ssl"]).all()
+
+
+def test_evaluation_names_its_phases_draws_points_as_they_come_and_cancel_keeps_them(qtbot, panel):
+    from sslstudio.core.progress import Phase
+
+    panel.curve_form.set_values({"shots": [1, 2, 3, 0], "seeds": [0, 1, 2]})
+    phases, points, statuses = [], [], []
+    with qtbot.waitSignal(panel.sig_evaluated, timeout=120_000):
+        panel.evaluate()
+        panel.work.job.sig_partial.connect(
+            lambda value: phases.append(value.name) if isinstance(value, Phase) else points.append(value.shots))
+        panel.work.job.sig_progress.connect(lambda *_: statuses.append(panel.status.text()))
+        assert panel.cancel_button.isEnabled() and panel.progress.isVisible()
+    assert phases == ["loading the run", "decoding", "embedding with the run", "embedding with a random-init copy",
+                      "raw inputs", "fitting probes"]
+    assert points == [[1], [1, 2], [1, 2, 3]]  # "all labels", the dearest point, ends the evaluation
+    assert any(text.startswith("evaluating: fitting probes, ") and "%" in text for text in statuses)
+    qtbot.waitUntil(lambda: not panel.work.busy, timeout=10_000)
+    assert not panel.cancel_button.isEnabled() and not panel.progress.isVisible()
+
+    # Evaluate again with many seeds, and cancel once the first point is drawn: it stays on the plot.
+    panel.curve_form.set_values({"shots": [1, 2, 3, 0], "seeds": list(range(40))})
+    drawn = []
+    panel.evaluate()
+    job = panel.work.job
+    job.sig_partial.connect(lambda value: drawn.append(value) if not isinstance(value, Phase) else None)
+    qtbot.waitUntil(lambda: len(drawn) >= 1, timeout=60_000)
+    with qtbot.waitSignal(job.sig_cancelled, timeout=30_000):
+        panel.cancel_button.click()
+    qtbot.waitUntil(lambda: panel.evaluate_button.isEnabled(), timeout=10_000)
+    assert panel.status.text() == "Cancelled."
+    assert len(panel.curve.plot.getPlotItem().listDataItems()) == 3  # the points measured before the cancel
+    assert panel.session.curve.shots == [1, 2, 3, 0]  # the last whole evaluation is what the session keeps

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QListWidget,
+    QProgressBar,
     QPushButton,
     QSplitter,
     QTabWidget,
@@ -62,6 +63,10 @@ class FinetunePanel(QWidget):
         self.csv_button.clicked.connect(self._choose_csv)
         self.evaluate_button = QPushButton("Evaluate", toolTip="Curve against the baselines, and the errors")
         self.evaluate_button.clicked.connect(self.evaluate)
+        self.cancel_button = QPushButton("Cancel", toolTip="Stop the work in progress; the points measured so far "
+                                                           "stay on the curve")
+        self.progress = QProgressBar(textVisible=False, maximumHeight=10)
+        self.progress.hide()
         self.status = QLabel(wordWrap=True)
         form = QFormLayout()
         form.addRow(self.curve_form)
@@ -79,8 +84,8 @@ class FinetunePanel(QWidget):
         column = QVBoxLayout(left)
         column.addWidget(self.picker)
         column.addLayout(form)
-        for widget in (self.csv_button, self.evaluate_button, self.status, self.suggest_button, self.class_box,
-                       self.label_button, self.export_box, self.export_button):
+        for widget in (self.csv_button, self.evaluate_button, self.cancel_button, self.progress, self.status,
+                       self.suggest_button, self.class_box, self.label_button, self.export_box, self.export_button):
             column.addWidget(widget)
         column.addStretch(1)
 
@@ -104,8 +109,9 @@ class FinetunePanel(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
-        self.work = PageJobs(self.jobs, self, self.status)
+        self.work = PageJobs(self.jobs, self, self.status, self.progress)
         self.work.sig_busy_changed.connect(self._enable)
+        self.cancel_button.clicked.connect(self.work.cancel)
         for signal in (self.state.sig_folder_changed, self.state.sig_runs_changed):
             signal.connect(self._on_context)
         self._on_context()
@@ -114,6 +120,8 @@ class FinetunePanel(QWidget):
     def _enable(self, *_busy) -> None:
         ready = self.session.ready and not self.work.busy
         self.evaluate_button.setEnabled(not self.work.busy and self.picker.run() is not None)
+        self.cancel_button.setEnabled(self.work.busy)
+        self.progress.setVisible(self.work.busy)
         for widget in (self.suggest_button, self.label_button, self.export_button):
             widget.setEnabled(ready)
 
@@ -147,18 +155,22 @@ class FinetunePanel(QWidget):
 
         def work(state):
             computed = cached or load_features(key, state)
-            return computed, *evaluate_labels(computed, app_labels, chosen, state)
+            return computed, *evaluate_labels(computed, app_labels, chosen, state, on_point=state.partial)
 
         def done(result):
             session.set_evaluation(key, *result)
             self.curve.show_curve(session.curve, len(session.errors.classes), RAW_INPUTS[session.modality])
             self._show_errors()
-            self.status.setText(f"{len(session.rows)} labelled samples, {session.curve.n_test} held out for "
+            self.status.setText(f"{session.curve.n_used} labelled samples, {session.curve.n_test} held out for "
                                 f"testing; {session.errors.accuracy:.1%} with every training label "
                                 f"({chosen.method}).")
             self.sig_evaluated.emit()
 
-        self.work.start("evaluating", work, done, says="evaluating…")
+        def point(curve):  # the curve so far: its points come from the fewest labels up, "all labels" last
+            self.curve.show_curve(curve, 0, RAW_INPUTS[session.modality], complete=False)
+
+        self.curve.clear()
+        self.work.start("evaluating", work, done, says="evaluating…", on_partial=point)
 
     def _show_errors(self) -> None:
         errors, session = self.session.errors, self.session
@@ -175,10 +187,12 @@ class FinetunePanel(QWidget):
         session = self.session
         if not session.ready or self.work.busy:
             return
-        vectors, labels = session.features["ssl"], session.labels(self.state.labels)
+        run_features, labels = session.features["ssl"], session.labels(self.state.labels)
         labelled = np.flatnonzero(labels != "")
 
-        def work(_state):
+        def work(state):  # the unlabelled samples need the run's embeddings too (the map's cache, when made)
+            vectors = run_features.take(np.arange(len(run_features)), state)
+            state.start_phase("ranking", "samples")
             return suggest(vectors, labelled, labels[labelled], count=24)
 
         def done(rows):

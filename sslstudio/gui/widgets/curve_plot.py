@@ -33,8 +33,13 @@ class CurvePlot(QWidget):
         layout.addWidget(self.plot, 1)
         layout.addWidget(self.verdict)
 
-    def show_curve(self, curve, n_classes: int, raw_name: str) -> None:
-        """Draw `curve`; its "all labels" point sits at the mean labels per class of `n_classes`."""
+    def clear(self) -> None:
+        self.plot.clear()
+        self.verdict.clear()
+
+    def show_curve(self, curve, n_classes: int, raw_name: str, complete: bool = True) -> None:
+        """Draw `curve`; its "all labels" point sits at the mean labels per class of `n_classes`. A curve
+        still being measured (`complete` False) has no verdict yet."""
         self.plot.clear()
         shots = [k if k > 0 else n // max(n_classes, 1) for k, n in zip(curve.shots, curve.n_train, strict=True)]
         x = np.array(shots, dtype=float)
@@ -47,4 +52,10 @@ class CurvePlot(QWidget):
         labels = ["all" if k == 0 else str(k) for k in curve.shots]
         self.plot.getAxis("bottom").setTicks([[(float(np.log10(v)), text) for v, text in zip(x, labels, strict=True)]])
         self.plot.setYRange(0, 1)
-        self.verdict.setText(curve.verdict(raw_name))
+        note = curve.note()
+        if not complete:
+            self.verdict.setText(f"Measuring: {len(curve.shots)} point(s) so far, from the fewest labels up."
+                                 + (f" The curve is {note}." if note else ""))
+            return
+        self.verdict.setText(" ".join(part for part in (curve.verdict(raw_name),
+                                                        f"The curve is {note}." if note else "") if part))
