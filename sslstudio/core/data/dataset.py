@@ -123,7 +123,8 @@ def load_files(root: Path, relpaths: Sequence[str], modality: str, spec: InputSp
                           trust_recent=trust_recent_sync):
             return _decode_in_memory(root, relpaths, modality, spec, labels, splits)
     entries = store.entries(relpaths)
-    ids, out_labels, out_splits, offsets, sizes, bad, notes = [], [], [], [], [], [], []
+    ids, out_labels, out_splits, offsets, sizes, bad = [], [], [], [], [], []
+    notes = [BadFile(f"the sample store {store.path.name}", note) for note in store.notes]
     for i, relpath in enumerate(relpaths):
         entry = entries.get(relpath)
         if entry is None:

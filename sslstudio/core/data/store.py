@@ -24,6 +24,7 @@ import contextlib
 import hashlib
 import json
 import os
+import shlex
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -79,10 +80,30 @@ class FileEntry:
     note: str | None = None
 
 
+class IndexDamaged(UserError):
+    """The store's index cannot be read (a disk fault or a stray write over it): rebuilt, or cleared by hand."""
+
+    def __init__(self, folder: Path, reason: str):
+        super().__init__(f"the sample store of {folder} is damaged ({reason}); run the command again to rebuild "
+                         f"it, or remove it with `{clear_command(folder)}`")
+        self.folder, self.reason = folder, reason
+
+
+def is_damage(exc: sqlite3.Error) -> bool:
+    """SQLite's own word for a damaged file ("database disk image is malformed", "file is not a database"); a
+    full disk, a lock or a read-only file are OperationalErrors instead."""
+    return type(exc) is sqlite3.DatabaseError
+
+
+def clear_command(folder: str | os.PathLike) -> str:
+    return f"sslstudio store clear {shlex.quote(os.fsdecode(folder))}"
+
+
 class SampleStore:
     def __init__(self, path: Path, folder: Path, modality: str, spec: InputSpec):
         self.path, self.folder, self.modality, self.spec = path, folder, modality, spec
         self.settings = record_settings(modality, spec)
+        self.notes: list[str] = []  # what the user should know of this store (it was rebuilt)
 
     @classmethod
     def for_folder(cls, folder: str | os.PathLike, modality: str, spec: InputSpec,
@@ -101,11 +122,15 @@ class SampleStore:
         except OSError as exc:
             raise UserError(f"cannot create the sample store in {self.path.parent}: {exc.strerror}; choose "
                             f"another place with --store DIR or SSLSTUDIO_STORE") from None
-        if self._exists():
-            return  # opening an existing store writes nothing (every torchrun rank opens it)
+        with contextlib.suppress(IndexDamaged):
+            if self._exists():
+                return  # opening an existing store writes nothing (every torchrun rank opens it)
         with self._locked(LOCK, None, wait=True):
-            if not self._exists():
-                self._write_schema()
+            try:
+                if not self._exists():
+                    self._write_schema()
+            except IndexDamaged as exc:
+                self._rebuild(exc)
 
     def _exists(self) -> bool:
         if not (self.path / META).is_file() or not (self.path / INDEX).is_file():
@@ -113,8 +138,21 @@ class SampleStore:
         try:
             with self._connect(read_only=True) as db:
                 return db.execute("SELECT value FROM state WHERE key = 'committed_end'").fetchone() is not None
-        except sqlite3.Error:
-            return False
+        except sqlite3.OperationalError:
+            return False  # being created: no table yet
+
+    def _rebuild(self, damage: IndexDamaged) -> None:
+        """With the write lock held: start the store anew (its records cannot be found without the index)."""
+        try:
+            for name in (INDEX, f"{INDEX}-journal", DATA, *(p.name for p in self.path.glob("tokens-*.bin"))):
+                with contextlib.suppress(FileNotFoundError):
+                    (self.path / name).unlink()  # readers keep the old files they opened
+            self._write_schema()
+        except (OSError, sqlite3.OperationalError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise UserError(f"the sample store of {self.folder} is damaged ({damage.reason}) and cannot be rebuilt "
+                            f"here ({reason}): remove it with `{clear_command(self.folder)}`") from None
+        self.notes.append(f"its index was damaged ({damage.reason}); it was rebuilt, so every file is decoded again")
 
     def _write_schema(self) -> None:
         atomic_write_text(self.path / META, json.dumps({
@@ -141,6 +179,10 @@ class SampleStore:
         try:
             with db:
                 yield db
+        except sqlite3.DatabaseError as exc:
+            if not is_damage(exc):
+                raise
+            raise IndexDamaged(self.folder, str(exc)) from None
         finally:
             db.close()
 
@@ -174,7 +216,10 @@ class SampleStore:
 
     def is_current(self, relpaths: Sequence[str]) -> bool:
         """True when every file is stored as it is on disk now (nothing to decode)."""
-        stored = self._stored_stats(relpaths if len(relpaths) < 2000 else None)
+        try:
+            stored = self._stored_stats(relpaths if len(relpaths) < 2000 else None)
+        except IndexDamaged:
+            return False  # the sync rebuilds it
         return all(stored.get(os.fsencode(p)) == _stat(self.folder, p) for p in relpaths)
 
     def _stored_stats(self, relpaths: Sequence[str] | None = None) -> dict[bytes, tuple[int, int]]:
@@ -195,8 +240,15 @@ class SampleStore:
         file is looked at again (torchrun ranks after the one that synced, each of which would otherwise
         stat every file of the folder in turn, on a network file system too).
         Returns False without doing anything when another writer holds the store and `wait` is off."""
+        relpaths = list(dict.fromkeys(relpaths))
         try:
-            return self._sync(list(dict.fromkeys(relpaths)), threads, progress, prune, wait, trust_recent)
+            try:
+                return self._sync(relpaths, threads, progress, prune, wait, trust_recent)
+            except IndexDamaged as exc:
+                with self._locked(LOCK, progress, wait=True):
+                    if not self._intact():  # unless another job rebuilt it meanwhile
+                        self._rebuild(exc)
+                return self._sync(relpaths, threads, progress, prune, wait, trust_recent)
         except (OSError, sqlite3.OperationalError) as exc:  # a full disk, a read-only or vanished folder
             reason = getattr(exc, "strerror", None) or str(exc)
             raise UserError(f"the sample store in {self.path} could not be written ({reason}); what was decoded "
@@ -222,6 +274,13 @@ class SampleStore:
                 db.executemany("INSERT OR REPLACE INTO state VALUES (?, ?)",
                                [("synced_listing", listing), ("synced_at", int(time.time()))])
         return True
+
+    def _intact(self) -> bool:
+        try:
+            with self._connect(read_only=True) as db:
+                return db.execute("PRAGMA quick_check").fetchall() == [("ok",)]
+        except IndexDamaged:
+            return False
 
     def _synced_lately(self, listing: int) -> bool:
         with self._connect() as db:

@@ -1,0 +1,74 @@
+"""A damaged sample store: found, named, rebuilt or cleared, never a traceback and never silent."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+from sslstudio.core.data.dataset import load_folder
+from sslstudio.core.data.loaders import InputSpec, load_image
+from sslstudio.core.data.records import stored_side
+from sslstudio.core.data.store import SampleStore
+from sslstudio.core.data.store_list import clear_stores, list_stores
+from tests.conftest import make_images
+
+SPEC = InputSpec(image_size=16)
+
+
+def store_of(folder):
+    return SampleStore.for_folder(folder, "image", SPEC)
+
+
+def scribble(path, offset, count, seed=0):
+    """Random bytes over `count` bytes of a file from `offset` on, as a failing disk or a stray write leaves them."""
+    with open(path, "r+b") as f:
+        f.seek(offset)
+        f.write(np.random.default_rng(seed).integers(0, 256, count, dtype=np.uint8).tobytes())
+
+
+def assert_decoded_right(samples, folder):
+    for i in range(0, len(samples), 7):
+        expected = load_image(str(folder / samples.ids[i]), stored_side(16))
+        np.testing.assert_array_equal(samples.records.images(np.array([i]))[0], expected)
+
+
+def test_a_damaged_index_is_rebuilt_with_a_note(tmp_path):
+    folder = make_images(tmp_path / "photos", 40)
+    load_folder(folder, "image", spec=SPEC)
+    store = store_of(folder)
+    scribble(store.path / "index.sqlite", 4096, 60_000)  # page 2 on
+    samples = load_folder(folder, "image", spec=SPEC)
+    assert len(samples) == 40
+    assert_decoded_right(samples, folder)
+    notes = [note.reason for note in samples.notes]
+    assert len(notes) == 1 and "damaged" in notes[0] and "rebuilt" in notes[0] and "\n" not in notes[0]
+
+
+def test_a_damaged_index_is_listed_as_damaged_and_cleared_by_its_folder(tmp_path):
+    folder = make_images(tmp_path / "photos", 40)
+    other = make_images(tmp_path / "other", 10)
+    load_folder(folder, "image", spec=SPEC)
+    load_folder(other, "image", spec=SPEC)
+    damaged, kept = store_of(folder).path, store_of(other).path
+    scribble(damaged / "index.sqlite", 4096, 60_000)
+    root = damaged.parent
+    listed = {info.path: info for info in list_stores(root)}
+    assert listed[damaged].damaged and "malformed" in listed[damaged].damaged and not listed[kept].damaged
+    removed, busy = clear_stores(root, str(folder))
+    assert [info.path for info in removed] == [damaged] and busy == [] and not damaged.exists() and kept.exists()
+
+
+def test_the_cli_lists_and_clears_a_damaged_store(tmp_path):
+    folder = make_images(tmp_path / "photos", 40)
+    load_folder(folder, "image", spec=SPEC)
+    store = store_of(folder)
+    scribble(store.path / "index.sqlite", 4096, 60_000)
+    env = {**os.environ, "SSLSTUDIO_STORE": str(store.path.parent)}
+
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "sslstudio", *args], env=env, capture_output=True, text=True)
+
+    listing = cli("store", "list")
+    assert listing.returncode == 0 and "damaged" in listing.stdout and str(folder.resolve()) in listing.stdout
+    cleared = cli("store", "clear", str(folder))
+    assert cleared.returncode == 0 and "removed 1 store(s)" in cleared.stdout and not store.path.exists()
