@@ -18,6 +18,7 @@ import numpy as np
 
 from sslstudio.core.data.loaders import InputSpec, Unusable
 from sslstudio.core.data.records import FileBlob, Records, decode_all, in_memory, stored_side
+from sslstudio.core.data.sample_ids import file_of
 from sslstudio.core.data.scan import BadFile, ScanResult, label_from_relpath, scan_folder
 from sslstudio.core.data.store import SampleStore
 from sslstudio.core.errors import UserError
@@ -78,9 +79,10 @@ class SampleSet:
     def groups(self) -> np.ndarray | None:
         """The source of each sample, where some share one: the segments of a recording (talk.wav#t=30)
         share its file, so a probe keeps them on one side of its split. None when every sample is its own."""
-        if self.modality != "audio" or not any("#t=" in i for i in self.ids):
+        if self.modality != "audio":
             return None
-        return np.array([i.rpartition("#t=")[0] if "#t=" in i else i for i in self.ids])
+        files = [file_of(sample_id) for sample_id in self.ids]
+        return None if files == self.ids else np.array(files)
 
 
 def load_folder(root: str | os.PathLike, modality: str | None = None, labels: str = "auto",

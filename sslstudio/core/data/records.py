@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from sslstudio.core.data.loaders import AudioSegments, InputSpec, Unusable, load_image, load_text
+from sslstudio.core.data.sample_ids import segment_id
 
 STORE_RATIO = 8 / 7
 AUDIO_SCALE = 32767.0
@@ -61,7 +62,7 @@ def decode(path: str, relpath: str, modality: str, spec: InputSpec) -> Iterable[
     if modality == "audio":
         segments = AudioSegments(path, spec.sample_rate, segment_seconds(spec))
         many = len(segments) > 1
-        payloads = ((f"#t={start:g}" if many else "", memoryview(_to_int16(wave)).cast("B"))
+        payloads = ((segment_id("", start) if many else "", memoryview(_to_int16(wave)).cast("B"))
                     for start, wave in segments)
         return payloads if len(segments) > LONG_RECORDING_SEGMENTS else list(payloads)
     texts = load_text(path, relpath, spec)
