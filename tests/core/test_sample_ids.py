@@ -33,3 +33,19 @@ def test_a_file_named_like_a_segment_is_its_own_recording(tmp_path):
     assert {groups[i] for i in segments} == {"talk.wav"}
     assert groups["talk.wav#t=30.wav"] == "talk.wav#t=30.wav" and groups["talk.wav#t=10.wav"] == "talk.wav#t=10.wav"
     assert groups["talk#1.wav"] == "talk#1.wav"
+    files = {sample_id: samples.file_of(row) for row, sample_id in enumerate(samples.ids)}
+    assert {files[i] for i in segments} == {samples.root / "talk.wav"}  # a file to open, not talk.wav#t=30
+    assert all(files[i] == samples.root / i for i in ("talk.wav#t=30.wav", "talk.wav#t=10.wav", "talk#1.wav"))
+
+
+def test_a_text_line_names_its_file_and_a_file_named_like_a_line_is_its_own(tmp_path):
+    folder = tmp_path / "texts"
+    folder.mkdir()
+    (folder / "notes.jsonl").write_text('{"text": "first note"}\n{"text": "second note"}\n')
+    (folder / "notes.jsonl#2.txt").write_text("a file of its own")
+    (folder / "plain.txt").write_text("plain words")
+    samples = load_folder(folder, "text", spec=InputSpec())
+    files = {sample_id: samples.file_of(row) for row, sample_id in enumerate(samples.ids)}
+    assert files == {"notes.jsonl#1": folder / "notes.jsonl", "notes.jsonl#2": folder / "notes.jsonl",
+                     "notes.jsonl#2.txt": folder / "notes.jsonl#2.txt", "plain.txt": folder / "plain.txt"}
+    assert samples.groups() is None

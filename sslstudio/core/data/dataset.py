@@ -76,6 +76,11 @@ class SampleSet:
     def texts(self, indices: Sequence[int] | None = None) -> list[str]:
         return self.records.texts(indices)
 
+    def file_of(self, row: int) -> Path:
+        """The file a sample comes from: talk.wav for its segment talk.wav#t=30, notes.jsonl for its line
+        notes.jsonl#12 (what an export's `filepath` must name; `sample_ids.file_of` does it for a bare id)."""
+        return Path(self.root) / file_of(self.ids[row])
+
     def groups(self) -> np.ndarray | None:
         """The source of each sample, where some share one: the segments of a recording (talk.wav#t=30)
         share its file, so a probe keeps them on one side of its split. None when every sample is its own."""
