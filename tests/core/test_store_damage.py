@@ -1,15 +1,18 @@
 """A damaged sample store: found, named, rebuilt or cleared, never a traceback and never silent."""
 import os
+import re
 import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from sslstudio.core.data.dataset import load_folder
 from sslstudio.core.data.loaders import InputSpec, load_image
 from sslstudio.core.data.records import stored_side
 from sslstudio.core.data.store import SampleStore
 from sslstudio.core.data.store_list import clear_stores, list_stores
+from sslstudio.core.errors import UserError
 from tests.conftest import make_images
 
 SPEC = InputSpec(image_size=16)
@@ -72,3 +75,39 @@ def test_the_cli_lists_and_clears_a_damaged_store(tmp_path):
     assert listing.returncode == 0 and "damaged" in listing.stdout and str(folder.resolve()) in listing.stdout
     cleared = cli("store", "clear", str(folder))
     assert cleared.returncode == 0 and "removed 1 store(s)" in cleared.stdout and not store.path.exists()
+
+
+def test_a_damaged_record_is_an_error_and_the_next_run_decodes_only_the_damaged_files(tmp_path):
+    folder = make_images(tmp_path / "photos", 40)
+    samples = load_folder(folder, "image", spec=SPEC)
+    record = 3 * stored_side(16) ** 2
+    data = store_of(folder).data_path
+    size = data.stat().st_size
+    scribble(data, 10 * record + 5, 3 * record)  # the same size: records 10 to 13 damaged
+    damaged = int(np.flatnonzero(samples.records.offsets == 11 * record)[0])
+    with pytest.raises(UserError) as raised:
+        samples.records.images(np.arange(40))
+    message = str(raised.value)
+    assert str(folder.resolve()) in message and "checksum" in message and "\n" not in message
+    again = load_folder(folder, "image", spec=SPEC)
+    assert_decoded_right(again, folder)
+    np.testing.assert_array_equal(again.records.images(np.array([damaged]))[0],
+                                  load_image(str(folder / samples.ids[damaged]), stored_side(16)))
+    assert data.stat().st_size == size + 4 * record  # only the four damaged files were decoded again
+    load_folder(folder, "image", spec=SPEC).records.images(np.arange(40))  # and nothing is left to complain of
+
+
+def test_a_store_of_an_older_format_is_removed_with_a_note(tmp_path, monkeypatch):
+    import sslstudio.core.data.store as store_module
+
+    folder = make_images(tmp_path / "photos", 20)
+    monkeypatch.setattr(store_module, "STORE_VERSION", store_module.STORE_VERSION - 1)
+    load_folder(folder, "image", spec=SPEC)
+    old = store_of(folder).path
+    monkeypatch.undo()
+    samples = load_folder(folder, "image", spec=SPEC)
+    assert store_of(folder).path != old and not old.exists()
+    [note] = samples.notes
+    assert re.fullmatch(r"a store of this folder in an older format \([0-9.]+ KB\) was removed; the folder is "
+                        r"decoded anew", note.reason)
+    assert_decoded_right(samples, folder)

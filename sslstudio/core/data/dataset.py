@@ -130,7 +130,7 @@ def load_files(root: Path, relpaths: Sequence[str], modality: str, spec: InputSp
                           trust_recent=trust_recent_sync):
             return _decode_in_memory(root, relpaths, modality, spec, labels, splits)
     entries = store.entries(relpaths)
-    ids, out_labels, out_splits, offsets, sizes, bad = [], [], [], [], [], []
+    ids, out_labels, out_splits, offsets, sizes, checksums, bad = [], [], [], [], [], [], []
     notes = [BadFile(f"the sample store {store.path.name}", note) for note in store.notes]
     for i, relpath in enumerate(relpaths):
         entry = entries.get(relpath)
@@ -141,15 +141,17 @@ def load_files(root: Path, relpaths: Sequence[str], modality: str, spec: InputSp
             bad.append(BadFile(relpath, entry.reason))
         if entry.note is not None:
             notes.append(BadFile(relpath, entry.note))
-        for suffix, offset, size in entry.records:
+        for suffix, offset, size, checksum in entry.records:
             ids.append(relpath + suffix)
             out_labels.append(labels[i])
             out_splits.append(splits[i] if splits is not None else None)
             offsets.append(offset)
             sizes.append(size)
+            checksums.append(checksum)
     _refuse_empty(ids, bad, modality, root)
     records = Records(modality, FileBlob(store.data_path), np.array(offsets, dtype=np.int64),
-                      np.array(sizes, dtype=np.int64), stored_side(spec.image_size), store)
+                      np.array(sizes, dtype=np.int64), stored_side(spec.image_size), store,
+                      checksums=np.array(checksums, dtype=np.uint32))
     return SampleSet(modality, root, ids, out_labels, records, spec, bad, out_splits if splits is not None else None,
                      notes)
 

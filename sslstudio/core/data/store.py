@@ -5,7 +5,7 @@ platform's cache folder (`platformdirs`), or under `--store DIR` / `SSLSTUDIO_ST
 
 - `samples.bin`: the records back to back (see `records.py`), appended to, read with `pread`;
 - `index.sqlite`: one row per file (size and mtime when decoded, or why it is unusable) and one
-  per record (where its bytes lie); for text, where each record's token ids lie per tokenizer;
+  per record (where its bytes lie, and their CRC-32); for text, where each record's token ids lie per tokenizer;
 - `tokens-<tokenizer>.bin`: those token ids (uint16);
 - `meta.json`: the folder, modality and settings, for `sslstudio store list`.
 
@@ -17,6 +17,10 @@ committed, about once a second: a killed build keeps what it committed, the next
 bytes past the last commit and carries on, and a record's offset never changes while it is
 stored, so a reader's offsets stay valid. The bytes of forgotten records stay until the store is
 cleared (`store list` shows how much that would free).
+
+A reader checks each record against its checksum the first time it reads it (`Records`); a record that
+does not match marks the store for a full check, which the next sync makes, decoding the damaged files
+again. A store of an older format is removed when its folder is next used, and the folder decoded anew.
 """
 from __future__ import annotations
 
@@ -25,8 +29,10 @@ import hashlib
 import json
 import os
 import shlex
+import shutil
 import sqlite3
 import time
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,12 +41,13 @@ import numpy as np
 
 from sslstudio.core.data.loaders import InputSpec, Unusable
 from sslstudio.core.data.records import decode_all, record_settings
+from sslstudio.core.data.survey import describe_bytes
 from sslstudio.core.errors import UserError
 from sslstudio.core.io import atomic_write_text, try_lock, unlock
 from sslstudio.core.progress import Progress
 
-STORE_VERSION = 4  # 2: images channels last; 3: the centre square cut before resizing; 4: the note column (a
-# table's skipped lines), which a store made between the two commits of format 3 lacks
+STORE_VERSION = 5  # 2: images channels last; 3: the centre square cut before resizing; 4: the note column (a
+# table's skipped lines), which a store made between the two commits of format 3 lacks; 5: a checksum per record
 DATA, INDEX, META, LOCK, TOKENS_LOCK = "samples.bin", "index.sqlite", "meta.json", "write.lock", "tokens.lock"
 TOKEN_CHUNK = 2048
 COMMIT_SECONDS = 1.0
@@ -72,11 +79,11 @@ def _key(folder: Path, modality: str, settings: dict) -> str:
 
 @dataclass
 class FileEntry:
-    """What the store knows of one file: why it is unusable, or its records (id suffix, offset, size) and
-    a note of what in it was left out (a table's broken lines)."""
+    """What the store knows of one file: why it is unusable, or its records (id suffix, offset, size, CRC-32)
+    and a note of what in it was left out (a table's broken lines)."""
 
     reason: str | None
-    records: list[tuple[str, int, int]]
+    records: list[tuple[str, int, int, int]]
     note: str | None = None
 
 
@@ -129,6 +136,7 @@ class SampleStore:
             try:
                 if not self._exists():
                     self._write_schema()
+                    self._remove_older_formats()
             except IndexDamaged as exc:
                 self._rebuild(exc)
 
@@ -140,6 +148,24 @@ class SampleStore:
                 return db.execute("SELECT value FROM state WHERE key = 'committed_end'").fetchone() is not None
         except sqlite3.OperationalError:
             return False  # being created: no table yet
+
+    def _remove_older_formats(self) -> None:
+        """Stores of this folder in an older format: nothing reads them any more (unless another job still does)."""
+        for path in self.path.parent.glob(f"{self.path.name.rsplit('-', 1)[0]}-*"):
+            try:
+                meta = json.loads((path / META).read_text())
+                if (meta["version"] >= STORE_VERSION or meta["folder"] != os.fsdecode(self.folder)
+                        or meta["modality"] != self.modality):
+                    continue
+                size = sum(p.stat().st_size for p in path.iterdir() if p.is_file())
+                with open(path / LOCK, "a+b") as lock:
+                    if not try_lock(lock):
+                        continue  # an older version of sslstudio is writing it
+                    shutil.rmtree(path)
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+            self.notes.append(f"a store of this folder in an older format ({describe_bytes(size)}) was removed; "
+                              f"the folder is decoded anew")
 
     def _rebuild(self, damage: IndexDamaged) -> None:
         """With the write lock held: start the store anew (its records cannot be found without the index)."""
@@ -163,7 +189,8 @@ class SampleStore:
                 CREATE TABLE IF NOT EXISTS files(path BLOB PRIMARY KEY, size INTEGER, mtime_ns INTEGER,
                                                  reason TEXT, note TEXT) WITHOUT ROWID;
                 CREATE TABLE IF NOT EXISTS records(path BLOB, seq INTEGER, suffix TEXT, offset INTEGER,
-                                                   nbytes INTEGER, PRIMARY KEY(path, seq)) WITHOUT ROWID;
+                                                   nbytes INTEGER, crc INTEGER, PRIMARY KEY(path, seq))
+                                                   WITHOUT ROWID;
                 CREATE TABLE IF NOT EXISTS state(key TEXT PRIMARY KEY, value INTEGER);
                 CREATE TABLE IF NOT EXISTS tokens(tokenizer TEXT, offset INTEGER, token_offset INTEGER,
                                                   count INTEGER, PRIMARY KEY(tokenizer, offset)) WITHOUT ROWID;
@@ -206,12 +233,12 @@ class SampleStore:
                 if row is not None and row[0] in wanted:
                     found[wanted[row[0]]] = FileEntry(row[1], [], row[2])
             rows = (r for k in wanted for r in db.execute(
-                "SELECT path, seq, suffix, offset, nbytes FROM records WHERE path = ? ORDER BY seq", (k,))) \
-                if few else db.execute("SELECT path, seq, suffix, offset, nbytes FROM records ORDER BY path, seq")
-            for path, _, suffix, offset, nbytes in rows:
+                "SELECT path, seq, suffix, offset, nbytes, crc FROM records WHERE path = ? ORDER BY seq", (k,))) \
+                if few else db.execute("SELECT path, seq, suffix, offset, nbytes, crc FROM records ORDER BY path, seq")
+            for path, _, suffix, offset, nbytes, crc in rows:
                 entry = found.get(wanted.get(path))
                 if entry is not None:
-                    entry.records.append((suffix, offset, nbytes))
+                    entry.records.append((suffix, offset, nbytes, crc))
         return found
 
     def is_current(self, relpaths: Sequence[str]) -> bool:
@@ -262,6 +289,7 @@ class SampleStore:
                 return False
             if trust_recent and self._synced_lately(listing):
                 return True
+            self._forget(self._damaged_files(progress))
             stored = self._stored_stats()
             todo = [p for p in relpaths if stored.get(os.fsencode(p)) != _stat(self.folder, p)]
             gone = set(stored) - {os.fsencode(p) for p in relpaths} if prune else set()
@@ -281,6 +309,38 @@ class SampleStore:
                 return db.execute("PRAGMA quick_check").fetchall() == [("ok",)]
         except IndexDamaged:
             return False
+
+    def record_damaged(self, offset: int) -> UserError:
+        """The error for a record that does not match its checksum; the next sync checks every record."""
+        with self._connect() as db:
+            found = db.execute("SELECT path FROM records WHERE offset = ?", (offset,)).fetchone()
+        what = f"the stored sample of {os.fsdecode(found[0])}" if found else f"the record at byte {offset}"
+        try:
+            with self._connect() as db:
+                db.execute("INSERT OR REPLACE INTO state VALUES ('check_records', 1)")
+        except sqlite3.OperationalError:  # a read-only store
+            return UserError(f"the sample store of {self.folder} is damaged: {what} does not match its checksum; "
+                             f"remove the store with `{clear_command(self.folder)}`")
+        return UserError(f"the sample store of {self.folder} is damaged: {what} does not match its checksum; "
+                         f"run the command again: it checks every stored sample and decodes the damaged files anew")
+
+    def _damaged_files(self, progress: Progress | None) -> set[bytes]:
+        """With the write lock held, after a reader found a damaged record: the files whose records are damaged."""
+        with self._connect() as db:
+            if db.execute("SELECT value FROM state WHERE key = 'check_records'").fetchone() != (1,):
+                return set()
+            records = db.execute("SELECT path, offset, nbytes, crc FROM records ORDER BY offset").fetchall()
+        damaged = set()
+        with open(self.data_path, "rb") as data:
+            for i, (path, offset, nbytes, crc) in enumerate(records):
+                data.seek(offset)
+                if zlib.crc32(data.read(nbytes)) != crc:
+                    damaged.add(path)
+                if progress is not None and i % 256 == 0:
+                    progress(0, 0)  # lets the caller cancel
+        with self._connect() as db:
+            db.execute("DELETE FROM state WHERE key = 'check_records'")
+        return damaged
 
     def _synced_lately(self, listing: int) -> bool:
         with self._connect() as db:
@@ -342,7 +402,7 @@ class SampleStore:
                 os.fsync(data.fileno())
                 with self._connect() as db:
                     db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)", rows_files)
-                    db.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?, ?)", rows_records)
+                    db.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?, ?, ?)", rows_records)
                     db.execute("UPDATE state SET value = ? WHERE key = 'committed_end'", (data.tell(),))
                 rows_files.clear()
                 rows_records.clear()
@@ -356,7 +416,7 @@ class SampleStore:
                     rows = []
                     try:  # a long recording is read here, segment by segment, as it is written
                         for seq, (suffix, payload) in enumerate(result):
-                            rows.append((key, seq, suffix, data.tell(), len(payload)))
+                            rows.append((key, seq, suffix, data.tell(), len(payload), zlib.crc32(payload)))
                             data.write(payload)
                     except Unusable as exc:
                         result = exc  # the segments written before the bad one stay unreferenced
