@@ -4,18 +4,19 @@ One store per (folder, modality, the input settings that change what is stored).
 platform's cache folder (`platformdirs`), or under `--store DIR` / `SSLSTUDIO_STORE`, and holds:
 
 - `samples.bin`: the records back to back (see `records.py`), appended to, read with `pread`;
-- `index.sqlite`: one row per file (size and mtime when decoded, or why it is unusable) and one
+- `index.sqlite`: one row per file (its size, mtime, ctime and inode when decoded, or why it is unusable) and one
   per record (where its bytes lie, and their CRC-32); for text, where each record's token ids lie per tokenizer;
 - `tokens-<tokenizer>.bin`: those token ids (uint16);
 - `meta.json`: the folder, modality and settings, for `sslstudio store list`.
 
 Writing is one process at a time (a lock file for the records, another for token ids); reading
-needs no lock. A sync decodes only files that are new or changed (size or mtime) since they were
-stored, and forgets removed ones, so a folder that changes is updated without a rebuild. Records
-are only ever appended, and are flushed and fsynced before the index rows that point at them are
-committed, about once a second: a killed build keeps what it committed, the next sync cuts the
-bytes past the last commit and carries on, and a record's offset never changes while it is
-stored, so a reader's offsets stay valid. The bytes of forgotten records stay until the store is
+needs no lock. A sync decodes only files that are new or changed since they were stored (size, mtime,
+ctime or inode: `cp -p`, `rsync -a` and `tar x` keep the first two of a rewritten file), and forgets
+removed ones, so a folder that changes is updated without a rebuild. Records are only ever appended,
+and are flushed and fsynced before the index rows that point at them are committed, about once a
+second: a killed build keeps what it committed, the next sync cuts the bytes past the last commit and
+carries on, and a record's offset never changes while it is stored, so a reader's offsets stay valid.
+The bytes of forgotten records stay until the store is
 cleared (`store list` shows how much that would free).
 
 A reader checks each record against its checksum the first time it reads it (`Records`); a record that
@@ -46,8 +47,9 @@ from sslstudio.core.errors import UserError
 from sslstudio.core.io import atomic_write_text, try_lock, unlock
 from sslstudio.core.progress import Progress
 
-STORE_VERSION = 5  # 2: images channels last; 3: the centre square cut before resizing; 4: the note column (a
-# table's skipped lines), which a store made between the two commits of format 3 lacks; 5: a checksum per record
+STORE_VERSION = 6  # 2: images channels last; 3: the centre square cut before resizing; 4: the note column (a
+# table's skipped lines), which a store made between the two commits of format 3 lacks; 5: a checksum per record;
+# 6: each file's ctime and inode
 DATA, INDEX, META, LOCK, TOKENS_LOCK = "samples.bin", "index.sqlite", "meta.json", "write.lock", "tokens.lock"
 TOKEN_CHUNK = 2048
 COMMIT_SECONDS = 1.0
@@ -187,7 +189,8 @@ class SampleStore:
         with self._connect() as db:
             db.executescript("""
                 CREATE TABLE IF NOT EXISTS files(path BLOB PRIMARY KEY, size INTEGER, mtime_ns INTEGER,
-                                                 reason TEXT, note TEXT) WITHOUT ROWID;
+                                                 ctime_ns INTEGER, inode INTEGER, reason TEXT, note TEXT)
+                                                 WITHOUT ROWID;
                 CREATE TABLE IF NOT EXISTS records(path BLOB, seq INTEGER, suffix TEXT, offset INTEGER,
                                                    nbytes INTEGER, crc INTEGER, PRIMARY KEY(path, seq))
                                                    WITHOUT ROWID;
@@ -249,14 +252,14 @@ class SampleStore:
             return False  # the sync rebuilds it
         return all(stored.get(os.fsencode(p)) == _stat(self.folder, p) for p in relpaths)
 
-    def _stored_stats(self, relpaths: Sequence[str] | None = None) -> dict[bytes, tuple[int, int]]:
+    def _stored_stats(self, relpaths: Sequence[str] | None = None) -> dict[bytes, tuple[int, int, int, int]]:
         with self._connect() as db:
             if relpaths is None:
-                rows = db.execute("SELECT path, size, mtime_ns FROM files").fetchall()
+                rows = db.execute("SELECT path, size, mtime_ns, ctime_ns, inode FROM files").fetchall()
             else:
                 rows = [r for p in relpaths for r in db.execute(
-                    "SELECT path, size, mtime_ns FROM files WHERE path = ?", (os.fsencode(p),))]
-        return {path: (size, mtime) for path, size, mtime in rows}
+                    "SELECT path, size, mtime_ns, ctime_ns, inode FROM files WHERE path = ?", (os.fsencode(p),))]
+        return {path: tuple(stat) for path, *stat in rows}
 
     # ------------------------------------------------------------------ writing
     def sync(self, relpaths: Sequence[str], threads: int, progress: Progress | None = None,
@@ -401,7 +404,7 @@ class SampleStore:
                 data.flush()
                 os.fsync(data.fileno())
                 with self._connect() as db:
-                    db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)", rows_files)
+                    db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?)", rows_files)
                     db.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?, ?, ?)", rows_records)
                     db.execute("UPDATE state SET value = ? WHERE key = 'committed_end'", (data.tell(),))
                 rows_files.clear()
@@ -410,7 +413,7 @@ class SampleStore:
             def store(i: int, result) -> None:
                 nonlocal last_commit
                 relpath = todo[i]
-                key, (size, mtime) = os.fsencode(relpath), stats[relpath]
+                key = os.fsencode(relpath)
                 note = getattr(result, "note", None)
                 if not isinstance(result, Unusable):
                     rows = []
@@ -423,7 +426,8 @@ class SampleStore:
                     else:
                         rows_records.extend(rows)
                 unusable = isinstance(result, Unusable)
-                rows_files.append((key, size, mtime, str(result) if unusable else None, None if unusable else note))
+                rows_files.append((key, *stats[relpath], str(result) if unusable else None,
+                                   None if unusable else note))
                 if progress is not None and (i % 64 == 0 or i == len(todo) - 1):
                     progress(i + 1, len(todo))
                 if time.monotonic() - last_commit > COMMIT_SECONDS:
@@ -481,12 +485,13 @@ class SampleStore:
         return True
 
 
-def _stat(folder: Path, relpath: str) -> tuple[int, int]:
+def _stat(folder: Path, relpath: str) -> tuple[int, int, int, int]:
+    """What tells a changed file: a rewrite that keeps the size and mtime still changes the ctime (or the inode)."""
     try:
         st = os.stat(os.path.join(folder, relpath))
     except OSError:
-        return (-1, -1)
-    return (st.st_size, st.st_mtime_ns)
+        return (-1, -1, -1, -1)
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
 
 
 def _safe(name: str) -> str:
