@@ -187,7 +187,7 @@ def test_stores_are_listed_and_cleared(tmp_path):
     root = store_of(folder).path.parent
     mine = [s for s in list_stores(root) if s.folder == str(folder.resolve())]
     assert len(mine) == 1 and mine[0].samples == 600 and mine[0].bytes > 600 * 3 * 18 * 18
-    from sslstudio.core.data.store import TOKENS_LOCK
+    from sslstudio.core.data.store_tokens import TOKENS_LOCK
     from sslstudio.core.io import try_lock, unlock
 
     with open(mine[0].path / TOKENS_LOCK, "a+b") as writing_tokens:  # a text job adding token ids

@@ -29,19 +29,18 @@ import contextlib
 import hashlib
 import json
 import os
-import shlex
 import shutil
 import sqlite3
 import time
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from sslstudio.core.data.loaders import InputSpec, Unusable
 from sslstudio.core.data.records import decode_all, record_settings
+from sslstudio.core.data.store_health import IndexDamaged, clear_command, damaged_files, is_damage, is_denied
+from sslstudio.core.data.store_tokens import TokenTables
 from sslstudio.core.data.survey import describe_bytes
 from sslstudio.core.errors import UserError
 from sslstudio.core.io import atomic_write_text, try_lock, unlock
@@ -50,8 +49,7 @@ from sslstudio.core.progress import Progress
 STORE_VERSION = 6  # 2: images channels last; 3: the centre square cut before resizing; 4: the note column (a
 # table's skipped lines), which a store made between the two commits of format 3 lacks; 5: a checksum per record;
 # 6: each file's ctime and inode
-DATA, INDEX, META, LOCK, TOKENS_LOCK = "samples.bin", "index.sqlite", "meta.json", "write.lock", "tokens.lock"
-TOKEN_CHUNK = 2048
+DATA, INDEX, META, LOCK = "samples.bin", "index.sqlite", "meta.json", "write.lock"
 COMMIT_SECONDS = 1.0
 
 _configured_root: Path | None = None
@@ -89,26 +87,7 @@ class FileEntry:
     note: str | None = None
 
 
-class IndexDamaged(UserError):
-    """The store's index cannot be read (a disk fault or a stray write over it): rebuilt, or cleared by hand."""
-
-    def __init__(self, folder: Path, reason: str):
-        super().__init__(f"the sample store of {folder} is damaged ({reason}); run the command again to rebuild "
-                         f"it, or remove it with `{clear_command(folder)}`")
-        self.folder, self.reason = folder, reason
-
-
-def is_damage(exc: sqlite3.Error) -> bool:
-    """SQLite's own word for a damaged file ("database disk image is malformed", "file is not a database"); a
-    full disk, a lock or a read-only file are OperationalErrors instead."""
-    return type(exc) is sqlite3.DatabaseError
-
-
-def clear_command(folder: str | os.PathLike) -> str:
-    return f"sslstudio store clear {shlex.quote(os.fsdecode(folder))}"
-
-
-class SampleStore:
+class SampleStore(TokenTables):
     def __init__(self, path: Path, folder: Path, modality: str, spec: InputSpec):
         self.path, self.folder, self.modality, self.spec = path, folder, modality, spec
         self.settings = record_settings(modality, spec)
@@ -131,16 +110,27 @@ class SampleStore:
         except OSError as exc:
             raise UserError(f"cannot create the sample store in {self.path.parent}: {exc.strerror}; choose "
                             f"another place with --store DIR or SSLSTUDIO_STORE") from None
-        with contextlib.suppress(IndexDamaged):
+        damage = None
+        try:
             if self._exists():
                 return  # opening an existing store writes nothing (every torchrun rank opens it)
-        with self._locked(LOCK, None, wait=True):
-            try:
-                if not self._exists():
-                    self._write_schema()
-                    self._remove_older_formats()
-            except IndexDamaged as exc:
-                self._rebuild(exc)
+        except IndexDamaged as exc:
+            damage = exc
+        try:
+            with self._locked(LOCK, None, wait=True):
+                try:
+                    if not self._exists():
+                        self._write_schema()
+                        self._remove_older_formats()
+                except IndexDamaged as exc:
+                    self._rebuild(exc)
+        except OSError as exc:
+            if not is_denied(exc):
+                raise
+            if damage is not None:
+                raise self._unrebuildable(damage, exc.strerror) from None
+            raise UserError(f"cannot create the sample store in {self.path}: {exc.strerror}; choose another place "
+                            f"with --store DIR or SSLSTUDIO_STORE") from None
 
     def _exists(self) -> bool:
         if not (self.path / META).is_file() or not (self.path / INDEX).is_file():
@@ -177,10 +167,12 @@ class SampleStore:
                     (self.path / name).unlink()  # readers keep the old files they opened
             self._write_schema()
         except (OSError, sqlite3.OperationalError) as exc:
-            reason = getattr(exc, "strerror", None) or str(exc)
-            raise UserError(f"the sample store of {self.folder} is damaged ({damage.reason}) and cannot be rebuilt "
-                            f"here ({reason}): remove it with `{clear_command(self.folder)}`") from None
+            raise self._unrebuildable(damage, getattr(exc, "strerror", None) or str(exc)) from None
         self.notes.append(f"its index was damaged ({damage.reason}); it was rebuilt, so every file is decoded again")
+
+    def _unrebuildable(self, damage: IndexDamaged, reason: str) -> UserError:
+        return UserError(f"the sample store of {self.folder} is damaged ({damage.reason}) and cannot be rebuilt "
+                         f"here ({reason}): remove it with `{clear_command(self.folder)}`")
 
     def _write_schema(self) -> None:
         atomic_write_text(self.path / META, json.dumps({
@@ -281,8 +273,20 @@ class SampleStore:
                 return self._sync(relpaths, threads, progress, prune, wait, trust_recent)
         except (OSError, sqlite3.OperationalError) as exc:  # a full disk, a read-only or vanished folder
             reason = getattr(exc, "strerror", None) or str(exc)
-            raise UserError(f"the sample store in {self.path} could not be written ({reason}); what was decoded "
-                            f"before is kept. Free some space, or keep stores elsewhere with --store DIR") from None
+            if not is_denied(exc):
+                raise UserError(f"the sample store in {self.path} could not be written ({reason}); what was "
+                                f"decoded before is kept. Free some space, or keep stores elsewhere with --store "
+                                f"DIR or SSLSTUDIO_STORE") from None
+            try:
+                todo, outdated = self._changes(relpaths, prune)  # a shared, read-only store is read as it is
+            except IndexDamaged as damage:
+                raise self._unrebuildable(damage, reason) from None
+            if todo or outdated:
+                changed = len(set(map(os.fsencode, todo)) | outdated)
+                raise UserError(f"the sample store in {self.path} is read-only ({reason}), and {changed} of the "
+                                f"folder's files changed since it was made; make it writable, or keep stores "
+                                f"elsewhere with --store DIR or SSLSTUDIO_STORE") from None
+            return True
 
     def _sync(self, relpaths: list[str], threads: int, progress: Progress | None, prune: bool, wait: bool,
               trust_recent: bool) -> bool:
@@ -293,10 +297,8 @@ class SampleStore:
             if trust_recent and self._synced_lately(listing):
                 return True
             self._forget(self._damaged_files(progress))
-            stored = self._stored_stats()
-            todo = [p for p in relpaths if stored.get(os.fsencode(p)) != _stat(self.folder, p)]
-            gone = set(stored) - {os.fsencode(p) for p in relpaths} if prune else set()
-            self._forget(gone | {os.fsencode(p) for p in todo if os.fsencode(p) in stored})
+            todo, outdated = self._changes(relpaths, prune)
+            self._forget(outdated)
             if todo:
                 self._decode(todo, threads, progress)
             elif progress is not None:
@@ -333,17 +335,18 @@ class SampleStore:
             if db.execute("SELECT value FROM state WHERE key = 'check_records'").fetchone() != (1,):
                 return set()
             records = db.execute("SELECT path, offset, nbytes, crc FROM records ORDER BY offset").fetchall()
-        damaged = set()
-        with open(self.data_path, "rb") as data:
-            for i, (path, offset, nbytes, crc) in enumerate(records):
-                data.seek(offset)
-                if zlib.crc32(data.read(nbytes)) != crc:
-                    damaged.add(path)
-                if progress is not None and i % 256 == 0:
-                    progress(0, 0)  # lets the caller cancel
+        damaged = damaged_files(self.data_path, records, progress)
         with self._connect() as db:
             db.execute("DELETE FROM state WHERE key = 'check_records'")
         return damaged
+
+    def _changes(self, relpaths: list[str], prune: bool) -> tuple[list[str], set[bytes]]:
+        """(the files to decode, the stored files to forget: changed ones, and with `prune` those not among
+        `relpaths`)."""
+        stored = self._stored_stats()
+        todo = [p for p in relpaths if stored.get(os.fsencode(p)) != _stat(self.folder, p)]
+        outdated = {key for key in map(os.fsencode, todo) if key in stored}
+        return todo, outdated | (set(stored) - set(map(os.fsencode, relpaths)) if prune else set())
 
     def _synced_lately(self, listing: int) -> bool:
         with self._connect() as db:
@@ -438,51 +441,6 @@ class SampleStore:
                 decode_all(self.folder, todo, self.modality, self.spec, threads, store)
             finally:
                 commit()  # what was decoded before a cancel or an error is kept
-
-    # ------------------------------------------------------------------ token tables (text)
-    def tokens_path(self, tokenizer_hash: str) -> Path:
-        return self.path / f"tokens-{tokenizer_hash}.bin"
-
-    def token_rows(self, tokenizer_hash: str, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-        """(token offsets, counts) of these text records, or None if any is not tokenized yet."""
-        known = self._token_table(tokenizer_hash)
-        rows = [known.get(int(o)) for o in offsets]
-        if any(r is None for r in rows) or not self.tokens_path(tokenizer_hash).exists():
-            return None
-        return np.array([r[0] for r in rows], dtype=np.int64), np.array([r[1] for r in rows], dtype=np.int64)
-
-    def _token_table(self, tokenizer_hash: str) -> dict[int, tuple[int, int]]:
-        with self._connect() as db:
-            return {o: (t, c) for o, t, c in db.execute(
-                "SELECT offset, token_offset, count FROM tokens WHERE tokenizer = ?", (tokenizer_hash,))}
-
-    def add_tokens(self, tokenizer_hash: str, offsets: np.ndarray,
-                   encode: Callable[[np.ndarray], list[np.ndarray]]) -> bool:
-        """Tokenize the records at `offsets` that are not tokenized yet (encode(indices into offsets) gives
-        their token ids) and append them as uint16. Returns False, doing nothing, while another job writes
-        token ids here: the caller encodes in memory meanwhile."""
-        with self._locked(TOKENS_LOCK, None, wait=False) as holding:
-            if not holding:
-                return False
-            known = self._token_table(tokenizer_hash)
-            missing = np.array([i for i, o in enumerate(offsets) if int(o) not in known], dtype=np.int64)
-            end = max((t + 2 * c for t, c in known.values()), default=0)
-            with open(self.tokens_path(tokenizer_hash), "ab") as f:
-                f.truncate(end)  # ids written after the last commit, by a killed job
-                position = end  # append mode writes at the end; tell() does not follow a truncate
-                for start in range(0, len(missing), TOKEN_CHUNK):
-                    chunk = missing[start:start + TOKEN_CHUNK]
-                    rows = []
-                    for index, ids in zip(chunk, encode(chunk), strict=True):
-                        payload = ids.astype("<u2").tobytes()
-                        rows.append((tokenizer_hash, int(offsets[index]), position, len(ids)))
-                        f.write(payload)
-                        position += len(payload)
-                    f.flush()
-                    os.fsync(f.fileno())
-                    with self._connect() as db:
-                        db.executemany("INSERT OR REPLACE INTO tokens VALUES (?, ?, ?, ?)", rows)
-        return True
 
 
 def _stat(folder: Path, relpath: str) -> tuple[int, int, int, int]:

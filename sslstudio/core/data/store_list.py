@@ -8,7 +8,9 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from sslstudio.core.data.store import INDEX, LOCK, META, TOKENS_LOCK, is_damage, store_root
+from sslstudio.core.data.store import INDEX, LOCK, META, store_root
+from sslstudio.core.data.store_health import is_damage
+from sslstudio.core.data.store_tokens import TOKENS_LOCK
 from sslstudio.core.io import try_lock, unlock
 
 
