@@ -111,3 +111,19 @@ def test_a_store_of_an_older_format_is_removed_with_a_note(tmp_path, monkeypatch
     assert re.fullmatch(r"a store of this folder in an older format \([0-9.]+ KB\) was removed; the folder is "
                         r"decoded anew", note.reason)
     assert_decoded_right(samples, folder)
+
+
+def test_a_store_file_cut_short_is_healed_and_its_message_names_the_folder(tmp_path):
+    folder = make_images(tmp_path / "photos", 40)
+    samples = load_folder(folder, "image", spec=SPEC)
+    record = 3 * stored_side(16) ** 2
+    data = store_of(folder).data_path
+    os.truncate(data, 25 * record + 100)  # a copy or a full disk cut it: 15 records lost
+    with pytest.raises(OSError) as raised:
+        samples.records.images(np.arange(40))
+    assert f"`sslstudio store clear {folder.resolve()}`" in str(raised.value)
+    again = load_folder(folder, "image", spec=SPEC)
+    assert_decoded_right(again, folder)
+    assert data.stat().st_size == 25 * record + 100 + 15 * record  # only the lost ones were decoded again
+    [note] = again.notes
+    assert "cut short" in note.reason and "15 files" in note.reason

@@ -149,7 +149,7 @@ def load_files(root: Path, relpaths: Sequence[str], modality: str, spec: InputSp
             sizes.append(size)
             checksums.append(checksum)
     _refuse_empty(ids, bad, modality, root)
-    records = Records(modality, FileBlob(store.data_path), np.array(offsets, dtype=np.int64),
+    records = Records(modality, FileBlob(store.data_path, root.resolve()), np.array(offsets, dtype=np.int64),
                       np.array(sizes, dtype=np.int64), stored_side(spec.image_size), store,
                       checksums=np.array(checksums, dtype=np.uint32))
     return SampleSet(modality, root, ids, out_labels, records, spec, bad, out_splits if splits is not None else None,

@@ -27,6 +27,7 @@ import numpy as np
 
 from sslstudio.core.data.loaders import AudioSegments, InputSpec, Unusable, load_image, load_text
 from sslstudio.core.data.sample_ids import segment_id
+from sslstudio.core.data.store_health import clear_command
 
 STORE_RATIO = 8 / 7
 AUDIO_SCALE = 32767.0
@@ -90,10 +91,11 @@ class Blob:
 
 
 class FileBlob(Blob):
-    """A data file read with positioned reads: thread-safe, and nothing is mapped into the process."""
+    """A data file read with positioned reads: thread-safe, and nothing is mapped into the process. `folder`: the
+    folder whose sample store it belongs to (named in the advice when the file was cut short)."""
 
-    def __init__(self, path: str | os.PathLike):
-        self.path = os.fspath(path)
+    def __init__(self, path: str | os.PathLike, folder: str | os.PathLike | None = None):
+        self.path, self.folder = os.fspath(path), folder
         self.fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
 
     def read_into(self, offset: int, out: memoryview) -> None:
@@ -101,8 +103,10 @@ class FileBlob(Blob):
         while done < len(out):
             got = _pread_into(self.fd, out[done:], offset + done)
             if got <= 0:
-                raise OSError(f"{self.path} ends at {offset + done} bytes; the sample store is damaged "
-                              f"(clear it with `sslstudio store clear`)")
+                whose = f"the sample store of {self.folder}" if self.folder is not None else "the sample store"
+                clear = f"; or clear it with `{clear_command(self.folder)}`" if self.folder is not None else ""
+                raise OSError(f"{self.path} ends at {offset + done} bytes: {whose} was cut short. Run the command "
+                              f"again to decode what it lost{clear}")
             done += got
 
     def __del__(self):

@@ -381,8 +381,22 @@ class SampleStore(TokenTables):
         with self._connect() as db:
             end = db.execute("SELECT value FROM state WHERE key = 'committed_end'").fetchone()[0]
         with open(self.data_path, "ab") as f:
-            if f.tell() > end:
+            size = f.tell()
+            if size > end:
                 f.truncate(end)
+        if size < end:
+            self._forget_lost_tail(size, end)
+
+    def _forget_lost_tail(self, size: int, end: int) -> None:
+        """The data file lost its end (a copy or a full disk cut it short): the files whose records lay there
+        are decoded again."""
+        with self._connect() as db:
+            lost = {path for (path,) in db.execute("SELECT path FROM records WHERE offset + nbytes > ?", (size,))}
+        self._forget(lost)
+        with self._connect() as db:  # bytes that are gone are not reclaimable
+            db.execute("UPDATE state SET value = max(0, value - ?) WHERE key = 'dead_bytes'", (end - size,))
+            db.execute("UPDATE state SET value = ? WHERE key = 'committed_end'", (size,))
+        self.notes.append(f"its data file was cut short ({size} of {end} bytes): {len(lost)} files are decoded again")
 
     def _forget(self, paths: set[bytes]) -> None:
         if not paths:
