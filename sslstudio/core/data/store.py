@@ -39,7 +39,7 @@ from pathlib import Path
 
 from sslstudio.core.data.loaders import InputSpec, Unusable
 from sslstudio.core.data.records import decode_all, record_settings
-from sslstudio.core.data.store_health import IndexDamaged, clear_command, damaged_files, is_damage, is_denied
+from sslstudio.core.data.store_health import IndexDamaged, Repairs, is_damage, is_denied
 from sslstudio.core.data.store_tokens import TokenTables
 from sslstudio.core.data.survey import describe_bytes
 from sslstudio.core.errors import UserError
@@ -87,7 +87,7 @@ class FileEntry:
     note: str | None = None
 
 
-class SampleStore(TokenTables):
+class SampleStore(TokenTables, Repairs):
     def __init__(self, path: Path, folder: Path, modality: str, spec: InputSpec):
         self.path, self.folder, self.modality, self.spec = path, folder, modality, spec
         self.settings = record_settings(modality, spec)
@@ -159,21 +159,6 @@ class SampleStore(TokenTables):
             self.notes.append(f"a store of this folder in an older format ({describe_bytes(size)}) was removed; "
                               f"the folder is decoded anew")
 
-    def _rebuild(self, damage: IndexDamaged) -> None:
-        """With the write lock held: start the store anew (its records cannot be found without the index)."""
-        try:
-            for name in (INDEX, f"{INDEX}-journal", DATA, *(p.name for p in self.path.glob("tokens-*.bin"))):
-                with contextlib.suppress(FileNotFoundError):
-                    (self.path / name).unlink()  # readers keep the old files they opened
-            self._write_schema()
-        except (OSError, sqlite3.OperationalError) as exc:
-            raise self._unrebuildable(damage, getattr(exc, "strerror", None) or str(exc)) from None
-        self.notes.append(f"its index was damaged ({damage.reason}); it was rebuilt, so every file is decoded again")
-
-    def _unrebuildable(self, damage: IndexDamaged, reason: str) -> UserError:
-        return UserError(f"the sample store of {self.folder} is damaged ({damage.reason}) and cannot be rebuilt "
-                         f"here ({reason}): remove it with `{clear_command(self.folder)}`")
-
     def _write_schema(self) -> None:
         atomic_write_text(self.path / META, json.dumps({
             "version": STORE_VERSION, "folder": os.fsdecode(self.folder), "modality": self.modality,
@@ -195,7 +180,7 @@ class SampleStore(TokenTables):
 
     @contextlib.contextmanager
     def _connect(self, read_only: bool = False) -> Iterator[sqlite3.Connection]:
-        index = (self.path / INDEX).absolute()
+        index = self.index_path.absolute()
         db = sqlite3.connect(f"{index.as_uri()}?mode=ro", uri=True, timeout=60) if read_only \
             else sqlite3.connect(index, timeout=60)
         try:
@@ -211,6 +196,10 @@ class SampleStore(TokenTables):
     @property
     def data_path(self) -> Path:
         return self.path / DATA
+
+    @property
+    def index_path(self) -> Path:
+        return self.path / INDEX
 
     def size_bytes(self) -> int:
         return sum(p.stat().st_size for p in self.path.iterdir() if p.is_file())
@@ -308,38 +297,6 @@ class SampleStore(TokenTables):
                                [("synced_listing", listing), ("synced_at", int(time.time()))])
         return True
 
-    def _intact(self) -> bool:
-        try:
-            with self._connect(read_only=True) as db:
-                return db.execute("PRAGMA quick_check").fetchall() == [("ok",)]
-        except IndexDamaged:
-            return False
-
-    def record_damaged(self, offset: int) -> UserError:
-        """The error for a record that does not match its checksum; the next sync checks every record."""
-        with self._connect() as db:
-            found = db.execute("SELECT path FROM records WHERE offset = ?", (offset,)).fetchone()
-        what = f"the stored sample of {os.fsdecode(found[0])}" if found else f"the record at byte {offset}"
-        try:
-            with self._connect() as db:
-                db.execute("INSERT OR REPLACE INTO state VALUES ('check_records', 1)")
-        except sqlite3.OperationalError:  # a read-only store
-            return UserError(f"the sample store of {self.folder} is damaged: {what} does not match its checksum; "
-                             f"remove the store with `{clear_command(self.folder)}`")
-        return UserError(f"the sample store of {self.folder} is damaged: {what} does not match its checksum; "
-                         f"run the command again: it checks every stored sample and decodes the damaged files anew")
-
-    def _damaged_files(self, progress: Progress | None) -> set[bytes]:
-        """With the write lock held, after a reader found a damaged record: the files whose records are damaged."""
-        with self._connect() as db:
-            if db.execute("SELECT value FROM state WHERE key = 'check_records'").fetchone() != (1,):
-                return set()
-            records = db.execute("SELECT path, offset, nbytes, crc FROM records ORDER BY offset").fetchall()
-        damaged = damaged_files(self.data_path, records, progress)
-        with self._connect() as db:
-            db.execute("DELETE FROM state WHERE key = 'check_records'")
-        return damaged
-
     def _changes(self, relpaths: list[str], prune: bool) -> tuple[list[str], set[bytes]]:
         """(the files to decode, the stored files to forget: changed ones, and with `prune` those not among
         `relpaths`)."""
@@ -386,17 +343,6 @@ class SampleStore(TokenTables):
                 f.truncate(end)
         if size < end:
             self._forget_lost_tail(size, end)
-
-    def _forget_lost_tail(self, size: int, end: int) -> None:
-        """The data file lost its end (a copy or a full disk cut it short): the files whose records lay there
-        are decoded again."""
-        with self._connect() as db:
-            lost = {path for (path,) in db.execute("SELECT path FROM records WHERE offset + nbytes > ?", (size,))}
-        self._forget(lost)
-        with self._connect() as db:  # bytes that are gone are not reclaimable
-            db.execute("UPDATE state SET value = max(0, value - ?) WHERE key = 'dead_bytes'", (end - size,))
-            db.execute("UPDATE state SET value = ? WHERE key = 'committed_end'", (size,))
-        self.notes.append(f"its data file was cut short ({size} of {end} bytes): {len(lost)} files are decoded again")
 
     def _forget(self, paths: set[bytes]) -> None:
         if not paths:
