@@ -244,12 +244,13 @@ def cmd_store(args) -> int:
             _emit_json({"root": str(store_root()), "stores": [
                 {"path": str(s.path), "folder": s.folder, "modality": s.modality, "settings": s.settings,
                  "files": s.files, "samples": s.samples, "bytes": s.bytes, "reclaimable": s.reclaimable,
-                 "last_written": s.last_written} for s in stores]})
+                 "last_written": s.last_written, "damaged": s.damaged} for s in stores]})
             return 0
         print(f"{store_root()}: {len(stores)} store(s), {describe_bytes(sum(s.bytes for s in stores))}")
         for s in stores:
             settings = ", ".join(f"{k}={v}" for k, v in s.settings.items())
             stale = f"; {describe_bytes(s.reclaimable)} of removed or changed files" if s.reclaimable else ""
+            stale += f"; DAMAGED: {s.damaged}, rebuilt when next used" if s.damaged else ""
             print(f"  {describe_bytes(s.bytes):>9}  {s.samples:>8} samples  {s.modality:<5} {printable(s.folder)} "
                   f"({settings}{stale})")
         return 0

@@ -187,7 +187,7 @@ def test_stores_are_listed_and_cleared(tmp_path):
     root = store_of(folder).path.parent
     mine = [s for s in list_stores(root) if s.folder == str(folder.resolve())]
     assert len(mine) == 1 and mine[0].samples == 600 and mine[0].bytes > 600 * 3 * 18 * 18
-    from sslstudio.core.data.store import TOKENS_LOCK
+    from sslstudio.core.data.store_tokens import TOKENS_LOCK
     from sslstudio.core.io import try_lock, unlock
 
     with open(mine[0].path / TOKENS_LOCK, "a+b") as writing_tokens:  # a text job adding token ids
@@ -233,3 +233,18 @@ def test_a_long_recording_is_written_as_it_is_read_and_a_hostile_file_does_not_s
     assert samples.records.clip_lengths()[samples.ids.index("hour.wav#t=60")] == 16000 * 5  # the last 5 s
     pictures = load_folder(tmp_path / "pictures", "image", spec=SPEC)
     assert len(pictures) == 3 and pictures.bad[0].reason.startswith("image too large")
+
+
+def test_a_file_rewritten_with_its_size_and_mtime_kept_is_decoded_again(tmp_path):
+    folder = make_images(tmp_path / "photos", 30)
+    picture = folder / "class0" / "same.bmp"
+    Image.new("RGB", (20, 20), (0, 0, 250)).save(picture)
+    samples = load_folder(folder, "image", spec=SPEC)
+    before = os.stat(picture)
+    Image.new("RGB", (20, 20), (250, 0, 0)).save(picture)  # what `cp -p`, `rsync -a` or `tar x` leave
+    os.utime(picture, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert (os.stat(picture).st_size, os.stat(picture).st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    again = load_folder(folder, "image", spec=SPEC)
+    red = pixels_of(again, again.ids.index("class0/same.bmp"))
+    assert red[..., 0].min() == 250 and red[..., 2].max() == 0
+    assert pixels_of(samples, samples.ids.index("class0/same.bmp"))[..., 2].min() == 250  # the old record stays

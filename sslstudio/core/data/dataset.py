@@ -18,6 +18,7 @@ import numpy as np
 
 from sslstudio.core.data.loaders import InputSpec, Unusable
 from sslstudio.core.data.records import FileBlob, Records, decode_all, in_memory, stored_side
+from sslstudio.core.data.sample_ids import file_of
 from sslstudio.core.data.scan import BadFile, ScanResult, label_from_relpath, scan_folder
 from sslstudio.core.data.store import SampleStore
 from sslstudio.core.errors import UserError
@@ -75,12 +76,18 @@ class SampleSet:
     def texts(self, indices: Sequence[int] | None = None) -> list[str]:
         return self.records.texts(indices)
 
+    def file_of(self, row: int) -> Path:
+        """The file a sample comes from: talk.wav for its segment talk.wav#t=30, notes.jsonl for its line
+        notes.jsonl#12 (what an export's `filepath` must name; `sample_ids.file_of` does it for a bare id)."""
+        return Path(self.root) / file_of(self.ids[row])
+
     def groups(self) -> np.ndarray | None:
         """The source of each sample, where some share one: the segments of a recording (talk.wav#t=30)
         share its file, so a probe keeps them on one side of its split. None when every sample is its own."""
-        if self.modality != "audio" or not any("#t=" in i for i in self.ids):
+        if self.modality != "audio":
             return None
-        return np.array([i.rpartition("#t=")[0] if "#t=" in i else i for i in self.ids])
+        files = [file_of(sample_id) for sample_id in self.ids]
+        return None if files == self.ids else np.array(files)
 
 
 def load_folder(root: str | os.PathLike, modality: str | None = None, labels: str = "auto",
@@ -123,7 +130,8 @@ def load_files(root: Path, relpaths: Sequence[str], modality: str, spec: InputSp
                           trust_recent=trust_recent_sync):
             return _decode_in_memory(root, relpaths, modality, spec, labels, splits)
     entries = store.entries(relpaths)
-    ids, out_labels, out_splits, offsets, sizes, bad, notes = [], [], [], [], [], [], []
+    ids, out_labels, out_splits, offsets, sizes, checksums, bad = [], [], [], [], [], [], []
+    notes = [BadFile(f"the sample store {store.path.name}", note) for note in store.notes]
     for i, relpath in enumerate(relpaths):
         entry = entries.get(relpath)
         if entry is None:
@@ -133,15 +141,17 @@ def load_files(root: Path, relpaths: Sequence[str], modality: str, spec: InputSp
             bad.append(BadFile(relpath, entry.reason))
         if entry.note is not None:
             notes.append(BadFile(relpath, entry.note))
-        for suffix, offset, size in entry.records:
+        for suffix, offset, size, checksum in entry.records:
             ids.append(relpath + suffix)
             out_labels.append(labels[i])
             out_splits.append(splits[i] if splits is not None else None)
             offsets.append(offset)
             sizes.append(size)
+            checksums.append(checksum)
     _refuse_empty(ids, bad, modality, root)
-    records = Records(modality, FileBlob(store.data_path), np.array(offsets, dtype=np.int64),
-                      np.array(sizes, dtype=np.int64), stored_side(spec.image_size), store)
+    records = Records(modality, FileBlob(store.data_path, root.resolve()), np.array(offsets, dtype=np.int64),
+                      np.array(sizes, dtype=np.int64), stored_side(spec.image_size), store,
+                      checksums=np.array(checksums, dtype=np.uint32))
     return SampleSet(modality, root, ids, out_labels, records, spec, bad, out_splits if splits is not None else None,
                      notes)
 

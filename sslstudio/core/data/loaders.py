@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sslstudio.core.data.sample_ids import line_id
 from sslstudio.core.io import kind_of_file
 from sslstudio.core.settings import Settings, setting
 
@@ -378,7 +379,7 @@ def _jsonl_samples(text: str, relpath: str, column: str) -> TextSamples:
             continue
         found = value.get(column) if isinstance(value, dict) else value if isinstance(value, str) else None
         if isinstance(found, str) and found.strip():
-            samples.append((f"{relpath}#{number}", found.strip()))
+            samples.append((line_id(relpath, number), found.strip()))
     if not samples:
         first = f" ({_skipped_note(broken, total)})" if broken else ""
         raise Unusable(f"no line holds a JSON object with a non-empty {column!r} string{first}")
@@ -398,7 +399,7 @@ def _csv_samples(text: str, relpath: str, column: str) -> TextSamples:
         for number, row in enumerate(reader, start=2):
             value = (row.get(key) or "").strip()
             if value:
-                samples.append((f"{relpath}#{number}", value))
+                samples.append((line_id(relpath, number), value))
     except csv.Error as exc:
         raise Unusable(f"malformed CSV ({exc})") from None
     if not samples:

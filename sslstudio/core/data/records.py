@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import threading
+import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -25,6 +26,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from sslstudio.core.data.loaders import AudioSegments, InputSpec, Unusable, load_image, load_text
+from sslstudio.core.data.sample_ids import segment_id
+from sslstudio.core.data.store_health import clear_command
 
 STORE_RATIO = 8 / 7
 AUDIO_SCALE = 32767.0
@@ -61,7 +64,7 @@ def decode(path: str, relpath: str, modality: str, spec: InputSpec) -> Iterable[
     if modality == "audio":
         segments = AudioSegments(path, spec.sample_rate, segment_seconds(spec))
         many = len(segments) > 1
-        payloads = ((f"#t={start:g}" if many else "", memoryview(_to_int16(wave)).cast("B"))
+        payloads = ((segment_id("", start) if many else "", memoryview(_to_int16(wave)).cast("B"))
                     for start, wave in segments)
         return payloads if len(segments) > LONG_RECORDING_SEGMENTS else list(payloads)
     texts = load_text(path, relpath, spec)
@@ -88,10 +91,11 @@ class Blob:
 
 
 class FileBlob(Blob):
-    """A data file read with positioned reads: thread-safe, and nothing is mapped into the process."""
+    """A data file read with positioned reads: thread-safe, and nothing is mapped into the process. `folder`: the
+    folder whose sample store it belongs to (named in the advice when the file was cut short)."""
 
-    def __init__(self, path: str | os.PathLike):
-        self.path = os.fspath(path)
+    def __init__(self, path: str | os.PathLike, folder: str | os.PathLike | None = None):
+        self.path, self.folder = os.fspath(path), folder
         self.fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
 
     def read_into(self, offset: int, out: memoryview) -> None:
@@ -99,8 +103,10 @@ class FileBlob(Blob):
         while done < len(out):
             got = _pread_into(self.fd, out[done:], offset + done)
             if got <= 0:
-                raise OSError(f"{self.path} ends at {offset + done} bytes; the sample store is damaged "
-                              f"(clear it with `sslstudio store clear`)")
+                whose = f"the sample store of {self.folder}" if self.folder is not None else "the sample store"
+                clear = f"; or clear it with `{clear_command(self.folder)}`" if self.folder is not None else ""
+                raise OSError(f"{self.path} ends at {offset + done} bytes: {whose} was cut short. Run the command "
+                              f"again to decode what it lost{clear}")
             done += got
 
     def __del__(self):
@@ -165,7 +171,10 @@ def _in_parallel(work: Callable[[int], None], count: int, per_thread: int = 32) 
 
 @dataclass
 class Records:
-    """Where each sample's bytes lie. `tokens` caches token ids per tokenizer (text on disk)."""
+    """Where each sample's bytes lie. `tokens` caches token ids per tokenizer (text on disk).
+
+    With `checksums` (a store's records), each record is checked the first time it is read whole, so a damaged
+    store file is an error rather than training data: the check costs one CRC-32 per record and process."""
 
     modality: str
     blob: Blob
@@ -174,13 +183,35 @@ class Records:
     side: int = 0  # images: the stored side
     store: object | None = None  # the SampleStore the blob belongs to, if any
     token_tables: dict = field(default_factory=dict)
+    checksums: np.ndarray | None = None  # uint32 CRC-32 per sample
+    checked: np.ndarray = field(init=False, repr=False)  # bool per sample: its checksum matched
+
+    def __post_init__(self):
+        self.checked = np.zeros(len(self.offsets) if self.checksums is not None else 0, dtype=bool)
 
     def __len__(self) -> int:
         return len(self.offsets)
 
     def take(self, indices: Sequence[int] | np.ndarray) -> Records:
         index = np.asarray(indices, dtype=np.int64)
-        return replace(self, offsets=self.offsets[index], sizes=self.sizes[index], token_tables={})
+        checksums = self.checksums[index] if self.checksums is not None else None
+        return replace(self, offsets=self.offsets[index], sizes=self.sizes[index], token_tables={},
+                       checksums=checksums)
+
+    def _check(self, row: int, data: bytes | bytearray | memoryview) -> None:
+        """`data`, the whole record `row`, against its checksum (once per record)."""
+        if self.checksums is None or self.checked[row]:
+            return
+        if zlib.crc32(data) != int(self.checksums[row]):
+            raise self.store.record_damaged(int(self.offsets[row]))
+        self.checked[row] = True
+
+    def _check_unread(self, row: int) -> None:
+        """Check a record that is about to be read in part (an audio window)."""
+        if self.checksums is not None and not self.checked[row]:
+            whole = bytearray(int(self.sizes[row]))
+            self.blob.read_into(int(self.offsets[row]), memoryview(whole))
+            self._check(row, whole)
 
     # -- images
     def images(self, indices: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
@@ -191,6 +222,7 @@ class Records:
 
         def read(i: int) -> None:
             self.blob.read_into(int(self.offsets[indices[i]]), memoryview(flat[i]))
+            self._check(int(indices[i]), flat[i])
 
         _in_parallel(read, n)
         return out
@@ -217,6 +249,7 @@ class Records:
                 out[i, :place] = 0
                 out[i, place + count:] = 0
             pcm = np.empty(count, dtype="<i2")
+            self._check_unread(int(indices[i]))
             self.blob.read_into(int(self.offsets[indices[i]]) + 2 * start, memoryview(pcm).cast("B"))
             np.multiply(pcm, 1.0 / AUDIO_SCALE, out=out[i, place:place + count], casting="unsafe")
 
@@ -227,6 +260,7 @@ class Records:
     def text(self, i: int) -> str:
         raw = bytearray(int(self.sizes[i]))
         self.blob.read_into(int(self.offsets[i]), memoryview(raw))
+        self._check(i, raw)
         return raw.decode("utf-8", "surrogatepass")
 
     def texts(self, indices: Sequence[int] | None = None) -> list[str]:

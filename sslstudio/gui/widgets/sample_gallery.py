@@ -9,6 +9,7 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QWidget
 
+from sslstudio.core.data.sample_ids import file_of
 from sslstudio.gui.widgets.thumbnails import THUMB, render_thumbnail
 
 ICON = 72
@@ -16,13 +17,8 @@ ICON = 72
 
 def sample_file(samples, row: int) -> Path:
     """The file a sample came from: a text sample "notes.jsonl#12" is line 12 of notes.jsonl, an audio
-    sample "talk.wav#t=30" the segment of talk.wav from 30 s."""
-    sample_id = samples.ids[row]
-    name, _, where = sample_id.rpartition("#")
-    if name and ((samples.modality == "text" and where.isdigit()) or
-                 (samples.modality == "audio" and where.startswith("t="))):
-        sample_id = name
-    return Path(samples.root) / sample_id
+    sample "talk.wav#t=30" the segment of talk.wav from 30 s (see `sample_ids`)."""
+    return Path(samples.root) / file_of(samples.ids[row])
 
 
 def sample_picture(samples, row: int, size: int = THUMB, ratio: float = 1.0) -> QPixmap:
