@@ -1,6 +1,7 @@
 """Embeddings out as npz, csv and parquet: every row's id, file, label, map point and vector, read back with
 the readers other tools use."""
 import csv
+from pathlib import Path
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -92,3 +93,13 @@ def test_csv_text_cells_that_a_spreadsheet_would_run_as_formulas_are_quoted(tmp_
     assert rows[0][5] == "-1.5" and not any(row[1].startswith("'") for row in rows)  # filepath is absolute
     write_embeddings(tmp_path / "e.parquet", vectors, ids, tmp_path, labels, coords)
     assert pq.read_table(tmp_path / "e.parquet").column("id").to_pylist() == ids  # typed cells: nothing to guard
+
+
+def test_a_segment_or_a_lines_filepath_is_its_file(tmp_path):
+    from sslstudio.core.embeddings.table import write_embeddings
+
+    ids = ["talk.wav#t=30", "notes.jsonl#12", "talk.wav#t=30.wav"]  # the last is a real file named like a segment
+    write_embeddings(tmp_path / "e.csv", np.zeros((3, 2)), ids, tmp_path)
+    rows = list(csv.reader(open(tmp_path / "e.csv", newline="", encoding="utf-8")))
+    assert [Path(row[1]).name for row in rows[1:]] == ["talk.wav", "notes.jsonl", "talk.wav#t=30.wav"]
+    assert [row[0] for row in rows[1:]] == ids

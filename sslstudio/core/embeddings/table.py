@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sslstudio.core.data.sample_ids import file_of
 from sslstudio.core.errors import UserError
 from sslstudio.core.io import atomic_write
 
@@ -50,7 +51,7 @@ def write_embeddings(path: str | Path, vectors: np.ndarray, ids: list[str], fold
     vectors = np.asarray(vectors, dtype=np.float32)
     if len(ids) != len(vectors) or (coords is not None and len(coords) != len(vectors)):
         raise ValueError("one id, and one map point, per embedding")
-    files = [str(Path(folder).resolve() / sample_id) for sample_id in ids]
+    files = [str(Path(folder).resolve() / file_of(sample_id)) for sample_id in ids]  # a segment's or line's file
     labels = [label or "" for label in labels] if labels is not None else None
     if fmt == "npz":
         _write_npz(path, vectors, ids, files, labels, coords)
