@@ -171,6 +171,13 @@ class JobRunner(QObject):
         for job in self.jobs:
             job.cancel()
 
+    def stop_all(self) -> list[str]:
+        """Cancel every job and mute it, so nothing it still sends reaches a closing window; what ran, by name."""
+        running = [job.name for job in self.jobs if job.is_running()]
+        for job in self.jobs:
+            _mute(job)
+        return running
+
     def wait_all(self, ms: int = 30_000) -> bool:
         return all(job.wait(ms) for job in list(self.jobs))
 

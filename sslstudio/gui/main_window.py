@@ -7,11 +7,13 @@ autosaved every 30 s once it has a file, and remembered in the recent list.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, QSize, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -49,6 +51,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.state = ProjectState(parent=self)  # the open project, which every page reads
         self.jobs = JobRunner(self)
+        self.stopped_on_quit: list[str] = []  # the jobs a close stopped, by name (it says so on stderr too)
         self.resize(1280, 820)
         self.setAcceptDrops(True)
         self._build_pages()
@@ -352,10 +355,17 @@ class MainWindow(QMainWindow):
         if not self._settle_unsaved():
             event.ignore()
             return
-        self.statusBar().showMessage("stopping …")
+        self.stopped_on_quit = self.jobs.stop_all()  # results still on their way no longer reach the pages
+        # The window goes now: a job ends at its next check, which may come after a long library call (a probe's
+        # fit, a map's), and training first saves its checkpoint. Waiting for them is the process's, unseen.
+        self.hide()
+        QApplication.processEvents()
+        if self.stopped_on_quit:
+            print(f"sslstudio: stopped {', '.join(self.stopped_on_quit)}"
+                  + (" (training saves a checkpoint first)" if self.train_panel.is_running() else ""),
+                  file=sys.stderr, flush=True)
         self.train_panel.shutdown()
         self.embeddings_panel.shutdown()
-        self.jobs.cancel_all()
         if not self.jobs.wait_all(60_000):
             # A job that did not stop in a minute is inside one long library call. Qt aborts the process
             # when a running thread is destroyed at exit; end it here instead, the project already settled.

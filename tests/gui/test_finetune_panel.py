@@ -98,3 +98,43 @@ def test_evaluation_names_its_phases_draws_points_as_they_come_and_cancel_keeps_
     assert panel.status.text() == "Cancelled."
     assert len(panel.curve.plot.getPlotItem().listDataItems()) == 3  # the points measured before the cancel
     assert panel.session.curve.shots == [1, 2, 3, 0]  # the last whole evaluation is what the session keeps
+
+
+def test_quitting_during_an_evaluation_closes_the_window_at_once_and_says_what_it_stopped(
+        qtbot, no_questions, tiny_images, tmp_path, capfd):
+    import time
+
+    from PySide6.QtCore import QEvent, QObject
+
+    from sslstudio.core.progress import Phase
+    from sslstudio.gui.main_window import MainWindow
+
+    run = tmp_path / "run"
+    train(TrainRequest(tiny_images, run, "rotation", train_settings={"max_steps": 2, "batch_size": 8}))
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.show()
+    win.state.set_folder(str(tiny_images), "image")
+    win.state.add_run(run, "rotation")
+    panel = win.finetune_panel
+    panel.curve_form.set_values({"shots": [1, 2, 3, 0], "seeds": list(range(200))})  # minutes of fits
+    panel.evaluate()
+    phases = []
+    panel.work.job.sig_partial.connect(lambda value: phases.append(value.name) if isinstance(value, Phase) else None)
+    qtbot.waitUntil(lambda: "fitting probes" in phases, timeout=120_000)
+
+    class HideClock(QObject):
+        hidden_at = None
+
+        def eventFilter(self, watched, event):  # noqa: N802 (Qt)
+            if event.type() == QEvent.Type.Hide and self.hidden_at is None:
+                self.hidden_at = time.monotonic()
+            return False
+
+    clock = HideClock()
+    win.installEventFilter(clock)
+    asked_at = time.monotonic()
+    assert win.close()
+    assert clock.hidden_at is not None and clock.hidden_at - asked_at < 2.0  # before any job is waited for
+    assert win.stopped_on_quit == ["evaluating"] and not any(job.is_running() for job in win.jobs.jobs)
+    assert "sslstudio: stopped evaluating" in capfd.readouterr().err
