@@ -15,12 +15,22 @@ import numpy as np
 SHAPES = ("disc", "box", "triangle", "ring", "bars", "cross", "diamond", "dots", "stripes", "star")
 
 
-def picture(index: int, width: int, height: int):
+def class_name(index: int, classes: int = len(SHAPES)) -> str:
+    """The class of picture `index`: its shape, and past 10 classes also a dark or light background."""
+    shape = SHAPES[index % len(SHAPES)]
+    return shape if classes <= len(SHAPES) else f"{shape}-{'dark' if index % classes >= len(SHAPES) else 'light'}"
+
+
+def picture(index: int, width: int, height: int, classes: int = len(SHAPES)):
     from PIL import Image, ImageDraw
 
     rng = np.random.default_rng(index)
     shape = SHAPES[index % len(SHAPES)]
-    top, bottom = rng.integers(0, 256, 3), rng.integers(0, 256, 3)
+    if classes > len(SHAPES):  # 20 classes: each shape on a dark or on a light background
+        low = 0 if index % classes >= len(SHAPES) else 128
+        top, bottom = rng.integers(low, low + 128, 3), rng.integers(low, low + 128, 3)
+    else:
+        top, bottom = rng.integers(0, 256, 3), rng.integers(0, 256, 3)
     ramp = np.linspace(0, 1, height)[:, None, None]
     pixels = (top * (1 - ramp) + bottom * ramp).repeat(width, axis=1)
     pixels += rng.normal(0, 6, pixels.shape)
@@ -62,21 +72,22 @@ def picture(index: int, width: int, height: int):
     return image
 
 
-def _write(job: tuple[str, int, int, int]) -> None:
-    folder, index, width, height = job
-    path = Path(folder) / SHAPES[index % len(SHAPES)] / f"{index:07d}.jpg"
+def _write(job: tuple[str, int, int, int, int]) -> None:
+    folder, index, width, height, classes = job
+    path = Path(folder) / class_name(index, classes) / f"{index:07d}.jpg"
     if not path.exists():
-        picture(index, width, height).save(path, quality=90)
+        picture(index, width, height, classes).save(path, quality=90)
 
 
-def generated_jpegs(folder: Path, count: int, width: int = 256, height: int = 256, first: int = 0) -> Path:
-    """`count` JPEGs of width x height in 10 class folders (indices first..first+count-1)."""
+def generated_jpegs(folder: Path, count: int, width: int = 256, height: int = 256, first: int = 0,
+                    classes: int = len(SHAPES)) -> Path:
+    """`count` JPEGs of width x height in `classes` (10 or 20) class folders (indices first..first+count-1)."""
     done = folder / f".complete-{count}-{width}x{height}-{first}"
     if done.exists():
         return folder
-    for shape in SHAPES:
-        (folder / shape).mkdir(parents=True, exist_ok=True)
-    jobs = [(str(folder), i, width, height) for i in range(first, first + count)]
+    for index in range(classes):
+        (folder / class_name(index, classes)).mkdir(parents=True, exist_ok=True)
+    jobs = [(str(folder), i, width, height, classes) for i in range(first, first + count)]
     with Pool(os.cpu_count() or 1) as pool:
         for _ in pool.imap_unordered(_write, jobs, chunksize=256):
             pass

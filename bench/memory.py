@@ -7,7 +7,8 @@ state and activations); what the folder adds is the difference. Stages:
 - training (SimCLR, ResNet-18 with the ImageNet stem, batch 64; a few steps: the point is the memory);
 - embedding every image (a small timm network, so 200k images take minutes on a CPU, not hours) into the
   per-checkpoint cache, streamed a batch at a time (the 200k x 1024 result is then loaded: 0.8 GB);
-- a 10-label-per-class kNN probe with both baselines over all 200k (features in files, read by rows).
+- a 10-label-per-class kNN probe with both baselines (on the default stratified draw of 10,000 labelled
+  samples since issue 23; the run's own features read from the cache by rows).
 
 Each stage runs in its own process so its peak is its own; RSS is sampled every 50 ms.
 

@@ -87,7 +87,7 @@ def test_past_max_samples_a_probe_uses_a_stated_draw_and_its_baselines_see_only_
     train(TrainRequest(tiny_images, tmp_path / "run", "rotation", train_settings={"max_steps": 2, "batch_size": 8}))
     run = load_run(tmp_path / "run")
     samples = load_folder(tiny_images, "image", spec=run.pipeline.spec)  # 4 classes x 12
-    whole = probe(run, samples, 3, "knn", baselines=True, device="cpu")
+    whole = probe(run, samples, 3, "knn", baselines=True, device="cpu", max_samples=0)
     assert whole["n_train"] + whole["n_test"] == 48 and whole["note"] == ""
     drawn = probe(run, samples, 3, "knn", baselines=True, device="cpu", max_samples=24)
     assert drawn["n_train"] == 12 and drawn["n_test"] == 12  # 6 per class drawn: 3 to learn from, 3 to test

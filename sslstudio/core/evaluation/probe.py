@@ -15,6 +15,7 @@ from sslstudio.core.data.labels import few_shot_split
 from sslstudio.core.errors import UserError
 from sslstudio.core.evaluation.classifiers import predict
 from sslstudio.core.evaluation.label_efficiency import LabelCurve, evaluation_rows
+from sslstudio.core.evaluation.settings import MAX_SAMPLES
 from sslstudio.core.evaluation.settings import PROBE_METHODS as METHODS
 from sslstudio.core.progress import Progress, start_phase
 from sslstudio.core.training.session import LoadedRun
@@ -54,7 +55,7 @@ def raw_features(run: LoadedRun, samples: SampleSet, progress: Progress | None =
 
 
 def probe(run: LoadedRun, samples: SampleSet, per_class: int, method: str = "linear", seed: int = 0,
-          baselines: bool = False, device: str = "auto", max_samples: int = 0,
+          baselines: bool = False, device: str = "auto", max_samples: int = MAX_SAMPLES,
           progress: Progress | None = None) -> dict:
     """One few-label score. With `baselines`: the same draw on a random-init copy (for fine-tuning,
     that is a supervised model trained from scratch) and on raw inputs. `max_samples` > 0: past that many
