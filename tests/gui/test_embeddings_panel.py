@@ -203,3 +203,21 @@ def test_the_map_exports_as_a_table_with_its_points_and_labels(qtbot, panel, tmp
     assert np.allclose(np.c_[table.column("x").to_numpy(), table.column("y").to_numpy()], panel.session.coords)
     assert table.column("label").to_pylist()[:2] == ["picked here", "picked here"]  # the labels as shown
     assert "map.parquet" in panel.controls.note.text()
+
+
+def test_each_phase_of_mapping_is_named_in_order_and_cancel_stops_the_fit(qtbot, panel):
+    """Fitting a map takes minutes at real size: the page names each phase as it starts, not "embedding"
+    at 100 % throughout, and Cancel stops the fit mid-way."""
+    phases = []
+    panel.sig_phase.connect(phases.append)
+    panel.controls.map_form.set_values({"method": "tsne", "cap": 30})  # the other 18 are placed afterwards
+    mapped(qtbot, panel)
+    assert phases == ["decoding the folder", "embedding every sample",
+                      "fitting the map (t-SNE on 30 points): finding each point's neighbours",
+                      "fitting the map (t-SNE on 30 points)", "placing the other 18 points on the map"]
+    assert "18 were placed" in panel.controls.note.text()  # the map's own note once it is done
+    phases.clear()
+    panel.sig_phase.connect(lambda name: name == "fitting the map (t-SNE on 30 points)" and panel.cancel())
+    panel.extract_and_map()  # embedded already (cached): straight to the fit, which Cancel stops
+    qtbot.waitUntil(lambda: not panel.work.busy, timeout=60_000)
+    assert phases[-1] == "fitting the map (t-SNE on 30 points)" and panel.controls.note.text() == "Cancelled."
