@@ -173,7 +173,7 @@ def test_labels_made_on_another_page_recolour_the_map(qtbot, panel):
     assert panel.session.labels()[0] != "picked elsewhere"  # read once, so a stale cache would show
     panel.state.set_labels({first: "picked elsewhere"})  # as the Fine-tune page does
     assert panel.session.labels()[0] == "picked elsewhere"
-    assert "picked elsewhere" in panel.controls.legend.text()
+    assert "picked&nbsp;elsewhere" in panel.controls.legend.text()  # one legend entry never wraps
     assert panel.controls.labeller.class_box.findText("picked elsewhere") >= 0
 
 
@@ -221,3 +221,16 @@ def test_each_phase_of_mapping_is_named_in_order_and_cancel_stops_the_fit(qtbot,
     panel.extract_and_map()  # embedded already (cached): straight to the fit, which Cancel stops
     qtbot.waitUntil(lambda: not panel.work.busy, timeout=60_000)
     assert phases[-1] == "fitting the map (t-SNE on 30 points)" and panel.controls.note.text() == "Cancelled."
+
+
+def test_labelling_a_selection_recolours_it_and_no_other_class(qtbot, panel):
+    mapped(qtbot, panel)
+    before = panel.scatter.cloud.colours.copy()
+    picked = np.array([0, 1, 2])
+    panel.scatter.select(picked)
+    panel.assign_selection("aaa <first> by name")
+    after = panel.scatter.cloud.colours
+    others = np.setdiff1d(np.arange(len(after)), picked)
+    np.testing.assert_array_equal(after[others], before[others])
+    assert not np.array_equal(after[picked[0]], before[picked[0]])
+    assert len({tuple(c) for c in after[panel.session.labels() != ""].tolist()}) == len(panel.session.classes())

@@ -161,10 +161,10 @@ class MapControls(QWidget):
             self.legend.setText("confidence of the probe's prediction: blue low, orange high")
             return ramp(session.probe.confidence)
         if mode == "cluster" and session.clusters is not None:
-            colours, legend = categorical(session.clusters.astype(str), "cluster ")
+            colours, legend = categorical(session.clusters.astype(str), session.cluster_colours, "cluster ")
         elif mode == "predicted class" and session.probe is not None:
-            colours, legend = categorical(session.probe.predicted)
+            colours, legend = categorical(session.probe.predicted, session.class_colours)
         else:
-            colours, legend = categorical(session.labels())
+            colours, legend = categorical(session.labels(), session.class_colours)
         self.legend.setText(legend)
         return colours

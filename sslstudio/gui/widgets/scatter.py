@@ -8,11 +8,14 @@ coordinates. Selection is a rectangle (drag with Shift) or a lasso (drag with Ct
 """
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen
 
+from sslstudio.core.colour import CLASS_COLOURS, UNLABELLED_GREY, ClassColours
 from sslstudio.gui.widgets.training_plots import apply_plot_theme
 
 HOVER_RADIUS_PX = 6
@@ -24,24 +27,27 @@ SELECTED_RIM = (20, 20, 20, 255)
 
 
 def palette(count: int) -> np.ndarray:
-    """(count, 4) uint8 colours, distinct hues for categories."""
-    colours = [pg.intColor(i, hues=max(count, 1), values=1, maxValue=220, minValue=150) for i in range(count)]
-    return np.array([c.getRgb() for c in colours], dtype=np.uint8).reshape(-1, 4)
+    """(count, 4) uint8 colours for categories, as distinct as `count` colours can be (core/colour.py)."""
+    rgb = CLASS_COLOURS[np.arange(count) % len(CLASS_COLOURS)]
+    return np.hstack([rgb, np.full((count, 1), 255, dtype=np.uint8)])
 
 
-UNLABELLED = np.array([170, 170, 170, 120], dtype=np.uint8)
+UNLABELLED = np.array([*UNLABELLED_GREY, 120], dtype=np.uint8)
 
 
-def categorical(values: np.ndarray, prefix: str = "", shown: int = 30) -> tuple[np.ndarray, str]:
-    """(N, 4) colours, one hue per class ("" is unlabelled, grey), and the legend as rich text."""
+def categorical(values: np.ndarray, class_colours: ClassColours, prefix: str = "",
+                shown: int = 30) -> tuple[np.ndarray, str]:
+    """(N, 4) colours, each class's own from `class_colours` ("" is unlabelled, grey), and the legend as rich
+    text, in name order."""
     classes = sorted(set(values.tolist()) - {""})
     colours = np.tile(UNLABELLED, (len(values), 1))
-    table = palette(len(classes))
+    table = np.hstack([class_colours.colours(classes), np.full((len(classes), 1), 255, dtype=np.uint8)])
     lookup = {name: i for i, name in enumerate(classes)}
     index = np.array([lookup.get(v, -1) for v in values.tolist()], dtype=np.intp)
     colours[index >= 0] = table[index[index >= 0]]
-    legend = " ".join(f"<span style='color: rgb{tuple(table[i][:3].tolist())}'>●</span> {prefix}{name}"
-                      for i, name in enumerate(classes[:shown]))
+    # One entry never wraps inside itself (its dot and its name stay together); names are text, not markup.
+    legend = " ".join(f"<span style='color: rgb{tuple(table[i][:3].tolist())}'>●</span>&nbsp;"
+                      + html.escape(f"{prefix}{name}").replace(" ", "&nbsp;") for i, name in enumerate(classes[:shown]))
     legend += (" …" if len(classes) > shown else "") + ("<br>grey: unlabelled" if "" in values else "")
     return colours, legend
 
