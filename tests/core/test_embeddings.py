@@ -11,7 +11,7 @@ from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
 
 from sslstudio.core.data.dataset import load_folder
 from sslstudio.core.embeddings.cache import cache_path, load_or_compute
-from sslstudio.core.embeddings.neighbours import NeighbourIndex, kmeans_clusters
+from sslstudio.core.embeddings.neighbours import NeighbourIndex, kmeans_clusters, similarity_words
 from sslstudio.core.embeddings.projection import Phase, align, project, timelapse
 from sslstudio.core.errors import Cancelled, UserError
 from sslstudio.core.training.run_dir import RunDir
@@ -145,3 +145,10 @@ def test_embeddings_are_cached_per_checkpoint(tiny_images, tmp_path):
     cache_path(run, kept[0][1], samples).write_bytes(b"truncated")  # a damaged cache is recomputed
     repaired = load_or_compute(run, samples, kept[0][1])
     np.testing.assert_allclose(repaired.vectors, first.vectors, atol=1e-5)
+
+
+def test_similarities_read_apart_even_when_all_are_near_one():
+    assert similarity_words(np.array([0.91234, 0.9, 0.5])) == ["cosine 0.912", "cosine 0.900", "cosine 0.500"]
+    near_one = similarity_words(np.array([0.99991, 0.99962, 0.9981]))
+    assert near_one == ["distance 9e-05", "distance 0.00038", "distance 0.0019"]
+    assert len(set(near_one)) == 3 and similarity_words(np.array([])) == []

@@ -223,6 +223,24 @@ def test_each_phase_of_mapping_is_named_in_order_and_cancel_stops_the_fit(qtbot,
     assert phases[-1] == "fitting the map (t-SNE on 30 points)" and panel.controls.note.text() == "Cancelled."
 
 
+def test_neighbours_show_their_whole_name_and_a_similarity_that_tells_them_apart(qtbot, panel):
+    mapped(qtbot, panel)
+    panel.open_sample(5)
+    gallery = panel.inspector.gallery
+    rows, similarity = panel.session.index.query(5, 12)
+    texts = [gallery.item(i).text() for i in range(gallery.count())]
+    names = [text.split("\n")[0] for text in texts]
+    assert names == [panel.session.samples.ids[row] for row in rows.tolist()]  # the whole id; the view elides it
+    assert gallery.textElideMode() == Qt.TextElideMode.ElideMiddle
+    assert [gallery.item(i).toolTip() for i in range(gallery.count())] == texts
+    shown = [float(text.split("\n")[1].split()[1]) for text in texts]  # "cosine 0.912" or "distance 0.0031"
+    as_cosine = [1 - value for value in shown] if texts[0].split("\n")[1].startswith("distance") else shown
+    np.testing.assert_allclose(as_cosine, similarity, atol=6e-4)
+    assert len(set(shown)) > 1 and "1.00" not in " ".join(texts)
+    # The grid shows more than a narrow column of two at the page's size.
+    assert gallery.gridSize().width() * 3 <= gallery.viewport().width()
+
+
 def test_labelling_a_selection_recolours_it_and_no_other_class(qtbot, panel):
     mapped(qtbot, panel)
     before = panel.scatter.cloud.colours.copy()

@@ -67,7 +67,7 @@ class EmbeddingsPanel(QWidget):
         splitter = QSplitter()
         for widget in (self.controls, self.scatter, self.inspector):
             splitter.addWidget(widget)
-        splitter.setSizes([260, 700, 320])
+        splitter.setSizes([260, 640, 360])  # the inspector: three columns of neighbours
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
