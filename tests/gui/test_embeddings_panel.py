@@ -252,3 +252,20 @@ def test_labelling_a_selection_recolours_it_and_no_other_class(qtbot, panel):
     np.testing.assert_array_equal(after[others], before[others])
     assert not np.array_equal(after[picked[0]], before[picked[0]])
     assert len({tuple(c) for c in after[panel.session.labels() != ""].tolist()}) == len(panel.session.classes())
+    assert "aaa&nbsp;&lt;first&gt;&nbsp;by&nbsp;name" in panel.controls.legend.text()  # text, not markup
+
+
+def test_a_click_on_empty_map_clears_the_selection_and_a_click_on_a_point_keeps_it(qtbot, panel):
+    mapped(qtbot, panel)
+    view = panel.scatter
+    panel.scatter.select(np.array([3, 4, 5]))
+    assert panel.controls.labeller.count.text() == "3 selected"
+    QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=point_on_screen(panel, 7))  # opens a sample
+    assert view.selected_rows().tolist() == [3, 4, 5]
+    size = view.viewport().size()
+    empty = next(QPoint(x, y) for x in range(4, size.width(), 7) for y in range(4, size.height(), 7)
+                 if view.row_at(view.mapToScene(QPoint(x, y))) < 0)
+    with qtbot.waitSignal(view.sig_selected) as cleared:
+        QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=empty)
+    assert len(cleared.args[0]) == 0 and not view.selected_rows().size
+    assert panel.controls.labeller.count.text().startswith("Nothing selected")

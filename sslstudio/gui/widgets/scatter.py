@@ -4,7 +4,8 @@ pyqtgraph's ScatterPlotItem took 45-80 ms a frame at 100k points here, and QPain
 with a wide pen over 100 ms. This item instead rasterises the visible points with numpy into
 one RGBA image at the view's device resolution on every paint, a 3x3 square per point, and
 draws that image: points stay sharp at any zoom and on HiDPI screens. Hover uses a k-d tree over the 2-D
-coordinates. Selection is a rectangle (drag with Shift) or a lasso (drag with Ctrl).
+coordinates. Selection is a rectangle (drag with Shift) or a lasso (drag with Ctrl); a click on empty map
+clears it.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from sslstudio.core.colour import CLASS_COLOURS, UNLABELLED_GREY, ClassColours
 from sslstudio.gui.widgets.training_plots import apply_plot_theme
 
 HOVER_RADIUS_PX = 6
+CLICK_SLOP_PX = 4  # a press and release closer than this is a click, not a pan
 # Up to this many visible points, each is stamped (cost grows with points); beyond it, the image is
 # dilated (cost grows with pixels): at 100k points stamping is 3x faster, at 1M dilation is 2x.
 STAMP_LIMIT = 250_000
@@ -175,6 +177,7 @@ class ScatterView(pg.PlotWidget):
         self._hovered = -1
         self._drag: list[QPointF] | None = None
         self._drag_kind = ""
+        self._pressed_on_nothing: QPointF | None = None  # where a plain press found no point
         self._outline = pg.QtWidgets.QGraphicsPathItem()
         self._outline.setPen(QPen(QColor(40, 40, 40), 0, Qt.PenStyle.DashLine))
         self._outline.setZValue(10)
@@ -230,6 +233,7 @@ class ScatterView(pg.PlotWidget):
             row = self.row_at(self.mapToScene(event.position().toPoint()))
             if row >= 0:
                 self.sig_clicked.emit(row)
+            self._pressed_on_nothing = event.position() if row < 0 else None
         super().mousePressEvent(event)
 
     def mouseMoveEvent(self, event) -> None:  # noqa: N802 (Qt)
@@ -253,6 +257,10 @@ class ScatterView(pg.PlotWidget):
             self.select(self.rows_inside(path))
             event.accept()
             return
+        pressed, self._pressed_on_nothing = self._pressed_on_nothing, None
+        if (pressed is not None and event.button() == Qt.MouseButton.LeftButton
+                and (event.position() - pressed).manhattanLength() < CLICK_SLOP_PX and self.cloud.selected.any()):
+            self.select(np.empty(0, dtype=np.intp))  # a click on empty map, not a pan: nothing selected
         super().mouseReleaseEvent(event)
 
     def _to_view(self, position) -> QPointF:
