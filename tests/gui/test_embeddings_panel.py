@@ -269,3 +269,34 @@ def test_a_click_on_empty_map_clears_the_selection_and_a_click_on_a_point_keeps_
         QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=empty)
     assert len(cleared.args[0]) == 0 and not view.selected_rows().size
     assert panel.controls.labeller.count.text().startswith("Nothing selected")
+
+
+def test_the_map_background_follows_the_theme_light_dark_and_presenter(qtbot, no_questions):
+    from PySide6.QtGui import QColor, QPalette
+    from PySide6.QtWidgets import QApplication
+
+    from sslstudio.gui.main_window import MainWindow
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    scatter = window.embeddings_panel.scatter
+
+    def background() -> str:
+        return scatter.backgroundBrush().color().name()
+
+    assert background() == scatter.palette().color(QPalette.ColorRole.Base).name() == "#ffffff"
+    window.presenter.set_on(True)
+    assert background() == "#101010"  # presenter mode's dark style
+    window.presenter.set_on(False)
+    assert background() == "#ffffff"
+    app, light = QApplication.instance(), QApplication.palette()
+    dark = QPalette(light)
+    dark.setColor(QPalette.ColorRole.Base, QColor("#1e1e1e"))
+    dark.setColor(QPalette.ColorRole.Text, QColor("#eeeeee"))
+    try:
+        app.setPalette(dark)  # the system's dark scheme
+        qtbot.waitUntil(lambda: background() == "#1e1e1e", timeout=5000)
+    finally:
+        app.setPalette(light)
+    window.state.dirty = False

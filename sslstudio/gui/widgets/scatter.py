@@ -5,7 +5,7 @@ with a wide pen over 100 ms. This item instead rasterises the visible points wit
 one RGBA image at the view's device resolution on every paint, a 3x3 square per point, and
 draws that image: points stay sharp at any zoom and on HiDPI screens. Hover uses a k-d tree over the 2-D
 coordinates. Selection is a rectangle (drag with Shift) or a lasso (drag with Ctrl); a click on empty map
-clears it.
+clears it. The background follows the widget's palette as it changes (light, dark, presenter mode's style).
 """
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import html
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QImage, QPainter, QPainterPath, QPalette, QPen
 
 from sslstudio.core.colour import CLASS_COLOURS, UNLABELLED_GREY, ClassColours
 from sslstudio.gui.widgets.training_plots import apply_plot_theme
@@ -179,9 +179,22 @@ class ScatterView(pg.PlotWidget):
         self._drag_kind = ""
         self._pressed_on_nothing: QPointF | None = None  # where a plain press found no point
         self._outline = pg.QtWidgets.QGraphicsPathItem()
-        self._outline.setPen(QPen(QColor(40, 40, 40), 0, Qt.PenStyle.DashLine))
         self._outline.setZValue(10)
         self.addItem(self._outline)
+        self._follow_theme()
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt)
+        super().changeEvent(event)
+        # Qt sends these from the base constructor too, before the outline exists; __init__ follows the theme then.
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.StyleChange) and hasattr(self, "_outline"):
+            self._follow_theme()
+
+    def _follow_theme(self) -> None:
+        """The palette's background and a selection outline in its text colour: a style sheet (presenter
+        mode) or a dark scheme sets the palette, which pyqtgraph's fixed background would ignore."""
+        palette = self.palette()
+        self.setBackground(palette.color(QPalette.ColorRole.Base))
+        self._outline.setPen(QPen(palette.color(QPalette.ColorRole.Text), 0, Qt.PenStyle.DashLine))
 
     # ---------------------------------------------------------------- data
     def set_points(self, coords: np.ndarray, colours: np.ndarray, keep_view: bool = False) -> None:
