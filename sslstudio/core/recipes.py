@@ -53,10 +53,12 @@ class Recipe:
         m = self.measured
         if not m:
             return "Not measured yet: the leaderboard has not run this budget."
-        where = f"{m['data']}{_kind_words(m.get('kind'))}"
+        kind = _kind_words(m.get("kind"))
+        where = f"{m['data']}: {kind}" if kind else m["data"]
         if folder is not None and not _alike(m.get("kind"), folder):
-            return (f"No measurement on data like this folder's{_kind_words(_folder_kind(folder))}: the figures "
-                    f"for this recipe come from {where}, so they say nothing about this folder.")
+            folder_kind = _kind_words(_folder_kind(folder))
+            return (f"No measurement on data like this folder's{f' ({folder_kind})' if folder_kind else ''}: the "
+                    f"figures for this recipe come from {where}, so they say nothing about this folder.")
         stronger = max(m["baselines"], key=m["baselines"].get)
         words = RAW_INPUTS[self.modality] if stronger == "raw" else "the same network randomly initialised"
         margin, (mean, std) = m["margin_points"], m["accuracy"]
@@ -66,7 +68,7 @@ class Recipe:
             verdict = f"{margin:+.1f} points over {words}" if margin >= 0 else f"{-margin:.1f} points below {words}"
         spread = f"{mean:.3f} ± {std:.3f}" if m["seeds"] > 1 else f"{mean:.3f}, one seed: its spread is unknown,"
         return (f"{verdict} ({spread} against {m['baselines'][stronger]:.3f}), linear probe with "
-                f"{m['labels_per_class']} labels per class on {where}, {m['seeds']} seed{'s' if m['seeds'] > 1 else ''}"
+                f"{m['labels_per_class']} labels per class on {where}; {m['seeds']} seed{'s' if m['seeds'] > 1 else ''}"
                 f", {m['minutes']:g} min on {m['device']}.")
 
 
@@ -94,7 +96,7 @@ def _alike(measured: dict | None, folder) -> bool:
 
 
 def _kind_words(kind: dict | None) -> str:
-    """' (28 px, greyscale)', ' (1 s clips)', or '' when nothing is known."""
+    """'28 px, greyscale', '1 s clips', or '' when nothing is known."""
     words = []
     if kind and "side" in kind:
         words.append(f"{kind['side']} px")
@@ -102,7 +104,7 @@ def _kind_words(kind: dict | None) -> str:
         words.append("colour" if kind["colour"] else "greyscale")
     if kind and "seconds" in kind:
         words.append(f"{kind['seconds']:g} s clips")
-    return f" ({', '.join(words)})" if words else ""
+    return ", ".join(words)
 
 
 def _recipe_path():
