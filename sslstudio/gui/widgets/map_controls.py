@@ -132,7 +132,7 @@ class MapControls(QWidget):
         if self.phase is None:
             return
         name = self.phase.name[0].upper() + self.phase.name[1:]
-        waits = "" if self.phase.stoppable else " (Cancel takes effect once this phase is over)"
+        waits = "" if self.phase.stoppable else " (Cancel waits for this phase to end)"
         self.note.setText(f"{name}… {duration(time.monotonic() - self._phase_started)}{waits}")
 
     def ask_export_path(self) -> Path | None:
