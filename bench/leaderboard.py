@@ -81,6 +81,8 @@ def _inputs_of(run) -> dict:
 DATA_WORDS = {"image": "Fashion-MNIST, 2,000 images (200 per class)",
               "audio": "spoken digits (espeak-ng), 600 clips, held-out voices",
               "text": "fortunes by category, 39 classes, 100 texts each"}
+# What kind of data that is, so the workbench shows a recipe's figures only beside a folder like it (core/recipes.py).
+DATA_KINDS = {"image": {"side": 28, "colour": False}, "audio": {"seconds": 1.0}, "text": {}}
 
 
 def write_recipe(modality: str, task: str, rows: list[dict], args, where: str) -> None:
@@ -106,7 +108,8 @@ def write_recipe(modality: str, task: str, rows: list[dict], args, where: str) -
         "modality": modality, "budget": budget, "task": task, "task_args": parse_assignments(args.set),
         "backbone": rows[0]["used"]["backbone"],
         "train": {"max_minutes": args.minutes, "batch_size": args.batch_size},
-        "measured": {"data": DATA_WORDS[modality], "inputs": rows[0]["used"]["inputs"], "labels_per_class": 10,
+        "measured": {"data": DATA_WORDS[modality], "kind": DATA_KINDS[modality],
+                     "inputs": rows[0]["used"]["inputs"], "labels_per_class": 10,
                      "seeds": len(rows), "device": where,
                      "minutes": args.minutes,
                      "accuracy": accuracy, "baselines": baselines,

@@ -33,7 +33,8 @@ class Recipe:
     task_args: dict = field(default_factory=dict)
     backbone: str | None = None  # None: the task's or the device's default
     train: dict = field(default_factory=dict)  # TrainConfig fields
-    # What the leaderboard measured: data, inputs (the InputSpec fields it ran at; a folder's own are proposed
+    # What the leaderboard measured: data, kind (what the data is like: image side and colour, audio seconds),
+    # inputs (the InputSpec fields it ran at; a folder's own are proposed
     # from its files), labels_per_class, seeds, device, minutes, steps, command, accuracy (mean, std),
     # baselines {raw, random_init} (means), margin_points against the stronger one. None: not measured yet.
     measured: dict | None = None
@@ -45,19 +46,65 @@ class Recipe:
         backbone = f", {self.backbone}" if self.backbone else ""
         return f"{self.task}{backbone}, {budget} ({BUDGETS[self.budget]})"
 
-    def evidence(self) -> str:
-        """What it bought where it was measured, in one plain sentence."""
+    def evidence(self, folder=None) -> str:
+        """What it bought where it was measured, in plain sentences. With `folder` (a core.data.survey.Survey),
+        the figures show only when they were measured on data like the folder's; otherwise it says so and what
+        they were measured on. A margin within one standard deviation reads as no measurable gain."""
         m = self.measured
         if not m:
             return "Not measured yet: the leaderboard has not run this budget."
+        kind = _kind_words(m.get("kind"))
+        where = f"{m['data']}: {kind}" if kind else m["data"]
+        if folder is not None and not _alike(m.get("kind"), folder):
+            folder_kind = _kind_words(_folder_kind(folder))
+            return (f"No measurement on data like this folder's{f' ({folder_kind})' if folder_kind else ''}: the "
+                    f"figures for this recipe come from {where}, so they say nothing about this folder.")
         stronger = max(m["baselines"], key=m["baselines"].get)
         words = RAW_INPUTS[self.modality] if stronger == "raw" else "the same network randomly initialised"
-        margin = m["margin_points"]
-        verdict = f"{margin:+.1f} points over {words}" if margin >= 0 else f"{-margin:.1f} points below {words}"
-        return (f"{verdict} ({m['accuracy'][0]:.3f} ± {m['accuracy'][1]:.3f} against "
-                f"{m['baselines'][stronger]:.3f}), linear probe with {m['labels_per_class']} labels per class on "
-                f"{m['data']}, {m['seeds']} seed{'s' if m['seeds'] > 1 else ''}, {m['minutes']:g} min on "
-                f"{m['device']}.")
+        margin, (mean, std) = m["margin_points"], m["accuracy"]
+        if m["seeds"] > 1 and abs(margin) <= 100 * std:
+            verdict = f"No measurable gain over {words}: {margin:+.1f} points, within one standard deviation"
+        else:
+            verdict = f"{margin:+.1f} points over {words}" if margin >= 0 else f"{-margin:.1f} points below {words}"
+        spread = f"{mean:.3f} ± {std:.3f}" if m["seeds"] > 1 else f"{mean:.3f}, one seed: its spread is unknown,"
+        return (f"{verdict} ({spread} against {m['baselines'][stronger]:.3f}), linear probe with "
+                f"{m['labels_per_class']} labels per class on {where}; {m['seeds']} seed{'s' if m['seeds'] > 1 else ''}"
+                f", {m['minutes']:g} min on {m['device']}.")
+
+
+ALIKE_SIDE_RATIO = 2.0  # images within a factor of 2 in size are alike; 28 px and 600 px are not
+ALIKE_SECONDS_RATIO = 3.0
+
+
+def _folder_kind(folder) -> dict:
+    kind = {"side": folder.median_side, "colour": folder.colour} if folder.modality == "image" else \
+        {"seconds": folder.median_seconds} if folder.modality == "audio" else {}
+    return {key: value for key, value in kind.items() if value is not None}
+
+
+def _alike(measured: dict | None, folder) -> bool:
+    """Whether a folder is like the data a recipe was measured on: the same colour, and a size within a factor."""
+    if measured is None:
+        return False  # not known what it was measured on
+    kind = _folder_kind(folder)
+    if "colour" in measured and "colour" in kind and measured["colour"] != kind["colour"]:
+        return False
+    for key, ratio in (("side", ALIKE_SIDE_RATIO), ("seconds", ALIKE_SECONDS_RATIO)):
+        if key in measured and key in kind and max(measured[key], kind[key]) > ratio * min(measured[key], kind[key]):
+            return False
+    return True
+
+
+def _kind_words(kind: dict | None) -> str:
+    """'28 px, greyscale', '1 s clips', or '' when nothing is known."""
+    words = []
+    if kind and "side" in kind:
+        words.append(f"{kind['side']} px")
+    if kind and "colour" in kind:
+        words.append("colour" if kind["colour"] else "greyscale")
+    if kind and "seconds" in kind:
+        words.append(f"{kind['seconds']:g} s clips")
+    return ", ".join(words)
 
 
 def _recipe_path():

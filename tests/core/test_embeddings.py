@@ -11,9 +11,9 @@ from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
 
 from sslstudio.core.data.dataset import load_folder
 from sslstudio.core.embeddings.cache import cache_path, load_or_compute
-from sslstudio.core.embeddings.neighbours import NeighbourIndex, kmeans_clusters
-from sslstudio.core.embeddings.projection import align, project, timelapse
-from sslstudio.core.errors import UserError
+from sslstudio.core.embeddings.neighbours import NeighbourIndex, kmeans_clusters, similarity_words
+from sslstudio.core.embeddings.projection import Phase, align, project, timelapse
+from sslstudio.core.errors import Cancelled, UserError
 from sslstudio.core.training.run_dir import RunDir
 from sslstudio.core.training.session import TrainRequest, train
 
@@ -60,12 +60,28 @@ def _fitted_rows(count, cap, seed):
     return np.sort(np.random.default_rng(seed).choice(count, cap, replace=False))
 
 
-def test_umap_places_points_and_unknown_methods_are_refused(digits):
+def test_umap_places_points_names_its_phases_and_stops_when_cancelled(digits):
     x, y = digits
-    result = project(x[:600], "umap", cap=400, seed=0)
+    heard = []
+    result = project(x[:600], "umap", cap=400, seed=0, announce=heard.append,
+                     progress=lambda done, total=0: heard.append((done, total)))
     assert result.fitted_on == 400 and np.isfinite(result.coords).all()
     rows = np.arange(600)
     assert map_knn_accuracy(result.coords, y[:600], rows[::2], rows[1::2]) > 0.8
+    phases = [item for item in heard if isinstance(item, Phase)]
+    assert [phase.name for phase in phases] == ["fitting the map (UMAP on 400 points): finding each point's neighbours",
+                                                "fitting the map (UMAP on 400 points)",
+                                                "placing the other 200 points on the map"]
+    assert [phase.stoppable for phase in phases] == [False, True, True]
+    fit = heard[heard.index(phases[1]) + 1:heard.index(phases[2])]  # umap's epochs, read from its progress bar
+    assert fit[0] == (0, 500) and fit[-1] == (500, 500) and heard[-1] == (200, 200)
+
+    def cancel_in_the_fit(done, total=0):
+        if 0 < done < total:
+            raise Cancelled("stopped")
+
+    with pytest.raises(Cancelled):
+        project(x[:600], "umap", cap=400, seed=0, progress=cancel_in_the_fit)
     with pytest.raises(UserError, match="unknown projection"):
         project(x, "mds")
     with pytest.raises(UserError, match="at least 3 points"):
@@ -129,3 +145,10 @@ def test_embeddings_are_cached_per_checkpoint(tiny_images, tmp_path):
     cache_path(run, kept[0][1], samples).write_bytes(b"truncated")  # a damaged cache is recomputed
     repaired = load_or_compute(run, samples, kept[0][1])
     np.testing.assert_allclose(repaired.vectors, first.vectors, atol=1e-5)
+
+
+def test_similarities_read_apart_even_when_all_are_near_one():
+    assert similarity_words(np.array([0.91234, 0.9, 0.5])) == ["cosine 0.912", "cosine 0.900", "cosine 0.500"]
+    near_one = similarity_words(np.array([0.99991, 0.99962, 0.9981]))
+    assert near_one == ["distance 9e-05", "distance 0.00038", "distance 0.0019"]
+    assert len(set(near_one)) == 3 and similarity_words(np.array([])) == []

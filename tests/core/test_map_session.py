@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 
+from sslstudio.core.colour import CLASS_COLOURS, UNLABELLED_GREY, ClassColours, distinct_colours, srgb_to_lab
 from sslstudio.core.data.dataset import load_folder
 from sslstudio.core.embeddings.cache import Embeddings
 from sslstudio.core.embeddings.map_session import MapSession
@@ -53,3 +54,25 @@ def test_a_probe_needs_two_labelled_classes(session):
     session.set_app_labels({session.samples.ids[0]: "only one"})
     with pytest.raises(UserError, match="at least two classes"):
         session.probe_rows()
+
+
+def test_a_new_class_takes_a_new_colour_and_recolours_no_other(session):
+    colours = session.class_colours
+    before = dict(zip(session.classes(), colours.colours(session.classes()).tolist(), strict=True))
+    session.label(np.array([0, 1]), "aaa, first in name order")
+    after = dict(zip(session.classes(), colours.colours(session.classes()).tolist(), strict=True))
+    assert all(after[name] == colour for name, colour in before.items())
+    assert after["aaa, first in name order"] not in before.values()
+    session.set_folder(session.folder.parent)  # another folder starts its colours afresh
+    assert session.class_colours.slots == {}
+
+
+def test_thirty_classes_get_thirty_colours_far_apart_from_each_other_and_the_grey():
+    names = [f"class {i}" for i in range(30)]
+    colours = ClassColours()
+    rgb = np.vstack([colours.colours(names[:12]), colours.colours(names[12:])])  # in two batches
+    lab = srgb_to_lab(np.vstack([rgb, UNLABELLED_GREY]))
+    distance = np.linalg.norm(lab[:, None] - lab[None], axis=2)
+    np.fill_diagonal(distance, np.inf)
+    assert len({tuple(c) for c in rgb.tolist()}) == 30 and distance.min() >= 25  # CIE76; 2.3 is just noticeable
+    np.testing.assert_array_equal(distinct_colours(len(CLASS_COLOURS)), CLASS_COLOURS)  # the list's source

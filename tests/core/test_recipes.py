@@ -1,10 +1,12 @@
 """The recommended recipes: every one in resources/recipes.json is a run that can start, each modality has
 one for a CPU, and the user's own choices win over a recipe's."""
 import json
+from dataclasses import replace
 
 import pytest
 
 from sslstudio.core.data.loaders import InputSpec
+from sslstudio.core.data.survey import Survey
 from sslstudio.core.errors import UserError
 from sslstudio.core.recipes import BUDGETS, apply_recipe, load_recipes, recommended
 from sslstudio.core.tasks.registry import get_task
@@ -70,3 +72,28 @@ def test_the_demo_says_what_a_row_bought_or_why_it_likely_lost():
     assert lost.startswith("Self-supervision lost here, 5.0 points below raw pixels after 40 steps; likely because "
                            "raw pixels are a strong baseline on 28-pixel greyscale")
     assert "below the same network untrained" in verdict("audio", 0.65, {"raw": 0.60, "random_init": 0.70}, 40)
+
+
+def test_a_recipes_figures_show_only_beside_data_like_those_they_were_measured_on():
+    recipe = recommended("image", "cpu")  # measured on Fashion-MNIST: 28 px, greyscale
+    photos = Survey("image", 20_000, median_side=600, colour=True)
+    said = recipe.evidence(photos)
+    assert said.startswith("No measurement on data like this folder's (600 px, colour)")
+    assert "Fashion-MNIST" in said and "28 px, greyscale" in said and "points" not in said
+    clips = Survey("audio", 50, median_seconds=30.0)
+    assert recommended("audio", "cpu").evidence(clips).startswith("No measurement on data like this folder's (30 s")
+    alike = Survey("image", 500, median_side=32, colour=False)
+    assert not recipe.evidence(alike).startswith("No measurement")
+
+
+def test_a_gain_within_one_standard_deviation_reads_as_no_measurable_gain():
+    recipe = recommended("image", "cpu")
+    within = replace(recipe, measured={**recipe.measured, "accuracy": [0.714, 0.012], "margin_points": 1.0,
+                                       "seeds": 3})
+    assert within.evidence().startswith("No measurable gain over raw pixels: +1.0 points, within one standard")
+    beyond = replace(recipe, measured={**recipe.measured, "accuracy": [0.754, 0.012], "margin_points": 5.0,
+                                       "seeds": 3})
+    assert beyond.evidence().startswith("+5.0 points over raw pixels (0.754 ± 0.012")
+    one_seed = replace(recipe, measured={**recipe.measured, "accuracy": [0.754, 0.0], "margin_points": 5.0,
+                                         "seeds": 1})
+    assert "one seed: its spread is unknown" in one_seed.evidence() and "± 0.000" not in one_seed.evidence()

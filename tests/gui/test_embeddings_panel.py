@@ -173,7 +173,7 @@ def test_labels_made_on_another_page_recolour_the_map(qtbot, panel):
     assert panel.session.labels()[0] != "picked elsewhere"  # read once, so a stale cache would show
     panel.state.set_labels({first: "picked elsewhere"})  # as the Fine-tune page does
     assert panel.session.labels()[0] == "picked elsewhere"
-    assert "picked elsewhere" in panel.controls.legend.text()
+    assert "picked&nbsp;elsewhere" in panel.controls.legend.text()  # one legend entry never wraps
     assert panel.controls.labeller.class_box.findText("picked elsewhere") >= 0
 
 
@@ -203,3 +203,100 @@ def test_the_map_exports_as_a_table_with_its_points_and_labels(qtbot, panel, tmp
     assert np.allclose(np.c_[table.column("x").to_numpy(), table.column("y").to_numpy()], panel.session.coords)
     assert table.column("label").to_pylist()[:2] == ["picked here", "picked here"]  # the labels as shown
     assert "map.parquet" in panel.controls.note.text()
+
+
+def test_each_phase_of_mapping_is_named_in_order_and_cancel_stops_the_fit(qtbot, panel):
+    """Fitting a map takes minutes at real size: the page names each phase as it starts, not "embedding"
+    at 100 % throughout, and Cancel stops the fit mid-way."""
+    phases = []
+    panel.sig_phase.connect(phases.append)
+    panel.controls.map_form.set_values({"method": "tsne", "cap": 30})  # the other 18 are placed afterwards
+    mapped(qtbot, panel)
+    assert phases == ["decoding the folder", "embedding every sample",
+                      "fitting the map (t-SNE on 30 points): finding each point's neighbours",
+                      "fitting the map (t-SNE on 30 points)", "placing the other 18 points on the map"]
+    assert "18 were placed" in panel.controls.note.text()  # the map's own note once it is done
+    phases.clear()
+    panel.sig_phase.connect(lambda name: name == "fitting the map (t-SNE on 30 points)" and panel.cancel())
+    panel.extract_and_map()  # embedded already (cached): straight to the fit, which Cancel stops
+    qtbot.waitUntil(lambda: not panel.work.busy, timeout=60_000)
+    assert phases[-1] == "fitting the map (t-SNE on 30 points)" and panel.controls.note.text() == "Cancelled."
+
+
+def test_neighbours_show_their_whole_name_and_a_similarity_that_tells_them_apart(qtbot, panel):
+    mapped(qtbot, panel)
+    panel.open_sample(5)
+    gallery = panel.inspector.gallery
+    rows, similarity = panel.session.index.query(5, 12)
+    texts = [gallery.item(i).text() for i in range(gallery.count())]
+    names = [text.split("\n")[0] for text in texts]
+    assert names == [panel.session.samples.ids[row] for row in rows.tolist()]  # the whole id; the view elides it
+    assert gallery.textElideMode() == Qt.TextElideMode.ElideMiddle
+    assert [gallery.item(i).toolTip() for i in range(gallery.count())] == texts
+    shown = [float(text.split("\n")[1].split()[1]) for text in texts]  # "cosine 0.912" or "distance 0.0031"
+    as_cosine = [1 - value for value in shown] if texts[0].split("\n")[1].startswith("distance") else shown
+    np.testing.assert_allclose(as_cosine, similarity, atol=6e-4)
+    assert len(set(shown)) > 1 and "1.00" not in " ".join(texts)
+    # The grid shows more than a narrow column of two at the page's size.
+    assert gallery.gridSize().width() * 3 <= gallery.viewport().width()
+
+
+def test_labelling_a_selection_recolours_it_and_no_other_class(qtbot, panel):
+    mapped(qtbot, panel)
+    before = panel.scatter.cloud.colours.copy()
+    picked = np.array([0, 1, 2])
+    panel.scatter.select(picked)
+    panel.assign_selection("aaa <first> by name")
+    after = panel.scatter.cloud.colours
+    others = np.setdiff1d(np.arange(len(after)), picked)
+    np.testing.assert_array_equal(after[others], before[others])
+    assert not np.array_equal(after[picked[0]], before[picked[0]])
+    assert len({tuple(c) for c in after[panel.session.labels() != ""].tolist()}) == len(panel.session.classes())
+    assert "aaa&nbsp;&lt;first&gt;&nbsp;by&nbsp;name" in panel.controls.legend.text()  # text, not markup
+
+
+def test_a_click_on_empty_map_clears_the_selection_and_a_click_on_a_point_keeps_it(qtbot, panel):
+    mapped(qtbot, panel)
+    view = panel.scatter
+    panel.scatter.select(np.array([3, 4, 5]))
+    assert panel.controls.labeller.count.text() == "3 selected"
+    QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=point_on_screen(panel, 7))  # opens a sample
+    assert view.selected_rows().tolist() == [3, 4, 5]
+    size = view.viewport().size()
+    empty = next(QPoint(x, y) for x in range(4, size.width(), 7) for y in range(4, size.height(), 7)
+                 if view.row_at(view.mapToScene(QPoint(x, y))) < 0)
+    with qtbot.waitSignal(view.sig_selected) as cleared:
+        QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=empty)
+    assert len(cleared.args[0]) == 0 and not view.selected_rows().size
+    assert panel.controls.labeller.count.text().startswith("Nothing selected")
+
+
+def test_the_map_background_follows_the_theme_light_dark_and_presenter(qtbot, no_questions):
+    from PySide6.QtGui import QColor, QPalette
+    from PySide6.QtWidgets import QApplication
+
+    from sslstudio.gui.main_window import MainWindow
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    scatter = window.embeddings_panel.scatter
+
+    def background() -> str:
+        return scatter.backgroundBrush().color().name()
+
+    assert background() == scatter.palette().color(QPalette.ColorRole.Base).name() == "#ffffff"
+    window.presenter.set_on(True)
+    assert background() == "#101010"  # presenter mode's dark style
+    window.presenter.set_on(False)
+    assert background() == "#ffffff"
+    app, light = QApplication.instance(), QApplication.palette()
+    dark = QPalette(light)
+    dark.setColor(QPalette.ColorRole.Base, QColor("#1e1e1e"))
+    dark.setColor(QPalette.ColorRole.Text, QColor("#eeeeee"))
+    try:
+        app.setPalette(dark)  # the system's dark scheme
+        qtbot.waitUntil(lambda: background() == "#1e1e1e", timeout=5000)
+    finally:
+        app.setPalette(light)
+    window.state.dirty = False

@@ -29,6 +29,7 @@ class Survey:
     files: int
     looked_at: int = 0
     median_side: int | None = None  # images: the median shorter side, in pixels
+    colour: bool | None = None  # images: most are colour (not greyscale), from their headers
     median_seconds: float | None = None  # audio
     total_seconds: float | None = None  # audio, extrapolated to every file
     median_bytes: int | None = None  # text
@@ -50,13 +51,15 @@ def survey(root: str | os.PathLike, relpaths: Sequence[str], modality: str, limi
     picked = [relpaths[int(i)] for i in np.unique(np.linspace(0, len(relpaths) - 1, min(limit, len(relpaths))))] \
         if relpaths else []
     result = Survey(modality, len(relpaths), len(picked))
-    sizes, sides, seconds = [], [], []
+    sizes, sides, seconds, colours = [], [], [], []
     for relpath in picked:
         path = os.path.join(root, relpath)
         try:
             sizes.append(os.path.getsize(path))
             if modality == "image":
-                sides.append(_image_side(path))
+                side, colour = _image_side(path)
+                sides.append(side)
+                colours.append(colour)
             elif modality == "audio":
                 seconds.append(_audio_seconds(path))
         except Exception:  # noqa: BLE001 - an unreadable file is reported by the decode, not here
@@ -65,6 +68,7 @@ def survey(root: str | os.PathLike, relpaths: Sequence[str], modality: str, limi
     result.total_bytes = int(sum(sizes) * scale)
     if sides:
         result.median_side = int(np.median(sides))
+        result.colour = sum(colours) * 2 > len(colours)
     if seconds:
         result.median_seconds = float(np.median(seconds))
         result.total_seconds = float(sum(seconds) * len(relpaths) / len(seconds))
@@ -74,11 +78,12 @@ def survey(root: str | os.PathLike, relpaths: Sequence[str], modality: str, limi
     return result
 
 
-def _image_side(path: str) -> int:
+def _image_side(path: str) -> tuple[int, bool]:
+    """The shorter side and whether the image is colour, from its header."""
     from PIL import Image
 
     with Image.open(path) as img:
-        return min(img.size)
+        return min(img.size), img.mode not in ("1", "L", "LA", "I", "I;16", "F")
 
 
 def _audio_seconds(path: str) -> float:

@@ -5,6 +5,8 @@ neighbour index, k-means clusters and a probe fitted on the labels, which are th
 those made in the app. The rules: a new map or folder clears everything computed from the old one; new app
 labels clear the merged labels and the probe (refit on the next look), not the clusters; another cluster
 count clears the clusters. The page asks what a colour mode still needs (`needs`) and starts that job.
+Each class (and cluster) keeps its colour for the folder's session: a new class takes the next colour and
+recolours no other.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sslstudio.core.colour import ClassColours
 from sslstudio.core.data.labels import merged_labels
 from sslstudio.core.embeddings.neighbours import NeighbourIndex
 from sslstudio.core.embeddings.table import write_embeddings
@@ -34,6 +37,8 @@ class MapSession:
     clusters_k: int | None = None  # how many clusters `clusters` holds
     probe: object | None = None  # ProbeFit on the merged labels
     _labels: np.ndarray | None = None  # merged labels, cached: hover reads them on every mouse move
+    class_colours: ClassColours = field(default_factory=ClassColours)  # labels and predicted classes
+    cluster_colours: ClassColours = field(default_factory=ClassColours)
 
     @property
     def mapped(self) -> bool:
@@ -42,6 +47,7 @@ class MapSession:
     def set_folder(self, folder: Path) -> None:
         if self.folder != Path(folder):
             self.folder = Path(folder)
+            self.class_colours, self.cluster_colours = ClassColours(), ClassColours()
             self._clear_map()
 
     def export(self, path: str | Path, fmt: str | None = None) -> str:

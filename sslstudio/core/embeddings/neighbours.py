@@ -44,6 +44,18 @@ def _top(similarity: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return nearest, similarity[nearest]
 
 
+NEAR_ONE = 0.995  # a list whose best cosine lies above this reads as distances: 0.9981 and 0.9994 both look like 1
+
+
+def similarity_words(similarity: np.ndarray) -> list[str]:
+    """How alike each neighbour is, in words that tell neighbours apart: the cosine to three decimals, or when
+    the nearest lie within 0.005 of 1, the cosine distance (1 - cosine) to three significant digits."""
+    similarity = np.asarray(similarity, dtype=np.float64)
+    if len(similarity) and similarity.max() > NEAR_ONE:
+        return [f"distance {max(1 - value, 0.0):.3g}" for value in similarity]
+    return [f"cosine {value:.3f}" for value in similarity]
+
+
 def kmeans_clusters(vectors: np.ndarray, k: int, seed: int = 0) -> np.ndarray:
     """Cluster ids (N,) from k-means on L2-normalised vectors (spherical, as the neighbours are cosine)."""
     from sklearn.cluster import KMeans, MiniBatchKMeans

@@ -1,10 +1,12 @@
 """The Embeddings step: map every sample with a run's checkpoint, look around, and label by selection.
 
-Extraction, projection, clustering and probe fits run as background jobs; the map
-is a rasterised scatter (widgets/scatter.py). Hover shows the sample, a click opens
-it with its nearest neighbours (cosine, in the embedding space, not the 2-D map),
-Shift-drag selects a rectangle and Ctrl-drag a lasso, and a selection can be given
-a class. Labels made here live in the project and colour the map at once.
+Extraction, projection, clustering and probe fits run as background jobs, each
+naming its phases as they start (decoding, embedding, fitting the map, placing
+the rest, clustering) with their progress; the map is a rasterised scatter
+(widgets/scatter.py). Hover shows the sample, a click opens it with its nearest
+neighbours (cosine, in the embedding space, not the 2-D map), Shift-drag selects
+a rectangle and Ctrl-drag a lasso, and a selection can be given a class.
+Labels made here live in the project and colour the map at once.
 """
 from __future__ import annotations
 
@@ -17,9 +19,10 @@ from PySide6.QtWidgets import QHBoxLayout, QSplitter, QWidget
 from sslstudio.core.embeddings.cache import embed_every_checkpoint, embed_folder
 from sslstudio.core.embeddings.map_session import MapSession
 from sslstudio.core.embeddings.neighbours import kmeans_clusters
-from sslstudio.core.embeddings.projection import NAMES, project, timelapse
+from sslstudio.core.embeddings.projection import NAMES, Phase, project, timelapse
 from sslstudio.core.errors import UserError
 from sslstudio.core.evaluation.active import fit_probe
+from sslstudio.core.progress import Control, Progress
 from sslstudio.gui.jobs import JobRunner, PageJobs
 from sslstudio.gui.project_state import ProjectState
 from sslstudio.gui.widgets.map_controls import MapControls
@@ -31,6 +34,7 @@ class EmbeddingsPanel(QWidget):
     sig_mapped = Signal(int)  # points on the map
     sig_exported = Signal(str)  # the file the map was written to
     sig_timelapse_ready = Signal(int)  # frames of the time-lapse
+    sig_phase = Signal(str)  # a job's next phase began: its name
 
     def __init__(self, jobs: JobRunner, state: ProjectState, parent: QWidget | None = None):
         super().__init__(parent)
@@ -63,11 +67,11 @@ class EmbeddingsPanel(QWidget):
         splitter = QSplitter()
         for widget in (self.controls, self.scatter, self.inspector):
             splitter.addWidget(widget)
-        splitter.setSizes([260, 700, 320])
+        splitter.setSizes([260, 640, 360])  # the inspector: three columns of neighbours
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
-        self.work = PageJobs(self.jobs, self, self.controls.note, self.controls.progress)
+        self.work = PageJobs(self.jobs, self, self.controls.note)  # the phases drive the progress bar
         self.work.sig_busy_changed.connect(self._show_busy)
         self._show_busy(False)
         for signal in (self.state.sig_folder_changed, self.state.sig_runs_changed):
@@ -96,6 +100,23 @@ class EmbeddingsPanel(QWidget):
     def cancel(self) -> None:
         self.work.cancel()
 
+    def _start(self, name: str, work, on_done, first: Phase) -> None:
+        """Run `work(state)` as the page's job: it starts in phase `first` and may hand on later phases
+        (`state.partial(Phase(...))`), each shown with its progress or, where there is none, a busy bar."""
+        def phased(state: Control):
+            state.partial(first)
+            return work(state)
+
+        job = self.work.start(name, phased, on_done)
+        job.sig_partial.connect(self._on_phase)
+        job.sig_progress.connect(self.controls.show_progress)
+
+    @Slot(object)
+    def _on_phase(self, phase) -> None:
+        if isinstance(phase, Phase):
+            self.controls.show_phase(phase)
+            self.sig_phase.emit(phase.name)
+
     @Slot()
     def extract_and_map(self) -> None:
         run, folder = self.picker.run(), self.state.folder
@@ -104,10 +125,12 @@ class EmbeddingsPanel(QWidget):
         checkpoint, chosen = self.picker.checkpoint(), self.controls.map_settings()
 
         def work(state):
-            samples, embeddings = embed_folder(run, folder, checkpoint, progress=state)
-            return samples, embeddings, project(embeddings.vectors, chosen.method, chosen.cap)
+            samples, embeddings = embed_folder(run, folder, checkpoint, decode_progress=state,
+                                               progress=_announcing(state, Phase("embedding every sample")))
+            return samples, embeddings, project(embeddings.vectors, chosen.method, chosen.cap, progress=state,
+                                                announce=state.partial)
 
-        self.work.start("embedding", work, self._on_mapped, says="Embedding every sample…")
+        self._start("embedding", work, self._on_mapped, Phase("decoding the folder"))
 
     def _on_mapped(self, result) -> None:
         samples, embeddings, projection = result
@@ -129,15 +152,17 @@ class EmbeddingsPanel(QWidget):
         chosen, count = self.controls.map_settings(), self.picker.checkpoint_count()
 
         def work(state):
-            return [frame.coords for frame in timelapse(embed_every_checkpoint(run, folder, state), chosen.method,
-                                                        chosen.cap)]
+            vectors = embed_every_checkpoint(run, folder, _announcing(state, Phase(f"embedding with {count} "
+                                                                                   "checkpoints")))
+            return [frame.coords for frame in timelapse(vectors, chosen.method, chosen.cap, progress=state,
+                                                        announce=state.partial)]
 
         def done(frames):
             self.session.frames = frames
             self.controls.show_frames(len(frames))
             self.sig_timelapse_ready.emit(len(frames))
 
-        self.work.start("time-lapse", work, done, says=f"Mapping {count} checkpoints…")
+        self._start("time-lapse", work, done, Phase("decoding the folder"))
 
     @Slot(int)
     def _show_frame(self, index: int) -> None:
@@ -159,7 +184,8 @@ class EmbeddingsPanel(QWidget):
             def work(_state):
                 return kmeans_clusters(vectors, k)
 
-            self.work.start("clustering", work, lambda clusters: (session.set_clusters(clusters, k), self.recolour()))
+            self._start("clustering", work, lambda clusters: (session.set_clusters(clusters, k), self.recolour()),
+                        Phase(f"clustering into {k} groups (k-means)", stoppable=False))
             return
         try:
             labelled, classes = session.probe_rows()
@@ -170,7 +196,8 @@ class EmbeddingsPanel(QWidget):
         def fit(_state):
             return fit_probe(vectors, labelled, classes)
 
-        self.work.start("fitting probe", fit, lambda probe: (setattr(session, "probe", probe), self.recolour()))
+        self._start("fitting probe", fit, lambda probe: (setattr(session, "probe", probe), self.recolour()),
+                    Phase("fitting a probe on the labels to predict the rest", stoppable=False))
 
     @Slot()
     def recolour(self) -> None:
@@ -246,10 +273,24 @@ class EmbeddingsPanel(QWidget):
             self.controls.note.setText(f"Wrote {path.name} ({fmt}): {len(session.samples.ids):,} samples.")
             self.sig_exported.emit(str(path))
 
-        self.work.start("exporting map", lambda _state: session.export(path), done, says="exporting the map…")
+        self._start("exporting map", lambda _state: session.export(path), done,
+                    Phase(f"writing {path.name}", stoppable=False))
 
     def shutdown(self) -> None:
         self.inspector.shutdown()
+
+
+def _announcing(state: Control, phase: Phase) -> Progress:
+    """`state` as a progress callable that starts `phase` at its first report (nothing cached to compute: no phase)."""
+    started = []
+
+    def report(done: int, total: int = 0) -> None:
+        if not started:
+            started.append(True)
+            state.partial(phase)
+        state(done, total)
+
+    return report
 
 
 if __name__ == "__main__":  # a manual look: python -m sslstudio.gui.panels.embeddings_panel [RUN [FOLDER]]

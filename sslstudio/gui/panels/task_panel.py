@@ -122,6 +122,7 @@ class TaskPanel(QWidget):
         self.inputs = None
         self.input_values = None  # known once the folder's files are surveyed
         self.picker.clear()
+        self.picker.recipe_box.show_folder(None)  # the last folder's files say nothing about this one
         self._pending_values = values or {}
         self._listing += 1
         listing = self._listing
@@ -133,6 +134,7 @@ class TaskPanel(QWidget):
     def _show_inputs(self, listing: int, result, inputs: dict | None) -> None:
         if listing == self._listing:
             self.input_settings.show_folder(*result, inputs)
+            self.picker.recipe_box.show_folder(result[0])
 
     @Slot(dict)
     def _on_inputs_changed(self, values: dict) -> None:

@@ -4,18 +4,23 @@ pyqtgraph's ScatterPlotItem took 45-80 ms a frame at 100k points here, and QPain
 with a wide pen over 100 ms. This item instead rasterises the visible points with numpy into
 one RGBA image at the view's device resolution on every paint, a 3x3 square per point, and
 draws that image: points stay sharp at any zoom and on HiDPI screens. Hover uses a k-d tree over the 2-D
-coordinates. Selection is a rectangle (drag with Shift) or a lasso (drag with Ctrl).
+coordinates. Selection is a rectangle (drag with Shift) or a lasso (drag with Ctrl); a click on empty map
+clears it. The background follows the widget's palette as it changes (light, dark, presenter mode's style).
 """
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QImage, QPainter, QPainterPath, QPalette, QPen
 
+from sslstudio.core.colour import CLASS_COLOURS, UNLABELLED_GREY, ClassColours
 from sslstudio.gui.widgets.training_plots import apply_plot_theme
 
 HOVER_RADIUS_PX = 6
+CLICK_SLOP_PX = 4  # a press and release closer than this is a click, not a pan
 # Up to this many visible points, each is stamped (cost grows with points); beyond it, the image is
 # dilated (cost grows with pixels): at 100k points stamping is 3x faster, at 1M dilation is 2x.
 STAMP_LIMIT = 250_000
@@ -24,24 +29,27 @@ SELECTED_RIM = (20, 20, 20, 255)
 
 
 def palette(count: int) -> np.ndarray:
-    """(count, 4) uint8 colours, distinct hues for categories."""
-    colours = [pg.intColor(i, hues=max(count, 1), values=1, maxValue=220, minValue=150) for i in range(count)]
-    return np.array([c.getRgb() for c in colours], dtype=np.uint8).reshape(-1, 4)
+    """(count, 4) uint8 colours for categories, as distinct as `count` colours can be (core/colour.py)."""
+    rgb = CLASS_COLOURS[np.arange(count) % len(CLASS_COLOURS)]
+    return np.hstack([rgb, np.full((count, 1), 255, dtype=np.uint8)])
 
 
-UNLABELLED = np.array([170, 170, 170, 120], dtype=np.uint8)
+UNLABELLED = np.array([*UNLABELLED_GREY, 120], dtype=np.uint8)
 
 
-def categorical(values: np.ndarray, prefix: str = "", shown: int = 30) -> tuple[np.ndarray, str]:
-    """(N, 4) colours, one hue per class ("" is unlabelled, grey), and the legend as rich text."""
+def categorical(values: np.ndarray, class_colours: ClassColours, prefix: str = "",
+                shown: int = 30) -> tuple[np.ndarray, str]:
+    """(N, 4) colours, each class's own from `class_colours` ("" is unlabelled, grey), and the legend as rich
+    text, in name order."""
     classes = sorted(set(values.tolist()) - {""})
     colours = np.tile(UNLABELLED, (len(values), 1))
-    table = palette(len(classes))
+    table = np.hstack([class_colours.colours(classes), np.full((len(classes), 1), 255, dtype=np.uint8)])
     lookup = {name: i for i, name in enumerate(classes)}
     index = np.array([lookup.get(v, -1) for v in values.tolist()], dtype=np.intp)
     colours[index >= 0] = table[index[index >= 0]]
-    legend = " ".join(f"<span style='color: rgb{tuple(table[i][:3].tolist())}'>●</span> {prefix}{name}"
-                      for i, name in enumerate(classes[:shown]))
+    # One entry never wraps inside itself (its dot and its name stay together); names are text, not markup.
+    legend = " ".join(f"<span style='color: rgb{tuple(table[i][:3].tolist())}'>●</span>&nbsp;"
+                      + html.escape(f"{prefix}{name}").replace(" ", "&nbsp;") for i, name in enumerate(classes[:shown]))
     legend += (" …" if len(classes) > shown else "") + ("<br>grey: unlabelled" if "" in values else "")
     return colours, legend
 
@@ -169,10 +177,24 @@ class ScatterView(pg.PlotWidget):
         self._hovered = -1
         self._drag: list[QPointF] | None = None
         self._drag_kind = ""
+        self._pressed_on_nothing: QPointF | None = None  # where a plain press found no point
         self._outline = pg.QtWidgets.QGraphicsPathItem()
-        self._outline.setPen(QPen(QColor(40, 40, 40), 0, Qt.PenStyle.DashLine))
         self._outline.setZValue(10)
         self.addItem(self._outline)
+        self._follow_theme()
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt)
+        super().changeEvent(event)
+        # Qt sends these from the base constructor too, before the outline exists; __init__ follows the theme then.
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.StyleChange) and hasattr(self, "_outline"):
+            self._follow_theme()
+
+    def _follow_theme(self) -> None:
+        """The palette's background and a selection outline in its text colour: a style sheet (presenter
+        mode) or a dark scheme sets the palette, which pyqtgraph's fixed background would ignore."""
+        palette = self.palette()
+        self.setBackground(palette.color(QPalette.ColorRole.Base))
+        self._outline.setPen(QPen(palette.color(QPalette.ColorRole.Text), 0, Qt.PenStyle.DashLine))
 
     # ---------------------------------------------------------------- data
     def set_points(self, coords: np.ndarray, colours: np.ndarray, keep_view: bool = False) -> None:
@@ -224,6 +246,7 @@ class ScatterView(pg.PlotWidget):
             row = self.row_at(self.mapToScene(event.position().toPoint()))
             if row >= 0:
                 self.sig_clicked.emit(row)
+            self._pressed_on_nothing = event.position() if row < 0 else None
         super().mousePressEvent(event)
 
     def mouseMoveEvent(self, event) -> None:  # noqa: N802 (Qt)
@@ -247,6 +270,10 @@ class ScatterView(pg.PlotWidget):
             self.select(self.rows_inside(path))
             event.accept()
             return
+        pressed, self._pressed_on_nothing = self._pressed_on_nothing, None
+        if (pressed is not None and event.button() == Qt.MouseButton.LeftButton
+                and (event.position() - pressed).manhattanLength() < CLICK_SLOP_PX and self.cloud.selected.any()):
+            self.select(np.empty(0, dtype=np.intp))  # a click on empty map, not a pan: nothing selected
         super().mouseReleaseEvent(event)
 
     def _to_view(self, position) -> QPointF:
