@@ -65,7 +65,7 @@ class ProgressReport:
         elif total:
             self._show_line(done, total)
 
-    def start_phase(self, name: str, unit: str = "samples") -> None:
+    def start_phase(self, name: str, unit: str = "samples", stoppable: bool = True) -> None:
         """A new phase of the work (core/progress.py `start_phase`): a bar or lines of its own, under its name."""
         self.close()
         self.label, self.unit, self._start, self._quarters_said, self._last_done = name, unit, None, 0, 0

@@ -31,14 +31,15 @@ class Phase:
 
     name: str
     unit: str = "samples"  # what the phase's reports count
+    stoppable: bool = True  # False: inside one library call, so Cancel takes effect once the phase is over
 
 
-def start_phase(progress: Progress | None, name: str, unit: str = "samples") -> None:
+def start_phase(progress: Progress | None, name: str, unit: str = "samples", stoppable: bool = True) -> None:
     """Announce the phase `name`, whose reports count `unit`, to a progress callable that can show it (a
     `Control`, the CLI's report); a plain callable is left alone. Raises `Cancelled` as a report does."""
     starts = getattr(progress, "start_phase", None)
     if starts is not None:
-        starts(name, unit)
+        starts(name, unit, stoppable)
 
 
 class Control:
@@ -81,12 +82,12 @@ class Control:
             self._last_report = now
             self._report(done, total)
 
-    def start_phase(self, name: str, unit: str = "samples") -> None:
+    def start_phase(self, name: str, unit: str = "samples", stoppable: bool = True) -> None:
         """A new phase: handed on as a `Phase` partial result, and the next report is not throttled."""
         if self.cancelled:
             raise Cancelled("stopped")
         self._last_report = 0.0
-        self.partial(Phase(name, unit))
+        self.partial(Phase(name, unit, stoppable))
 
     def partial(self, value: Any) -> None:
         """Hand a partial result to whoever watches the work (the GUI: on its own thread, as a signal)."""

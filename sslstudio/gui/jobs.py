@@ -14,7 +14,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 from PySide6.QtWidgets import QLabel, QProgressBar, QWidget
 
 from sslstudio.core.errors import Cancelled, UserError
@@ -90,6 +90,10 @@ class Job(QObject):
     def cancel(self) -> None:
         self._worker.state.cancel()
 
+    @property
+    def cancelled(self) -> bool:
+        return self._worker.state.cancelled
+
     def pause(self) -> None:
         """Pause where the function next waits (training: between two steps)."""
         self._worker.state.pause()
@@ -125,24 +129,27 @@ def _mute(job: Job) -> None:
 
 
 class PhaseClock:
-    """A phase's share done and the time it has left, from its rate so far."""
+    """A phase's share done and the time it has left, from its rate so far; where the phase reports no
+    progress (a library call), the time it has taken."""
 
-    def __init__(self, phase: str = ""):
+    def __init__(self, phase: Phase | None = None):
         self.phase, self.started, self.done, self.total = phase, time.monotonic(), 0, 0
 
     def update(self, done: int, total: int) -> None:
         self.done, self.total = done, total
 
     def text(self, says: str) -> str:
-        head = f"{says.rstrip('…').rstrip()}: {self.phase}" if says else self.phase
-        if not self.total:
-            return f"{head}…"
-        share = self.done / self.total
+        name = self.phase.name
+        head = f"{says.rstrip('…').rstrip()}: {name}" if says else name[:1].upper() + name[1:]
         elapsed = time.monotonic() - self.started
-        text = f"{head}, {share:.0%}"
-        if 0 < share < 1 and elapsed >= 2:  # a rate from the first instants says little
-            text += f", about {duration(elapsed * (1 - share) / share)} left"
-        return text
+        if not self.total:
+            text = f"{head}… {duration(elapsed)}"
+        else:
+            share = self.done / self.total
+            text = f"{head}, {share:.0%}"
+            if 0 < share < 1 and elapsed >= 2:  # a rate from the first instants says little
+                text += f", about {duration(elapsed * (1 - share) / share)} left"
+        return text if self.phase.stoppable else f"{text} (Cancel waits for this phase to end)"
 
 
 class JobRunner(QObject):
@@ -212,6 +219,7 @@ class PageJobs(QObject):
         self.runner, self.page, self.status, self.progress = runner, page, status, progress
         self.job: Job | None = None
         self._says, self._eta = "", PhaseClock()
+        self._clock = QTimer(self, interval=1000, timeout=self._show_phase)  # a phase with no progress: its time
 
     @property
     def busy(self) -> bool:
@@ -239,10 +247,11 @@ class PageJobs(QObject):
 
     def _on_partial(self, value: Any, on_partial: Callable[[Any], None] | None) -> None:
         if isinstance(value, Phase):
-            self._eta = PhaseClock(value.name)
+            self._eta = PhaseClock(value)
             if self.progress is not None:
                 self.progress.setRange(0, 0)
-            self.status.setText(self._eta.text(self._says))
+            self._show_phase()
+            self._clock.start()
         elif on_partial is not None:
             on_partial(value)
 
@@ -251,15 +260,24 @@ class PageJobs(QObject):
         if self.progress is not None:
             self.progress.setRange(0, max(total, 1) if total else 0)
             self.progress.setValue(done)
-        if self._eta.phase:
+        if self._eta.phase is not None:
             self._eta.update(done, total)
+            self._show_phase()
+
+    @Slot()
+    def _show_phase(self) -> None:
+        if self.job is not None and self._eta.phase is not None and not self.job.cancelled:
             self.status.setText(self._eta.text(self._says))
 
     def cancel(self) -> None:
         if self.job is not None:
             self.job.cancel()
+            phase = self._eta.phase
+            if phase is not None and not phase.stoppable:
+                self.status.setText(f"Stopping once {phase.name} is over: this phase cannot be interrupted.")
 
     @Slot()
     def _over(self) -> None:
         self.job = None
+        self._clock.stop()
         self.sig_busy_changed.emit(False)

@@ -12,8 +12,9 @@ from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
 from sslstudio.core.data.dataset import load_folder
 from sslstudio.core.embeddings.cache import cache_path, load_or_compute
 from sslstudio.core.embeddings.neighbours import NeighbourIndex, kmeans_clusters, similarity_words
-from sslstudio.core.embeddings.projection import Phase, align, project, timelapse
+from sslstudio.core.embeddings.projection import align, project, timelapse
 from sslstudio.core.errors import Cancelled, UserError
+from sslstudio.core.progress import Control, Phase
 from sslstudio.core.training.run_dir import RunDir
 from sslstudio.core.training.session import TrainRequest, train
 
@@ -63,8 +64,8 @@ def _fitted_rows(count, cap, seed):
 def test_umap_places_points_names_its_phases_and_stops_when_cancelled(digits):
     x, y = digits
     heard = []
-    result = project(x[:600], "umap", cap=400, seed=0, announce=heard.append,
-                     progress=lambda done, total=0: heard.append((done, total)))
+    result = project(x[:600], "umap", cap=400, seed=0,
+                     progress=Control(lambda done, total=0: heard.append((done, total)), heard.append))
     assert result.fitted_on == 400 and np.isfinite(result.coords).all()
     rows = np.arange(600)
     assert map_knn_accuracy(result.coords, y[:600], rows[::2], rows[1::2]) > 0.8

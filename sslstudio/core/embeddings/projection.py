@@ -15,7 +15,7 @@ Vectors are centred and L2-normalised first, matching the cosine neighbours, and
 reduced to 50 principal components before t-SNE and UMAP (the usual practice,
 Kobak & Berens 2019), which speeds them up without changing the picture.
 
-A fit takes minutes at real size, so `project` names each phase as it starts (`announce`) and reports
+A fit takes minutes at real size, so `project` names each phase as it starts (`start_phase`) and reports
 its progress where the library gives one: openTSNE's optimisation callbacks, and umap's epoch
 progress bar (tqdm), whose text is read for the epoch count. A report raises `Cancelled` once the
 job is cancelled, which stops either optimisation mid-way. The neighbour search before either
@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sslstudio.core.errors import UserError
-from sslstudio.core.progress import Progress
+from sslstudio.core.progress import Progress, start_phase
 from sslstudio.core.settings import Settings, setting
 
 METHODS = ("pca", "tsne", "umap")
@@ -40,16 +40,6 @@ NAMES = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
 PRE_PCA_DIMS = 50
 PLACE_CHUNK = 5_000  # points placed with the transform between two progress reports (and cancel checks)
 
-
-@dataclass(frozen=True)
-class Phase:
-    """A named step of a long job, as the front end shows it while it runs."""
-
-    name: str
-    stoppable: bool = True  # False: Cancel takes effect only once this phase is over
-
-
-Announce = Callable[[Phase], None]
 
 
 @dataclass(frozen=True)
@@ -79,16 +69,17 @@ def normalise(vectors: np.ndarray) -> np.ndarray:
 
 
 def project(vectors: np.ndarray, method: str = "pca", cap: int | None = None, seed: int = 0,
-            progress: Progress | None = None, announce: Announce | None = None) -> Projection:
+            progress: Progress | None = None) -> Projection:
     """A 2-D map of (N, D) vectors. `cap`: fit on at most this many points (None: the method's default).
-    `announce` hears each phase as it starts, `progress` its progress (and may raise to stop it)."""
+    `progress` hears each phase as it starts (core/progress.py `start_phase`) and its progress, and may raise
+    to stop it."""
     if method not in METHODS:
         raise UserError(f"unknown projection {method!r}; choose one of {', '.join(METHODS)}")
     count = len(vectors)
     if count < 3:
         raise UserError(f"a 2-D map needs at least 3 points, not {count}")
     cap = DEFAULT_CAPS[method] if cap is None else cap
-    announce = announce or (lambda phase: None)
+    phase = lambda name, stoppable=True: start_phase(progress, name, stoppable=stoppable)  # noqa: E731
     progress = progress or (lambda done, total=0: None)
     data = normalise(vectors)
     if method != "pca" and data.shape[1] > PRE_PCA_DIMS:
@@ -100,15 +91,15 @@ def project(vectors: np.ndarray, method: str = "pca", cap: int | None = None, se
     rest = np.setdiff1d(np.arange(count), fit_rows, assume_unique=True)
     fitting = f"fitting the map ({NAMES[method]} on {len(fit_rows):,} points)"
     if method == "pca":
-        announce(Phase(fitting, stoppable=False))  # well under a second at 100k points
+        phase(fitting, stoppable=False)  # well under a second at 100k points
         fitted, model = _pca(data[fit_rows], 2, seed)
     else:
-        announce(Phase(f"{fitting}: finding each point's neighbours", stoppable=False))
+        phase(f"{fitting}: finding each point's neighbours", stoppable=False)
         fit = _tsne if method == "tsne" else _umap
-        fitted, model = fit(data[fit_rows], seed, _Reporter(progress, lambda: announce(Phase(fitting))))
+        fitted, model = fit(data[fit_rows], seed, _Reporter(progress, lambda: phase(fitting)))
     coords[fit_rows] = fitted
     if len(rest):
-        announce(Phase(f"placing the other {len(rest):,} points on the map"))
+        phase(f"placing the other {len(rest):,} points on the map")
         progress(0, len(rest))
         for start in range(0, len(rest), PLACE_CHUNK):  # bounded memory, and a cancel check per chunk
             chunk = rest[start:start + PLACE_CHUNK]
@@ -235,9 +226,9 @@ def align(frame: np.ndarray, reference: np.ndarray) -> np.ndarray:
 
 
 def timelapse(frames: list[np.ndarray], method: str = "pca", cap: int | None = None, seed: int = 0,
-              progress: Progress | None = None, announce: Announce | None = None) -> list[Projection]:
+              progress: Progress | None = None) -> list[Projection]:
     """One map per checkpoint's vectors (same samples, in the same order), each aligned onto the last."""
-    maps = [project(vectors, method, cap, seed, progress, announce) for vectors in frames]
+    maps = [project(vectors, method, cap, seed, progress) for vectors in frames]
     reference = maps[-1].coords
     for projection in maps[:-1]:
         projection.coords = align(projection.coords, reference)

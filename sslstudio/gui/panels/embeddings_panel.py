@@ -19,10 +19,10 @@ from PySide6.QtWidgets import QHBoxLayout, QSplitter, QWidget
 from sslstudio.core.embeddings.cache import embed_every_checkpoint, embed_folder
 from sslstudio.core.embeddings.map_session import MapSession
 from sslstudio.core.embeddings.neighbours import kmeans_clusters
-from sslstudio.core.embeddings.projection import NAMES, Phase, project, timelapse
+from sslstudio.core.embeddings.projection import NAMES, project, timelapse
 from sslstudio.core.errors import UserError
 from sslstudio.core.evaluation.active import fit_probe
-from sslstudio.core.progress import Control, Progress
+from sslstudio.core.progress import Control, Phase, Progress
 from sslstudio.gui.jobs import JobRunner, PageJobs
 from sslstudio.gui.project_state import ProjectState
 from sslstudio.gui.widgets.map_controls import MapControls
@@ -71,7 +71,7 @@ class EmbeddingsPanel(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
-        self.work = PageJobs(self.jobs, self, self.controls.note)  # the phases drive the progress bar
+        self.work = PageJobs(self.jobs, self, self.controls.note, self.controls.progress)
         self.work.sig_busy_changed.connect(self._show_busy)
         self._show_busy(False)
         for signal in (self.state.sig_folder_changed, self.state.sig_runs_changed):
@@ -100,21 +100,19 @@ class EmbeddingsPanel(QWidget):
     def cancel(self) -> None:
         self.work.cancel()
 
-    def _start(self, name: str, work, on_done, first: Phase) -> None:
-        """Run `work(state)` as the page's job: it starts in phase `first` and may hand on later phases
-        (`state.partial(Phase(...))`), each shown with its progress or, where there is none, a busy bar."""
+    def _start(self, name: str, work, on_done, first: str, stoppable: bool = True) -> None:
+        """Run `work(state)` as the page's job: it starts in phase `first` and may start later ones
+        (core/progress.py `start_phase`); the page's jobs show each with its progress or a busy bar."""
         def phased(state: Control):
-            state.partial(first)
+            state.start_phase(first, stoppable=stoppable)
             return work(state)
 
         job = self.work.start(name, phased, on_done)
         job.sig_partial.connect(self._on_phase)
-        job.sig_progress.connect(self.controls.show_progress)
 
     @Slot(object)
     def _on_phase(self, phase) -> None:
         if isinstance(phase, Phase):
-            self.controls.show_phase(phase)
             self.sig_phase.emit(phase.name)
 
     @Slot()
@@ -126,11 +124,10 @@ class EmbeddingsPanel(QWidget):
 
         def work(state):
             samples, embeddings = embed_folder(run, folder, checkpoint, decode_progress=state,
-                                               progress=_announcing(state, Phase("embedding every sample")))
-            return samples, embeddings, project(embeddings.vectors, chosen.method, chosen.cap, progress=state,
-                                                announce=state.partial)
+                                               progress=_announcing(state, "embedding every sample"))
+            return samples, embeddings, project(embeddings.vectors, chosen.method, chosen.cap, progress=state)
 
-        self._start("embedding", work, self._on_mapped, Phase("decoding the folder"))
+        self._start("embedding", work, self._on_mapped, "decoding the folder")
 
     def _on_mapped(self, result) -> None:
         samples, embeddings, projection = result
@@ -152,17 +149,15 @@ class EmbeddingsPanel(QWidget):
         chosen, count = self.controls.map_settings(), self.picker.checkpoint_count()
 
         def work(state):
-            vectors = embed_every_checkpoint(run, folder, _announcing(state, Phase(f"embedding with {count} "
-                                                                                   "checkpoints")))
-            return [frame.coords for frame in timelapse(vectors, chosen.method, chosen.cap, progress=state,
-                                                        announce=state.partial)]
+            vectors = embed_every_checkpoint(run, folder, _announcing(state, f"embedding with {count} checkpoints"))
+            return [frame.coords for frame in timelapse(vectors, chosen.method, chosen.cap, progress=state)]
 
         def done(frames):
             self.session.frames = frames
             self.controls.show_frames(len(frames))
             self.sig_timelapse_ready.emit(len(frames))
 
-        self._start("time-lapse", work, done, Phase("decoding the folder"))
+        self._start("time-lapse", work, done, "decoding the folder")
 
     @Slot(int)
     def _show_frame(self, index: int) -> None:
@@ -185,7 +180,7 @@ class EmbeddingsPanel(QWidget):
                 return kmeans_clusters(vectors, k)
 
             self._start("clustering", work, lambda clusters: (session.set_clusters(clusters, k), self.recolour()),
-                        Phase(f"clustering into {k} groups (k-means)", stoppable=False))
+                        f"clustering into {k} groups (k-means)", stoppable=False)
             return
         try:
             labelled, classes = session.probe_rows()
@@ -197,7 +192,7 @@ class EmbeddingsPanel(QWidget):
             return fit_probe(vectors, labelled, classes)
 
         self._start("fitting probe", fit, lambda probe: (setattr(session, "probe", probe), self.recolour()),
-                    Phase("fitting a probe on the labels to predict the rest", stoppable=False))
+                    "fitting a probe on the labels to predict the rest", stoppable=False)
 
     @Slot()
     def recolour(self) -> None:
@@ -274,20 +269,20 @@ class EmbeddingsPanel(QWidget):
             self.sig_exported.emit(str(path))
 
         self._start("exporting map", lambda _state: session.export(path), done,
-                    Phase(f"writing {path.name}", stoppable=False))
+                    f"writing {path.name}", stoppable=False)
 
     def shutdown(self) -> None:
         self.inspector.shutdown()
 
 
-def _announcing(state: Control, phase: Phase) -> Progress:
+def _announcing(state: Control, phase: str) -> Progress:
     """`state` as a progress callable that starts `phase` at its first report (nothing cached to compute: no phase)."""
     started = []
 
     def report(done: int, total: int = 0) -> None:
         if not started:
             started.append(True)
-            state.partial(phase)
+            state.start_phase(phase)
         state(done, total)
 
     return report

@@ -1,18 +1,17 @@
 """The Embeddings page's controls: which run and checkpoint, the map's settings, what the colours show, the
 time-lapse slider, labelling of a selection, and the legend.
 
-Self-contained: the buttons and choices go out as signals; the page says when it is busy (`show_busy`), which
-phase of a job runs (`show_phase`, `show_progress`: the phase's name, its progress or a busy bar, and the time
-it has taken) and how many time-lapse frames there are (`show_frames`), and asks for the colours of what a
-MapSession holds (`colours_for`, which also writes the legend).
+Self-contained: the buttons and choices go out as signals; the page says when it is busy (`show_busy`) and
+how many time-lapse frames there are (`show_frames`), and asks for the colours of what a MapSession holds
+(`colours_for`, which also writes the legend). The page's jobs (gui/jobs.py `PageJobs`) show each phase, its
+progress and its time in `note` and `progress`.
 """
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -27,8 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from sslstudio.core.embeddings.map_session import COLOUR_BY, MapSession
-from sslstudio.core.embeddings.projection import Phase, ProjectionSettings
-from sslstudio.core.progress import duration
+from sslstudio.core.embeddings.projection import ProjectionSettings
 from sslstudio.gui.widgets.args_form import ArgsForm
 from sslstudio.gui.widgets.run_picker import RunPicker
 from sslstudio.gui.widgets.scatter import categorical, ramp
@@ -65,12 +63,8 @@ class MapControls(QWidget):
         self.map_button.clicked.connect(self.sig_map)
         self.cancel_button = QPushButton("Cancel", toolTip="Stop the running extraction")
         self.cancel_button.clicked.connect(self.sig_cancel)
-        self.cancel_button.clicked.connect(self.show_cancelling)
         self.progress = QProgressBar()
-        self.note = QLabel(wordWrap=True)
-        self.phase: Phase | None = None
-        self._phase_started = 0.0
-        self._clock = QTimer(self, interval=1000, timeout=self._show_phase_text)  # the phase's elapsed time
+        self.note = QLabel(wordWrap=True)  # the page's jobs write each phase, its progress and time here
         self.timelapse_button = QPushButton("Time-lapse", toolTip="Map every kept checkpoint, aligned to the "
                                                                   "last, and play them with the slider")
         self.timelapse_button.clicked.connect(self.sig_timelapse)
@@ -106,34 +100,6 @@ class MapControls(QWidget):
         self.progress.setVisible(running)
         for widget in (self.map_button, self.timelapse_button):
             widget.setEnabled(not running)
-        if not running:
-            self.phase = None
-            self._clock.stop()
-
-    def show_phase(self, phase: Phase) -> None:
-        """A job's next phase began: its name and elapsed time in the status line, a busy bar until it reports."""
-        self.phase, self._phase_started = phase, time.monotonic()
-        self.progress.setRange(0, 0)
-        self._show_phase_text()
-        self._clock.start()
-
-    def show_progress(self, done: int, total: int) -> None:
-        """The running phase's progress; a busy bar while its total is unknown."""
-        self.progress.setRange(0, max(total, 0))
-        self.progress.setValue(done)
-
-    def show_cancelling(self) -> None:
-        if self.phase is not None and not self.phase.stoppable:
-            self.note.setText(f"Stopping once {self.phase.name} is over: this phase cannot be interrupted.")
-            self._clock.stop()
-
-    @Slot()
-    def _show_phase_text(self) -> None:
-        if self.phase is None:
-            return
-        name = self.phase.name[0].upper() + self.phase.name[1:]
-        waits = "" if self.phase.stoppable else " (Cancel waits for this phase to end)"
-        self.note.setText(f"{name}… {duration(time.monotonic() - self._phase_started)}{waits}")
 
     def ask_export_path(self) -> Path | None:
         chosen, _ = QFileDialog.getSaveFileName(self, "Export map", "map.parquet",
