@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 import types
 from collections.abc import Mapping
 from typing import Any, get_args, get_origin, get_type_hints
@@ -162,9 +163,11 @@ def _check_range(field: dataclasses.Field, value: Any) -> None:
         low, high, choices = meta.get("min"), meta.get("max"), meta.get("choices")
         if choices is not None and one not in choices:
             raise ArgsError(f"setting {field.name!r} must be one of {', '.join(map(str, choices))}; got {one!r}")
-        if (low is not None and one < low) or (high is not None and one > high):
+        # Every comparison with NaN is false: a range check alone lets NaN through.
+        not_finite = isinstance(one, float) and not math.isfinite(one)
+        if not_finite or (low is not None and one < low) or (high is not None and one > high):
             bounds = f"in [{low}, {high}]" if low is not None and high is not None else \
-                f"at least {low}" if low is not None else f"at most {high}"
+                f"at least {low}" if low is not None else f"at most {high}" if high is not None else "a finite number"
             raise ArgsError(f"setting {field.name!r} must be {bounds}; got {one!r}")
 
 

@@ -73,6 +73,18 @@ def test_an_output_that_cannot_be_written_is_one_line(trained, tmp_path):
         assert "Not a directory" in result.stderr and "a-file" in result.stderr
 
 
+@pytest.mark.parametrize("option", [["--max-minutes", "nan"], ["--lr", "nan"], ["--weight-decay", "nan"],
+                                    ["--checkpoint-minutes", "nan"], ["--lr", "inf"], ["--set", "temperature=nan"]])
+def test_nan_and_infinity_are_refused_in_one_line(trained, tmp_path, option):
+    folder, _ = trained
+    result = cli("train", folder, "--task", "simclr", "--out", tmp_path / "run", "--max-steps", 1, *option, expect=2)
+    assert "Traceback" not in result.stderr, result.stderr
+    error = result.stderr.splitlines()[-1]  # after argparse's usage lines, as for any other bad option
+    assert error.startswith("sslstudio") and "error: " in error and "must be" in error, result.stderr
+    assert error.endswith(("got nan", "got inf")), error
+    assert not (tmp_path / "run").exists()
+
+
 def test_two_trainings_into_one_folder_the_second_is_refused(trained, tmp_path):
     folder, _ = trained
     common = ["-m", "sslstudio", "train", str(folder), "--task", "rotation", "--out", str(tmp_path / "run"),
