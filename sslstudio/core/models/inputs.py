@@ -32,6 +32,8 @@ from sslstudio.core.io import atomic_write_text
 from sslstudio.core.models.tokenizer import CLS_ID, SEP_ID, train_tokenizer
 
 N_MELS = 64
+STATISTICS_SAMPLES = 1024  # the input statistics are fitted on this many samples, spread over the folder
+STATISTICS_CHUNK_BYTES = 8 << 20  # float32 per chunk while fitting them
 
 
 class ImageNormalize(nn.Module):
@@ -87,26 +89,34 @@ class Pipeline:
 
     # -- fitting on the pretraining data
     @classmethod
-    def fit(cls, samples: SampleSet) -> Pipeline:
+    def fit(cls, samples: SampleSet, chunk_bytes: int = STATISTICS_CHUNK_BYTES) -> Pipeline:
         tokenizer = None
         if samples.modality == "text":
             tokenizer = train_tokenizer(_texts_in_chunks(samples), samples.spec.vocab_size, samples.spec.text_tokens,
                                         length=len(samples))
         pipeline = cls(samples.modality, samples.spec, tokenizer)
-        chosen = np.unique(np.linspace(0, len(samples) - 1, min(len(samples), 1024)).astype(np.int64))
-        pipeline._fit_statistics(pipeline.eval_raw(samples, chosen))
+        chosen = np.unique(np.linspace(0, len(samples) - 1, min(len(samples), STATISTICS_SAMPLES)).astype(np.int64))
+        pipeline._fit_statistics(samples, chosen, chunk_bytes)
         return pipeline
 
     @torch.no_grad()
-    def _fit_statistics(self, sample: torch.Tensor) -> None:
-        if self.modality == "image":
-            pixels = sample.float() / 255.0
-            self.preprocess.mean.copy_(pixels.mean(dim=(0, 2, 3)).view(1, 3, 1, 1))
-            self.preprocess.std.copy_(pixels.std(dim=(0, 2, 3)).clamp(min=1e-3).view(1, 3, 1, 1))
-        elif self.modality == "audio":
-            spec = torch.log(self.preprocess.mel(sample) + 1e-6)
-            self.preprocess.mean.copy_(spec.mean())
-            self.preprocess.std.copy_(spec.std().clamp(min=1e-3))
+    def _fit_statistics(self, samples: SampleSet, chosen: np.ndarray, chunk_bytes: int) -> None:
+        """Mean and std of the chosen samples, read a chunk of about `chunk_bytes` of float32 at a time: 1024
+        images at 224 px are 616 MB at once, and memory must follow the batch, not this sample."""
+        if self.modality == "text":
+            self.eval_raw(samples, chosen[:1])  # encodes the folder's token ids into the store now, once
+            return
+        per_sample = 3 * self.spec.image_size ** 2 if self.modality == "image" else self.spec.audio_samples
+        moments = _Moments()
+        for raw in self.eval_batches(samples, max(1, chunk_bytes // (4 * per_sample)), chosen):
+            if self.modality == "image":
+                moments.add(raw.float() / 255.0, dims=(0, 2, 3))
+            else:
+                moments.add(torch.log(self.preprocess.mel(raw) + 1e-6), dims=None)
+        mean, std = moments.mean_std()
+        shape = (1, 3, 1, 1) if self.modality == "image" else ()
+        self.preprocess.mean.copy_(mean.view(shape))
+        self.preprocess.std.copy_(std.clamp(min=1e-3).view(shape))
 
     # -- raw batches
     def training_raw(self, samples: SampleSet, indices: Sequence[int] | np.ndarray, seed: int,
@@ -262,6 +272,30 @@ TEXT_CHAR_CAP = 16 * TEXT_TOKEN_CAP
 def _texts_in_chunks(samples: SampleSet, chunk: int = 4096) -> Iterator[str]:
     for start in range(0, len(samples), chunk):
         yield from samples.texts(range(start, min(start + chunk, len(samples))))
+
+
+class _Moments:
+    """Running mean and unbiased std over chunks, in float64 and shifted by the first chunk's mean, so that the
+    sums of squares do not cancel."""
+
+    def __init__(self):
+        self.count = 0
+        self.shift = self.total = self.squares = None
+
+    def add(self, values: torch.Tensor, dims: tuple | None) -> None:
+        reduce = dims if dims is not None else tuple(range(values.dim()))
+        if self.shift is None:
+            self.shift = values.mean(dim=reduce, keepdim=True, dtype=torch.float64)
+            self.total = self.squares = 0.0
+        centred = values - self.shift.float()
+        self.total = self.total + centred.sum(dim=reduce, dtype=torch.float64)
+        self.squares = self.squares + centred.square_().sum(dim=reduce, dtype=torch.float64)
+        self.count += values.numel() // self.shift.numel()
+
+    def mean_std(self) -> tuple[torch.Tensor, torch.Tensor]:
+        mean = self.total / self.count
+        variance = (self.squares - self.total * mean) / max(1, self.count - 1)
+        return (mean + self.shift.flatten()).float(), variance.clamp(min=0).sqrt().float()
 
 
 def _empty(shape: tuple, dtype: torch.dtype, pin: bool) -> torch.Tensor:
