@@ -3,6 +3,7 @@ disk, bad outputs and bad numbers each end in one line (or one JSON object), nev
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 
@@ -88,16 +89,23 @@ def test_nan_and_infinity_are_refused_in_one_line(trained, tmp_path, option):
 def test_two_trainings_into_one_folder_the_second_is_refused(trained, tmp_path):
     folder, _ = trained
     common = ["-m", "sslstudio", "train", str(folder), "--task", "rotation", "--out", str(tmp_path / "run"),
-              "--batch-size", "8", "--max-minutes", "0.15", "--epochs", "1000"]
-    first = subprocess.Popen([sys.executable, *common], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+              "--batch-size", "8", "--epochs", "100000"]  # ends only when interrupted: no race with a time budget
+    first = subprocess.Popen([sys.executable, *common], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
-        while not (tmp_path / "run" / "metrics.jsonl").exists():  # the first one is training
-            assert first.poll() is None, first.stderr.read()
+        said = []
+        for line in first.stderr:  # the event: this line comes once the first holds the folder's lock
+            said.append(line)
+            if line.startswith("training rotation on"):
+                break
+        else:
+            pytest.fail("the first training ended before it started: " + "".join(said))
         second = cli(*common[2:], "--task", "jigsaw", expect=2)
         assert "is being written by another training process" in second.stderr
+        assert first.poll() is None  # the lock the second met was the first's, held by a live run
     finally:
-        first.wait(120)
-    assert first.returncode == 0
+        first.send_signal(signal.SIGINT)
+        _, rest = first.communicate(timeout=120)
+    assert first.returncode == 1 and "sslstudio: interrupted" in rest, rest
     config = json.loads((tmp_path / "run" / "config.json").read_text())
     assert config["task"] == "rotation"
 
