@@ -86,6 +86,23 @@ def test_nan_and_infinity_are_refused_in_one_line(trained, tmp_path, option):
     assert not (tmp_path / "run").exists()
 
 
+def test_init_weights_that_are_not_finite_are_refused_in_one_line(trained, tmp_path):
+    import torch
+
+    from sslstudio.core.models.backbones import build_backbone
+
+    folder, _ = trained
+    weights = build_backbone("image", "cnn_small", {}).state_dict()
+    weights = {name: torch.full_like(t, float("nan")) if t.is_floating_point() else t for name, t in weights.items()}
+    torch.save(weights, tmp_path / "nan.pt")
+    result = cli("train", folder, "--task", "rotation", "--backbone", "cnn_small", "--init", tmp_path / "nan.pt",
+                 "--out", tmp_path / "run", "--max-steps", 2, "--batch-size", 8, expect=2)
+    assert result.stderr.endswith(f"sslstudio: error: {tmp_path / 'nan.pt'} holds weights that are not finite "
+                                  f"(NaN or infinity)\n"), result.stderr
+    assert "Traceback" not in result.stderr and "learning rate" not in result.stderr
+    assert not (tmp_path / "run").exists()
+
+
 def test_two_trainings_into_one_folder_the_second_is_refused(trained, tmp_path):
     folder, _ = trained
     common = ["-m", "sslstudio", "train", str(folder), "--task", "rotation", "--out", str(tmp_path / "run"),

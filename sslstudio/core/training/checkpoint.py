@@ -60,9 +60,14 @@ def load_checkpoint(path: str | Path) -> dict:
     written = state.pop("integrity", {}).get("crc32")  # checkpoints from before checksums have none
     if written is not None and written != tensor_checksum(state):
         raise RunError(f"checkpoint {path} is damaged: its weights do not match the checksum written with them")
-    if not all(torch.isfinite(t).all() for t in state["model"].values() if t.is_floating_point()):
+    if not all_finite(state["model"]):
         raise RunError(f"checkpoint {path} holds weights that are not finite (NaN or infinity)")
     return state
+
+
+def all_finite(weights: dict) -> bool:
+    """Whether every float tensor of a state_dict is finite: NaN weights load and train, then end as a NaN loss."""
+    return all(torch.isfinite(t).all() for t in weights.values() if t.is_floating_point())
 
 
 def _on_cpu(value):

@@ -21,7 +21,7 @@ from sslstudio.core.models.inputs import Pipeline
 from sslstudio.core.progress import Control, Progress
 from sslstudio.core.tasks.base import PretextTask
 from sslstudio.core.tasks.registry import get_task
-from sslstudio.core.training.checkpoint import load_into
+from sslstudio.core.training.checkpoint import all_finite, load_into
 from sslstudio.core.training.config import TrainConfig
 from sslstudio.core.training.device import resolve_device, set_cpu_threads
 from sslstudio.core.training.distributed import rank_and_world
@@ -111,6 +111,8 @@ def _prepare(request: TrainRequest, run_dir: RunDir, rank: int, world: int,
     backbone = build_backbone(plan.task_cls.modality, plan.backbone, pipeline.backbone_context())
     if plan.init and not request.resume:
         plan.notes.append("started from " + load_initial_weights(backbone, plan.init))
+        if not all_finite(backbone.state_dict()):
+            raise RunError(f"{plan.init} holds weights that are not finite (NaN or infinity)")
     model = TaskModel(task, backbone, task.build_heads(backbone))
     prepared = PreparedRun(task, model, samples, run_dir, plan.config, request.resume, plan.notes)
     if rank != 0:  # under torchrun only rank 0 writes the run folder
