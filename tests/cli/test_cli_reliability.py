@@ -142,6 +142,22 @@ def test_checkpoint_picks_the_weights_of_embed_probe_and_resume(trained, tmp_pat
     assert resumed["step"] == 3
 
 
+def test_resume_refuses_options_that_would_change_the_run_and_names_what_it_changes(trained, tmp_path):
+    folder, run = trained
+    copy = tmp_path / "run"
+    shutil.copytree(run, copy)
+    config = (copy / "config.json").read_text()
+    result = cli("train", folder, "--out", copy, "--resume", "--image-size", 64, "--backbone", "resnet18",
+                 "--init", tmp_path / "any.pt", "--batch-size", 4, "--set", "shift=2", "--max-steps", 3, expect=2)
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr, result.stderr
+    for named in ("--image-size 64 (the run has 32)", "--backbone resnet18 (the run has cnn_small)", "--init",
+                  "--batch-size 4 (the run has 8)", "--set shift=2 (the run has 4)"):
+        assert named in result.stderr, result.stderr
+    assert (copy / "config.json").read_text() == config
+    resumed = cli("train", folder, "--out", copy, "--resume", "--batch-size", 8, "--max-steps", 3, "--lr", 0.001)
+    assert "changed on resume: max_steps 3 (was 2), lr 0.001 (was 0.002)" in resumed.stderr, resumed.stderr
+
+
 needs_namespaces = pytest.mark.skipif(shutil.which("unshare") is None or subprocess.run(
     ["unshare", "-rm", "true"], capture_output=True).returncode != 0, reason="needs unshare -rm to mount a tmpfs")
 

@@ -175,9 +175,38 @@ def _resumed_plan(request: TrainRequest, run_dir: RunDir) -> _Plan:
         raise RunError(f"{request.out} holds a {saved['task']!r} run, not {request.task!r}")
     task_cls = get_task(saved["task"])
     pipeline = Pipeline.load(run_dir.path)
+    conflicts = _resume_conflicts(request, saved, task_cls, pipeline.spec)
+    if conflicts:
+        raise RunError(f"--resume continues {request.out} as it was set up, so these cannot change: "
+                       f"{', '.join(conflicts)}; drop them, or start a new run with another --out")
+    was = TrainConfig.from_mapping(saved["train"])
     config = TrainConfig.from_mapping({**saved["train"], **request.train_settings})
+    changed = [f"{name} {getattr(config, name)} (was {getattr(was, name)})" for name in request.train_settings
+               if getattr(config, name) != getattr(was, name)]
+    notes = ["changed on resume: " + ", ".join(changed)] if changed else []
     return _Plan(task_cls, task_cls.Args.from_mapping(saved["task_args"]), saved["backbone"], pipeline.spec, config,
-                 pipeline, saved.get("init"))
+                 pipeline, saved.get("init"), notes)
+
+
+FIXED_ON_RESUME = ("batch_size", "seed")  # they decide which samples each step sees, which a resumed run keeps
+
+
+def _resume_conflicts(request: TrainRequest, saved: dict, task_cls: type[PretextTask], spec: InputSpec) -> list[str]:
+    """The options given with --resume that would make another run than the one saved, each named with the
+    run's own value: they were silently ignored, or (the batch size) silently changed the batches."""
+    conflicts = [flag for flag, given in (("--init", request.init), ("--recipe", request.recipe)) if given]
+    if request.backbone and request.backbone != saved["backbone"]:
+        conflicts.append(f"--backbone {request.backbone} (the run has {saved['backbone']})")
+    saved_args = task_cls.Args.from_mapping(saved["task_args"])
+    saved_train = TrainConfig.from_mapping(saved["train"])
+    given = [(f"--{name.replace('_', '-')} ", InputSpec.coerce(name, value), getattr(spec, name))
+             for name, value in request.inputs.items()]
+    given += [(f"--{name.replace('_', '-')} ", TrainConfig.coerce(name, request.train_settings[name]),
+               getattr(saved_train, name)) for name in FIXED_ON_RESUME if name in request.train_settings]
+    given += [(f"--set {name}=", task_cls.Args.coerce(name, value), getattr(saved_args, name))
+              for name, value in request.task_args.items()]
+    conflicts += [f"{flag}{value} (the run has {kept})" for flag, value, kept in given if value != kept]
+    return conflicts
 
 
 def suited_inputs(folder: Path, modality: str, device: str, given: dict,
