@@ -142,6 +142,9 @@ class Trainer:
             return self._fit()
         except (NonFiniteLoss, CheckpointNotSaved) as exc:
             event = TrainingFailed(self.step, str(exc))
+        except OSError as exc:  # the run folder turned read-only, or vanished: the machine, not a bug
+            where = f": {exc.filename}" if exc.filename is not None else ""
+            event = TrainingFailed(self.step, f"{exc.strerror or exc}{where}; training stopped and {self._kept()}")
         except Exception as exc:  # noqa: BLE001 - any failure ends the run as an event the front ends show
             event = TrainingFailed(self.step, f"{type(exc).__name__}: {exc}", traceback.format_exc())
         self._emit(event)
@@ -304,9 +307,7 @@ class Trainer:
         try:
             save_checkpoint(self.run_dir.last_checkpoint, state)
         except CheckpointNotSaved as exc:
-            previous = (f"the checkpoint of step {self.saved_step} is kept" if self.saved_step is not None
-                        else "no earlier checkpoint of this run exists")
-            raise CheckpointNotSaved(f"{exc} while saving the checkpoint of step {self.step}; {previous}") from None
+            raise CheckpointNotSaved(f"{exc} while saving the checkpoint of step {self.step}; {self._kept()}") from None
         self.saved_step = self.step
         try:
             kept = self.run_dir.keep_checkpoint(self.step)
@@ -315,6 +316,11 @@ class Trainer:
                                      f"keeping a copy of step {self.step}; checkpoints/last.pt holds step "
                                      f"{self.step}") from None
         self._emit(CheckpointSaved(self.step, str(kept)))
+
+    def _kept(self) -> str:
+        """Which checkpoint a run that stops now leaves, in words."""
+        return (f"the checkpoint of step {self.saved_step} is kept" if self.saved_step is not None
+                else "no earlier checkpoint of this run exists")
 
     def _emit(self, event: Event) -> None:
         if self.rank != 0:
