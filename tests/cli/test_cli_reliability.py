@@ -2,6 +2,7 @@
 disk, bad outputs and bad numbers each end in one line (or one JSON object), never a traceback."""
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -156,6 +157,29 @@ def test_resume_refuses_options_that_would_change_the_run_and_names_what_it_chan
     assert (copy / "config.json").read_text() == config
     resumed = cli("train", folder, "--out", copy, "--resume", "--batch-size", 8, "--max-steps", 3, "--lr", 0.001)
     assert "changed on resume: max_steps 3 (was 2), lr 0.001 (was 0.002)" in resumed.stderr, resumed.stderr
+
+
+def test_a_run_that_does_not_fit_in_memory_is_refused_before_it_starts_and_the_advice_fits(trained, tmp_path):
+    folder, _ = trained
+    low = {**os.environ, "SSLSTUDIO_MEMORY_AVAILABLE": str(100 << 20)}  # what the machine reports, made low
+    command = [sys.executable, "-m", "sslstudio", "train", str(folder), "--task", "rotation", "--out",
+               str(tmp_path / "run"), "--max-steps", "1"]
+    result = subprocess.run([*command, "--batch-size", "24"], capture_output=True, text=True, env=low, timeout=600)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    error = result.stderr.splitlines()[-1]
+    assert re.fullmatch(r"sslstudio: error: this run needs about [\d.]+ MB of memory and 100.0 MB is available for "
+                        r"it: lower --batch-size to \d+ or --image-size to \d+", error), error
+    assert not (tmp_path / "run").exists()
+    advised = re.search(r"--batch-size to (\d+)", error).group(1)
+    result = subprocess.run([*command, "--batch-size", advised], capture_output=True, text=True, env=low,
+                            timeout=600)
+    assert result.returncode == 0 and "memory" not in result.stderr, result.stderr
+    needed = float(re.search(r"needs about ([\d.]+) MB", error).group(1))
+    barely = {**low, "SSLSTUDIO_MEMORY_AVAILABLE": str(int(needed * 1.1 * (1 << 20)))}
+    result = subprocess.run([*command, "--batch-size", "24", "--out", str(tmp_path / "run2")], capture_output=True,
+                            text=True, env=barely, timeout=600)
+    assert result.returncode == 0 and "warning: this run needs about" in result.stderr, result.stderr
+    assert "if it runs out, lower --batch-size to" in result.stderr
 
 
 needs_namespaces = pytest.mark.skipif(shutil.which("unshare") is None or subprocess.run(

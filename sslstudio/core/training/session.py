@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -30,7 +31,7 @@ from sslstudio.core.training.feed import SampleData
 from sslstudio.core.training.knn_monitor import KnnMonitor
 from sslstudio.core.training.run_dir import RunDir
 from sslstudio.core.training.tensorboard import board_for
-from sslstudio.core.training.trainer import TaskModel, Trainer
+from sslstudio.core.training.trainer import TaskModel, Trainer, amp_dtype
 
 
 @dataclass
@@ -114,6 +115,9 @@ def _prepare(request: TrainRequest, run_dir: RunDir, rank: int, world: int,
         if not all_finite(backbone.state_dict()):
             raise RunError(f"{plan.init} holds weights that are not finite (NaN or infinity)")
     model = TaskModel(task, backbone, task.build_heads(backbone))
+    warning = _check_memory(model, task, samples, plan, resolve_device(request.device), world)
+    if warning:
+        plan.notes.append(warning)
     prepared = PreparedRun(task, model, samples, run_dir, plan.config, request.resume, plan.notes)
     if rank != 0:  # under torchrun only rank 0 writes the run folder
         return prepared
@@ -127,6 +131,19 @@ def _prepare(request: TrainRequest, run_dir: RunDir, rank: int, world: int,
                  "samples": len(samples), "skipped": len(samples.bad)},
     })
     return prepared
+
+
+def _check_memory(model: TaskModel, task: PretextTask, samples: SampleSet, plan: _Plan, device: torch.device,
+                  world: int) -> str | None:
+    """Refuse a run whose step cannot fit in the memory available (RunError, naming what to lower); a warning
+    for one that barely fits."""
+    from sslstudio.core.training import memory
+
+    raw = task.pipeline.training_raw(samples, np.arange(min(memory.PROBE_SAMPLES, len(samples))), seed=0)
+    batch = min(plan.config.batch_size, max(1, len(samples) // world))
+    image_size = plan.spec.image_size if task.modality == "image" else None
+    need = memory.measure(model, task, raw, batch, device, image_size, amp_dtype(device))
+    return memory.check(need, memory.available(device))
 
 
 def _fitted_pipeline(samples: SampleSet, rank: int, world: int) -> Pipeline:

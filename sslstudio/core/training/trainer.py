@@ -43,6 +43,7 @@ from sslstudio.core.training.events import (
 from sslstudio.core.training.feed import Feed, TrainingData, as_training_data
 from sslstudio.core.training.health import collapse_std, effective_rank
 from sslstudio.core.training.knn_monitor import KnnMonitor
+from sslstudio.core.training.memory import is_out_of_memory, out_of_memory_advice
 from sslstudio.core.training.run_dir import RunDir
 
 FIRST_CHECKPOINT_SECONDS = 15.0  # a crash in a run's first minutes keeps something
@@ -90,7 +91,7 @@ class Trainer:
         # A task may give parts of the model their own learning-rate scale (fine-tuning: the
         # pretrained backbone learns slower than the new head).
         self.optimizer = torch.optim.AdamW(task.param_groups(model), lr=config.lr, weight_decay=config.weight_decay)
-        self.amp_dtype = _amp_dtype(self.device)
+        self.amp_dtype = amp_dtype(self.device)
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
         self.step = 0
         self.elapsed = 0.0
@@ -146,7 +147,14 @@ class Trainer:
             where = f": {exc.filename}" if exc.filename is not None else ""
             event = TrainingFailed(self.step, f"{exc.strerror or exc}{where}; training stopped and {self._kept()}")
         except Exception as exc:  # noqa: BLE001 - any failure ends the run as an event the front ends show
-            event = TrainingFailed(self.step, f"{type(exc).__name__}: {exc}", traceback.format_exc())
+            if is_out_of_memory(exc):
+                image_size = self.task.pipeline.spec.image_size if self.task.modality == "image" else None
+                advice = out_of_memory_advice(self.samples_per_step, image_size)
+                event = TrainingFailed(self.step, f"out of memory on the {self.device.type} with batches of "
+                                                  f"{self.samples_per_step}: {advice}; training stopped and "
+                                                  f"{self._kept()}")
+            else:
+                event = TrainingFailed(self.step, f"{type(exc).__name__}: {exc}", traceback.format_exc())
         self._emit(event)
         return event
 
@@ -355,7 +363,7 @@ def lr_factor(progress: float, warmup: float) -> float:
     return 0.5 * (1 + math.cos(math.pi * (progress - warmup) / max(1e-9, 1 - warmup)))
 
 
-def _amp_dtype(device: torch.device):
+def amp_dtype(device: torch.device):
     if device.type != "cuda":
         return None
     return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
