@@ -179,10 +179,12 @@ def test_a_time_budget_alone_ends_the_run_and_paces_the_schedule(tiny_images, tm
     steps = [e for e in events if isinstance(e, StepMetrics)]
     # The run ends at the first step past the budget: on a loaded machine one step may take most of it.
     assert result.reason == "time budget of 0.03 min used" and 1.8 <= result.seconds < 1.8 + 30
-    assert all(e.total_steps is None for e in steps)
-    assert steps[-1].progress > 0.9 and steps[-1].lr < 0.05 * budget.lr  # the cosine reached its end with time
-    early = [e for e in steps if e.progress < 0.25]
-    assert all(e.lr > 0.5 * budget.lr for e in early)  # and was at its start early on
+    assert all(e.total_steps is None for e in steps) and steps[-1].progress > 0.9
+    # A step's rate is the schedule's where the step starts: the cosine is at its start early on and near its
+    # end by the last step (which a machine so loaded that one step takes the whole budget never reaches).
+    assert all(e.lr > 0.5 * budget.lr for e in steps if e.progress < 0.25)
+    if len(steps) >= 20:  # then the last starts past 95 % of the budget
+        assert steps[-1].lr < 0.05 * budget.lr
 
 
 def test_which_limit_ended_the_run_is_said(tiny_images, tmp_path):
