@@ -217,3 +217,26 @@ def test_a_task_setting_of_the_wrong_type_is_named_and_the_rest_apply(qtbot, win
     defaults = {f["name"]: f["default"] for f in window.task_panel.form.schema}
     assert window.task_panel.form.values()["shift"] == defaults["shift"]
     assert window.task_panel.form.values()["flip"] is False  # the valid setting still applies
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+@pytest.mark.parametrize("presenting", [False, True], ids=["desktop", "presenter"])
+def test_the_window_fits_a_1280x800_screen_with_its_frame(qtbot, window, tiny_images, theme, presenting):
+    from sslstudio.gui.app import apply_theme
+    from sslstudio.gui.main_window import FRAME_ALLOWANCE, SMALLEST_SCREEN
+
+    apply_theme(theme)
+    try:
+        with qtbot.waitSignal(window.data_panel.sig_checked, timeout=30_000):
+            window.data_panel.open_folder(tiny_images)  # pages with their content, not empty
+        qtbot.waitUntil(lambda: bool(window.task_panel.picker.catalogue), timeout=30_000)
+        window.go_to_step(2)
+        window.presenter.set_on(presenting)
+        room = SMALLEST_SCREEN - FRAME_ALLOWANCE
+        needed = window.minimumSizeHint()
+        assert needed.width() <= room.width() and needed.height() <= room.height(), needed
+        if not presenting:  # full screen in presenter mode: the screen's size, with no frame
+            assert window.size().width() <= room.width() and window.size().height() <= room.height()
+    finally:
+        window.presenter.set_on(False)
+        apply_theme("system")

@@ -45,7 +45,7 @@ class DataPanel(QWidget):
         self.bar.sig_cancel.connect(self.cancel_scan)
         self.bar.sig_modality_chosen.connect(self._show_modality)
         layout.addWidget(self.bar)
-        self.store_label = QLabel()
+        self.store_label = QLabel(wordWrap=True)
         self.store_label.setToolTip("Every file is decoded once, at the input settings, into a store on disk; "
                                     "later steps and commands read it instead of the files")
         layout.addWidget(self.store_label)

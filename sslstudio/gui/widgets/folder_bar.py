@@ -21,7 +21,7 @@ class FolderBar(QWidget):
                                                               "(Ctrl+Shift+O); you can also drop a folder on "
                                                               "the window")
         self.open_button.clicked.connect(self.sig_open)
-        self.folder_label = QLabel(NO_FOLDER)
+        self.folder_label = QLabel(NO_FOLDER, wordWrap=True)  # a long path wraps, never widens the window
         self.modality_box = QComboBox(toolTip="This folder holds more than one kind of data; choose the one to "
                                               "work on")
         self.modality_box.currentIndexChanged.connect(self._on_modality_chosen)
