@@ -55,3 +55,63 @@ def test_the_plots_reflow_with_the_width_and_a_single_value_gets_a_readable_axis
     low, high = plots.plots["loss"].getViewBox().viewRange()[1]
     assert low < 1.38 < 1.39 < high and high - low > 0.2  # ticks of a tenth, not of 1e-15
     assert plots.knn_note.isVisible()  # no labels, no kNN: said inside the plot, not in a clipped title
+
+
+def test_paused_the_bar_says_paused_without_an_eta_even_for_a_step_that_ends_after_the_click(qtbot):
+    from sslstudio.core.training.events import StepMetrics
+    from sslstudio.gui.widgets.run_monitor import RunMonitor
+
+    monitor = RunMonitor()
+    qtbot.addWidget(monitor)
+    monitor.started("new run", "image")
+    monitor.show_events([StepMetrics(30, 0, 100, 1.2, 1e-3, 50.0, 75.0, 0.0)])
+    assert "ETA 1:15" in monitor.progress.format() and "images/s" in monitor.progress.format()
+    monitor.set_paused(True)
+    monitor.show_events([StepMetrics(31, 0, 100, 1.1, 1e-3, 50.0, 74.0, 0.0)])  # the step under way at the click
+    assert monitor.progress.format().startswith("paused at step 31") and "ETA" not in monitor.progress.format()
+    monitor.set_paused(False)
+    assert "ETA 1:14" in monitor.progress.format()
+
+
+def test_the_run_row_says_running_or_paused_and_agrees_with_its_newest_checkpoint(qtbot, tiny_images, tmp_path):
+    from sslstudio.core.training.run_dir import RunDir
+    from sslstudio.core.training.session import TrainRequest, train
+    from sslstudio.gui.widgets.runs_tree import RunsTree
+
+    run = tmp_path / "run"
+    train(TrainRequest(tiny_images, run, "rotation", train_settings={"max_steps": 7, "batch_size": 8,
+                                                                      "log_every": 5}))
+    RunDir(run).drop_metrics_after(5)  # as a time budget or Stop leaves it: steps 6 and 7 trained, not logged
+    tree = RunsTree()
+    qtbot.addWidget(tree)
+    tree.show_runs([run])
+    row = tree.topLevelItem(0)
+    assert row.text(1) == "7" and row.child(0).text(1) == "7"  # the row and its newest checkpoint agree
+    tree.show_runs([run], running=run)
+    tree.set_paused(True)
+    assert tree.topLevelItem(0).text(1) == "7 (paused)"
+    tree.set_paused(False)
+    tree.show_step(8)
+    assert tree.topLevelItem(0).text(1) == "8 (running)"
+
+
+def test_the_knn_plot_says_a_labelled_folder_will_be_measured_and_the_speed_counts_its_noun(qtbot, no_questions,
+                                                                                           tiny_images, tiny_text):
+    from sslstudio.gui.main_window import MainWindow
+    from sslstudio.gui.widgets.training_plots import KNN_NEEDS_LABELS
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    plots = window.train_panel.monitor.plots
+    with qtbot.waitSignal(window.data_panel.sig_folder_ready, timeout=30_000):
+        window.data_panel.open_folder(tiny_images)  # four class folders
+    assert plots.knn_note.toPlainText() != KNN_NEEDS_LABELS
+    window.train_panel.monitor.started("new run", "image")
+    assert plots.plots["speed"].titleLabel.text == "images/s"
+    with qtbot.waitSignal(window.data_panel.sig_folder_ready, timeout=30_000):
+        window.data_panel.open_folder(tiny_text)
+    window.data_panel.cancel_scan()
+    qtbot.waitUntil(lambda: window.data_panel.check_job is None, timeout=30_000)
+    labelled = len(set(window.data_panel.scan.labels_of("text")) - {None}) >= 2
+    assert (plots.knn_note.toPlainText() == KNN_NEEDS_LABELS) != labelled
+

@@ -136,6 +136,7 @@ class TrainPanel(QWidget):
 
     def _launch(self, request, message: str) -> Job:
         self.run_path = Path(request.out)
+        self.runs.set_paused(False)
         self.monitor.started(message, self.state.modality)
         self.job = self.jobs.start("training", TrainingWork(request), self)
         self.job.sig_partial.connect(self._on_partial)
@@ -154,14 +155,16 @@ class TrainPanel(QWidget):
     def toggle_pause(self) -> None:
         if not self.is_running():
             return
-        if self.job.paused:
-            self.job.resume()
-            self.monitor.say("resumed")
-            self.sig_state.emit("training")
-        else:
+        paused = not self.job.paused
+        if paused:
             self.job.pause()
             self.monitor.say("paused (between two steps)")
-            self.sig_state.emit("paused")
+        else:
+            self.job.resume()
+            self.monitor.say("resumed")
+        self.monitor.set_paused(paused)
+        self.runs.set_paused(paused)
+        self.sig_state.emit("paused" if paused else "training")
         self._update_buttons()
 
     @Slot()

@@ -13,6 +13,7 @@ import time
 from PySide6.QtCore import Slot
 from PySide6.QtWidgets import QLabel, QPlainTextEdit, QProgressBar, QTabWidget, QVBoxLayout, QWidget
 
+from sslstudio.core.errors import RunError
 from sslstudio.core.progress import duration
 from sslstudio.core.training.alerts import alerts_for
 from sslstudio.core.training.events import SAMPLE_NOUN, CheckpointSaved, StepMetrics, TrainingFailed
@@ -42,6 +43,9 @@ class RunMonitor(QWidget):
         layout.addWidget(self.alerts)
         layout.addWidget(self.tabs, 1)
         self.noun = "samples"
+        self.paused = False
+        self.labelled = False  # the folder has labelled class folders: the online kNN will be measured
+        self._last_step: StepMetrics | None = None
 
     @property
     def plots(self) -> TrainingPlots:
@@ -51,16 +55,29 @@ class RunMonitor(QWidget):
     def build_plots(self) -> TrainingPlots:
         if self._plots is None:
             self._plots = TrainingPlots()
+            self._plots.set_labelled(self.labelled)
+            self._plots.set_noun(self.noun)
             current = self.tabs.currentIndex()
             self.tabs.removeTab(0)
             self.tabs.insertTab(0, self._plots, "Curves")
             self.tabs.setCurrentIndex(current)
         return self._plots
 
+    def set_labelled(self, labelled: bool) -> None:
+        self.labelled = labelled
+        if self._plots is not None:
+            self._plots.set_labelled(labelled)
+
     # ---------------------------------------------------------------- a run
     def show_run(self, run) -> None:
         """Draw a run's logged curves from its folder."""
-        self.plots.load_records(RunDir(run).read_metrics())
+        run_dir = RunDir(run)
+        try:
+            self.noun = SAMPLE_NOUN.get(run_dir.read_config().get("modality"), "samples")
+        except RunError:  # still starting, or damaged: its curves show all the same
+            pass
+        self.plots.set_noun(self.noun)
+        self.plots.load_records(run_dir.read_metrics())
 
     def overlay_runs(self, ticked: list) -> None:
         """Draw these (name, run folder) runs' curves over the shown one, for comparison."""
@@ -70,6 +87,8 @@ class RunMonitor(QWidget):
 
     def started(self, message: str, modality: str | None) -> None:
         self.noun = SAMPLE_NOUN.get(modality, "samples")
+        self.plots.set_noun(self.noun)
+        self.paused, self._last_step = False, None
         self.alerts.clear()
         self.live.show_samples([], "Live outputs appear a few seconds into training.")
         self.say(message)
@@ -91,10 +110,23 @@ class RunMonitor(QWidget):
             for alert in alerts_for(event):
                 self.alert(alert)
 
+    def set_paused(self, paused: bool) -> None:
+        """Paused: the bar says so and drops the ETA, which no longer runs; a step that ends after the
+        click (the loop pauses between two steps) keeps it so."""
+        self.paused = paused
+        if self._last_step is not None:
+            self._show_step(self._last_step)
+        elif paused:
+            self.progress.setFormat("paused")
+
     def _show_step(self, event: StepMetrics) -> None:
+        self._last_step = event
         self.progress.setRange(0, PROGRESS_SCALE)
         self.progress.setValue(round(event.progress * PROGRESS_SCALE))
         of_total = f" / {event.total_steps}" if event.total_steps is not None else ""
+        if self.paused:
+            self.progress.setFormat(f"paused at step {event.step}{of_total} · loss {event.loss:.4f}")
+            return
         eta = f" · ETA {duration(event.eta_s)}" if event.eta_s != float("inf") else ""
         self.progress.setFormat(f"step {event.step}{of_total} · loss {event.loss:.4f} · "
                                 f"{event.samples_per_s:.0f} {self.noun}/s{eta}")
@@ -116,6 +148,7 @@ class RunMonitor(QWidget):
         self.progress.setFormat(f"{result.reason} at step {result.step} after {duration(result.seconds)}")
 
     def over(self) -> None:
+        self.paused = False
         if self.progress.maximum() == 0:  # ended before its first step
             self.progress.setRange(0, 1)
             self.progress.setFormat("not started")
