@@ -115,3 +115,24 @@ def test_the_knn_plot_says_a_labelled_folder_will_be_measured_and_the_speed_coun
     labelled = len(set(window.data_panel.scan.labels_of("text")) - {None}) >= 2
     assert (plots.knn_note.toPlainText() == KNN_NEEDS_LABELS) != labelled
 
+
+def test_the_picked_run_shows_its_folder_to_copy_and_open(panel, qtbot, tiny_images, tmp_path, monkeypatch):
+    from PySide6.QtCore import QUrl
+    from PySide6.QtGui import QDesktopServices
+    from PySide6.QtWidgets import QApplication
+
+    from sslstudio.core.training.session import TrainRequest, train
+
+    run = tmp_path / "runs" / "rotation-first"
+    train(TrainRequest(tiny_images, run, "rotation", train_settings={"max_steps": 2, "batch_size": 8}))
+    panel.state.add_run(run, "rotation")
+    folder = panel.monitor.folder
+    assert not folder.copy_button.isEnabled()  # nothing picked yet
+    panel.runs.setCurrentItem(panel.runs.topLevelItem(0))
+    assert folder.label.full_text().endswith("rotation-first") and folder.copy_button.isEnabled()
+    folder.copy_button.click()
+    assert QApplication.clipboard().text() == str(run.resolve())
+    opened = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url) or True)  # no file manager here
+    folder.open_button.click()
+    assert opened == [QUrl.fromLocalFile(str(run.resolve()))]

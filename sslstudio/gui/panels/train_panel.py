@@ -138,6 +138,7 @@ class TrainPanel(QWidget):
         self.run_path = Path(request.out)
         self.runs.set_paused(False)
         self.monitor.started(message, self.state.modality)
+        self.monitor.folder.show_run(self.run_path)
         self.job = self.jobs.start("training", TrainingWork(request), self)
         self.job.sig_partial.connect(self._on_partial)
         self.job.sig_failed.connect(self._on_crashed)

@@ -19,6 +19,7 @@ from sslstudio.core.training.alerts import alerts_for
 from sslstudio.core.training.events import SAMPLE_NOUN, CheckpointSaved, StepMetrics, TrainingFailed
 from sslstudio.core.training.run_dir import RunDir
 from sslstudio.gui.widgets.preview_grid import PreviewGrid
+from sslstudio.gui.widgets.run_folder import RunFolder
 from sslstudio.gui.widgets.training_plots import TrainingPlots
 
 PROGRESS_SCALE = 1000  # the bar shows the share of the budget used, in thousandths
@@ -30,6 +31,7 @@ class RunMonitor(QWidget):
         self.progress = QProgressBar()
         self.progress.setFormat("not started")
         self.alerts = QLabel(wordWrap=True, styleSheet="color: #b05000;")
+        self.folder = RunFolder()  # the shown run's folder, to open or to copy for the CLI
         self._plots: TrainingPlots | None = None
         self.live = PreviewGrid()
         self.log = QPlainTextEdit(readOnly=True)
@@ -41,6 +43,7 @@ class RunMonitor(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.progress)
         layout.addWidget(self.alerts)
+        layout.addWidget(self.folder)
         layout.addWidget(self.tabs, 1)
         self.noun = "samples"
         self.paused = False
@@ -72,6 +75,7 @@ class RunMonitor(QWidget):
     def show_run(self, run) -> None:
         """Draw a run's logged curves from its folder."""
         run_dir = RunDir(run)
+        self.folder.show_run(run)
         try:
             self.noun = SAMPLE_NOUN.get(run_dir.read_config().get("modality"), "samples")
         except RunError:  # still starting, or damaged: its curves show all the same
