@@ -91,6 +91,8 @@ class MainWindow(QMainWindow):
         self.task_panel.sig_inputs_changed.connect(self._on_inputs_changed)
         self.train_panel = TrainPanel(self.jobs, state)
         self.task_panel.sig_recipe_chosen.connect(self.train_panel.apply_recipe)
+        self.train_panel.settings.form.sig_changed.connect(
+            lambda values: self.task_panel.input_settings.set_batch(values["batch_size"]))
         self.train_panel.sig_state.connect(lambda word: self.train_label.setText(f"training: {word}"))
         self.embeddings_panel = EmbeddingsPanel(self.jobs, state)
         self.finetune_panel = FinetunePanel(self.jobs, state)

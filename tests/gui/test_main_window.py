@@ -240,3 +240,12 @@ def test_the_window_fits_a_1280x800_screen_with_its_frame(qtbot, window, tiny_im
     finally:
         window.presenter.set_on(False)
         apply_theme("system")
+
+
+def test_the_input_estimate_reads_a_batch_of_the_train_pages_size(qtbot, window, tiny_images):
+    with qtbot.waitSignal(window.task_panel.sig_inputs_changed, timeout=30_000):
+        window.data_panel.open_folder(tiny_images)
+    estimate = window.task_panel.input_settings.estimate
+    assert "A training batch of 64 reads" in estimate.text()  # the Train page's default, not another
+    window.train_panel.settings.form.editors["batch_size"].setValue(32)
+    assert "A training batch of 32 reads" in estimate.text()

@@ -60,6 +60,7 @@ class TrainSettings(QWidget):
         """Show a recommended recipe's budget and settings; a new run of its task records the recipe."""
         self.form.set_values({"max_minutes": None, "epochs": None, **recipe.train})
         self.recipe = recipe
+        self.form.sig_changed.emit(self.form.values())  # set_values is quiet; its batch size matters elsewhere
 
     def recipe_for(self, task: str) -> str | None:
         """The applied recipe's name when a run of `task` follows it."""
