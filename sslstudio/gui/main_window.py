@@ -347,8 +347,8 @@ class MainWindow(QMainWindow):
         except UserError as error:
             show_error(self, str(error))
             return None
+        self.replay.start()  # the run's folder and task first, then the presenter's look over the pages they fill
         self.presenter.set_on(True)
-        self.replay.start()
         return self.replay
 
     def show_about(self) -> None:

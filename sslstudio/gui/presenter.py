@@ -97,6 +97,8 @@ class RunReplay(QObject):
         """Open the run's folder (its project), then play."""
         config = RunDir(self.run).read_config()
         state, data = self.window.state, self.window.data_panel
+        state.replaying = True  # quitting after a replay does not ask to save a project the user never touched
+        self.sig_finished.connect(lambda: setattr(state, "replaying", False))
 
         def on_folder(_folder: str, _modality: str) -> None:
             data.sig_folder_ready.disconnect(on_folder)
