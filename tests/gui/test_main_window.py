@@ -249,3 +249,15 @@ def test_the_input_estimate_reads_a_batch_of_the_train_pages_size(qtbot, window,
     assert "A training batch of 64 reads" in estimate.text()  # the Train page's default, not another
     window.train_panel.settings.form.editors["batch_size"].setValue(32)
     assert "A training batch of 32 reads" in estimate.text()
+
+
+def test_the_task_list_is_not_cut_on_the_right(qtbot, window, tiny_images):
+    with qtbot.waitSignal(window.data_panel.sig_checked, timeout=30_000):
+        window.data_panel.open_folder(tiny_images)
+    qtbot.waitUntil(lambda: bool(window.task_panel.picker.catalogue), timeout=30_000)
+    window.go_to_step(1)
+    tasks = window.task_panel.picker.task_list
+    qtbot.waitUntil(lambda: tasks.isVisible(), timeout=5000)
+    assert tasks.horizontalScrollBar().maximum() == 0  # each task's line is whole: wrapped where it must
+    widest = max(tasks.visualItemRect(tasks.item(row)).right() for row in range(tasks.count()))
+    assert widest <= tasks.viewport().width()
