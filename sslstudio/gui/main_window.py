@@ -233,6 +233,7 @@ class MainWindow(QMainWindow):
         self.state.set_folder(folder, modality)
         settings.remember("folders", folder)
         scan, project = self.data_panel.scan, self.state.project
+        self.train_panel.set_folder_size(len(scan.files[modality]) if scan else 0)
         self.train_panel.monitor.set_labelled(bool(scan) and len(set(scan.labels_of(modality)) - {None}) >= 2)
         self.task_panel.set_folder(Path(folder), modality, scan.files[modality] if scan else [],
                                    project.task, project.task_args, project.inputs)

@@ -136,3 +136,34 @@ def test_the_picked_run_shows_its_folder_to_copy_and_open(panel, qtbot, tiny_ima
     monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url) or True)  # no file manager here
     folder.open_button.click()
     assert opened == [QUrl.fromLocalFile(str(run.resolve()))]
+
+
+def test_a_budget_shorter_than_one_pass_is_said_before_start(qtbot, tiny_images, tmp_path):
+    from sslstudio.core.training.session import TrainRequest, train
+    from sslstudio.gui.widgets.train_settings import recent_speed
+
+    jobs = JobRunner()
+    state = ProjectState.for_folder(tiny_images, "image", "rotation")
+    state.runs_root = lambda: tmp_path / "runs"
+    panel = TrainPanel(jobs, state)
+    qtbot.addWidget(panel)
+    panel.set_folder_size(48)
+    form = panel.settings.form
+    form.set_values({"max_minutes": None, "max_steps": 2, "batch_size": 8})
+    form.sig_changed.emit(form.values())
+    assert ("Short budget: the limit of 2 steps trains about 2 steps of 8, 33% of one pass over the 48 images"
+            in panel.monitor.alerts.text())
+    form.editors["max_steps"].setValue(6)  # 6 x 8 = one whole pass: nothing to say
+    assert "Short budget" not in panel.monitor.alerts.text()
+
+    run = tmp_path / "runs" / "rotation-earlier"  # an earlier run of this task on this folder says how fast it goes
+    train(TrainRequest(tiny_images, run, "rotation", train_settings={"max_steps": 4, "batch_size": 8,
+                                                                      "log_every": 2}))
+    state.add_run(run, "rotation")
+    form.editors["max_steps"].setValue(form.editors["max_steps"].minimum())  # no step limit
+    form.editors["max_minutes"].setValue(0.01)  # 0.6 s
+    text = panel.monitor.alerts.text()
+    assert f"at about {recent_speed(run):.0f} images/s (measured in rotation-earlier), the 0.01-min budget" in text
+    assert "of one pass over the 48 images" in text
+    jobs.cancel_all()
+    jobs.wait_all()

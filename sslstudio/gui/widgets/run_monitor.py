@@ -162,6 +162,11 @@ class RunMonitor(QWidget):
         lines = [line for line in self.alerts.text().split("\n") if line and not line.startswith(f"⚠ {key}")]
         self.alerts.setText("\n".join([*lines, f"⚠ {text}"]))
 
+    def drop_alert(self, key: str) -> None:
+        """Remove the line of one kind of alert (its cause went away)."""
+        self.alerts.setText("\n".join(line for line in self.alerts.text().split("\n")
+                                      if line and not line.startswith(f"⚠ {key}")))
+
     def say(self, text: str) -> None:
         self.log.appendPlainText(f"{time.strftime('%H:%M:%S')}  {text}")
 
