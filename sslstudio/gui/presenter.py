@@ -23,6 +23,7 @@ QWidget { background: #101010; color: #ffffff; }
 QPushButton, QComboBox, QSpinBox, QDoubleSpinBox, QLineEdit { background: #2a2a2a; border: 2px solid #ffffff;
     padding: 4px; }
 QListWidget#steps::item:selected, QTabBar::tab:selected { background: #ffd400; color: #000000; }
+*:disabled { color: #808080; border-color: #505050; }
 QProgressBar { border: 2px solid #ffffff; text-align: center; }
 QProgressBar::chunk { background: #0a64c8; }
 """

@@ -167,3 +167,20 @@ def test_a_budget_shorter_than_one_pass_is_said_before_start(qtbot, tiny_images,
     assert "of one pass over the 48 images" in text
     jobs.cancel_all()
     jobs.wait_all()
+
+
+def test_a_narrow_bar_keeps_the_step_and_the_eta_and_drops_the_speed_then_the_loss(qtbot):
+    from sslstudio.core.training.events import StepMetrics
+    from sslstudio.gui.widgets.run_monitor import RunMonitor
+
+    monitor = RunMonitor()
+    qtbot.addWidget(monitor)
+    monitor.resize(900, 400)
+    monitor.show()
+    monitor.started("new run", "image")
+    step = StepMetrics(30, 0, 100, 1.2, 1e-3, 50.0, 75.0, 0.0)
+    monitor.show_events([step])
+    assert monitor.progress.format() == "step 30 / 100 · loss 1.2000 · 50 images/s · ETA 1:15"
+    monitor.progress.setFixedWidth(monitor.progress.fontMetrics().horizontalAdvance("step 30 / 100 · ETA 1:15") + 40)
+    monitor.show_events([step])
+    assert monitor.progress.format() == "step 30 / 100 · ETA 1:15"  # large type on a laptop: nothing cut

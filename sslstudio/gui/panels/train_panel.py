@@ -38,7 +38,7 @@ class TrainPanel(QWidget):
     sig_run_over = Signal(str)
     """A run ended, finished, stopped or failed: its folder."""
     sig_state = Signal(str)
-    """A short word for the status bar: training, paused or idle."""
+    """A short word for the status bar: running, paused or idle."""
 
     def __init__(self, jobs: JobRunner, state: ProjectState, parent: QWidget | None = None):
         super().__init__(parent)
@@ -197,7 +197,7 @@ class TrainPanel(QWidget):
             self.show_runs()
         self.sig_run_started.emit(str(request.out), request.task or "")
         self._update_buttons()
-        self.sig_state.emit("training")
+        self.sig_state.emit("running")
         return self.job
 
     @Slot()
@@ -213,7 +213,7 @@ class TrainPanel(QWidget):
             self.monitor.say("resumed")
         self.monitor.set_paused(paused)
         self.runs.set_paused(paused)
-        self.sig_state.emit("paused" if paused else "training")
+        self.sig_state.emit("paused" if paused else "running")
         self._update_buttons()
 
     @Slot()

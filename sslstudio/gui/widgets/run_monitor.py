@@ -128,14 +128,26 @@ class RunMonitor(QWidget):
         self.progress.setRange(0, PROGRESS_SCALE)
         self.progress.setValue(round(event.progress * PROGRESS_SCALE))
         of_total = f" / {event.total_steps}" if event.total_steps is not None else ""
+        loss = f"loss {event.loss:.4f}"
         if self.paused:
-            self.progress.setFormat(f"paused at step {event.step}{of_total} · loss {event.loss:.4f}")
+            self._say_on_bar([f"paused at step {event.step}{of_total}", loss], droppable=1)
             return
-        eta = f" · ETA {duration(event.eta_s)}" if event.eta_s != float("inf") else ""
-        self.progress.setFormat(f"step {event.step}{of_total} · loss {event.loss:.4f} · "
-                                f"{event.samples_per_s:.0f} {self.noun}/s{eta}")
+        eta = [f"ETA {duration(event.eta_s)}"] if event.eta_s != float("inf") else []
+        self._say_on_bar([f"step {event.step}{of_total}", loss, f"{event.samples_per_s:.0f} {self.noun}/s", *eta],
+                         droppable=2)
         self.progress.setToolTip(f"{event.views_per_s:.0f} views/s: the inputs the model sees, several per sample "
                                  f"for tasks that make views")
+
+    def _say_on_bar(self, parts: list[str], droppable: int) -> None:
+        """The parts that fit the bar on one line (large type, a narrow page): the step and the ETA stay, the
+        `droppable` parts after the first go first, the speed before the loss."""
+        room = self.progress.contentsRect().width() - 12 if self.progress.isVisible() else float("inf")
+        for drop in range(droppable + 1):
+            kept = [part for n, part in enumerate(parts) if not 1 + droppable - drop <= n <= droppable]
+            text = " · ".join(kept)
+            if self.progress.fontMetrics().horizontalAdvance(text) <= room:
+                break
+        self.progress.setFormat(text)
 
     def show_end(self, result) -> None:
         """The run's end, TrainingFinished or TrainingFailed, in the log and on the bar."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem, QWidget
+from PySide6.QtWidgets import QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
 
 from sslstudio.core.training.run_dir import RunDir
 
@@ -19,7 +19,11 @@ class RunsTree(QTreeWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setHeaderLabels(["run", "steps"])
-        self.setColumnWidth(0, 210)
+        header = self.header()  # the name takes what the steps leave, at any type size (presenter mode)
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # a run's date and time, at its end, stay readable
         self.setToolTip("Runs of this project. Tick a run to overlay its loss; pick a checkpoint to resume it")
         self._running: QTreeWidgetItem | None = None  # the item of the run that trains now
         self._running_word = "running"  # or "paused"
@@ -43,6 +47,7 @@ class RunsTree(QTreeWidget):
             if is_running:
                 self._running = item
             item.setData(0, RUN_ROLE, str(path))
+            item.setToolTip(0, path.name)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(0, Qt.CheckState.Unchecked)
             for step, checkpoint in reversed(checkpoints):

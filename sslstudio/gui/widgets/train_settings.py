@@ -106,8 +106,9 @@ def one_pass_warning(settings: dict, samples: int, noun: str, speed: float | Non
     if share >= 1:
         return None
     part = f"{share:.0%}" if share >= 0.01 else "less than 1 %"
-    advice = (f"; about {minutes / share:.0f} min would give one pass" if speed and minutes and share > 0
-              and limit.startswith("at about") else "")
+    needed = minutes / share if speed and minutes and share > 0 and limit.startswith("at about") else None
+    advice = f"; about {needed:.1f} min would give one pass" if needed and needed < 10 else \
+        f"; about {needed:,.0f} min would give one pass" if needed else ""
     return (f"{SHORT_BUDGET}: {limit} trains about {max(1, round(steps)):,} steps of {batch}, {part} of one pass "
             f"over the {samples:,} {noun}{advice}")
 
