@@ -28,11 +28,50 @@ def create_application(argv: list[str] | None = None):
     app.setDesktopFileName("sslstudio")
     app.setStyle("Fusion")  # follows the system's light or dark scheme on every platform
     app.setWindowIcon(QIcon(str(icon_path())))
+    from sslstudio.gui import settings
+
+    apply_theme(os.environ.get("SSLSTUDIO_THEME") or settings.theme())
     # Every paint calls back into Python, and each callback must take the GIL from whichever
     # worker thread (thumbnails, training) holds it. At the default 5 ms switch interval a busy
     # worker made a grid repaint 8x slower; at 1 ms, 2 to 3 times faster than that.
     sys.setswitchinterval(GUI_SWITCH_INTERVAL_S)
     return app
+
+
+def apply_theme(name: str) -> None:
+    """Light or dark whatever the system says, or ("system") the system's scheme. Qt's own schemes, so
+    Fusion draws every widget to match; a platform without a scheme setting (X11 without a desktop, the
+    offscreen one) gets Fusion's dark palette by hand."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QGuiApplication, QPalette
+    from PySide6.QtWidgets import QApplication
+
+    scheme = {"light": Qt.ColorScheme.Light, "dark": Qt.ColorScheme.Dark}.get(name, Qt.ColorScheme.Unknown)
+    QGuiApplication.styleHints().setColorScheme(scheme)
+    app = QApplication.instance()
+    palette = app.style().standardPalette()
+    if name == "dark" and palette.color(QPalette.ColorRole.Window).lightness() > 128:
+        palette = _dark_palette()
+    app.setPalette(palette)
+
+
+def _dark_palette():
+    from PySide6.QtGui import QColor, QPalette
+
+    palette = QPalette()
+    roles = QPalette.ColorRole
+    for role, colour in ((roles.Window, "#2d2d2d"), (roles.WindowText, "#e8e8e8"), (roles.Base, "#1e1e1e"),
+                         (roles.AlternateBase, "#262626"), (roles.Text, "#e8e8e8"), (roles.Button, "#353535"),
+                         (roles.ButtonText, "#e8e8e8"), (roles.ToolTipBase, "#2d2d2d"),
+                         (roles.ToolTipText, "#e8e8e8"), (roles.PlaceholderText, "#9a9a9a"),
+                         (roles.Highlight, "#2f65ca"), (roles.HighlightedText, "#ffffff"),
+                         (roles.Link, "#6ea8ff"), (roles.BrightText, "#ff6060"), (roles.Light, "#505050"),
+                         (roles.Midlight, "#404040"), (roles.Mid, "#2a2a2a"), (roles.Dark, "#1a1a1a"),
+                         (roles.Shadow, "#000000")):
+        palette.setColor(role, QColor(colour))
+    for role in (roles.WindowText, roles.Text, roles.ButtonText):
+        palette.setColor(QPalette.ColorGroup.Disabled, role, QColor("#7a7a7a"))
+    return palette
 
 
 def run_gui(target: str | None = None, first_run_demo: bool = True,

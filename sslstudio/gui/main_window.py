@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, QSize, Qt, QTimer, Slot
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
@@ -44,6 +44,8 @@ from sslstudio.resources import demo_folder
 STEPS = (("data", "1  Data"), ("task", "2  Task && Preview"), ("train", "3  Train"),
          ("embeddings", "4  Embeddings"), ("finetune", "5  Fine-tune"))
 AUTOSAVE_MS = 30_000
+SMALLEST_SCREEN = QSize(1280, 800)  # a common laptop's: the whole window, its frame and status bar, fits on it
+FRAME_ALLOWANCE = QSize(16, 48)  # a window manager's title bar and borders, with room to spare
 
 
 class MainWindow(QMainWindow):
@@ -52,7 +54,6 @@ class MainWindow(QMainWindow):
         self.state = ProjectState(parent=self)  # the open project, which every page reads
         self.jobs = JobRunner(self)
         self.stopped_on_quit: list[str] = []  # the jobs a close stopped, by name (it says so on stderr too)
-        self.resize(1280, 820)
         self.setAcceptDrops(True)
         self._build_pages()
         self.presenter = Presenter(self)
@@ -66,8 +67,14 @@ class MainWindow(QMainWindow):
             signal.connect(self._update_steps)
         self._update_title()
         self._update_steps()
+        self.resize(self.fitting_size())
 
     # ---------------------------------------------------------------- layout
+    def fitting_size(self) -> QSize:
+        """The initial size: the smallest screen's, or this screen's when smaller, less a window frame."""
+        screen = self.screen().availableGeometry().size() if self.screen() else SMALLEST_SCREEN
+        return screen.boundedTo(SMALLEST_SCREEN) - FRAME_ALLOWANCE
+
     def _build_pages(self) -> None:
         self.step_list = QListWidget()
         self.step_list.setObjectName("steps")
@@ -84,6 +91,8 @@ class MainWindow(QMainWindow):
         self.task_panel.sig_inputs_changed.connect(self._on_inputs_changed)
         self.train_panel = TrainPanel(self.jobs, state)
         self.task_panel.sig_recipe_chosen.connect(self.train_panel.apply_recipe)
+        self.train_panel.settings.form.sig_changed.connect(
+            lambda values: self.task_panel.input_settings.set_batch(values["batch_size"]))
         self.train_panel.sig_state.connect(lambda word: self.train_label.setText(f"training: {word}"))
         self.embeddings_panel = EmbeddingsPanel(self.jobs, state)
         self.finetune_panel = FinetunePanel(self.jobs, state)
@@ -132,8 +141,24 @@ class MainWindow(QMainWindow):
         self.presenter_action.setToolTip("Large type, high contrast, full screen (F5; Esc leaves)")
         self.presenter.sig_changed.connect(self.presenter_action.setChecked)
         self._action(view_menu, "&Replay a Run…", "Shift+F5", self.replay_dialog)
+        self._build_theme_menu(view_menu.addMenu("&Theme"))
         help_menu = self.menuBar().addMenu("&Help")
         self._action(help_menu, "&About sslstudio", "F1", self.show_about)
+
+    def _build_theme_menu(self, menu) -> None:
+        group = QActionGroup(self)
+        for name in settings.THEMES:
+            action = menu.addAction(name.capitalize(), lambda name=name: self.set_theme(name))
+            action.setCheckable(True)
+            action.setChecked(name == settings.theme())
+            group.addAction(action)
+
+    def set_theme(self, name: str) -> None:
+        from sslstudio.gui.app import apply_theme
+
+        settings.set_theme(name)
+        apply_theme(name)
+        self.statusBar().showMessage("theme changed: the plots follow when the workbench next starts", 8000)
 
     def _action(self, menu, text, shortcut, slot) -> QAction:
         action = QAction(text, self)
@@ -208,6 +233,8 @@ class MainWindow(QMainWindow):
         self.state.set_folder(folder, modality)
         settings.remember("folders", folder)
         scan, project = self.data_panel.scan, self.state.project
+        self.train_panel.set_folder_size(len(scan.files[modality]) if scan else 0)
+        self.train_panel.monitor.set_labelled(bool(scan) and len(set(scan.labels_of(modality)) - {None}) >= 2)
         self.task_panel.set_folder(Path(folder), modality, scan.files[modality] if scan else [],
                                    project.task, project.task_args, project.inputs)
 
@@ -321,8 +348,8 @@ class MainWindow(QMainWindow):
         except UserError as error:
             show_error(self, str(error))
             return None
+        self.replay.start()  # the run's folder and task first, then the presenter's look over the pages they fill
         self.presenter.set_on(True)
-        self.replay.start()
         return self.replay
 
     def show_about(self) -> None:

@@ -23,6 +23,7 @@ QWidget { background: #101010; color: #ffffff; }
 QPushButton, QComboBox, QSpinBox, QDoubleSpinBox, QLineEdit { background: #2a2a2a; border: 2px solid #ffffff;
     padding: 4px; }
 QListWidget#steps::item:selected, QTabBar::tab:selected { background: #ffd400; color: #000000; }
+*:disabled { color: #808080; border-color: #505050; }
 QProgressBar { border: 2px solid #ffffff; text-align: center; }
 QProgressBar::chunk { background: #0a64c8; }
 """
@@ -97,6 +98,8 @@ class RunReplay(QObject):
         """Open the run's folder (its project), then play."""
         config = RunDir(self.run).read_config()
         state, data = self.window.state, self.window.data_panel
+        state.replaying = True  # quitting after a replay does not ask to save a project the user never touched
+        self.sig_finished.connect(lambda: setattr(state, "replaying", False))
 
         def on_folder(_folder: str, _modality: str) -> None:
             data.sig_folder_ready.disconnect(on_folder)

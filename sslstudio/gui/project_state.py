@@ -36,6 +36,7 @@ class ProjectState(QObject):
         self.project = project or Project()
         self.path = path
         self.dirty = False
+        self.replaying = False  # a presenter's replay opens a run's folder and task: nothing the user changed
 
     @classmethod
     def for_folder(cls, folder: Path, modality: str, task: str | None = None, runs: tuple = (),
@@ -118,7 +119,7 @@ class ProjectState(QObject):
         self.sig_dirty_changed.emit(False)
 
     def _changed(self, signal, unsaved: bool = True) -> None:
-        if unsaved and not self.dirty:
+        if unsaved and not self.dirty and not self.replaying:
             self.dirty = True
             self.sig_dirty_changed.emit(True)
         signal.emit()

@@ -30,3 +30,16 @@ def first_run() -> bool:
 
 def mark_first_run_done() -> None:
     settings().setValue("seen_first_run", True)
+
+
+THEMES = ("system", "light", "dark")
+
+
+def theme() -> str:
+    """The chosen look: the system's scheme, or light or dark whatever the system says."""
+    value = str(settings().value("theme", "system"))
+    return value if value in THEMES else "system"
+
+
+def set_theme(name: str) -> None:
+    settings().setValue("theme", name)

@@ -238,3 +238,17 @@ def test_the_last_logged_step_is_read_from_the_end_of_the_metrics(tiny_images, t
         f.write('{"step": 99, "lo')  # a line cut short by a crash
     assert run.last_logged_step() == CONFIG.max_steps
     assert RunDir(tmp_path / "none").last_logged_step() == 0
+
+
+def test_an_online_knn_too_slow_for_its_budget_goes_on_with_fewer_samples(tiny_images, tmp_path):
+    from sslstudio.core.data.dataset import load_folder
+    from sslstudio.core.training.knn_monitor import KnnMonitor
+
+    trainer = trainer_for(tiny_images, tmp_path / "run")
+    monitor = KnnMonitor(load_folder(tiny_images, "image"), trainer.task.pipeline, budget_share=1e-4, min_samples=16)
+    measured = len(monitor.bank) + len(monitor.query)
+    assert monitor.due(1.0)
+    monitor.measure(trainer.model.backbone, torch.device("cpu"))  # far more than 1e-4 of the second it followed
+    kept = len(monitor.bank) + len(monitor.query)
+    assert 16 <= kept < measured and monitor.usable  # later measurements fit the budget better, not never
+    assert set(monitor.bank).isdisjoint(monitor.query)

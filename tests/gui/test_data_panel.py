@@ -138,3 +138,24 @@ def test_thumbnails_are_drawn_at_the_screens_pixel_ratio(qapp, tmp_path, tiny_im
     broken.write_bytes(b"not really")
     tile = render_thumbnail(broken, modality, ratio=2.0)
     assert tile.width() == 2 * THUMB and tile.devicePixelRatio() == 2.0
+
+
+def test_the_store_build_says_decoding_n_of_m_with_an_eta_on_one_line(qtbot):
+    import time
+
+    from sslstudio.gui.widgets.folder_bar import FolderBar
+
+    bar = FolderBar()
+    qtbot.addWidget(bar)
+    bar.resize(900, 40)
+    bar.show()
+    bar.show_count(20_000, "decoding")
+    assert bar.progress.format() == "decoding 0 of 20,000"
+    bar._counting = ("decoding", time.monotonic() - 10)  # ten seconds in, at 100 files a second
+    bar.step(1000, 20_000)
+    assert bar.progress.format() == "decoding 1,000 of 20,000, ETA 3:10"
+    bar.progress.setFixedWidth(120)  # a narrow bar (presenter type): one elided line, the whole text in the tip
+    bar.step(1000, 20_000)
+    shown = bar.progress.format()
+    assert shown.endswith("…") and bar.progress.fontMetrics().horizontalAdvance(shown) <= 120
+    assert bar.progress.toolTip() == "decoding 1,000 of 20,000, ETA 3:10"

@@ -217,3 +217,47 @@ def test_a_task_setting_of_the_wrong_type_is_named_and_the_rest_apply(qtbot, win
     defaults = {f["name"]: f["default"] for f in window.task_panel.form.schema}
     assert window.task_panel.form.values()["shift"] == defaults["shift"]
     assert window.task_panel.form.values()["flip"] is False  # the valid setting still applies
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+@pytest.mark.parametrize("presenting", [False, True], ids=["desktop", "presenter"])
+def test_the_window_fits_a_1280x800_screen_with_its_frame(qtbot, window, tiny_images, theme, presenting):
+    from sslstudio.gui.app import apply_theme
+    from sslstudio.gui.main_window import FRAME_ALLOWANCE, SMALLEST_SCREEN
+
+    apply_theme(theme)
+    try:
+        with qtbot.waitSignal(window.data_panel.sig_checked, timeout=30_000):
+            window.data_panel.open_folder(tiny_images)  # pages with their content, not empty
+        qtbot.waitUntil(lambda: bool(window.task_panel.picker.catalogue), timeout=30_000)
+        window.go_to_step(2)
+        window.presenter.set_on(presenting)
+        room = SMALLEST_SCREEN - FRAME_ALLOWANCE
+        needed = window.minimumSizeHint()
+        assert needed.width() <= room.width() and needed.height() <= room.height(), needed
+        if not presenting:  # full screen in presenter mode: the screen's size, with no frame
+            assert window.size().width() <= room.width() and window.size().height() <= room.height()
+    finally:
+        window.presenter.set_on(False)
+        apply_theme("system")
+
+
+def test_the_input_estimate_reads_a_batch_of_the_train_pages_size(qtbot, window, tiny_images):
+    with qtbot.waitSignal(window.task_panel.sig_inputs_changed, timeout=30_000):
+        window.data_panel.open_folder(tiny_images)
+    estimate = window.task_panel.input_settings.estimate
+    assert "A training batch of 64 reads" in estimate.text()  # the Train page's default, not another
+    window.train_panel.settings.form.editors["batch_size"].setValue(32)
+    assert "A training batch of 32 reads" in estimate.text()
+
+
+def test_the_task_list_is_not_cut_on_the_right(qtbot, window, tiny_images):
+    with qtbot.waitSignal(window.data_panel.sig_checked, timeout=30_000):
+        window.data_panel.open_folder(tiny_images)
+    qtbot.waitUntil(lambda: bool(window.task_panel.picker.catalogue), timeout=30_000)
+    window.go_to_step(1)
+    tasks = window.task_panel.picker.task_list
+    qtbot.waitUntil(lambda: tasks.isVisible(), timeout=5000)
+    assert tasks.horizontalScrollBar().maximum() == 0  # each task's line is whole: wrapped where it must
+    widest = max(tasks.visualItemRect(tasks.item(row)).right() for row in range(tasks.count()))
+    assert widest <= tasks.viewport().width()

@@ -36,6 +36,7 @@ def test_a_finished_run_is_replayed_with_its_curves_live_outputs_and_time_lapse(
     frames = len(story.checkpoints)
     assert len(page.session.frames) == frames and page.controls.slider.value() == frames - 1  # played to the end
     assert str(run) in [str(path) for path in window.state.run_paths()]
+    assert not window.state.dirty  # the replay changed nothing of the user's: quitting asks nothing
 
     window.presenter.set_on(False)
     assert not window.isFullScreen() and QApplication.font().pointSizeF() == normal_size

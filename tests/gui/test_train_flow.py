@@ -75,6 +75,8 @@ def test_open_pick_preview_train_pause_resume_stop_and_resume_from_a_checkpoint(
     frozen = steps_seen(panel)
     qtbot.wait(1500)
     assert steps_seen(panel) == frozen
+    assert panel.monitor.progress.format().startswith("paused") and "ETA" not in panel.monitor.progress.format()
+    assert "(paused)" in panel.runs.findItems(Path(run).name, Qt.MatchFlag.MatchExactly)[0].text(1)
 
     panel.buttons.pause_button.click()
     qtbot.waitUntil(lambda: steps_seen(panel) > frozen, timeout=120_000)

@@ -4,7 +4,9 @@ When the folder has labels, up to `max_samples` of them are split per class
 into a memory bank and a query half, read from the store at each measurement. At a log step the backbone (in eval mode,
 no gradients) embeds both, and weighted cosine kNN classifies the queries.
 Measurements are skipped while their total time would exceed `budget_share`
-of training time, so the monitor cannot slow training by more than that.
+of training time, so the monitor cannot slow training by more than that. When the first measurement costs
+more than that share of the time it followed, the later ones use fewer samples (never under `min_samples`),
+so a slow CPU run gets a curve instead of one point for the whole run.
 """
 from __future__ import annotations
 
@@ -18,7 +20,8 @@ from sslstudio.core.knn import knn_predict
 
 
 class KnnMonitor:
-    def __init__(self, samples, pipeline, seed: int = 0, max_samples: int = 1000, budget_share: float = 0.03):
+    def __init__(self, samples, pipeline, seed: int = 0, max_samples: int = 1000, budget_share: float = 0.03,
+                 min_samples: int = 200):
         labels_array = np.array([label or "" for label in samples.labels])
         labelled = np.flatnonzero(labels_array != "")
         rng = np.random.default_rng(seed)
@@ -35,9 +38,12 @@ class KnnMonitor:
             query.extend(members[~in_bank])
         self.bank, self.query = np.sort(np.array(bank, dtype=np.int64)), np.sort(np.array(query, dtype=np.int64))
         self.samples, self.pipeline, self.labels = samples, pipeline, labels_array
-        self.budget_share = budget_share
+        self.budget_share, self.min_samples = budget_share, min_samples
         self.seconds = 0.0
         self.last_seconds = 0.0
+        self.measurements = 0
+        self._due_at = 0.0  # training seconds at the last measurement, and the time it followed
+        self._interval = 0.0
 
     @property
     def usable(self) -> bool:
@@ -46,7 +52,10 @@ class KnnMonitor:
     def due(self, training_seconds: float, seconds_left: float | None = None) -> bool:
         """Within its share of training time, and (under a time budget) sure to end before the budget does."""
         fits = seconds_left is None or self.last_seconds < seconds_left
-        return self.usable and fits and self.seconds <= self.budget_share * training_seconds
+        due = self.usable and fits and self.seconds <= self.budget_share * training_seconds
+        if due:
+            self._interval, self._due_at = training_seconds - self._due_at, training_seconds
+        return due
 
     @torch.no_grad()
     def measure(self, backbone: nn.Module, device: torch.device, batch_size: int = 256) -> float:
@@ -65,4 +74,20 @@ class KnnMonitor:
         predicted = knn_predict(features["bank"], self.labels[self.bank], features["query"])
         self.last_seconds = time.perf_counter() - started
         self.seconds += self.last_seconds
-        return float((predicted == self.labels[self.query]).mean())
+        self.measurements += 1
+        accuracy = float((predicted == self.labels[self.query]).mean())
+        if self.measurements == 1:
+            self._fit_to_budget()
+        return accuracy
+
+    def _fit_to_budget(self) -> None:
+        """Keep the share of the samples whose measurement costs `budget_share` of the time between two
+        measurements (the time the first one followed), the same share of each class-balanced half."""
+        affordable = self.budget_share * self._interval / max(self.last_seconds, 1e-9)
+        total = len(self.bank) + len(self.query)
+        keep = max(affordable, self.min_samples / max(total, 1))
+        if keep >= 1:
+            return
+        rng = np.random.default_rng(0)
+        self.bank, self.query = (np.sort(rng.permutation(half)[:max(1, round(len(half) * keep))])
+                                 for half in (self.bank, self.query))

@@ -8,7 +8,14 @@ from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
 
 from sslstudio.core.errors import UserError
-from sslstudio.core.training.events import CheckpointSaved, StepMetrics, TrainingFailed, TrainingFinished
+from sslstudio.core.training.events import (
+    SAMPLE_NOUN,
+    CheckpointSaved,
+    StepMetrics,
+    TrainingFailed,
+    TrainingFinished,
+)
+from sslstudio.core.training.run_dir import RunDir
 from sslstudio.gui.errors import show_error
 from sslstudio.gui.jobs import Job, JobRunner
 from sslstudio.gui.project_state import ProjectState
@@ -16,7 +23,13 @@ from sslstudio.gui.training_work import Events, LiveOutputs, LogLine, TrainingWo
 from sslstudio.gui.widgets.run_buttons import RunButtons
 from sslstudio.gui.widgets.run_monitor import RunMonitor
 from sslstudio.gui.widgets.runs_tree import RunsTree
-from sslstudio.gui.widgets.train_settings import TrainSettings, device_and_backbone_choices
+from sslstudio.gui.widgets.train_settings import (
+    SHORT_BUDGET,
+    TrainSettings,
+    device_and_backbone_choices,
+    one_pass_warning,
+    recent_speed,
+)
 
 
 class TrainPanel(QWidget):
@@ -25,7 +38,7 @@ class TrainPanel(QWidget):
     sig_run_over = Signal(str)
     """A run ended, finished, stopped or failed: its folder."""
     sig_state = Signal(str)
-    """A short word for the status bar: training, paused or idle."""
+    """A short word for the status bar: running, paused or idle."""
 
     def __init__(self, jobs: JobRunner, state: ProjectState, parent: QWidget | None = None):
         super().__init__(parent)
@@ -34,10 +47,13 @@ class TrainPanel(QWidget):
         self.job: Job | None = None
         self.run_path: Path | None = None
         self._choices_for: str | None = None  # the modality the device and backbone lists were made for
+        self.folder_size = 0  # samples in the folder: what one pass over it trains on
         self._build()
         for signal in (state.sig_folder_changed, state.sig_task_changed):
             signal.connect(self._on_context)
         state.sig_runs_changed.connect(self.show_runs)
+        for signal in (state.sig_runs_changed, state.sig_task_changed, self.settings.form.sig_changed):
+            signal.connect(lambda *_: self.warn_short_budget())
         self._on_context()
         self.show_runs()
 
@@ -90,6 +106,38 @@ class TrainPanel(QWidget):
     def show_runs(self) -> None:
         self.runs.show_runs(self.state.run_paths(), self.run_path if self.is_running() else None)
 
+    def set_folder_size(self, samples: int) -> None:
+        self.folder_size = samples
+        self.warn_short_budget()
+
+    def warn_short_budget(self, speed: float | None = None, measured_in: str = "") -> None:
+        """Before Start (and as a run reports its speed): say when the settings stop before one pass over the
+        folder, with the speed of the newest run of this task on this folder, or of the run under way."""
+        if self.is_running() and speed is None:
+            return
+        if speed is None:
+            speed, measured_in = self._measured_speed()
+        noun = SAMPLE_NOUN.get(self.state.modality, "samples")
+        warning = one_pass_warning(self.settings.values(), self.folder_size, noun, speed, measured_in)
+        if warning:
+            self.monitor.alert(warning)
+        else:
+            self.monitor.drop_alert(SHORT_BUDGET)
+
+    def _measured_speed(self) -> tuple[float | None, str]:
+        project = self.state.project
+        for run in reversed(self.state.run_paths()):
+            try:
+                config = RunDir(run).read_config()
+            except UserError:
+                continue
+            folder = config.get("data", {}).get("folder")
+            if config.get("task") == project.task and folder and Path(folder).resolve() == self.state.folder.resolve():
+                speed = recent_speed(run)
+                if speed:
+                    return speed, f"measured in {Path(run).name}"
+        return None, ""
+
     @Slot(object)
     def apply_recipe(self, recipe) -> None:
         """Show a recommended recipe's budget and settings; a new run of its task records the recipe (and takes
@@ -136,7 +184,9 @@ class TrainPanel(QWidget):
 
     def _launch(self, request, message: str) -> Job:
         self.run_path = Path(request.out)
+        self.runs.set_paused(False)
         self.monitor.started(message, self.state.modality)
+        self.monitor.folder.show_run(self.run_path)
         self.job = self.jobs.start("training", TrainingWork(request), self)
         self.job.sig_partial.connect(self._on_partial)
         self.job.sig_failed.connect(self._on_crashed)
@@ -147,21 +197,23 @@ class TrainPanel(QWidget):
             self.show_runs()
         self.sig_run_started.emit(str(request.out), request.task or "")
         self._update_buttons()
-        self.sig_state.emit("training")
+        self.sig_state.emit("running")
         return self.job
 
     @Slot()
     def toggle_pause(self) -> None:
         if not self.is_running():
             return
-        if self.job.paused:
-            self.job.resume()
-            self.monitor.say("resumed")
-            self.sig_state.emit("training")
-        else:
+        paused = not self.job.paused
+        if paused:
             self.job.pause()
             self.monitor.say("paused (between two steps)")
-            self.sig_state.emit("paused")
+        else:
+            self.job.resume()
+            self.monitor.say("resumed")
+        self.monitor.set_paused(paused)
+        self.runs.set_paused(paused)
+        self.sig_state.emit("paused" if paused else "running")
         self._update_buttons()
 
     @Slot()
@@ -196,6 +248,7 @@ class TrainPanel(QWidget):
             for event in part.events:
                 if isinstance(event, StepMetrics):
                     self.runs.show_step(event.step)
+                    self.warn_short_budget(event.samples_per_s, "measured in this run")
                 elif isinstance(event, CheckpointSaved):
                     self.state.runs_updated()  # the new checkpoint can be resumed from, and mapped
                 elif isinstance(event, TrainingFinished | TrainingFailed):

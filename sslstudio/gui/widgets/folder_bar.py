@@ -3,8 +3,12 @@ progress of scanning and checking it with a Cancel button. Self-contained: the p
 progress; the choices go out as signals."""
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+import time
+
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
+
+from sslstudio.core.progress import duration
 
 NO_FOLDER = "No folder yet: open one, or drop it on this window."
 
@@ -21,11 +25,12 @@ class FolderBar(QWidget):
                                                               "(Ctrl+Shift+O); you can also drop a folder on "
                                                               "the window")
         self.open_button.clicked.connect(self.sig_open)
-        self.folder_label = QLabel(NO_FOLDER)
+        self.folder_label = QLabel(NO_FOLDER, wordWrap=True)  # a long path wraps, never widens the window
         self.modality_box = QComboBox(toolTip="This folder holds more than one kind of data; choose the one to "
                                               "work on")
         self.modality_box.currentIndexChanged.connect(self._on_modality_chosen)
-        self.progress = QProgressBar(maximumWidth=240)
+        self.progress = QProgressBar(minimumWidth=280, maximumWidth=360)
+        self._counting: tuple[str, float] | None = None  # (what is done, when it began) for a counted job
         self.cancel_button = QPushButton("Cancel", toolTip="Stop scanning this folder")
         self.cancel_button.clicked.connect(self.sig_cancel)
         layout = QHBoxLayout(self)
@@ -58,18 +63,39 @@ class FolderBar(QWidget):
 
     def show_progress(self, total: int, text: str) -> None:
         """Show the bar with Cancel: `total` steps (0: busy without a count), `text` its format."""
+        self._counting = None
         self.progress.setRange(0, total)
         self.progress.setFormat(text)
         self.progress.setValue(0)
         self.progress.show()
         self.cancel_button.show()
 
+    def show_count(self, total: int, doing: str) -> None:
+        """Show the bar with Cancel for `total` items: "`doing` N of M, ETA m:ss" as they are done."""
+        self.show_progress(total, "")
+        self._counting = (doing, time.monotonic())
+        self.step(0, total)
+
     def step(self, done: int, total: int | None = None) -> None:
         if total:
             self.progress.setRange(0, total)
         self.progress.setValue(done)
+        if self._counting is not None:
+            self._say_count(done, self.progress.maximum())
+
+    def _say_count(self, done: int, total: int) -> None:
+        doing, started = self._counting
+        text = f"{doing} {done:,} of {total:,}"
+        elapsed = time.monotonic() - started
+        if 0 < done < total and elapsed >= 1.0:  # a rate from less than a second is a guess
+            text += f", ETA {duration((total - done) * elapsed / done)}"
+        room = self.progress.contentsRect().width() - 8  # one line, never wrapped or clipped: elided
+        shown = self.progress.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, max(room, 40))
+        self.progress.setFormat(shown.replace("%", "%%"))
+        self.progress.setToolTip(text)
 
     def hide_progress(self) -> None:
+        self._counting = None
         self.progress.hide()
         self.cancel_button.hide()
 

@@ -14,8 +14,7 @@ from sslstudio.core.data.loaders import InputSpec
 from sslstudio.core.data.survey import Recommendation, Survey, describe_bytes, recommend
 from sslstudio.core.errors import UserError
 from sslstudio.gui.widgets.args_form import ArgsForm
-
-BATCH = 128  # the batch the estimate assumes (the Train step's default)
+from sslstudio.gui.widgets.train_settings import WORKBENCH_DEFAULTS
 
 
 class InputSettings(QWidget):
@@ -35,11 +34,18 @@ class InputSettings(QWidget):
         layout.addWidget(self.estimate)
         self.survey: Survey | None = None
         self.device_type = "cpu"
+        self.batch = WORKBENCH_DEFAULTS["batch_size"]  # what the estimate assumes: the Train page's batch size
+
+    def set_batch(self, batch: int) -> None:
+        """The Train page's batch size changed: the estimate of what a batch reads follows."""
+        if batch != self.batch:
+            self.batch = batch
+            self._on_edited(self.values())
 
     def show_folder(self, found: Survey, device_type: str, values: dict | None = None) -> None:
         """The proposal for this folder on this device; `values` (a project's) win over it."""
         self.survey, self.device_type = found, device_type
-        advice = recommend(found, device_type, self._known(values or {}), BATCH)
+        advice = recommend(found, device_type, self._known(values or {}), self.batch)
         names = InputSpec.MODALITY_FIELDS[found.modality]
         self.form.set_schema(InputSpec.schema_for(found.modality), {n: getattr(advice.spec, n) for n in names})
         self._show(advice)
@@ -57,7 +63,7 @@ class InputSettings(QWidget):
         if self.survey is None:
             return
         try:
-            self._show(recommend(self.survey, self.device_type, values, BATCH))
+            self._show(recommend(self.survey, self.device_type, values, self.batch))
         except UserError as error:
             self.estimate.setText(f"<span style='color:#c03030'>{error}</span>")
             return
@@ -66,7 +72,7 @@ class InputSettings(QWidget):
     def _show(self, advice: Recommendation) -> None:
         found = self.survey
         lines = [f"Store: about <b>{describe_bytes(advice.store_bytes)}</b> on disk for {found.files:,} files, "
-                 f"decoded once. A training batch of {BATCH} reads {describe_bytes(advice.batch_bytes)}."]
+                 f"decoded once. A training batch of {self.batch} reads {describe_bytes(advice.batch_bytes)}."]
         lines += advice.notes
         lines += [f"<span style='color:#b05000'>⚠ {warning}</span>" for warning in advice.warnings]
         self.estimate.setText("<br>".join(lines))

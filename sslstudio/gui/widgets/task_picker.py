@@ -20,7 +20,10 @@ class TaskPicker(QWidget):
         self.catalogue: list[dict] = []
         self.recipe_box = RecipeBox()
         self.recipe_box.sig_use.connect(self.sig_recipe_used)
-        self.task_list = QListWidget(maximumHeight=150)
+        self.task_list = QListWidget(maximumHeight=170, wordWrap=True)
+        # A line too long for the column wraps under its name instead of running off the right edge.
+        self.task_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.task_list.setResizeMode(QListWidget.ResizeMode.Adjust)
         self.task_list.currentRowChanged.connect(self._on_row)
         self.about = QLabel(wordWrap=True)
         self.about.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

@@ -4,6 +4,9 @@ through `fill_choices`, a recipe through `apply_recipe`, and the settings go out
 """
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import QComboBox, QFormLayout, QWidget
 
@@ -60,6 +63,7 @@ class TrainSettings(QWidget):
         """Show a recommended recipe's budget and settings; a new run of its task records the recipe."""
         self.form.set_values({"max_minutes": None, "epochs": None, **recipe.train})
         self.recipe = recipe
+        self.form.sig_changed.emit(self.form.values())  # set_values is quiet; its batch size matters elsewhere
 
     def recipe_for(self, task: str) -> str | None:
         """The applied recipe's name when a run of `task` follows it."""
@@ -77,3 +81,51 @@ class TrainSettings(QWidget):
         """The training settings; a field left at its meaning ("no time limit") is left out."""
         values = {k: v for k, v in self.form.values().items() if v is not None}
         return {**values, "log_every": LOG_EVERY}
+
+
+SHORT_BUDGET = "Short budget"  # the alert line's key for the warning below
+
+
+def one_pass_warning(settings: dict, samples: int, noun: str, speed: float | None = None,
+                     measured_in: str = "") -> str | None:
+    """In plain words, when the settings stop the run before one pass over the folder's `samples`: the step
+    limit, or the time budget at `speed` samples a second (measured `measured_in`). None when they do not,
+    or when nothing says how fast training goes."""
+    batch = settings.get("batch_size") or WORKBENCH_DEFAULTS["batch_size"]
+    limits = []
+    if settings.get("max_steps"):
+        limits.append((settings["max_steps"], f"the limit of {settings['max_steps']:,} steps"))
+    minutes = settings.get("max_minutes")
+    if minutes and speed:
+        limits.append((speed * minutes * 60 / batch, f"at about {speed:.0f} {noun}/s ({measured_in}), "
+                                                     f"the {minutes:g}-min budget"))
+    if not samples or not limits:
+        return None
+    steps, limit = min(limits)
+    share = steps * batch / samples
+    if share >= 1:
+        return None
+    part = f"{share:.0%}" if share >= 0.01 else "less than 1 %"
+    needed = minutes / share if speed and minutes and share > 0 and limit.startswith("at about") else None
+    advice = f"; about {needed:.1f} min would give one pass" if needed and needed < 10 else \
+        f"; about {needed:,.0f} min would give one pass" if needed else ""
+    return (f"{SHORT_BUDGET}: {limit} trains about {max(1, round(steps)):,} steps of {batch}, {part} of one pass "
+            f"over the {samples:,} {noun}{advice}")
+
+
+def recent_speed(run: str | Path) -> float | None:
+    """A run's speed, in samples a second, at its last logged steps (read from the end of its metrics)."""
+    try:
+        with open(Path(run) / "metrics.jsonl", "rb") as f:
+            start = max(0, f.seek(0, 2) - 8192)
+            f.seek(start)
+            lines = f.read().splitlines()[1 if start else 0:]  # past a line the seek may have cut
+    except OSError:
+        return None
+    speeds = []
+    for line in lines[-5:]:
+        try:
+            speeds.append(float(json.loads(line)["samples_per_s"]))
+        except (ValueError, KeyError, TypeError):
+            continue
+    return sorted(speeds)[len(speeds) // 2] if speeds else None

@@ -23,6 +23,8 @@ PLOT_MIN_WIDTH = 330  # px: below this a title or the tick labels are cut; fewer
 PLOT_MIN_HEIGHT = 170
 SMOOTHING = 0.9  # EMA factor for the smoothed loss
 OVERLAY_COLOURS = ("#9aa5b1", "#c7a27c", "#a3c4a0", "#c4a3c0")
+KNN_NEEDS_LABELS = "needs labelled folders"
+KNN_WILL_SHOW = "measured on the labelled folders\nwhile the run trains"
 
 
 def apply_plot_theme() -> None:
@@ -64,7 +66,7 @@ def smooth(values: np.ndarray, factor: float = SMOOTHING) -> np.ndarray:
 
 
 class TrainingPlots(QWidget):
-    PANELS = (("loss", "loss"), ("lr", "learning rate"), ("speed", "samples / s"),
+    PANELS = (("loss", "loss"), ("lr", "learning rate"), ("speed", "samples/s"),
               ("collapse", "collapse std (higher: healthier)"), ("rank", "effective rank"),
               ("knn", "online kNN accuracy"))
 
@@ -79,6 +81,8 @@ class TrainingPlots(QWidget):
         self.scroll.setWidget(self.canvas)
         layout.addWidget(self.scroll)
         self.plots: dict[str, pg.PlotItem] = {}
+        self.titles = dict(self.PANELS)
+        self._title_size: dict = {}  # presenter mode's larger titles
         for key, title in self.PANELS:
             plot = pg.PlotItem(title=title)
             plot.showGrid(x=True, y=True, alpha=0.2)
@@ -87,7 +91,7 @@ class TrainingPlots(QWidget):
         self.columns = 0
         self._arrange(3)
         self._pinned: set[str] = set()  # plots whose y range is pinned around a single value
-        self.knn_note = pg.TextItem("needs labelled folders", color="#888888", anchor=(0.5, 0.5))
+        self.knn_note = pg.TextItem(KNN_NEEDS_LABELS, color="#888888", anchor=(0.5, 0.5))
         self.plots["knn"].addItem(self.knn_note, ignoreBounds=True)
         self.knn_note.setPos(0.5, 0.5)
         self.series = {key: GrowingSeries() for key in ("loss", "loss_smooth", "lr", "speed", "collapse", "healthy",
@@ -120,18 +124,25 @@ class TrainingPlots(QWidget):
         curve.setClipToView(True)
         return curve
 
+    def set_noun(self, noun: str) -> None:
+        """The speed plot counts what the folder holds (images/s, clips/s, texts/s), as the progress bar does."""
+        self.titles["speed"] = f"{noun}/s"
+        self.plots["speed"].setTitle(self.titles["speed"], **self._title_size)
+
+    def set_labelled(self, labelled: bool) -> None:
+        """Whether the folder has labelled class folders, which the online kNN is measured on."""
+        self.knn_note.setText(KNN_WILL_SHOW if labelled else KNN_NEEDS_LABELS)
+
     def set_large(self, on: bool) -> None:
         """Presenter mode: titles, ticks and lines large enough for the back of a room (or back to normal)."""
         from PySide6.QtWidgets import QApplication
 
         font = QApplication.font()  # the presenter's larger type, or the desktop's again
-        for key, title in self.PANELS:
-            plot = self.plots[key]
-            if on:
-                plot.setTitle(title, size=f"{round(font.pointSizeF() * 1.3)}pt")
-            else:
+        self._title_size = {"size": f"{round(font.pointSizeF() * 1.3)}pt"} if on else {}
+        for key, plot in self.plots.items():
+            if not on:
                 plot.titleLabel.opts.pop("size", None)  # the label's own default again
-                plot.setTitle(title)
+            plot.setTitle(self.titles[key], **self._title_size)
             for side in ("left", "bottom"):
                 plot.getAxis(side).setStyle(tickFont=font)
                 plot.getAxis(side).label.setFont(font)
