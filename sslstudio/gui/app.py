@@ -28,7 +28,7 @@ def create_application(argv: list[str] | None = None):
     app.setDesktopFileName("sslstudio")
     app.setStyle("Fusion")  # follows the system's light or dark scheme on every platform
     app.setWindowIcon(QIcon(str(icon_path())))
-    from sslstudio.gui import settings
+    from sslstudio.gui import settings  # with Qt, as the app is made: app.py itself stays Qt-free
 
     apply_theme(os.environ.get("SSLSTUDIO_THEME") or settings.theme())
     # Every paint calls back into Python, and each callback must take the GIL from whichever

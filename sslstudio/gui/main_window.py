@@ -29,6 +29,7 @@ from sslstudio.core.errors import UserError
 from sslstudio.core.project import SUFFIX, Project, load_project, save_project
 from sslstudio.gui import settings
 from sslstudio.gui.about import about_text
+from sslstudio.gui.app import apply_theme
 from sslstudio.gui.errors import show_error
 from sslstudio.gui.jobs import JobRunner
 from sslstudio.gui.panels.data_panel import DataPanel
@@ -154,8 +155,6 @@ class MainWindow(QMainWindow):
             group.addAction(action)
 
     def set_theme(self, name: str) -> None:
-        from sslstudio.gui.app import apply_theme
-
         settings.set_theme(name)
         apply_theme(name)
         self.statusBar().showMessage("theme changed: the plots follow when the workbench next starts", 8000)

@@ -127,3 +127,19 @@ def test_the_curve_says_in_words_where_pretraining_helps_and_where_it_does_not()
     assert LabelCurve([1], mean={"raw": [0.5]}, std={"raw": [0.0]}).verdict() == ""
     losing = LabelCurve([5], mean={"ssl": [0.4], "raw": [0.6]}, std={"ssl": [0.01], "raw": [0.01]})
     assert losing.verdict("raw pixels") == "Pretraining does not help at 5 per class (-20.0 points against raw pixels)."
+
+
+def test_wide_features_are_narrowed_to_their_principal_components_and_the_curve_says_so(digits):
+    from sslstudio.core.evaluation.classifiers import PROBE_WIDTH, narrowed
+    from sslstudio.core.evaluation.label_efficiency import LabelCurve
+
+    x, y = digits
+    wide = np.hstack([x, np.random.default_rng(0).normal(size=(len(x), 900)).astype(np.float32)])  # 964 values
+    reduced, width = narrowed(wide)
+    assert reduced.shape == (len(x), PROBE_WIDTH) and width == 964
+    assert narrowed(x)[0] is x  # narrow enough already: left as it is
+    curve = label_efficiency({"wide": reduced}, y, shots=(5, 0), seeds=(0,))
+    assert curve.mean["wide"][-1] > 0.8  # the digits' classes survive the reduction
+    note = LabelCurve([], method="linear", n_used=100, n_labelled=100, narrowed={"raw": 3072}).note()
+    assert note == f"raw (3,072 values) reduced to {PROBE_WIDTH} principal components of the evaluated samples " \
+                   "for the linear probe"

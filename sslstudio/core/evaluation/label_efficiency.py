@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sslstudio.core.errors import UserError
-from sslstudio.core.evaluation.classifiers import predict
+from sslstudio.core.evaluation.classifiers import PROBE_WIDTH, predict
 from sslstudio.core.progress import Progress
 
 SHOTS = (1, 2, 5, 10, 20, 50, 0)  # 0: every labelled sample in the pool
@@ -35,18 +35,26 @@ class LabelCurve:
     method: str = "linear"
     n_used: int = 0  # labelled samples the curve was measured on (train pools and test set)
     n_labelled: int = 0  # labelled samples there were: more than n_used when the curve used a draw of them
+    narrowed: dict[str, int] = field(default_factory=dict)  # feature set -> its width, where a probe reduced it
 
     def to_dict(self) -> dict:
         return {"shots": self.shots, "mean": self.mean, "std": self.std, "n_train": self.n_train,
                 "n_test": self.n_test, "seeds": list(self.seeds), "method": self.method,
-                "n_used": self.n_used, "n_labelled": self.n_labelled, "note": self.note()}
+                "n_used": self.n_used, "n_labelled": self.n_labelled, "narrowed": self.narrowed,
+                "note": self.note()}
 
     def note(self) -> str:
-        """What was left out, in words ("" when nothing was): the curve's honesty about a large folder."""
-        if self.n_labelled <= self.n_used:
-            return ""
-        return (f"measured on a stratified draw of {self.n_used:,} of the {self.n_labelled:,} labelled samples "
-                f"('all labels' is every label of that draw); raise 'max samples' to use more")
+        """What was left out or reduced, in words ("" when nothing was): the curve's honesty about a large
+        folder and wide features."""
+        parts = []
+        if self.n_labelled > self.n_used:
+            parts.append(f"measured on a stratified draw of {self.n_used:,} of the {self.n_labelled:,} labelled "
+                         f"samples ('all labels' is every label of that draw); raise 'max samples' to use more")
+        if self.narrowed:
+            wide = ", ".join(f"{name} ({width:,} values)" for name, width in self.narrowed.items())
+            parts.append(f"{wide} reduced to {PROBE_WIDTH} principal components of the evaluated samples for "
+                         f"the {self.method} probe")
+        return "; ".join(parts)
 
     def verdict(self, raw_words: str = "the raw inputs") -> str:
         """In words: at which labelling budgets the pretraining helps, by how much, and where it does not,

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from sslstudio.core.data.dataset import SampleSet
 from sslstudio.core.data.labels import few_shot_split
 from sslstudio.core.errors import UserError
-from sslstudio.core.evaluation.classifiers import predict
+from sslstudio.core.evaluation.classifiers import narrowed, predict
 from sslstudio.core.evaluation.label_efficiency import LabelCurve, evaluation_rows
 from sslstudio.core.evaluation.settings import MAX_SAMPLES
 from sslstudio.core.evaluation.settings import PROBE_METHODS as METHODS
@@ -73,9 +73,13 @@ def probe(run: LoadedRun, samples: SampleSet, per_class: int, method: str = "lin
     sets = feature_sets(run, samples, device, seed, baselines=baselines)
     names = ["ssl", "random_init", "raw"] if baselines else ["ssl"]
     tuned = finetune_predictors(run, samples, rows, seed, device) if method == "finetune" else {}
-    scores = {}
+    scores, widths = {}, {}
     for name in names:
         features = tuned[name] if name in tuned else sets[name].take(rows, progress)
+        if method != "knn" and not callable(features):  # a linear probe on wide features: their principal components
+            features, width = narrowed(features, seed)
+            if width > features.shape[1]:
+                widths[name] = width
         start_phase(progress, f"fitting the probe ({name})", "fits")
         if progress is not None:
             progress(0, 1)
@@ -85,7 +89,8 @@ def probe(run: LoadedRun, samples: SampleSet, per_class: int, method: str = "lin
     n_labelled = int((labels != "").sum())
     result = {"method": method, "accuracy": scores["ssl"], "n_train": int(len(train)), "n_test": int(len(test)),
               "per_class": per_class, "classes": sorted(set(labels[rows].tolist())), "seed": seed,
-              "n_labelled": n_labelled, "note": LabelCurve([], n_used=len(rows), n_labelled=n_labelled).note()}
+              "n_labelled": n_labelled,
+              "note": LabelCurve([], method=method, n_used=len(rows), n_labelled=n_labelled, narrowed=widths).note()}
     if baselines:
         result["baselines"] = {name: scores[name] for name in ("random_init", "raw")}
     record_probe(run, result)  # beside the run's curves in TensorBoard, when it is installed

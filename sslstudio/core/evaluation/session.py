@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from sslstudio.core.data.labels import merged_labels
+from sslstudio.core.evaluation.classifiers import narrowed
 from sslstudio.core.evaluation.label_efficiency import LabelCurve, evaluation_rows
 from sslstudio.core.evaluation.settings import CurveSettings
 from sslstudio.core.progress import Progress, start_phase
@@ -112,11 +113,18 @@ def evaluate_labels(computed: tuple, app_labels: dict[str, str], settings: Curve
     # Fine-tuning trains the run and a from-scratch copy per draw: only raw inputs stay a matrix (linear probe).
     names = ("raw",) if settings.method == "finetune" else tuple(features)
     subset = {name: features[name].take(rows, progress) for name in names if name in features}
+    widths = {}
+    if settings.method != "knn":  # a linear probe on wide features: their principal components
+        start_phase(progress, "reducing wide features", stoppable=False)
+        for name in subset:
+            subset[name], width = narrowed(subset[name])
+            if width > subset[name].shape[1]:
+                widths[name] = width
     if settings.method == "finetune":
         subset = {**finetune_predictors(loaded, samples, rows, device=device), **subset}
 
     def sized(curve: LabelCurve) -> LabelCurve:
-        curve.n_used, curve.n_labelled = len(rows), n_labelled
+        curve.n_used, curve.n_labelled, curve.narrowed = len(rows), n_labelled, widths
         return curve
 
     start_phase(progress, "fitting probes", "%")
