@@ -38,8 +38,8 @@ def test_points_arrive_from_the_fewest_labels_up_and_progress_ends_at_the_whole(
     done = [d for d, _ in reports]
     assert done == sorted(done) and reports[-1] == (100, 100) and all(t == 100 for _, t in reports)
     # The few-label points are cheap: most of the work is the last point's (its two seeds' fits), so the
-    # ETA does not run ahead.
-    assert done[-3] < 60
+    # ETA does not run ahead. (A fit that runs long repeats its report while it runs.)
+    assert sorted(set(done))[-3] < 60
 
 
 def test_evaluation_rows_draw_each_class_by_its_share_past_the_cap():
@@ -143,3 +143,25 @@ def test_wide_features_are_narrowed_to_their_principal_components_and_the_curve_
     note = LabelCurve([], method="linear", n_used=100, n_labelled=100, narrowed={"raw": 3072}).note()
     assert note == f"raw (3,072 values) reduced to {PROBE_WIDTH} principal components of the evaluated samples " \
                    "for the linear probe"
+
+
+def test_a_cancel_is_answered_while_a_fit_still_runs():
+    import threading
+
+    from sslstudio.core.errors import Cancelled
+    from sslstudio.core.evaluation.label_efficiency import answering
+    from sslstudio.core.progress import Control
+
+    control, started, release = Control(), threading.Event(), threading.Event()
+
+    def fit_without_hooks(value):  # stands for a library call that cannot be stopped from outside
+        started.set()
+        release.wait()
+        return value
+
+    assert answering(control, 0, lambda value: value, 7) == 7
+    threading.Thread(target=lambda: (started.wait(), control.cancel())).start()
+    with pytest.raises(Cancelled):
+        answering(control, 5, fit_without_hooks, 1)
+    assert not release.is_set()  # answered while the call still ran: it goes on unseen, its result dropped
+    release.set()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import math
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -156,6 +157,33 @@ def _percent(done: int, total: int) -> int:
     return 100 * done // max(total, 1)
 
 
+CHECK_EVERY_S = 0.1
+
+
+def answering(progress: Progress | None, done: int, call: Callable, *args):
+    """call(*args), with `progress(done, 100)` asked every CHECK_EVERY_S meanwhile, so a cancel is answered
+    within that time even inside one long library call (a probe's fit has no hook to stop it): the call goes on
+    in its thread, unseen, and its result is dropped."""
+    if progress is None:
+        return call(*args)
+    outcome: dict = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = call(*args)
+        except BaseException as error:  # noqa: BLE001 - handed to the caller below
+            outcome["error"] = error
+
+    worker = threading.Thread(target=run, name="sslstudio-probe-fit", daemon=True)
+    worker.start()
+    while worker.is_alive():
+        worker.join(CHECK_EVERY_S)
+        progress(done, 100)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
 def label_efficiency(features: Mapping[str, np.ndarray | Callable], labels: Sequence[str], shots: Sequence[int] = SHOTS,
                      seeds: Sequence[int] = (0, 1, 2), method: str = "linear",
                      splits: Sequence[str | None] | None = None,
@@ -185,7 +213,8 @@ def label_efficiency(features: Mapping[str, np.ndarray | Callable], labels: Sequ
         for s, (_, test) in enumerate(draws):
             train = trains[s][j]
             for name, matrix in features.items():
-                predicted = predict(matrix, labels, train, test, method, seeds[s])
+                predicted = answering(progress, _percent(done, total), predict, matrix, labels, train, test,
+                                      method, seeds[s])
                 scores[name][s, j] = float((predicted == labels[test]).mean())
                 done += fit_cost(len(train), len(test))
                 if progress is not None:
