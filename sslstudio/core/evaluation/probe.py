@@ -14,7 +14,7 @@ from sslstudio.core.data.dataset import SampleSet
 from sslstudio.core.data.labels import few_shot_split
 from sslstudio.core.errors import UserError
 from sslstudio.core.evaluation.classifiers import narrowed, predict
-from sslstudio.core.evaluation.label_efficiency import LabelCurve, evaluation_rows
+from sslstudio.core.evaluation.label_efficiency import LabelCurve, answering, evaluation_rows
 from sslstudio.core.evaluation.settings import MAX_SAMPLES
 from sslstudio.core.evaluation.settings import PROBE_METHODS as METHODS
 from sslstudio.core.progress import Progress, start_phase
@@ -80,12 +80,10 @@ def probe(run: LoadedRun, samples: SampleSet, per_class: int, method: str = "lin
             features, width = narrowed(features, seed)
             if width > features.shape[1]:
                 widths[name] = width
-        start_phase(progress, f"fitting the probe ({name})", "fits")
+        start_phase(progress, f"fitting the probe ({name})", "%")
+        scores[name] = answering(progress, 0, score, features, labels[rows], train, test, method, seed)
         if progress is not None:
-            progress(0, 1)
-        scores[name] = score(features, labels[rows], train, test, method, seed)
-        if progress is not None:
-            progress(1, 1)
+            progress(100, 100)
     n_labelled = int((labels != "").sum())
     result = {"method": method, "accuracy": scores["ssl"], "n_train": int(len(train)), "n_test": int(len(test)),
               "per_class": per_class, "classes": sorted(set(labels[rows].tolist())), "seed": seed,
