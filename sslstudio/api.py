@@ -27,7 +27,7 @@ import numpy as np
 from sslstudio.core.data.loaders import InputSpec
 from sslstudio.core.data.scan import scan_folder
 from sslstudio.core.errors import UserError
-from sslstudio.core.evaluation.settings import ProbeSettings
+from sslstudio.core.evaluation.settings import MAX_SAMPLES, ProbeSettings
 from sslstudio.core.export_settings import ExportSettings
 from sslstudio.core.io import check_writable
 from sslstudio.core.progress import Control, Progress
@@ -163,6 +163,7 @@ class ProbeReport:
     classes: list[str]
     baselines: dict[str, float]  # random_init: the same network untrained; raw: the inputs themselves
     seed: int
+    note: str = ""  # what was drawn or reduced ("" when nothing): past max_samples labelled samples, a draw
 
     def gain(self) -> float:
         """Points over the stronger baseline (negative: pretraining lost to it)."""
@@ -230,16 +231,19 @@ class Run:
         return embedded.vectors[[row[sample_id] for sample_id in samples.ids]]
 
     def probe(self, labelled: Samples | str | Path, per_class: int = 10, method: str = "linear", seed: int = 0,
-              baselines: bool = True, device: str = "auto") -> ProbeReport:
+              baselines: bool = True, device: str = "auto", max_samples: int = MAX_SAMPLES) -> ProbeReport:
         """Fit a probe on `per_class` labels per class of `labelled` (class folders, or a path,label CSV) and
         score it on the rest, beside the untrained network and the raw inputs on the same draw."""
         from sslstudio.core.evaluation.probe import probe
 
         _samples_arg(labelled, "labelled", "a folder or CSV path")
-        _settings_arg(ProbeSettings, per_class=per_class, method=method, seed=seed, baselines=baselines)
-        report = probe(self._loaded(), self._labelled(labelled), per_class, method, seed, baselines, device)
+        _settings_arg(ProbeSettings, per_class=per_class, method=method, seed=seed, baselines=baselines,
+                      max_samples=max_samples)
+        report = probe(self._loaded(), self._labelled(labelled), per_class, method, seed, baselines, device,
+                       max_samples)
         return ProbeReport(report["accuracy"], report["method"], report["per_class"], report["n_train"],
-                           report["n_test"], report["classes"], report.get("baselines", {}), report["seed"])
+                           report["n_test"], report["classes"], report.get("baselines", {}), report["seed"],
+                           report["note"])
 
     def export(self, format: str, path: str | Path, labelled: Samples | str | Path | None = None,
                per_class: int = 0) -> ExportReport:

@@ -1,7 +1,9 @@
 """Screenshots of every page of the workbench, with real content, for the README.
 
     python docs/screenshots/take_screenshots.py            (offscreen)
-    xvfb-run -a -s "-screen 0 1400x900x24" env QT_QPA_PLATFORM=xcb python docs/screenshots/take_screenshots.py
+    xvfb-run -a -s "-screen 0 1280x800x24" env QT_QPA_PLATFORM=xcb python docs/screenshots/take_screenshots.py
+
+The window takes the size it opens at on a 1280x800 screen (its frame included), as a user's does.
 
 Opens the bundled demo data, previews tasks, trains for about a minute on the
 CPU and saves one PNG per page here. Takes about two minutes.
@@ -42,7 +44,6 @@ def main() -> None:
     window = MainWindow()
     runs = tempfile.TemporaryDirectory()
     window.state.runs_root = lambda: Path(runs.name)
-    window.resize(1360, 860)
     window.show()
     window.open_initial(None, first_run_demo=False)  # the device shows in the status bar
 
@@ -101,7 +102,10 @@ def main() -> None:
     finetune = window.finetune_panel
     finetune.curve_form.set_values({"seeds": [0, 1]})
     finetune.evaluate()
-    wait(signal=finetune.sig_evaluated, limit_ms=600_000)
+    wait(until=lambda: finetune.curve.plot.getPlotItem().listDataItems() or not finetune.work.busy)
+    if finetune.work.busy:  # the first points, drawn while the rest are measured
+        shot("finetune-measuring")
+        wait(until=lambda: not finetune.work.busy, limit_ms=600_000)
     shot("finetune-curve")
     finetune.tabs.setCurrentIndex(1)
     shot("finetune-confusion")

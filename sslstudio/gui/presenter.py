@@ -99,7 +99,9 @@ class RunReplay(QObject):
         config = RunDir(self.run).read_config()
         state, data = self.window.state, self.window.data_panel
         state.replaying = True  # quitting after a replay does not ask to save a project the user never touched
+        # Once it ends, or the presenter leaves before its end, what the user changes is theirs to save again.
         self.sig_finished.connect(lambda: setattr(state, "replaying", False))
+        self.window.presenter.sig_changed.connect(lambda on: on or setattr(state, "replaying", False))
 
         def on_folder(_folder: str, _modality: str) -> None:
             data.sig_folder_ready.disconnect(on_folder)

@@ -70,11 +70,12 @@ def test_umap_places_points_names_its_phases_and_stops_when_cancelled(digits):
     rows = np.arange(600)
     assert map_knn_accuracy(result.coords, y[:600], rows[::2], rows[1::2]) > 0.8
     phases = [item for item in heard if isinstance(item, Phase)]
-    assert [phase.name for phase in phases] == ["fitting the map (UMAP on 400 points): finding each point's neighbours",
+    assert [phase.name for phase in phases] == ["preparing 600 points for the map",
+                                                "fitting the map (UMAP on 400 points): finding each point's neighbours",
                                                 "fitting the map (UMAP on 400 points)",
                                                 "placing the other 200 points on the map"]
-    assert [phase.stoppable for phase in phases] == [False, True, True]
-    fit = heard[heard.index(phases[1]) + 1:heard.index(phases[2])]  # umap's epochs, read from its progress bar
+    assert [phase.stoppable for phase in phases] == [False, False, True, True]
+    fit = heard[heard.index(phases[2]) + 1:heard.index(phases[3])]  # umap's epochs, read from its progress bar
     assert fit[0] == (0, 500) and fit[-1] == (500, 500) and heard[-1] == (200, 200)
 
     def cancel_in_the_fit(done, total=0):

@@ -53,3 +53,21 @@ def test_baselines_are_computed_for_the_evaluated_rows_only_and_kept(tiny_images
     random_init = loaded.with_random_backbone(0)
     assert np.allclose(features["random_init"].take(rows), compute_embeddings(random_init, samples, device="cpu"),
                        atol=1e-4)
+
+
+def test_too_few_labels_are_one_line_before_any_feature_is_computed(tiny_images, tmp_path):
+    import pytest
+
+    from sslstudio.core.errors import UserError
+
+    run = tmp_path / "run"
+    train(TrainRequest(tiny_images, run, "rotation", train_settings={"max_steps": 1, "batch_size": 8}))
+    session = EvaluationSession()
+    session.set_folder(tiny_images, "image")
+    loaded, samples, features = computed = load_features(session.key_for(run, None))
+    samples.labels[:] = [None] * len(samples)  # nothing labelled, as in a folder without class folders
+    with pytest.raises(UserError, match="at least two classes"):
+        evaluate_labels(computed, {}, CurveSettings(shots=(1, 0), seeds=(0,)))
+    with pytest.raises(UserError, match="at least two classes"):
+        evaluate_labels(computed, {samples.ids[0]: "one", samples.ids[1]: "one"}, CurveSettings(seeds=(0,)))
+    assert all(len(feature_set.rows) == 0 for feature_set in features.values())

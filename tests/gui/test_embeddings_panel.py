@@ -212,7 +212,7 @@ def test_each_phase_of_mapping_is_named_in_order_and_cancel_stops_the_fit(qtbot,
     panel.sig_phase.connect(phases.append)
     panel.controls.map_form.set_values({"method": "tsne", "cap": 30})  # the other 18 are placed afterwards
     mapped(qtbot, panel)
-    assert phases == ["decoding the folder", "embedding every sample",
+    assert phases == ["decoding the folder", "embedding every sample", "preparing 48 points for the map",
                       "fitting the map (t-SNE on 30 points): finding each point's neighbours",
                       "fitting the map (t-SNE on 30 points)", "placing the other 18 points on the map"]
     assert "18 were placed" in panel.controls.note.text()  # the map's own note once it is done

@@ -79,7 +79,7 @@ def test_evaluation_names_its_phases_draws_points_as_they_come_and_cancel_keeps_
         panel.work.job.sig_progress.connect(lambda *_: statuses.append(panel.status.text()))
         assert panel.cancel_button.isEnabled() and panel.progress.isVisible()
     assert phases == ["loading the run", "decoding", "embedding with the run", "embedding with a random-init copy",
-                      "raw inputs", "fitting probes"]
+                      "raw inputs", "reducing wide features", "fitting probes"]
     assert points == [[1], [1, 2], [1, 2, 3]]  # "all labels", the dearest point, ends the evaluation
     assert any(text.startswith("evaluating: fitting probes, ") and "%" in text for text in statuses)
     qtbot.waitUntil(lambda: not panel.work.busy, timeout=10_000)

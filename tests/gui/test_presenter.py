@@ -40,6 +40,8 @@ def test_a_finished_run_is_replayed_with_its_curves_live_outputs_and_time_lapse(
 
     window.presenter.set_on(False)
     assert not window.isFullScreen() and QApplication.font().pointSizeF() == normal_size
+    window.state.set_labels({"some/sample.png": "mine"})  # after the replay, a change is the user's to save
+    assert window.state.dirty
 
 
 def test_gui_present_opens_a_run_and_refuses_a_folder_that_is_not_one(tiny_images, tmp_path):

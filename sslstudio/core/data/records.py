@@ -28,6 +28,7 @@ import numpy as np
 from sslstudio.core.data.loaders import AudioSegments, InputSpec, Unusable, load_image, load_text
 from sslstudio.core.data.sample_ids import segment_id
 from sslstudio.core.data.store_health import clear_command
+from sslstudio.core.errors import UserError
 
 STORE_RATIO = 8 / 7
 AUDIO_SCALE = 32767.0
@@ -105,8 +106,8 @@ class FileBlob(Blob):
             if got <= 0:
                 whose = f"the sample store of {self.folder}" if self.folder is not None else "the sample store"
                 clear = f"; or clear it with `{clear_command(self.folder)}`" if self.folder is not None else ""
-                raise OSError(f"{self.path} ends at {offset + done} bytes: {whose} was cut short. Run the command "
-                              f"again to decode what it lost{clear}")
+                raise StoreCutShort(f"{self.path} ends at {offset + done} bytes: {whose} was cut short. Run the "
+                                    f"command again to decode what it lost{clear}")
             done += got
 
     def __del__(self):
@@ -114,6 +115,11 @@ class FileBlob(Blob):
             os.close(self.fd)
         except (OSError, AttributeError):
             pass
+
+
+class StoreCutShort(UserError, OSError):
+    """The store's data file ends before a record: a user's matter (one line, also in the GUI), and still the
+    OSError that the store's own readers catch."""
 
 
 if hasattr(os, "preadv"):

@@ -63,11 +63,10 @@ def load_or_compute(run_path: str | Path, samples: SampleSet, checkpoint: str | 
                       run.checkpoint.name)
 
 
-def cached_vectors(run, samples: SampleSet, device: str = "auto", progress: Progress | None = None,
-                   in_memory: bool = True):
+def cached_vectors(run, samples: SampleSet, device: str = "auto", progress: Progress | None = None):
     """The samples' embeddings under the loaded run's checkpoint, computed into the cache if not there yet:
-    an array, or (in_memory=False) a `FeatureFile` read by rows."""
-    from sslstudio.core.embeddings.extract import FeatureFile, NpyRows, compute_embeddings
+    an array."""
+    from sslstudio.core.embeddings.extract import NpyRows, compute_embeddings
 
     path = cache_path(run.run_dir.path, run.checkpoint, samples)
     ids_path = path.with_suffix(".ids.npy")
@@ -85,7 +84,7 @@ def cached_vectors(run, samples: SampleSet, device: str = "auto", progress: Prog
             os.replace(partial, path)
         finally:
             partial.unlink(missing_ok=True)
-    return np.load(path) if in_memory else FeatureFile(path)
+    return np.load(path)
 
 
 def cached_rows(run, samples: SampleSet):

@@ -81,6 +81,7 @@ def project(vectors: np.ndarray, method: str = "pca", cap: int | None = None, se
     cap = DEFAULT_CAPS[method] if cap is None else cap
     phase = lambda name, stoppable=True: start_phase(progress, name, stoppable=stoppable)  # noqa: E731
     progress = progress or (lambda done, total=0: None)
+    phase(f"preparing {count:,} points for the map", stoppable=False)  # seconds at 100k: not a hang either
     data = normalise(vectors)
     if method != "pca" and data.shape[1] > PRE_PCA_DIMS:
         data = _pca(data, PRE_PCA_DIMS, seed)[0]

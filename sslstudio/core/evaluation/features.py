@@ -33,10 +33,6 @@ class RowFeatures:
         self.rows = np.empty(0, dtype=np.int64)
         self.matrix: np.ndarray | None = None
 
-    def missing(self, rows: np.ndarray) -> int:
-        """How many of `rows` are not computed yet."""
-        return int(len(np.setdiff1d(rows, self.rows)))
-
     def take(self, rows: np.ndarray, progress: Progress | None = None) -> np.ndarray:
         """(len(rows), D) features of these samples, in the order of `rows`."""
         rows = np.asarray(rows, dtype=np.int64)

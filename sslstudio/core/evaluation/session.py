@@ -16,7 +16,7 @@ import numpy as np
 
 from sslstudio.core.data.labels import merged_labels
 from sslstudio.core.evaluation.classifiers import narrowed
-from sslstudio.core.evaluation.label_efficiency import LabelCurve, evaluation_rows
+from sslstudio.core.evaluation.label_efficiency import LabelCurve, evaluation_rows, holdout
 from sslstudio.core.evaluation.settings import CurveSettings
 from sslstudio.core.progress import Progress, start_phase
 
@@ -110,6 +110,9 @@ def evaluate_labels(computed: tuple, app_labels: dict[str, str], settings: Curve
     labels = merged_labels(samples, app_labels)
     rows = evaluation_rows(labels, settings.max_samples)
     n_labelled = int((labels != "").sum())
+    groups, splits = samples.groups(), [samples.splits[i] for i in rows] if samples.splits else None
+    holdout(labels[rows], settings.seeds[0], splits, groups=None if groups is None else groups[rows])  # a
+    # curve needs two classes that can be tested: said in one line before any feature is computed
     # Fine-tuning trains the run and a from-scratch copy per draw: only raw inputs stay a matrix (linear probe).
     names = ("raw",) if settings.method == "finetune" else tuple(features)
     subset = {name: features[name].take(rows, progress) for name in names if name in features}
@@ -128,9 +131,8 @@ def evaluate_labels(computed: tuple, app_labels: dict[str, str], settings: Curve
         return curve
 
     start_phase(progress, "fitting probes", "%")
-    groups = samples.groups()
     curve, errors = evaluate(subset, labels[rows], list(settings.shots), list(settings.seeds), settings.method,
-                             [samples.splits[i] for i in rows] if samples.splits else None, progress=progress,
+                             splits, progress=progress,
                              groups=None if groups is None else groups[rows],
                              on_point=None if on_point is None else lambda c: on_point(sized(c)),
                              with_errors=with_errors)

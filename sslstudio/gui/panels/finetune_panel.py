@@ -2,10 +2,11 @@
 
 Labels come from the folder's class subfolders, a CSV, and labels made in the app
 (Embeddings step or here), merged; a label made in the app wins. The run's features
-and the two baselines (a random-init copy of the backbone, raw inputs) are computed
-once in the background; each curve, error report and suggestion is then a refit on
-those arrays. Export writes TorchScript or ONNX with the probe as a head, and shows
-the automatic parity check's figures.
+and the two baselines (a random-init copy of the backbone, raw inputs) are computed in
+the background for the labelled samples an evaluation uses, and kept: evaluating again
+computes only newly labelled ones. Suggestions rank every sample, from the run's
+per-checkpoint embeddings (the map's cache). Export writes TorchScript or ONNX with the
+probe as a head, and shows the automatic parity check's figures.
 """
 from __future__ import annotations
 
@@ -187,12 +188,14 @@ class FinetunePanel(QWidget):
         session = self.session
         if not session.ready or self.work.busy:
             return
-        run_features, labels = session.features["ssl"], session.labels(self.state.labels)
+        loaded, samples, labels = session.loaded, session.samples, session.labels(self.state.labels)
         labelled = np.flatnonzero(labels != "")
 
-        def work(state):  # the unlabelled samples need the run's embeddings too (the map's cache, when made)
-            vectors = run_features.take(np.arange(len(run_features)), state)
-            state.start_phase("ranking", "samples")
+        def work(state):  # every sample's embedding: the per-checkpoint cache the map fills (computed if missing)
+            from sslstudio.core.embeddings.cache import cached_vectors  # torch
+
+            vectors = cached_vectors(loaded, samples, progress=state)
+            state.start_phase("ranking", "samples", stoppable=False)
             return suggest(vectors, labelled, labels[labelled], count=24)
 
         def done(rows):
@@ -234,9 +237,11 @@ class FinetunePanel(QWidget):
         loaded, samples, vectors = session.loaded, session.samples, session.features["ssl"]
         labels = session.labels(self.state.labels)
 
-        def work(_state):
+        def work(state):
             from sslstudio.core.export import export_with_probe  # loads torch
 
+            vectors.take(np.flatnonzero(labels != ""), state)  # the head's rows, with progress (kept for it)
+            state.start_phase("exporting and checking", stoppable=False)
             return export_with_probe(loaded, path, ExportSettings(format=fmt), samples, labels, vectors)[0]
 
         def done(report):
