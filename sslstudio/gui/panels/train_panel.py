@@ -115,6 +115,9 @@ class TrainPanel(QWidget):
         folder, with the speed of the newest run of this task on this folder, or of the run under way."""
         if self.is_running() and speed is None:
             return
+        if self.state.folder is None or not self.folder_size:
+            self.monitor.drop_alert(SHORT_BUDGET)
+            return
         if speed is None:
             speed, measured_in = self._measured_speed()
         noun = SAMPLE_NOUN.get(self.state.modality, "samples")
