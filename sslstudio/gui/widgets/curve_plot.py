@@ -55,7 +55,7 @@ class CurvePlot(QWidget):
         note = curve.note()
         if not complete:
             self.verdict.setText(f"Measuring: {len(curve.shots)} point(s) so far, from the fewest labels up."
-                                 + (f" The curve is {note}." if note else ""))
+                                 + (f" Note: {note}." if note else ""))
             return
         self.verdict.setText(" ".join(part for part in (curve.verdict(raw_name),
-                                                        f"The curve is {note}." if note else "") if part))
+                                                        f"Note: {note}." if note else "") if part))
