@@ -42,8 +42,7 @@ def main() -> None:
 
     app = create_application()
     window = MainWindow()
-    runs = tempfile.TemporaryDirectory()
-    window.state.runs_root = lambda: Path(runs.name)
+    window.state.runs_root = lambda: Path(home.name) / "runs"  # shown as ~/runs/..., like the demo folder
     window.show()
     window.open_initial(None, first_run_demo=False)  # the device shows in the status bar
 

@@ -111,8 +111,8 @@ def evaluate_labels(computed: tuple, app_labels: dict[str, str], settings: Curve
     rows = evaluation_rows(labels, settings.max_samples)
     n_labelled = int((labels != "").sum())
     groups, splits = samples.groups(), [samples.splits[i] for i in rows] if samples.splits else None
-    holdout(labels[rows], settings.seeds[0], splits, groups=None if groups is None else groups[rows])  # a
-    # curve needs two classes that can be tested: said in one line before any feature is computed
+    # A curve needs two classes that can be tested: said in one line before any feature is computed.
+    holdout(labels[rows], settings.seeds[0], splits, groups=None if groups is None else groups[rows])
     # Fine-tuning trains the run and a from-scratch copy per draw: only raw inputs stay a matrix (linear probe).
     names = ("raw",) if settings.method == "finetune" else tuple(features)
     subset = {name: features[name].take(rows, progress) for name in names if name in features}
