@@ -13,7 +13,7 @@ import sys
 import time
 from typing import TextIO
 
-from sslstudio.core.progress import duration
+from sslstudio.core.progress import duration, tame_tqdm
 from sslstudio.core.training.events import SAMPLE_NOUN, CheckpointSaved, HealthMetrics, StepMetrics, TrainingFailed
 
 QUARTERS = (0.25, 0.5, 0.75, 1.0)
@@ -74,6 +74,7 @@ class ProgressReport:
         if self._bar is None:
             from tqdm.auto import tqdm  # only when there is somewhere to draw: a terminal, or a notebook's widget
 
+            tame_tqdm()
             self._bar = tqdm(desc=self.label, total=total or None, unit=f" {self.unit}", file=self.stream,
                              mininterval=0.2, **_width(self.stream))
             _open_bars.append(self._bar)

@@ -45,7 +45,7 @@ from sslstudio.core.errors import UserError
 from sslstudio.core.export_settings import FORMATS, ExportSettings
 from sslstudio.core.io import atomic_write, atomic_write_text
 from sslstudio.core.models.backbones import has_library_keys
-from sslstudio.core.progress import Progress
+from sslstudio.core.progress import Progress, tame_tqdm
 from sslstudio.core.training.session import LoadedRun
 
 TOLERANCE = 1e-4  # largest absolute difference allowed in fp32
@@ -222,6 +222,7 @@ def _write_onnx(model: nn.Module, example: torch.Tensor, out: Path) -> None:
 
 
 def _export_onnx(model: nn.Module, example: torch.Tensor, out: Path) -> None:
+    tame_tqdm()  # the exporter's tracer makes tqdm bars on this thread
     batch = torch.export.Dim("batch", min=1, max=4096)
     tmp = out.with_name(out.name + ".partial")
     with warnings.catch_warnings():  # the exporter narrates its progress through warnings

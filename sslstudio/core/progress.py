@@ -99,6 +99,27 @@ class Control:
             pass
 
 
+def tame_tqdm() -> None:
+    """One plain thread lock for every tqdm bar of the process, and no monitor thread.
+
+    tqdm's default lock is a multiprocessing lock beside a thread lock, which a monitor thread takes every
+    10 s; with bars made from several threads at once (an ONNX export's tracer, umap's epochs, the CLI's own)
+    an export deadlocked in it on a loaded machine. Called where bars are first made, not at import: importing
+    tqdm costs a quarter of a second, and the window shows first."""
+    import tqdm
+
+    if getattr(tqdm.tqdm, "_lock", None) is _BARS_LOCK:
+        return
+    tqdm.tqdm.set_lock(_BARS_LOCK)
+    tqdm.tqdm.monitor_interval = 0
+    if tqdm.tqdm.monitor is not None:
+        tqdm.tqdm.monitor.exit()
+        tqdm.tqdm.monitor = None
+
+
+_BARS_LOCK = threading.RLock()
+
+
 def duration(seconds: float) -> str:
     """A time span as a clock shows it: 4:09, or 1:02:03 past the hour."""
     seconds = max(0, round(seconds))

@@ -129,3 +129,30 @@ def test_scan_draws_a_bar_when_stderr_is_a_terminal(tiny_images):
     text = drawn.decode("utf-8", "replace")
     assert "decoding: 100%" in text and "48/48" in text and "\r" in text
     assert "usable image samples: 48" in done.stdout  # the result itself stays on stdout
+
+
+def test_tqdm_bars_share_one_thread_lock_and_start_no_monitor_thread():
+    import io
+    import threading
+
+    import tqdm
+
+    from sslstudio.core.progress import tame_tqdm
+
+    tame_tqdm()
+    tame_tqdm()  # twice is once
+    bars = []
+
+    def make_bars():  # as an export's tracer and umap do, on threads of their own
+        for _ in range(50):
+            with tqdm.tqdm(total=3, file=io.StringIO()) as bar:
+                bar.update(3)
+        bars.append(True)
+
+    workers = [threading.Thread(target=make_bars) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert len(bars) == 4 and tqdm.tqdm.monitor is None
+    assert isinstance(tqdm.tqdm.get_lock(), type(threading.RLock()))  # not tqdm's multiprocessing lock

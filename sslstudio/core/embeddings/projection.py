@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sslstudio.core.errors import UserError
-from sslstudio.core.progress import Progress, start_phase
+from sslstudio.core.progress import Progress, start_phase, tame_tqdm
 from sslstudio.core.settings import Settings, setting
 
 METHODS = ("pca", "tsne", "umap")
@@ -185,6 +185,7 @@ def _tsne(data: np.ndarray, seed: int, reporter: _Reporter):
 
 
 def _umap(data: np.ndarray, seed: int, reporter: _Reporter):
+    tame_tqdm()  # umap draws its epochs with a tqdm bar
     import warnings
 
     with warnings.catch_warnings():  # umap warns that a fixed seed turns off its parallelism, by design
