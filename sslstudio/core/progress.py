@@ -120,6 +120,14 @@ def tame_tqdm() -> None:
 _BARS_LOCK = threading.RLock()
 
 
+def release_bars_lock() -> None:
+    """Give back the bars' lock where this thread still holds it: tqdm's refresh does not release it when the
+    bar's file raises, as a cancelled job's report does from inside umap's bar, and every other thread's
+    next bar (an ONNX export's tracer makes some) would then wait for ever."""
+    while _BARS_LOCK._is_owned():
+        _BARS_LOCK.release()
+
+
 def duration(seconds: float) -> str:
     """A time span as a clock shows it: 4:09, or 1:02:03 past the hour."""
     seconds = max(0, round(seconds))

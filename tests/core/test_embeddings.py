@@ -84,6 +84,15 @@ def test_umap_places_points_names_its_phases_and_stops_when_cancelled(digits):
 
     with pytest.raises(Cancelled):
         project(x[:600], "umap", cap=400, seed=0, progress=cancel_in_the_fit)
+    # The cancel came from inside umap's tqdm bar: another thread's bar (an ONNX export's tracer) still starts.
+    import threading
+
+    import tqdm
+
+    other = threading.Thread(target=lambda: tqdm.tqdm(total=1, disable=True).close(), daemon=True)
+    other.start()
+    other.join(60)
+    assert not other.is_alive()
     with pytest.raises(UserError, match="unknown projection"):
         project(x, "mds")
     with pytest.raises(UserError, match="at least 3 points"):

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sslstudio.core.errors import UserError
-from sslstudio.core.progress import Progress, start_phase, tame_tqdm
+from sslstudio.core.progress import Progress, release_bars_lock, start_phase, tame_tqdm
 from sslstudio.core.settings import Settings, setting
 
 METHODS = ("pca", "tsne", "umap")
@@ -196,7 +196,10 @@ def _umap(data: np.ndarray, seed: int, reporter: _Reporter):
         model = umap.UMAP(n_components=2, n_neighbors=min(15, len(data) - 1), random_state=seed,
                           tqdm_kwds={"disable": False, "file": reporter, "bar_format": "{n}/{total}",
                                      "mininterval": 0.2})
-        fitted = model.fit_transform(data).astype(np.float32)
+        try:
+            fitted = model.fit_transform(data).astype(np.float32)
+        finally:  # a cancel raised from inside the bar's write leaves tqdm's lock held
+            release_bars_lock()
         reporter.fitted = True
         return fitted, _Quiet(model)
 
